@@ -1,0 +1,46 @@
+#pragma once
+// Checkpoint (de)serialisation to and from caller memory. The engine never touches files:
+// the platform layer reads and (atomically) writes the bytes. Format: docs/CHECKPOINT.md.
+#include <cstddef>
+#include <cstdint>
+
+#include "tinyloop/config.hpp"
+#include "tinyloop/status.hpp"
+
+namespace tinyloop {
+
+struct CheckpointData {
+  TrainConfig config;
+  const float* params = nullptr;  // ParamLayout::make(config.model).total entries
+  const float* adam_m = nullptr;  // optional optimizer state, same size (both or neither)
+  const float* adam_v = nullptr;
+  std::int64_t step = 0;
+  std::uint64_t rng_state = 0;  // data generator state, so a resumed run draws the same data
+  std::uint64_t rng_inc = 0;
+};
+
+struct CheckpointHeader {
+  TrainConfig config;
+  std::int64_t step = 0;
+  std::uint64_t rng_state = 0;
+  std::uint64_t rng_inc = 0;
+  bool has_optimizer = false;
+  std::size_t param_count = 0;  // flat elements, padding included
+};
+
+// Exact size of the serialised checkpoint.
+std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer);
+
+Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t capacity,
+                        std::size_t* written);
+
+// Validates everything (magic, version, sizes, configuration, shapes, checksum, finite
+// weights) before reporting success.
+Status checkpoint_read_header(const std::uint8_t* data, std::size_t size, CheckpointHeader* out);
+
+// Copies the tensors into flat arrays of header.param_count entries. adam_m / adam_v may be
+// nullptr; they are left untouched when the file holds no optimizer state.
+Status checkpoint_read_tensors(const std::uint8_t* data, std::size_t size, float* params,
+                               float* adam_m, float* adam_v);
+
+}  // namespace tinyloop

@@ -1,0 +1,88 @@
+#pragma once
+// Configuration of the looped transformer, its objective, the optimizer and the task
+// (SPEC.md §1-§4). Everything the memory planner needs comes from here.
+#include <cstdint>
+
+#include "tinyloop/status.hpp"
+
+namespace tinyloop {
+
+// The model width is a compile-time constant: 8 floats are one AVX register or two NEON
+// registers, which the kernels exploit. The MLP is 4 * d wide.
+constexpr int kDim = 8;
+constexpr int kHidden = 4 * kDim;
+
+enum class PositionKind : std::uint8_t { sinusoidal = 0, none = 1 };
+enum class LoopKind : std::uint8_t { standard = 0, hamiltonian = 1 };
+
+struct ModelConfig {
+  int loops = 25;
+  int vocab_in = 4;   // A symbols
+  int vocab_out = 5;  // A + 1 (class A is NONE)
+  PositionKind positions = PositionKind::sinusoidal;
+  float pe_scale = 0.15f;
+  bool causal = true;
+  LoopKind loop = LoopKind::standard;
+  // Hamiltonian loop (SPEC §1 option): V_t = mu V_{t-1} + alpha (F(Z) - Z) - beta grad E.
+  float mu = 0.9f;
+  float alpha = 1.0f;
+  float beta = 0.0f;
+  float tau = 1.0f;
+};
+
+struct LossConfig {
+  float lambda_p = 0.1f;    // potential: -log max_j P_ij
+  float lambda_k = 0.001f;  // kinetic: (1/2L) sum_t ||Z_t - Z_{t-1}||^2
+  float lambda_s = 0.02f;   // |Tsallis entropy - eta|
+  float q = 1.5f;
+  float eta = 0.0f;
+};
+
+enum class Schedule : std::uint8_t { constant = 0, cosine = 1 };
+
+struct OptimConfig {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.1f;
+  float clip_norm = 1.0f;  // global gradient-norm clip; 0 disables
+  int warmup_steps = 0;    // linear warm-up from 0 to lr
+  Schedule schedule = Schedule::constant;
+  float min_lr_ratio = 0.0f;  // cosine floor as a fraction of lr
+};
+
+struct TaskConfig {
+  int alphabet = 4;  // A
+  int hops = 1;      // k of the k-hop induction task
+};
+
+// SPEC §3: at step s of S the longest length is min + floor(min(1, s / (ramp * S)) * (max - min));
+// the paper's curriculum is ramp = 0.5, min 16, max 64.
+struct CurriculumConfig {
+  int min_len = 16;
+  int max_len = 64;
+  float ramp = 0.5f;
+};
+
+struct TrainConfig {
+  ModelConfig model;
+  LossConfig loss;
+  OptimConfig optim;
+  TaskConfig task;
+  CurriculumConfig curriculum;
+  int batch = 32;
+  std::int64_t steps = 20000;
+  std::uint64_t seed = 1;
+};
+
+// The paper's recipe exactly as SPEC.md §1-§3 states it.
+TrainConfig preset_lam2026();
+
+// Keeps vocab_in / vocab_out in step with the task's alphabet.
+void sync_vocab_with_task(TrainConfig& cfg);
+
+Status validate(const ModelConfig& m);
+Status validate(const TrainConfig& cfg);
+
+}  // namespace tinyloop

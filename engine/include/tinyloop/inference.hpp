@@ -1,0 +1,46 @@
+#pragma once
+// Inference with streaming (online-softmax) attention: working memory grows as O(n * d),
+// never O(n^2). After init() nothing allocates, throws or calls the OS.
+#include <cstddef>
+#include <cstdint>
+
+#include "tinyloop/config.hpp"
+#include "tinyloop/memory_plan.hpp"
+#include "tinyloop/params.hpp"
+#include "tinyloop/status.hpp"
+
+namespace tinyloop {
+
+struct InferOutputs {
+  float* logits = nullptr;                 // len x vocab_out, optional
+  std::int32_t* predictions = nullptr;     // len, optional: arg-max class per position
+  std::int32_t* per_loop_predictions = nullptr;  // loops x len, optional: readout after each loop
+};
+
+class Inference {
+ public:
+  static MemoryPlan plan(const ModelConfig& m, int max_len);
+
+  Status init(const ModelConfig& m, int max_len, void* buffer, std::size_t bytes);
+  // Copies the flat parameter array (ParamLayout order, padding included).
+  Status load_params(const float* flat, std::size_t count);
+  Status run(const std::int32_t* tokens, int len, const InferOutputs& out);
+
+  const ParamLayout& layout() const { return layout_; }
+  const ModelConfig& config() const { return cfg_; }
+  int max_len() const { return max_len_; }
+
+ private:
+  ModelConfig cfg_{};
+  ParamLayout layout_{};
+  int max_len_ = 0;
+  float* params_ = nullptr;
+  float* x_ = nullptr;    // injected input, len x d
+  float* z_ = nullptr;    // latent, len x d
+  float* vel_ = nullptr;  // Hamiltonian velocity, len x d (only for that loop kind)
+  float* k_ = nullptr;    // keys, len x d
+  float* v_ = nullptr;    // values, len x d
+  bool ready_ = false;
+};
+
+}  // namespace tinyloop

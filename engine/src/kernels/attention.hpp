@@ -1,0 +1,133 @@
+#pragma once
+// Single-head causal attention of width d = 8, scalar reference path.
+// Training keeps P (or only the row log-sum-exp, then P is recomputed in the backward);
+// inference uses the streaming online-softmax row (O(d) state per query).
+#include <cmath>
+#include <cstdint>
+
+#include "loss/attention_terms.hpp"
+#include "tinyloop/config.hpp"
+
+namespace tinyloop::kernels {
+
+template <class T>
+constexpr T inv_sqrt_dim() { return T(0.35355339059327376220); }  // 1 / sqrt(8)
+
+template <class T>
+inline T dot8(const T* a, const T* b) {
+  T s = 0;
+  for (int c = 0; c < kDim; ++c) s += a[c] * b[c];
+  return s;
+}
+
+// Statistics of the attention rows that the objective needs.
+template <class T>
+struct AttentionRowSums {
+  T potential = 0;  // sum over rows of -log max_j P_ij
+  T tsallis = 0;    // sum over rows of S_q(P_i)
+};
+
+// Scores of query i against keys 0..count-1 (count = i+1 when causal), written to `s`.
+template <class T>
+inline void attention_scores(const T* q, const T* K, int count, T* s) {
+  const T scale = inv_sqrt_dim<T>();
+  for (int j = 0; j < count; ++j) s[j] = dot8(q, K + j * kDim) * scale;
+}
+
+// Forward over a sequence of n tokens. P (n x n, row stride n) may be null: the row is then
+// built in `row` (n entries) and only lse survives. A receives n x d outputs.
+template <class T>
+inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool causal, T q_exp, T* P, T* row,
+                              T* lse, std::int32_t* argmax, T* A, AttentionRowSums<T>* sums) {
+  for (int i = 0; i < n; ++i) {
+    const int count = causal ? i + 1 : n;
+    T* p = P ? P + std::size_t(i) * n : row;
+    attention_scores(Q + i * kDim, K, count, p);
+    int best = 0;
+    T m = p[0];
+    for (int j = 1; j < count; ++j)
+      if (p[j] > m) { m = p[j]; best = j; }
+    T sum = 0;
+    for (int j = 0; j < count; ++j) { p[j] = std::exp(p[j] - m); sum += p[j]; }
+    const T inv = T(1) / sum;
+    T a[kDim] = {};
+    for (int j = 0; j < count; ++j) {
+      p[j] *= inv;
+      const T* v = V + j * kDim;
+      for (int c = 0; c < kDim; ++c) a[c] += p[j] * v[c];
+    }
+    if (P)
+      for (int j = count; j < n; ++j) p[j] = 0;
+    for (int c = 0; c < kDim; ++c) A[i * kDim + c] = a[c];
+    lse[i] = m + std::log(sum);
+    argmax[i] = best;
+    sums->potential += std::log(sum);  // max_j P_ij = 1 / sum
+    sums->tsallis += loss::tsallis_entropy(p, count, q_exp);
+  }
+}
+
+// Backward. dA: n x d. c_pot scales the potential gradient, c_ts the Tsallis one (both
+// already divided by the number of rows). dQ, dK, dV are overwritten.
+template <class T>
+inline void attention_backward(const T* Q, const T* K, const T* V, int n, bool causal, const T* P, const T* lse,
+                               const std::int32_t* argmax, const T* dA, T c_pot, T c_ts, T q_exp, T* row, T* dP,
+                               T* dQ, T* dK, T* dV) {
+  const T scale = inv_sqrt_dim<T>();
+  const T ts_factor = -c_ts * q_exp / (q_exp - T(1));
+  for (int k = 0; k < n * kDim; ++k) { dQ[k] = 0; dK[k] = 0; dV[k] = 0; }
+  for (int i = 0; i < n; ++i) {
+    const int count = causal ? i + 1 : n;
+    const T* p = P ? P + std::size_t(i) * n : row;
+    if (!P) {
+      attention_scores(Q + i * kDim, K, count, row);
+      for (int j = 0; j < count; ++j) row[j] = std::exp(row[j] - lse[i]);
+    }
+    const T* da = dA + i * kDim;
+    T dot = 0;
+    for (int j = 0; j < count; ++j) {
+      const T* v = V + j * kDim;
+      T* dv = dV + j * kDim;
+      T g = 0;
+      for (int c = 0; c < kDim; ++c) { g += da[c] * v[c]; dv[c] += p[j] * da[c]; }
+      if (ts_factor != T(0) && p[j] > T(0)) g += ts_factor * loss::tsallis_power_slope(p[j], q_exp);
+      dP[j] = g;
+      dot += p[j] * g;
+    }
+    const T* qi = Q + i * kDim;
+    T* dq = dQ + i * kDim;
+    for (int j = 0; j < count; ++j) {
+      T ds = p[j] * (dP[j] - dot) + c_pot * (p[j] - (j == argmax[i] ? T(1) : T(0)));
+      ds *= scale;
+      const T* kj = K + j * kDim;
+      T* dk = dK + j * kDim;
+      for (int c = 0; c < kDim; ++c) { dq[c] += ds * kj[c]; dk[c] += ds * qi[c]; }
+    }
+  }
+}
+
+// Streaming row for inference: A_i = softmax(q K^T / sqrt d) V over `count` keys with a
+// running max and sum, never materialising the row.
+template <class T>
+inline void attention_row_online(const T* q, const T* K, const T* V, int count, T* out) {
+  const T scale = inv_sqrt_dim<T>();
+  T m = -INFINITY, l = 0;
+  T acc[kDim] = {};
+  for (int j = 0; j < count; ++j) {
+    const T s = dot8(q, K + j * kDim) * scale;
+    const T* v = V + j * kDim;
+    if (s > m) {
+      const T r = std::exp(m - s);
+      l = l * r + T(1);
+      for (int c = 0; c < kDim; ++c) acc[c] = acc[c] * r + v[c];
+      m = s;
+    } else {
+      const T e = std::exp(s - m);
+      l += e;
+      for (int c = 0; c < kDim; ++c) acc[c] += e * v[c];
+    }
+  }
+  const T inv = T(1) / l;
+  for (int c = 0; c < kDim; ++c) out[c] = acc[c] * inv;
+}
+
+}  // namespace tinyloop::kernels

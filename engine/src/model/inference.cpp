@@ -1,0 +1,182 @@
+#include "tinyloop/inference.hpp"
+
+#include <cmath>
+
+#include "kernels/attention.hpp"
+#include "kernels/dense.hpp"
+#include "kernels/gelu.hpp"
+#include "kernels/layernorm.hpp"
+#include "model/looped_block.hpp"
+#include "model/positions.hpp"
+#include "tinyloop/arena.hpp"
+
+namespace tinyloop {
+
+namespace {
+
+constexpr int kMaxInferLen = 1 << 24;
+
+struct Buffers {
+  float *params, *x, *z, *vel, *k, *v;
+};
+
+Buffers take_buffers(Arena& a, const ModelConfig& m, int max_len) {
+  const std::size_t N = std::size_t(max_len) * kDim;
+  Buffers b{};
+  b.params = a.take<float>(ParamLayout::make(m).total);
+  b.x = a.take<float>(N);
+  b.z = a.take<float>(N);
+  b.vel = m.loop == LoopKind::hamiltonian ? a.take<float>(N) : nullptr;
+  b.k = a.take<float>(N);
+  b.v = a.take<float>(N);
+  return b;
+}
+
+}  // namespace
+
+MemoryPlan Inference::plan(const ModelConfig& m, int max_len) {
+  MemoryPlan p;
+  if (!validate(m).is_ok() || max_len < 1 || max_len > kMaxInferLen) return p;
+  Arena dry;
+  take_buffers(dry, m, max_len);
+  p.params = ParamLayout::make(m).total * sizeof(float);
+  p.activations = dry.used() - p.params;
+  p.total = dry.used() + Arena::slack();
+  return p;
+}
+
+Status Inference::init(const ModelConfig& m, int max_len, void* buffer, std::size_t bytes) {
+  ready_ = false;
+  TINYLOOP_TRY(validate(m));
+  if (max_len < 1 || max_len > kMaxInferLen)
+    return Status::fail(Error::sequence_too_long, "inference capacity %d is outside 1..%d", max_len, kMaxInferLen);
+  const MemoryPlan need = plan(m, max_len);
+  if (buffer == nullptr || bytes < need.total)
+    return Status::fail(Error::buffer_too_small, "inference buffer of %zu bytes is smaller than the %zu bytes planned",
+                        buffer ? bytes : std::size_t(0), need.total);
+  std::size_t usable = 0;
+  Arena arena(align_buffer(buffer, bytes, &usable), usable);
+  Buffers b = take_buffers(arena, m, max_len);
+  if (arena.overflowed()) return Status::fail(Error::buffer_too_small, "inference buffer overflowed while binding");
+  cfg_ = m;
+  layout_ = ParamLayout::make(m);
+  max_len_ = max_len;
+  params_ = b.params;
+  x_ = b.x;
+  z_ = b.z;
+  vel_ = b.vel;
+  k_ = b.k;
+  v_ = b.v;
+  for (std::size_t i = 0; i < layout_.total; ++i) params_[i] = 0;
+  ready_ = true;
+  return Status::ok();
+}
+
+Status Inference::load_params(const float* flat, std::size_t count) {
+  if (!ready_) return Status::fail(Error::not_initialized, "inference used before a successful init()");
+  if (flat == nullptr || count != layout_.total)
+    return Status::fail(Error::bad_checkpoint, "parameter array has %zu entries, the model needs %zu", count,
+                        layout_.total);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(flat[i]))
+      return Status::fail(Error::non_finite, "parameter %zu is not finite", i);
+    params_[i] = flat[i];
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// LNf(Z + X): the read-out's input.
+void readout_input(const Weights<const float>& w, const float* z, const float* x, float* h) {
+  float y[kDim];
+  for (int c = 0; c < kDim; ++c) y[c] = z[c] + x[c];
+  kernels::layernorm_forward(y, w.lnf_gain, w.lnf_bias, h, (float*)nullptr, (float*)nullptr);
+}
+
+// Arg-max class without materialising the logits (any vocabulary size); ties -> lowest.
+std::int32_t readout_argmax(const Weights<const float>& w, const float* h, int classes) {
+  std::int32_t best = 0;
+  float best_value = -INFINITY;
+  for (int o = 0; o < classes; ++o) {
+    float s = w.bout[o];
+    for (int c = 0; c < kDim; ++c) s += h[c] * w.Wout[c * classes + o];
+    if (s > best_value) { best_value = s; best = o; }
+  }
+  return best;
+}
+
+}  // namespace
+
+Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& out) {
+  using namespace kernels;
+  if (!ready_) return Status::fail(Error::not_initialized, "inference used before a successful init()");
+  if (tokens == nullptr || len < 1) return Status::fail(Error::bad_config, "inference needs at least one token");
+  if (len > max_len_)
+    return Status::fail(Error::sequence_too_long, "sequence of %d tokens exceeds the planned capacity of %d", len,
+                        max_len_);
+  for (int i = 0; i < len; ++i)
+    if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_in)
+      return Status::fail(Error::token_out_of_range, "token %d at position %d is outside the vocabulary [0, %d)",
+                          int(tokens[i]), i, cfg_.vocab_in);
+
+  const auto w = Weights<const float>::bind(params_, layout_);
+  const auto coef = model::LoopCoefficients::of(cfg_);
+  const float mu = float(coef.mu), alpha = float(coef.alpha);
+  const int D = kDim, V = cfg_.vocab_out;
+  for (int i = 0; i < len; ++i) {
+    model::embed_token(cfg_, w.E, tokens[i], i, x_ + i * D);
+    for (int c = 0; c < D; ++c) {
+      z_[i * D + c] = 0;
+      if (vel_) vel_[i * D + c] = 0;
+    }
+  }
+  for (int t = 0; t < cfg_.loops; ++t) {
+    // Keys and values of every token come from Z_{t-1}; then each query updates its own Z in place.
+    for (int j = 0; j < len; ++j) {
+      float y[kDim], h[kDim];
+      for (int c = 0; c < D; ++c) y[c] = z_[j * D + c] + x_[j * D + c];
+      layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
+      dense_forward<kDim, kDim>(h, w.Wk, (const float*)nullptr, k_ + j * D);
+      dense_forward<kDim, kDim>(h, w.Wv, (const float*)nullptr, v_ + j * D);
+    }
+    for (int i = 0; i < len; ++i) {
+      float y[kDim], h[kDim], q[kDim], a[kDim], u[kDim], g[kHidden], act[kHidden], mlp[kDim];
+      float* z = z_ + i * D;
+      for (int c = 0; c < D; ++c) y[c] = z[c] + x_[i * D + c];
+      layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
+      dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
+      attention_row_online(q, k_, v_, cfg_.causal ? i + 1 : len, a);
+      for (int c = 0; c < D; ++c) u[c] = y[c] + a[c];
+      layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
+      dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
+      for (int c = 0; c < kHidden; ++c) act[c] = gelu(g[c]);
+      dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
+      for (int c = 0; c < D; ++c) {
+        float step = alpha * (a[c] + mlp[c]);
+        if (vel_) {
+          step += mu * vel_[i * D + c];
+          vel_[i * D + c] = step;
+        }
+        z[c] += step;
+      }
+    }
+    if (out.per_loop_predictions) {
+      std::int32_t* pred = out.per_loop_predictions + std::size_t(t) * len;
+      for (int i = 0; i < len; ++i) {
+        float h[kDim];
+        readout_input(w, z_ + i * D, x_ + i * D, h);
+        pred[i] = readout_argmax(w, h, V);
+      }
+    }
+  }
+  for (int i = 0; i < len; ++i) {
+    float h[kDim];
+    readout_input(w, z_ + i * D, x_ + i * D, h);
+    if (out.logits) kernels::dense_forward_n<kDim>(h, w.Wout, w.bout, out.logits + std::size_t(i) * V, V);
+    if (out.predictions) out.predictions[i] = readout_argmax(w, h, V);
+  }
+  return Status::ok();
+}
+
+}  // namespace tinyloop
