@@ -55,7 +55,8 @@ Status Inference::init(const ModelConfig& m, int max_len, void* buffer, std::siz
     return Status::fail(Error::buffer_too_small, "inference buffer of %zu bytes is smaller than the %zu bytes planned",
                         buffer ? bytes : std::size_t(0), need.total);
   std::size_t usable = 0;
-  Arena arena(align_buffer(buffer, bytes, &usable), usable);
+  void* base = align_buffer(buffer, bytes, &usable);
+  Arena arena(base, usable);
   Buffers b = take_buffers(arena, m, max_len);
   if (arena.overflowed()) return Status::fail(Error::buffer_too_small, "inference buffer overflowed while binding");
   cfg_ = m;

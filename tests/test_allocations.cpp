@@ -1,0 +1,104 @@
+// Proves the hot path is allocation-free: this binary replaces the global operator new and
+// malloc family with counting versions, and a training step or an inference call after
+// set-up must not bump the counter.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "support/harness.hpp"
+#include "tinyloop/evaluate.hpp"
+
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+extern "C" void __libc_free(void*);
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+extern "C" void* malloc(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(n);
+}
+extern "C" void* calloc(std::size_t count, std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(count, n);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, n);
+}
+extern "C" void free(void* p) { __libc_free(p); }
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = __libc_malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { __libc_free(p); }
+void operator delete[](void* p) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
+
+using namespace tinyloop;
+using namespace tinyloop::test;
+
+TEST_CASE("the counter sees allocations (the hook is live)") {
+  const long before = g_allocations.load();
+  void* volatile p = std::malloc(32);
+  std::free(p);
+  auto* volatile q = new int(3);
+  delete q;
+  CHECK(g_allocations.load() - before >= 2);
+}
+
+TEST_CASE("training steps allocate nothing") {
+  TrainConfig cfg = small_config(5);
+  cfg.batch = 4;
+  const Capacity cap{24, 4, 1};
+  TrainerHarness<float> h(cfg, cap);
+  REQUIRE(h.status.is_ok());
+  Rng rng(1);
+  h.trainer.init_weights(rng);
+  std::vector<std::int32_t> tokens(4 * 24), targets(4 * 24), prev(24), last(cfg.task.alphabet);
+  InductionBatchBuffers buffers{tokens.data(), targets.data(), prev.data(), last.data()};
+  Rng data(2);
+  cfg.curriculum.min_len = 8;
+  cfg.curriculum.max_len = 24;
+
+  const long before = g_allocations.load();
+  for (int s = 0; s < 20; ++s) {
+    const int len = induction_batch(data, cfg, s, buffers);
+    StepStats stats;
+    REQUIRE(h.trainer.train_step(Batch{tokens.data(), targets.data(), cfg.batch, len}, &stats).is_ok());
+  }
+  CHECK(g_allocations.load() - before == 0);
+}
+
+TEST_CASE("inference and evaluation allocate nothing") {
+  TrainConfig cfg = small_config(4);
+  const int max_len = 300;
+  std::vector<unsigned char> buffer(Inference::plan(cfg.model, max_len).total);
+  Inference inf;
+  REQUIRE(inf.init(cfg.model, max_len, buffer.data(), buffer.size()).is_ok());
+  TrainerHarness<float> h(cfg, Capacity{8, 1, 1});
+  Rng rng(3);
+  h.trainer.init_weights(rng);
+  REQUIRE(inf.load_params(h.trainer.params(), h.trainer.param_count()).is_ok());
+  std::vector<std::int32_t> scratch(eval_scratch_ints(max_len, cfg.task.alphabet, cfg.model.loops));
+  std::vector<float> logits(max_len * cfg.model.vocab_out);
+  std::vector<double> per_loop(cfg.model.loops);
+  auto sc = bind_eval_scratch(scratch.data(), max_len, cfg.task.alphabet, cfg.model.loops);
+
+  const long before = g_allocations.load();
+  EvalResult result;
+  REQUIRE(evaluate_induction(inf, cfg.task, max_len, 3, 9, sc, &result, per_loop.data()).is_ok());
+  InferOutputs out;
+  out.logits = logits.data();
+  REQUIRE(inf.run(sc.tokens, max_len, out).is_ok());
+  CHECK(g_allocations.load() - before == 0);
+}
