@@ -81,7 +81,8 @@ class Trainer {
 
   // After a forward pass: logits of sequence b (len x vocab_out) and, when the plan keeps
   // them, the attention probabilities of sequence b at loop t (1-based; len x len, row i
-  // valid for keys j <= i when causal). nullptr when not kept.
+  // valid for keys j <= i when causal; masked entries hold no meaningful value). nullptr
+  // when not kept.
   const T* logits(int b) const;
   const T* attention(int b, int loop) const;
   bool initialized() const { return state_ != nullptr; }

@@ -20,6 +20,18 @@ inline T dot8(const T* a, const T* b) {
   return s;
 }
 
+// Per-worker buffers of the attention kernels. row and dp hold one (padded) row; the
+// transposed tiles (d x stride, stride = length rounded up to 8) serve the SIMD path.
+template <class T>
+struct AttentionScratch {
+  T* row;
+  T* dp;
+  T* kt;
+  T* vt;
+  T* dkt;
+  T* dvt;
+};
+
 // Statistics of the attention rows that the objective needs.
 template <class T>
 struct AttentionRowSums {
@@ -35,10 +47,13 @@ inline void attention_scores(const T* q, const T* K, int count, T* s) {
 }
 
 // Forward over a sequence of n tokens. P (n x n, row stride n) may be null: the row is then
-// built in `row` (n entries) and only lse survives. A receives n x d outputs.
+// built in scratch.row and only lse survives. Masked entries (j > i when causal) of P are
+// never written. A receives n x d outputs.
 template <class T>
-inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool causal, T q_exp, T* P, T* row,
-                              T* lse, std::int32_t* argmax, T* A, AttentionRowSums<T>* sums) {
+inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool causal, T q_exp, T* P,
+                              const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* A,
+                              AttentionRowSums<T>* sums) {
+  T* row = scratch.row;
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     T* p = P ? P + std::size_t(i) * n : row;
@@ -56,8 +71,6 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool ca
       const T* v = V + j * kDim;
       for (int c = 0; c < kDim; ++c) a[c] += p[j] * v[c];
     }
-    if (P)
-      for (int j = count; j < n; ++j) p[j] = 0;
     for (int c = 0; c < kDim; ++c) A[i * kDim + c] = a[c];
     lse[i] = m + std::log(sum);
     argmax[i] = best;
@@ -70,8 +83,10 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool ca
 // already divided by the number of rows). dQ, dK, dV are overwritten.
 template <class T>
 inline void attention_backward(const T* Q, const T* K, const T* V, int n, bool causal, const T* P, const T* lse,
-                               const std::int32_t* argmax, const T* dA, T c_pot, T c_ts, T q_exp, T* row, T* dP,
-                               T* dQ, T* dK, T* dV) {
+                               const std::int32_t* argmax, const T* dA, T c_pot, T c_ts, T q_exp,
+                               const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV) {
+  T* row = scratch.row;
+  T* dP = scratch.dp;
   const T scale = inv_sqrt_dim<T>();
   const T ts_factor = -c_ts * q_exp / (q_exp - T(1));
   for (int k = 0; k < n * kDim; ++k) { dQ[k] = 0; dK[k] = 0; dV[k] = 0; }

@@ -17,4 +17,13 @@ inline T gelu(T x) {
   return x * T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
 }
 
+// A row of N pre-activations: values, and slopes when `slope` is not null.
+template <int N, class T>
+inline void gelu_row(const T* x, T* value, T* slope) {
+  for (int c = 0; c < N; ++c) {
+    if (slope) gelu_forward(x[c], value + c, slope + c);
+    else value[c] = gelu(x[c]);
+  }
+}
+
 }  // namespace tinyloop::kernels

@@ -4,6 +4,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/dense.hpp"
+#include "kernels/dense_simd.hpp"
 #include "kernels/gelu.hpp"
 #include "kernels/layernorm.hpp"
 #include "model/looped_block.hpp"
@@ -151,7 +152,7 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
       for (int c = 0; c < D; ++c) u[c] = y[c] + a[c];
       layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
       dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
-      for (int c = 0; c < kHidden; ++c) act[c] = gelu(g[c]);
+      gelu_row<kHidden>(g, act, (float*)nullptr);
       dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
       for (int c = 0; c < D; ++c) {
         float step = alpha * (a[c] + mlp[c]);

@@ -5,7 +5,9 @@
 #include <cstdint>
 
 #include "kernels/attention.hpp"
+#include "kernels/attention_simd.hpp"
 #include "kernels/dense.hpp"
+#include "kernels/dense_simd.hpp"
 #include "kernels/gelu.hpp"
 #include "kernels/layernorm.hpp"
 #include "loss/cross_entropy.hpp"
@@ -60,7 +62,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
       dense_forward<kDim, kDim>(h, w.Wv, (const T*)nullptr, v + i * D);
     }
     T* P = tape.P ? tape.P + tn * n : nullptr;
-    attention_forward(q, kk, v, n, m.causal, q_exp, P, s.row, tape.lse + tn, tape.argmax + tn, s.a, &att);
+    attention_forward(q, kk, v, n, m.causal, q_exp, P, s.att, tape.lse + tn, tape.argmax + tn, s.a, &att);
     const T* vel_prev = t > 0 ? tape.vel + (tn - n) * D : nullptr;
     T* vel = tape.vel + tn * D;
     for (int i = 0; i < n; ++i) {
@@ -71,7 +73,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
       dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
       T* act = tape.act + (tn + i) * kHidden;
       T* dact = tape.dact + (tn + i) * kHidden;
-      for (int c = 0; c < kHidden; ++c) gelu_forward(g[c], act + c, dact + c);
+      gelu_row<kHidden>(g, act, dact);
       dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
       for (int c = 0; c < D; ++c) {
         T vc = alpha * (a[c] + mlp[c]);
@@ -110,7 +112,8 @@ struct GradientScales {
 };
 
 template <class T>
-void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Weights<T>& g,
+void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const TransposedWeights<T>& wt,
+                       const Weights<T>& g,
                        const std::int32_t* tokens, const std::int32_t* targets, int n, T q_exp,
                        const GradientScales<T>& scale, const Tape<T>& tape, const Scratch<T>& s) {
   using namespace kernels;
@@ -144,11 +147,11 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
       }
       const T* act = tape.act + (tn + i) * kHidden;
       const T* dact = tape.dact + (tn + i) * kHidden;
-      dense_backward<kHidden, kDim>(act, w.W2, ddelta, g.W2, g.b2, dhid);
+      dense_backward<kHidden, kDim>(act, wt.W2, ddelta, g.W2, g.b2, dhid);
       for (int c = 0; c < kHidden; ++c) dhid[c] *= dact[c];
       const T* xhat2 = tape.xhat2 + (tn + i) * D;
       layernorm_apply(xhat2, w.ln2_gain, w.ln2_bias, h2);
-      dense_backward<kDim, kHidden>(h2, w.W1, dhid, g.W1, g.b1, dh2);
+      dense_backward<kDim, kHidden>(h2, wt.W1, dhid, g.W1, g.b1, dh2);
       layernorm_backward(dh2, xhat2, tape.rstd2[tn + i], w.ln2_gain, g.ln2_gain, g.ln2_bias, du);
       for (int c = 0; c < D; ++c) {
         s.a[i * D + c] = ddelta[c] + du[c];  // dA
@@ -157,15 +160,14 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
     }
     const T* P = tape.P ? tape.P + tn * n : nullptr;
     attention_backward(tape.q + tn * D, tape.k + tn * D, tape.v + tn * D, n, m.causal, P, tape.lse + tn,
-                       tape.argmax + tn, s.a, scale.potential, scale.tsallis, q_exp, s.row, s.dp, s.dq, s.dk,
-                       s.dv);
+                       tape.argmax + tn, s.a, scale.potential, scale.tsallis, q_exp, s.att, s.dq, s.dk, s.dv);
     for (int i = 0; i < n; ++i) {
       T h1[kDim], dh1[kDim] = {};
       const T* xhat1 = tape.xhat1 + (tn + i) * D;
       layernorm_apply(xhat1, w.ln1_gain, w.ln1_bias, h1);
-      dense_backward<kDim, kDim>(h1, w.Wq, s.dq + i * D, g.Wq, (T*)nullptr, dh1);
-      dense_backward<kDim, kDim>(h1, w.Wk, s.dk + i * D, g.Wk, (T*)nullptr, dh1);
-      dense_backward<kDim, kDim>(h1, w.Wv, s.dv + i * D, g.Wv, (T*)nullptr, dh1);
+      dense_backward<kDim, kDim>(h1, wt.Wq, s.dq + i * D, g.Wq, (T*)nullptr, dh1);
+      dense_backward<kDim, kDim>(h1, wt.Wk, s.dk + i * D, g.Wk, (T*)nullptr, dh1);
+      dense_backward<kDim, kDim>(h1, wt.Wv, s.dv + i * D, g.Wv, (T*)nullptr, dh1);
       T* dy = s.dy + i * D;
       layernorm_backward(dh1, xhat1, tape.rstd1[tn + i], w.ln1_gain, g.ln1_gain, g.ln1_bias, dy);
       for (int c = 0; c < D; ++c) {

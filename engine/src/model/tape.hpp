@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/attention.hpp"
 #include "tinyloop/arena.hpp"
 #include "tinyloop/config.hpp"
 
@@ -56,8 +57,7 @@ template <class T>
 struct Scratch {
   T* z;       // n x d running latent (forward)
   T* a;       // n x d attention output (forward) / its gradient (backward)
-  T* row;     // n   one attention row
-  T* dp;      // n   gradient of one attention row
+  kernels::AttentionScratch<T> att;
   T* dz;      // n x d
   T* dx;      // n x d
   T* dy;      // n x d
@@ -70,8 +70,13 @@ struct Scratch {
     Scratch s{};
     s.z = a.take<T>(N * D);
     s.a = a.take<T>(N * D);
-    s.row = a.take<T>(N);
-    s.dp = a.take<T>(N);
+    const std::size_t stride = (N + 7) / 8 * 8;  // rows padded to whole registers
+    s.att.row = a.take<T>(stride);
+    s.att.dp = a.take<T>(stride);
+    s.att.kt = a.take<T>(D * stride);
+    s.att.vt = a.take<T>(D * stride);
+    s.att.dkt = a.take<T>(D * stride);
+    s.att.dvt = a.take<T>(D * stride);
     s.dz = a.take<T>(N * D);
     s.dx = a.take<T>(N * D);
     s.dy = a.take<T>(N * D);
@@ -81,6 +86,25 @@ struct Scratch {
     s.dv = a.take<T>(N * D);
     s.dlogits = a.take<T>(std::size_t(vocab_out));
     return s;
+  }
+};
+
+// Transposed copies of the weight matrices, refreshed once per backward pass, so that the
+// input gradients of the dense layers stream along rows.
+template <class T>
+struct TransposedWeights {
+  T* Wq; T* Wk; T* Wv;  // d x d
+  T* W1;                // 4d x d
+  T* W2;                // d x 4d
+
+  static TransposedWeights take(Arena& a) {
+    TransposedWeights t{};
+    t.Wq = a.take<T>(kDim * kDim);
+    t.Wk = a.take<T>(kDim * kDim);
+    t.Wv = a.take<T>(kDim * kDim);
+    t.W1 = a.take<T>(kDim * kHidden);
+    t.W2 = a.take<T>(kDim * kHidden);
+    return t;
   }
 };
 

@@ -15,6 +15,7 @@ struct Trainer<T>::State {
   model::Scratch<T>* scratch;  // one per worker
   T* seq_grads;                // max_batch x param_count: summed in a fixed order
   model::SequenceSums<T>* sums;
+  model::TransposedWeights<T> transposed;
   bool keep_p;
   int last_len;  // length of the last batch, to index the saved tapes
 };
@@ -46,6 +47,7 @@ typename Trainer<T>::State* bind(Arena& a, const TrainConfig& cfg, const Capacit
   auto* tapes = a.take<model::Tape<T>>(B);
   auto* sums = a.take<model::SequenceSums<T>>(B);
   auto* scratch = a.take<model::Scratch<T>>(std::size_t(cap.workers));
+  const auto transposed = model::TransposedWeights<T>::take(a);
   std::size_t bookkeeping = a.used() - mark;
   mark = a.used();
   for (std::size_t b = 0; b < B; ++b) {
@@ -61,7 +63,7 @@ typename Trainer<T>::State* bind(Arena& a, const TrainConfig& cfg, const Capacit
   plan->scratch = a.used() - mark + bookkeeping;
   plan->total = a.used() + Arena::slack();
   plan->recompute_attention = !keep_p;
-  if (st) *st = State{tapes, scratch, seq_grads, sums, keep_p, 0};
+  if (st) *st = State{tapes, scratch, seq_grads, sums, transposed, keep_p, 0};
   return st;
 }
 
@@ -207,7 +209,7 @@ void backward_task(void* raw, int b, int worker) {
   for (std::size_t i = 0; i < c.layout->total; ++i) grad[i] = T(0);
   const auto g = Weights<T>::bind(grad, *c.layout);
   const std::size_t off = std::size_t(b) * std::size_t(c.batch->len);
-  model::backward_sequence<T>(c.cfg->model, w, g, c.batch->tokens + off, c.batch->targets + off, c.batch->len,
+  model::backward_sequence<T>(c.cfg->model, w, c.st->transposed, g, c.batch->tokens + off, c.batch->targets + off, c.batch->len,
                               T(c.cfg->loss.q), c.scales, c.st->tapes[b], c.st->scratch[worker]);
 }
 
@@ -251,6 +253,13 @@ Status Trainer<T>::forward_backward(const Batch& batch, bool backward, LossTerms
   ctx.scales.kinetic = T(double(lc.lambda_k) / (L * B));
   ctx.scales.potential = T(double(lc.lambda_p) / rows);
   ctx.scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, double(lc.eta)) / rows);
+  const auto w = Weights<const T>::bind(params_, layout_);
+  const auto& wt = state_->transposed;
+  kernels::transpose(w.Wq, kDim, kDim, wt.Wq);
+  kernels::transpose(w.Wk, kDim, kDim, wt.Wk);
+  kernels::transpose(w.Wv, kDim, kDim, wt.Wv);
+  kernels::transpose(w.W1, kDim, kHidden, wt.W1);
+  kernels::transpose(w.W2, kHidden, kDim, wt.W2);
   pool_->run(batch.batch, &backward_task<T>, &ctx);
 
   const std::size_t P = layout_.total;

@@ -1,0 +1,51 @@
+#pragma once
+// xsimd overloads (float) of the per-token dense layer and the GELU row. Overload
+// resolution prefers these non-template-on-T versions over the scalar templates.
+#if TINYLOOP_SIMD
+#include "kernels/dense.hpp"
+#include "kernels/gelu.hpp"
+#include "kernels/simd.hpp"
+
+namespace tinyloop::kernels {
+
+template <int IN, int OUT>
+inline void dense_forward(const float* x, const float* W, const float* b, float* y) {
+  auto acc = b ? simd::Vec<OUT>::load(b) : simd::Vec<OUT>::zero();
+  for (int i = 0; i < IN; ++i) acc.fma_from(x[i], W + i * OUT);
+  acc.store(y);
+}
+
+template <int IN, int OUT>
+inline void dense_backward(const float* x, const float* WT, const float* dy, float* dW, float* db, float* dx) {
+  const auto g = simd::Vec<OUT>::load(dy);
+  if (db) {
+    auto bias = simd::Vec<OUT>::load(db);
+    for (int k = 0; k < simd::Vec<OUT>::kRegs; ++k) bias.r[k] += g.r[k];
+    bias.store(db);
+  }
+  for (int i = 0; i < IN; ++i) {
+    auto w = simd::Vec<OUT>::load(dW + i * OUT);
+    w.fma(x[i], g);
+    w.store(dW + i * OUT);
+  }
+  if (dx) {
+    auto acc = simd::Vec<IN>::load(dx);
+    for (int o = 0; o < OUT; ++o) acc.fma_from(dy[o], WT + o * IN);
+    acc.store(dx);
+  }
+}
+
+template <int N>
+inline void gelu_row(const float* x, float* value, float* slope) {
+  using simd::fbatch;
+  const fbatch half(0.5f), one(1.0f), rsqrt2(0.70710678118654752440f), rsqrt2pi(0.39894228040143267794f);
+  for (int c = 0; c < N; c += simd::kLanes) {
+    const fbatch v = fbatch::load_unaligned(x + c);
+    const fbatch cdf = half * (one + xsimd::erf(v * rsqrt2));
+    (v * cdf).store_unaligned(value + c);
+    if (slope) (cdf + v * rsqrt2pi * xsimd::exp(-half * v * v)).store_unaligned(slope + c);
+  }
+}
+
+}  // namespace tinyloop::kernels
+#endif

@@ -1,0 +1,72 @@
+#pragma once
+// The SIMD target of the float kernels. d = 8 floats is one AVX register or two SSE/NEON
+// registers; wider units (AVX-512) are capped at 8 lanes since no row is longer than d.
+#if TINYLOOP_SIMD
+#include <xsimd/xsimd.hpp>
+
+#include "tinyloop/config.hpp"
+
+namespace tinyloop::kernels::simd {
+
+#if XSIMD_WITH_FMA3_AVX2
+using arch = xsimd::fma3<xsimd::avx2>;
+#elif XSIMD_WITH_AVX
+using arch = xsimd::avx;
+#elif XSIMD_WITH_NEON64
+using arch = xsimd::neon64;
+#elif XSIMD_WITH_NEON
+using arch = xsimd::neon;
+#elif XSIMD_WITH_SSE4_2
+using arch = xsimd::sse4_2;
+#elif XSIMD_WITH_SSE2
+using arch = xsimd::sse2;
+#else
+#error "TINYLOOP_SIMD is on but xsimd found no supported instruction set; configure with -DTINYLOOP_SIMD=OFF"
+#endif
+
+using fbatch = xsimd::batch<float, arch>;
+constexpr int kLanes = int(fbatch::size);
+static_assert(kDim % kLanes == 0 && kHidden % kLanes == 0, "rows must fill whole registers");
+
+inline const char* arch_name() { return arch::name(); }
+
+// N consecutive floats held in N / kLanes registers.
+template <int N>
+struct Vec {
+  static constexpr int kRegs = N / kLanes;
+  fbatch r[kRegs];
+
+  static Vec load(const float* p) {
+    Vec v;
+    for (int k = 0; k < kRegs; ++k) v.r[k] = fbatch::load_unaligned(p + k * kLanes);
+    return v;
+  }
+  static Vec zero() {
+    Vec v;
+    for (int k = 0; k < kRegs; ++k) v.r[k] = fbatch(0.0f);
+    return v;
+  }
+  void store(float* p) const {
+    for (int k = 0; k < kRegs; ++k) r[k].store_unaligned(p + k * kLanes);
+  }
+  // this += s * other
+  void fma(float s, const Vec& other) {
+    const fbatch b(s);
+    for (int k = 0; k < kRegs; ++k) r[k] = xsimd::fma(b, other.r[k], r[k]);
+  }
+  void fma_from(float s, const float* p) {
+    const fbatch b(s);
+    for (int k = 0; k < kRegs; ++k) r[k] = xsimd::fma(b, fbatch::load_unaligned(p + k * kLanes), r[k]);
+  }
+};
+
+// p += s * q over N floats in memory.
+template <int N>
+inline void axpy(float s, const float* q, float* p) {
+  Vec<N> v = Vec<N>::load(p);
+  v.fma_from(s, q);
+  v.store(p);
+}
+
+}  // namespace tinyloop::kernels::simd
+#endif

@@ -1,0 +1,133 @@
+// The xsimd kernels against the scalar reference kernels, on random inputs, lengths that are
+// and are not multiples of the register width, with and without the causal mask.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/attention.hpp"
+#include "kernels/attention_simd.hpp"
+#include "kernels/dense.hpp"
+#include "kernels/dense_simd.hpp"
+#include "kernels/gelu.hpp"
+#include "tinyloop/rng.hpp"
+
+using namespace tinyloop;
+using namespace tinyloop::kernels;
+
+#if TINYLOOP_SIMD
+namespace {
+
+std::vector<float> random_vector(Rng& rng, std::size_t n, double scale = 1.0) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = float(scale * normal(rng));
+  return v;
+}
+
+// |a - b| <= tol * max(1, max |b|) elementwise.
+void check_close(const float* a, const float* b, std::size_t n, double tol, const char* what) {
+  double scale = 1.0, worst = 0.0;
+  for (std::size_t i = 0; i < n; ++i) scale = std::fmax(scale, std::fabs(b[i]));
+  for (std::size_t i = 0; i < n; ++i) worst = std::fmax(worst, std::fabs(double(a[i]) - double(b[i])));
+  CAPTURE(what);
+  CHECK(worst <= tol * scale);
+}
+
+struct AttentionBuffers {
+  std::vector<float> row, dp, kt, vt, dkt, dvt;
+  explicit AttentionBuffers(int n) {
+    const std::size_t stride = std::size_t(n + 7) / 8 * 8;
+    row.assign(stride, 0);
+    dp.assign(stride, 0);
+    kt.assign(kDim * stride, 0);
+    vt.assign(kDim * stride, 0);
+    dkt.assign(kDim * stride, 0);
+    dvt.assign(kDim * stride, 0);
+  }
+  AttentionScratch<float> view() {
+    return {row.data(), dp.data(), kt.data(), vt.data(), dkt.data(), dvt.data()};
+  }
+};
+
+void compare_attention(int n, bool causal, float q, bool keep_p) {
+  CAPTURE(n);
+  CAPTURE(causal);
+  CAPTURE(q);
+  CAPTURE(keep_p);
+  Rng rng(std::uint64_t(n) * 31 + (causal ? 1 : 0));
+  const auto Q = random_vector(rng, n * kDim, 2.0), K = random_vector(rng, n * kDim, 2.0);
+  const auto V = random_vector(rng, n * kDim), dA = random_vector(rng, n * kDim);
+  AttentionBuffers sb(n), vb(n);
+  std::vector<float> Ps(n * n, 0), Pv(n * n, 0), lse_s(n), lse_v(n), As(n * kDim), Av(n * kDim);
+  std::vector<std::int32_t> arg_s(n), arg_v(n);
+  AttentionRowSums<float> sums_s, sums_v;
+  attention_forward<float>(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Ps.data() : nullptr, sb.view(),
+                           lse_s.data(), arg_s.data(), As.data(), &sums_s);
+  attention_forward(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Pv.data() : nullptr, vb.view(),
+                    lse_v.data(), arg_v.data(), Av.data(), &sums_v);
+  check_close(Av.data(), As.data(), As.size(), 1e-5, "A");
+  check_close(lse_v.data(), lse_s.data(), n, 1e-5, "lse");
+  if (keep_p) check_close(Pv.data(), Ps.data(), Ps.size(), 1e-5, "P");
+  CHECK(sums_v.potential == doctest::Approx(sums_s.potential).epsilon(1e-5));
+  CHECK(sums_v.tsallis == doctest::Approx(sums_s.tsallis).epsilon(1e-5));
+  for (int i = 0; i < n; ++i) CHECK(arg_v[i] == arg_s[i]);
+
+  std::vector<float> dQs(n * kDim), dKs(n * kDim), dVs(n * kDim), dQv(n * kDim), dKv(n * kDim), dVv(n * kDim);
+  attention_backward<float>(Q.data(), K.data(), V.data(), n, causal, keep_p ? Ps.data() : nullptr, lse_s.data(),
+                            arg_s.data(), dA.data(), 0.01f, 0.02f, q, sb.view(), dQs.data(), dKs.data(), dVs.data());
+  attention_backward(Q.data(), K.data(), V.data(), n, causal, keep_p ? Pv.data() : nullptr, lse_v.data(),
+                     arg_v.data(), dA.data(), 0.01f, 0.02f, q, vb.view(), dQv.data(), dKv.data(), dVv.data());
+  check_close(dQv.data(), dQs.data(), dQs.size(), 1e-5, "dQ");
+  check_close(dKv.data(), dKs.data(), dKs.size(), 1e-5, "dK");
+  check_close(dVv.data(), dVs.data(), dVs.size(), 1e-5, "dV");
+}
+
+}  // namespace
+
+TEST_CASE("SIMD attention matches the scalar kernel") {
+  CAPTURE(simd::arch_name());
+  for (int n : {1, 3, 8, 13, 64, 77})
+    for (bool causal : {true, false})
+      for (float q : {1.5f, 2.0f, 0.7f})
+        for (bool keep_p : {true, false}) compare_attention(n, causal, q, keep_p);
+}
+
+TEST_CASE("SIMD dense layers and GELU match the scalar kernels") {
+  Rng rng(4);
+  const auto x = random_vector(rng, kHidden), W = random_vector(rng, kDim * kHidden), b = random_vector(rng, kHidden);
+  const auto dy = random_vector(rng, kHidden);
+  std::vector<float> WT(kHidden * kDim);
+  transpose(W.data(), kDim, kHidden, WT.data());
+
+  float ys[kHidden], yv[kHidden];
+  dense_forward<kDim, kHidden, float>(x.data(), W.data(), b.data(), ys);
+  dense_forward<kDim, kHidden>(x.data(), W.data(), b.data(), yv);
+  check_close(yv, ys, kHidden, 1e-6, "dense forward 8->32");
+
+  std::vector<float> dWs(kDim * kHidden, 0.5f), dWv(kDim * kHidden, 0.5f), dbs(kHidden, 0.1f), dbv(kHidden, 0.1f);
+  float dxs[kDim] = {1}, dxv[kDim] = {1};
+  dense_backward<kDim, kHidden, float>(x.data(), WT.data(), dy.data(), dWs.data(), dbs.data(), dxs);
+  dense_backward<kDim, kHidden>(x.data(), WT.data(), dy.data(), dWv.data(), dbv.data(), dxv);
+  check_close(dWv.data(), dWs.data(), dWs.size(), 1e-6, "dW");
+  check_close(dbv.data(), dbs.data(), dbs.size(), 1e-6, "db");
+  check_close(dxv, dxs, kDim, 1e-6, "dx");
+
+  // The scalar dx through WT is the textbook dx = W dy.
+  for (int i = 0; i < kDim; ++i) {
+    double want = i == 0 ? 1.0 : 0.0;
+    for (int o = 0; o < kHidden; ++o) want += double(W[i * kHidden + o]) * dy[o];
+    CHECK(dxs[i] == doctest::Approx(want).epsilon(1e-5));
+  }
+
+  const auto g = random_vector(rng, kHidden, 3.0);
+  float vs[kHidden], ss[kHidden], vv[kHidden], sv[kHidden];
+  gelu_row<kHidden, float>(g.data(), vs, ss);
+  gelu_row<kHidden>(g.data(), vv, sv);
+  check_close(vv, vs, kHidden, 2e-6, "gelu");
+  check_close(sv, ss, kHidden, 2e-6, "gelu slope");
+}
+#else
+TEST_CASE("scalar-only build: no SIMD kernels to compare") {
+  CHECK(kDim == 8);
+}
+#endif
