@@ -1,0 +1,440 @@
+// Tests for the POSIX platform layer: files, thread pool, clock, interrupt flag.
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "tinyloop/platform/posix.hpp"
+
+namespace tp = tinyloop::platform;
+using tinyloop::Error;
+using tinyloop::Status;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed (with its files) at scope exit.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    const char* base = getenv("TMPDIR");
+    std::string templ = std::string(base && *base ? base : "/tmp") + "/tinyloop-test-XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back('\0');
+    REQUIRE(mkdtemp(buf.data()) != nullptr);
+    path = buf.data();
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path + "'";
+    if (system(cmd.c_str()) != 0) {
+    }
+  }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+  }
+  closedir(d);
+  return names;
+}
+
+bool has_temp_file(const std::string& dir) {
+  for (const std::string& n : list_dir(dir)) {
+    if (n.find(".tmp.") != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string read_string(const std::string& path) {
+  std::vector<std::uint8_t> bytes;
+  const Status s = tp::read_file(path.c_str(), &bytes);
+  REQUIRE_MESSAGE(s.is_ok(), s.message());
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Status write_string(const std::string& path, const std::string& text) {
+  return tp::write_file_atomic(path.c_str(), text.data(), text.size());
+}
+
+bool one_line(const char* message) { return strchr(message, '\n') == nullptr && message[0] != '\0'; }
+
+}  // namespace
+
+TEST_CASE("write_file_atomic creates and replaces a file") {
+  TempDir dir;
+  const std::string path = dir / "data.bin";
+  REQUIRE(write_string(path, "first version").is_ok());
+  CHECK(read_string(path) == "first version");
+  REQUIRE(write_string(path, "second").is_ok());  // shorter: the old tail must not survive
+  CHECK(read_string(path) == "second");
+  CHECK_FALSE(has_temp_file(dir.path));
+
+  SUBCASE("binary data with zero bytes") {
+    std::vector<std::uint8_t> bytes(100000);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 131 + (i >> 8));
+    REQUIRE(tp::write_file_atomic(path.c_str(), bytes.data(), bytes.size()).is_ok());
+    std::vector<std::uint8_t> back;
+    REQUIRE(tp::read_file(path.c_str(), &back).is_ok());
+    CHECK(back == bytes);
+  }
+  SUBCASE("empty file") {
+    REQUIRE(tp::write_file_atomic(path.c_str(), nullptr, 0).is_ok());
+    std::vector<std::uint8_t> back{1, 2, 3};
+    REQUIRE(tp::read_file(path.c_str(), &back).is_ok());
+    CHECK(back.empty());
+  }
+  SUBCASE("relative path in the current directory") {
+    char cwd[4096];
+    REQUIRE(getcwd(cwd, sizeof(cwd)) != nullptr);
+    REQUIRE(chdir(dir.path.c_str()) == 0);
+    const Status s = write_string("relative.txt", "rel");
+    REQUIRE(chdir(cwd) == 0);
+    REQUIRE(s.is_ok());
+    CHECK(read_string(dir / "relative.txt") == "rel");
+  }
+  SUBCASE("keeps the permissions of the replaced file") {
+    REQUIRE(chmod(path.c_str(), 0600) == 0);
+    REQUIRE(write_string(path, "third").is_ok());
+    struct stat st;
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+}
+
+TEST_CASE("write_file_atomic failures leave the old file and no temporary") {
+  TempDir dir;
+
+  SUBCASE("parent directory does not exist") {
+    const std::string path = dir / "missing/sub/file.bin";
+    const Status s = write_string(path, "x");
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.code() == Error::io_error);
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()).find(path) != std::string::npos);
+    CHECK(std::string(s.message()).find(strerror(ENOENT)) != std::string::npos);
+    CHECK(list_dir(dir.path).empty());
+  }
+
+  SUBCASE("target is a directory") {
+    const std::string path = dir / "adir";
+    REQUIRE(mkdir(path.c_str(), 0755) == 0);
+    const Status s = write_string(path, "x");
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.code() == Error::io_error);
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()).find(path) != std::string::npos);
+    struct stat st;
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK_FALSE(has_temp_file(dir.path));
+  }
+
+  SUBCASE("the temporary cannot be created") {
+    const std::string path = dir / "keep.txt";
+    REQUIRE(write_string(path, "old contents").is_ok());
+    // Occupy the temporary's name with a directory so that opening it for writing fails.
+    const std::string tmp = path + ".tmp." + std::to_string(static_cast<long>(getpid()));
+    REQUIRE(mkdir(tmp.c_str(), 0755) == 0);
+    const Status s = write_string(path, "new contents");
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()).find(path) != std::string::npos);
+    CHECK(read_string(path) == "old contents");
+    REQUIRE(rmdir(tmp.c_str()) == 0);
+    CHECK_FALSE(has_temp_file(dir.path));
+  }
+
+  SUBCASE("a write fails half way (file size limit)") {
+    // RLIMIT_FSIZE applies to root too: writes past it fail with EFBIG after a short write.
+    const std::string path = dir / "keep.txt";
+    REQUIRE(write_string(path, "old contents").is_ok());
+    struct rlimit saved;
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    struct sigaction ignore {}, saved_action {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    REQUIRE(sigaction(SIGXFSZ, &ignore, &saved_action) == 0);
+    struct rlimit small = saved;
+    small.rlim_cur = 1000;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+
+    const std::string big(5000, 'z');
+    const Status s = write_string(path, big);
+
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+    REQUIRE(sigaction(SIGXFSZ, &saved_action, nullptr) == 0);
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.code() == Error::io_error);
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()).find(path) != std::string::npos);
+    CHECK(std::string(s.message()).find(strerror(EFBIG)) != std::string::npos);
+    CHECK(read_string(path) == "old contents");
+    CHECK_FALSE(has_temp_file(dir.path));
+  }
+}
+
+TEST_CASE("read_file reports clear one-line errors") {
+  TempDir dir;
+  std::vector<std::uint8_t> out;
+
+  SUBCASE("missing file") {
+    const std::string path = dir / "nope.bin";
+    const Status s = tp::read_file(path.c_str(), &out);
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.code() == Error::io_error);
+    CHECK(std::string(s.message()) == "cannot open '" + path + "': " + strerror(ENOENT));
+  }
+  SUBCASE("a directory") {
+    const Status s = tp::read_file(dir.path.c_str(), &out);
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.code() == Error::io_error);
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()).find(dir.path) != std::string::npos);
+  }
+  SUBCASE("empty path") {
+    const Status s = tp::read_file("", &out);
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(one_line(s.message()));
+  }
+}
+
+TEST_CASE("make_directories") {
+  TempDir dir;
+  const std::string nested = dir / "a/b/c";
+  REQUIRE(tp::make_directories(nested.c_str()).is_ok());
+  struct stat st;
+  REQUIRE(stat(nested.c_str(), &st) == 0);
+  CHECK(S_ISDIR(st.st_mode));
+  CHECK(tp::make_directories(nested.c_str()).is_ok());                 // already there
+  CHECK(tp::make_directories((dir / "x//y/").c_str()).is_ok());        // odd slashes
+  CHECK(stat((dir / "x/y").c_str(), &st) == 0);
+  CHECK(tp::make_directories("/").is_ok());
+
+  REQUIRE(write_string(dir / "file", "f").is_ok());
+  const Status s = tp::make_directories((dir / "file/sub").c_str());
+  REQUIRE_FALSE(s.is_ok());
+  CHECK(s.code() == Error::io_error);
+  CHECK(one_line(s.message()));
+  CHECK(std::string(s.message()).find(dir / "file") != std::string::npos);
+}
+
+TEST_CASE("clock and CPU count") {
+  const double a = tp::now_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const double b = tp::now_seconds();
+  CHECK(b - a >= 0.004);
+  CHECK(b - a < 5.0);
+  CHECK(tp::hardware_threads() >= 1);
+}
+
+namespace {
+
+struct CountCtx {
+  std::vector<std::atomic<int>>* runs;
+  std::atomic<int>* bad_worker;
+  int workers;
+};
+
+void count_task(void* ctx, int task, int worker) {
+  auto* c = static_cast<CountCtx*>(ctx);
+  (*c->runs)[static_cast<std::size_t>(task)].fetch_add(1, std::memory_order_relaxed);
+  if (worker < 0 || worker >= c->workers) c->bad_worker->fetch_add(1);
+}
+
+}  // namespace
+
+TEST_CASE("ThreadPool runs every task exactly once") {
+  for (int workers : {1, 2, 3, 4, 8}) {
+    tp::ThreadPool pool(workers);
+    REQUIRE(pool.workers() == workers);
+    for (int tasks : {0, 1, 2, 3, 5, 7, 8, 9, 64, 1000}) {
+      CAPTURE(workers);
+      CAPTURE(tasks);
+      std::vector<std::atomic<int>> runs(static_cast<std::size_t>(tasks));
+      for (auto& r : runs) r.store(0);
+      std::atomic<int> bad_worker{0};
+      CountCtx ctx{&runs, &bad_worker, workers};
+      pool.run(tasks, &count_task, &ctx);
+      int wrong = 0;
+      for (auto& r : runs) wrong += r.load() != 1;
+      CHECK(wrong == 0);
+      CHECK(bad_worker.load() == 0);
+    }
+  }
+}
+
+TEST_CASE("ThreadPool is reusable many times") {
+  tp::ThreadPool pool(4);
+  constexpr int kTasks = 13;
+  std::vector<std::atomic<int>> runs(kTasks);
+  for (auto& r : runs) r.store(0);
+  std::atomic<int> bad_worker{0};
+  CountCtx ctx{&runs, &bad_worker, pool.workers()};
+  constexpr int kRounds = 5000;
+  for (int round = 0; round < kRounds; ++round) {
+    pool.run(kTasks, &count_task, &ctx);
+    // run() has returned: every task of this round must be visible as done.
+    if (runs[kTasks - 1].load() != round + 1 || runs[0].load() != round + 1) {
+      FAIL("round " << round << " returned early");
+    }
+  }
+  for (auto& r : runs) CHECK(r.load() == kRounds);
+  CHECK(bad_worker.load() == 0);
+}
+
+TEST_CASE("ThreadPool(1) runs inline on the calling thread") {
+  tp::ThreadPool pool(1);
+  CHECK(pool.workers() == 1);
+  struct Ctx {
+    std::thread::id caller;
+    int other_thread = 0;
+    int order_errors = 0;
+    int next = 0;
+  } ctx;
+  ctx.caller = std::this_thread::get_id();
+  pool.run(
+      50,
+      [](void* p, int task, int worker) {
+        auto* c = static_cast<Ctx*>(p);
+        if (std::this_thread::get_id() != c->caller || worker != 0) ++c->other_thread;
+        if (task != c->next++) ++c->order_errors;
+      },
+      &ctx);
+  CHECK(ctx.other_thread == 0);
+  CHECK(ctx.order_errors == 0);
+  CHECK(ctx.next == 50);
+}
+
+TEST_CASE("ThreadPool workers really run concurrently, with distinct ids") {
+  constexpr int kWorkers = 4;
+  tp::ThreadPool pool(kWorkers);
+  struct Ctx {
+    std::atomic<int> arrived{0};
+    std::atomic<int> timed_out{0};
+    std::atomic<int> seen[kWorkers];
+    std::atomic<int> on_caller{0};
+    std::thread::id caller;
+  } ctx;
+  for (auto& s : ctx.seen) s.store(0);
+  ctx.caller = std::this_thread::get_id();
+  // Each task waits until all kWorkers tasks have started: only possible if they run on
+  // kWorkers different threads at once.
+  pool.run(
+      kWorkers,
+      [](void* p, int, int worker) {
+        auto* c = static_cast<Ctx*>(p);
+        c->seen[worker].fetch_add(1);
+        if (worker == 0 && std::this_thread::get_id() == c->caller) c->on_caller.fetch_add(1);
+        c->arrived.fetch_add(1);
+        const double deadline = tp::now_seconds() + 20.0;
+        while (c->arrived.load() < kWorkers) {
+          if (tp::now_seconds() > deadline) {
+            c->timed_out.fetch_add(1);
+            return;
+          }
+          std::this_thread::yield();
+        }
+      },
+      &ctx);
+  CHECK(ctx.timed_out.load() == 0);
+  for (auto& s : ctx.seen) CHECK(s.load() == 1);
+  CHECK(ctx.on_caller.load() == 1);  // the caller works as worker 0
+}
+
+TEST_CASE("ThreadPool: nested run inside a task runs inline") {
+  tp::ThreadPool pool(3);
+  struct Ctx {
+    tp::ThreadPool* pool;
+    std::atomic<int> inner{0};
+    std::atomic<int> wrong_worker{0};
+  } ctx{&pool};
+  pool.run(
+      6,
+      [](void* p, int, int worker) {
+        auto* c = static_cast<Ctx*>(p);
+        struct Inner {
+          Ctx* c;
+          int outer_worker;
+        } in{c, worker};
+        c->pool->run(
+            5,
+            [](void* q, int, int w) {
+              auto* i = static_cast<Inner*>(q);
+              i->c->inner.fetch_add(1);
+              if (w != i->outer_worker) i->c->wrong_worker.fetch_add(1);
+            },
+            &in);
+      },
+      &ctx);
+  CHECK(ctx.inner.load() == 30);
+  CHECK(ctx.wrong_worker.load() == 0);
+}
+
+TEST_CASE("ThreadPool(0) uses one worker per available CPU; destruction is clean") {
+  for (int i = 0; i < 20; ++i) {
+    tp::ThreadPool pool(0);
+    CHECK(pool.workers() == tp::hardware_threads());
+    if (i % 2 == 0) {
+      std::vector<std::atomic<int>> runs(10);
+      for (auto& r : runs) r.store(0);
+      std::atomic<int> bad{0};
+      CountCtx ctx{&runs, &bad, pool.workers()};
+      pool.run(10, &count_task, &ctx);
+      for (auto& r : runs) CHECK(r.load() == 1);
+    }
+  }  // pools created and destroyed, some never used
+}
+
+TEST_CASE("interrupt handler: SIGINT and SIGTERM set the flag") {
+  SUBCASE("SIGTERM (in a child process)") {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      tp::install_interrupt_handler();
+      if (tp::interrupted()) _exit(2);
+      raise(SIGTERM);
+      _exit(tp::interrupted() ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  SUBCASE("a second SIGINT kills (in a child process)") {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      tp::install_interrupt_handler();
+      raise(SIGINT);
+      if (!tp::interrupted()) _exit(1);
+      raise(SIGINT);
+      _exit(3);  // not reached
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGINT);
+  }
+  SUBCASE("SIGINT in this process") {
+    tp::install_interrupt_handler();
+    CHECK_FALSE(tp::interrupted());
+    raise(SIGINT);
+    CHECK(tp::interrupted());  // and the process is still alive
+  }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# tinyloop developer entry point.
+#
+#   tools/dev.sh deps           install missing build dependencies (apt-get)
+#   tools/dev.sh build          deps + configure + build the portable Release tree (build/release)
+#   tools/dev.sh test [args]    deps + configure + build + run the test suite (ctest; extra
+#                               args go to ctest, e.g. -R platform)
+#   tools/dev.sh train [args]   deps + build a host-tuned tree (build/native, -march=native) and
+#                               train the lam2026 preset into runs/default; extra args go to
+#                               `tinyloop train`
+#
+# Works from any directory. Environment: JOBS (parallel build jobs, default: nproc).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PACKAGES=(cmake g++ libxtensor-dev libxsimd-dev doctest-dev)
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'dev.sh: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+cmd_deps() {
+  local missing=() pkg
+  if ! command -v dpkg >/dev/null 2>&1; then
+    say "no dpkg on this system: install ${PACKAGES[*]} (or their equivalents) yourself"
+    return 0
+  fi
+  for pkg in "${PACKAGES[@]}"; do
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    say "dependencies present: ${PACKAGES[*]}"
+    return 0
+  fi
+  say "installing missing packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "not root and no sudo: install ${missing[*]} manually"
+    sudo=sudo
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    || die "apt-get update failed"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+# configure_and_build <build dir> [extra cmake args...]
+configure_and_build() {
+  local dir="$1"
+  shift
+  say "configuring $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" || die "cmake configure failed ($dir)"
+  say "building $dir with $JOBS jobs"
+  cmake --build "$dir" -j "$JOBS" || die "build failed ($dir)"
+}
+
+cmd_build() {
+  cmd_deps
+  configure_and_build build/release
+}
+
+cmd_test() {
+  cmd_build
+  say "running tests"
+  local rc=0
+  # ctest prints "100% tests passed, 0 tests failed out of N" (or the failures) at the end.
+  ctest --test-dir build/release --output-on-failure "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    die "tests failed (ctest exit status $rc)"
+  fi
+  say "all tests passed"
+}
+
+cmd_train() {
+  cmd_deps
+  configure_and_build build/native -DTINYLOOP_NATIVE=ON
+  local exe=build/native/tools/tinyloop
+  [ -x "$exe" ] || die "$exe was not built"
+  say "training: $exe train --preset lam2026 --out runs/default $*"
+  "$exe" train --preset lam2026 --out runs/default "$@"
+}
+
+main() {
+  local sub="${1:-}"
+  [ $# -gt 0 ] && shift
+  case "$sub" in
+    deps) cmd_deps "$@" ;;
+    build) cmd_build "$@" ;;
+    test) cmd_test "$@" ;;
+    train) cmd_train "$@" ;;
+    -h | --help | help) usage ;;
+    "") usage >&2; exit 2 ;;
+    *) usage >&2; die "unknown command '$sub'" ;;
+  esac
+}
+
+main "$@"
