@@ -1,0 +1,498 @@
+// Checkpoint (de)serialisation in caller memory. Byte layout: docs/CHECKPOINT.md.
+//
+// Every multi-byte value is written and read one byte at a time, little-endian, so the code
+// is independent of the host's byte order, alignment rules and struct padding (32-bit ARM
+// included). The reader treats its input as hostile: every length, count and shape read from
+// the bytes is checked against the bytes that remain before it is used, and all size
+// arithmetic is done in 64 bits with explicit bounds.
+#include "tinyloop/checkpoint.hpp"
+
+#include <cstring>
+#include <limits>
+
+#include "tinyloop/params.hpp"
+
+namespace tinyloop {
+
+static_assert(std::numeric_limits<float>::is_iec559, "checkpoints store IEEE-754 binary32 floats");
+static_assert(sizeof(float) == 4, "checkpoints store 4-byte floats");
+static_assert(sizeof(int) >= 4, "configuration integers are 32-bit");
+
+namespace {
+
+// ---- format constants (docs/CHECKPOINT.md) ---------------------------------------------
+constexpr std::uint8_t kMagic[8] = {'T', 'L', 'O', 'O', 'P', 'C', 'K', 0};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kFlagOptimizer = 1u;
+constexpr std::uint32_t kKnownFlags = kFlagOptimizer;
+
+constexpr std::size_t kHeaderBytes = 24;   // magic, version, flags, total size
+constexpr std::size_t kConfigBytes = 140;  // TrainConfig, field by field
+constexpr std::size_t kStateBytes = 24;    // step, rng state, rng increment
+constexpr std::size_t kTensorsOffset = kHeaderBytes + kConfigBytes + kStateBytes;  // 188
+constexpr std::size_t kCrcBytes = 4;
+constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before being read
+
+const char* const kSetNames[3] = {"params", "adam_m", "adam_v"};
+
+// ---- CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), table built at compile time --
+struct CrcTable {
+  std::uint32_t v[256];
+};
+constexpr CrcTable make_crc_table() {
+  CrcTable t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
+    t.v[i] = c;
+  }
+  return t;
+}
+constexpr CrcTable kCrc = make_crc_table();
+
+std::uint32_t crc32(const std::uint8_t* p, std::size_t n) {
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < n; ++i) c = kCrc.v[(c ^ p[i]) & 0xFFu] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+// ---- scalar encodings -------------------------------------------------------------------
+std::uint32_t float_bits(float f) {
+  std::uint32_t u = 0;
+  std::memcpy(&u, &f, sizeof u);  // a bit cast of one float, not a struct copy
+  return u;
+}
+float bits_float(std::uint32_t u) {
+  float f = 0;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+// Exponent all ones = Inf or NaN; decided on the bits so -ffast-math cannot fold it away.
+bool bits_finite(std::uint32_t u) { return (u & 0x7F800000u) != 0x7F800000u; }
+
+// Two's complement conversions without implementation-defined casts.
+std::int32_t to_i32(std::uint32_t u) {
+  return u <= 0x7FFFFFFFu ? static_cast<std::int32_t>(u) : -static_cast<std::int32_t>(~u) - 1;
+}
+std::int64_t to_i64(std::uint64_t u) {
+  return u <= 0x7FFFFFFFFFFFFFFFull ? static_cast<std::int64_t>(u) : -static_cast<std::int64_t>(~u) - 1;
+}
+
+// ---- writer -----------------------------------------------------------------------------
+// The caller has checked the capacity against checkpoint_bytes(); put() still refuses to
+// step past the end so a mistake there cannot write out of bounds.
+struct Writer {
+  std::uint8_t* p;
+  std::size_t cap;
+  std::size_t pos = 0;
+  bool overflow = false;
+
+  void put(std::uint8_t b) {
+    if (pos < cap) p[pos++] = b;
+    else overflow = true;
+  }
+  void u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) put(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  void u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) put(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
+  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void f32(float v) { u32(float_bits(v)); }
+  void bytes(const void* src, std::size_t n) {
+    const auto* s = static_cast<const std::uint8_t*>(src);
+    for (std::size_t i = 0; i < n; ++i) put(s[i]);
+  }
+};
+
+// ---- reader -----------------------------------------------------------------------------
+struct Reader {
+  const std::uint8_t* p;
+  std::size_t size;  // readable bytes (the checksum excluded once it has been verified)
+  std::size_t pos = 0;
+
+  std::size_t left() const { return size - pos; }
+  bool has(std::size_t n) const { return n <= left(); }
+  // Each getter requires has(n) to have been checked by the caller (need()).
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    for (unsigned i = 0; i < 4; ++i) v |= std::uint32_t(p[pos + i]) << (8 * i);
+    pos += 4;
+    return v;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    for (unsigned i = 0; i < 8; ++i) v |= std::uint64_t(p[pos + i]) << (8 * i);
+    pos += 8;
+    return v;
+  }
+  std::int32_t i32() { return to_i32(u32()); }
+  std::int64_t i64() { return to_i64(u64()); }
+  float f32() { return bits_float(u32()); }
+};
+
+Status truncated_at(const Reader& r, const char* what) {
+  return Status::fail(Error::bad_checkpoint, "truncated: %s at byte %llu runs past the end (%llu bytes)", what,
+                      static_cast<unsigned long long>(r.pos), static_cast<unsigned long long>(r.size));
+}
+
+// ---- sizes ------------------------------------------------------------------------------
+// Bytes of one tensor set (count + 16 named blocks), or 0 when it would not fit in size_t.
+std::uint64_t tensor_set_bytes(const ParamLayout& l) {
+  std::uint64_t n = 4;
+  for (int i = 0; i < kParamCount; ++i) {
+    const ParamInfo& t = l.info[i];
+    n += 4 + std::strlen(t.name) + 4 + 4 + 4 * std::uint64_t(t.rows) * std::uint64_t(t.cols);
+  }
+  return n;
+}
+
+// Exact file size in 64 bits; 0 when the model's shapes are invalid.
+std::uint64_t file_bytes64(const TrainConfig& cfg, bool with_optimizer) {
+  if (!validate(cfg.model).is_ok()) return 0;  // shapes come from the model (bounded there)
+  const ParamLayout l = ParamLayout::make(cfg.model);
+  const std::uint64_t sets = with_optimizer ? 3 : 1;
+  return kTensorsOffset + sets * tensor_set_bytes(l) + kCrcBytes;
+}
+
+// ---- configuration block ----------------------------------------------------------------
+void write_config(Writer& w, const TrainConfig& c) {
+  const ModelConfig& m = c.model;
+  w.i32(m.loops);
+  w.i32(m.vocab_in);
+  w.i32(m.vocab_out);
+  w.u32(static_cast<std::uint32_t>(m.positions));
+  w.f32(m.pe_scale);
+  w.u32(m.causal ? 1u : 0u);
+  w.u32(static_cast<std::uint32_t>(m.loop));
+  w.f32(m.mu);
+  w.f32(m.alpha);
+  w.f32(m.beta);
+  w.f32(m.tau);
+  const LossConfig& l = c.loss;
+  w.f32(l.lambda_p);
+  w.f32(l.lambda_k);
+  w.f32(l.lambda_s);
+  w.f32(l.q);
+  w.f32(l.eta);
+  const OptimConfig& o = c.optim;
+  w.f32(o.lr);
+  w.f32(o.beta1);
+  w.f32(o.beta2);
+  w.f32(o.eps);
+  w.f32(o.weight_decay);
+  w.f32(o.clip_norm);
+  w.i32(o.warmup_steps);
+  w.u32(static_cast<std::uint32_t>(o.schedule));
+  w.f32(o.min_lr_ratio);
+  w.i32(c.task.alphabet);
+  w.i32(c.task.hops);
+  w.i32(c.curriculum.min_len);
+  w.i32(c.curriculum.max_len);
+  w.f32(c.curriculum.ramp);
+  w.i32(c.batch);
+  w.i64(c.steps);
+  w.u64(c.seed);
+}
+
+// Enumerations and booleans are stored as u32; values that would not survive the narrowing
+// to the in-memory type are rejected here, the rest by validate().
+Status read_enum(std::uint32_t v, const char* field, std::uint8_t* out) {
+  if (v > 0xFFu)
+    return Status::fail(Error::bad_checkpoint, "invalid configuration: %s = %lu is not a known value", field,
+                        static_cast<unsigned long>(v));
+  *out = static_cast<std::uint8_t>(v);
+  return Status::ok();
+}
+
+Status read_config(Reader& r, TrainConfig* out) {
+  if (!r.has(kConfigBytes)) return truncated_at(r, "configuration block");
+  TrainConfig c;
+  ModelConfig& m = c.model;
+  std::uint8_t e = 0;
+  m.loops = r.i32();
+  m.vocab_in = r.i32();
+  m.vocab_out = r.i32();
+  TINYLOOP_TRY(read_enum(r.u32(), "model.positions", &e));
+  m.positions = static_cast<PositionKind>(e);
+  m.pe_scale = r.f32();
+  const std::uint32_t causal = r.u32();
+  if (causal > 1)
+    return Status::fail(Error::bad_checkpoint, "invalid configuration: model.causal = %lu is not 0 or 1",
+                        static_cast<unsigned long>(causal));
+  m.causal = causal == 1;
+  TINYLOOP_TRY(read_enum(r.u32(), "model.loop", &e));
+  m.loop = static_cast<LoopKind>(e);
+  m.mu = r.f32();
+  m.alpha = r.f32();
+  m.beta = r.f32();
+  m.tau = r.f32();
+  LossConfig& l = c.loss;
+  l.lambda_p = r.f32();
+  l.lambda_k = r.f32();
+  l.lambda_s = r.f32();
+  l.q = r.f32();
+  l.eta = r.f32();
+  OptimConfig& o = c.optim;
+  o.lr = r.f32();
+  o.beta1 = r.f32();
+  o.beta2 = r.f32();
+  o.eps = r.f32();
+  o.weight_decay = r.f32();
+  o.clip_norm = r.f32();
+  o.warmup_steps = r.i32();
+  TINYLOOP_TRY(read_enum(r.u32(), "optim.schedule", &e));
+  o.schedule = static_cast<Schedule>(e);
+  o.min_lr_ratio = r.f32();
+  c.task.alphabet = r.i32();
+  c.task.hops = r.i32();
+  c.curriculum.min_len = r.i32();
+  c.curriculum.max_len = r.i32();
+  c.curriculum.ramp = r.f32();
+  c.batch = r.i32();
+  c.steps = r.i64();
+  c.seed = r.u64();
+
+  const Status v = validate(c);
+  if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid configuration: %s", v.message());
+  *out = c;
+  return Status::ok();
+}
+
+// ---- tensor sets ------------------------------------------------------------------------
+// Copies up to 32 bytes of a name from the file into a printable, terminated string.
+void printable_name(const std::uint8_t* p, std::size_t n, char (&buf)[40]) {
+  std::size_t k = n < 32 ? n : 32;
+  for (std::size_t i = 0; i < k; ++i) buf[i] = (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '\'') ? char(p[i]) : '?';
+  std::size_t end = k;
+  if (n > k) {
+    buf[end++] = '.';
+    buf[end++] = '.';
+    buf[end++] = '.';
+  }
+  buf[end] = '\0';
+}
+
+void write_set(Writer& w, const ParamLayout& l, const float* flat) {
+  w.u32(static_cast<std::uint32_t>(kParamCount));
+  for (int i = 0; i < kParamCount; ++i) {
+    const ParamInfo& t = l.info[i];
+    const std::size_t len = std::strlen(t.name);
+    w.u32(static_cast<std::uint32_t>(len));
+    w.bytes(t.name, len);
+    w.u32(static_cast<std::uint32_t>(t.rows));
+    w.u32(static_cast<std::uint32_t>(t.cols));
+    const float* src = flat + t.offset;
+    for (std::size_t k = 0; k < t.size(); ++k) w.f32(src[k]);
+  }
+}
+
+// Parses one tensor set. With dst == nullptr it only validates; otherwise it also fills the
+// flat array (padding set to zero). set: 0 params, 1 adam_m, 2 adam_v.
+Status read_set(Reader& r, const ParamLayout& l, int set, float* dst) {
+  const char* set_name = kSetNames[set];
+  // Parameters carry no prefix in messages ("tensor 'Wq'"); optimizer state names its set.
+  const char* prefix = set == 0 ? "" : set_name;
+  const char* space = set == 0 ? "" : " ";
+  if (!r.has(4)) return truncated_at(r, "tensor count");
+  const std::uint32_t count = r.u32();
+  if (count != static_cast<std::uint32_t>(kParamCount))
+    return Status::fail(Error::bad_checkpoint, "%s: expected %d tensors, found %lu", set_name, kParamCount,
+                        static_cast<unsigned long>(count));
+  for (int i = 0; i < kParamCount; ++i) {
+    const ParamInfo& t = l.info[i];
+    if (!r.has(4)) return truncated_at(r, "tensor name length");
+    const std::uint32_t name_len = r.u32();
+    if (name_len > kMaxNameLen)
+      return Status::fail(Error::bad_checkpoint, "%s tensor %d: name length %lu exceeds %lu", set_name, i,
+                          static_cast<unsigned long>(name_len), static_cast<unsigned long>(kMaxNameLen));
+    if (!r.has(name_len)) return truncated_at(r, "tensor name");
+    const std::uint8_t* name = r.p + r.pos;
+    r.pos += name_len;
+    const std::size_t want_len = std::strlen(t.name);
+    if (name_len != want_len || std::memcmp(name, t.name, want_len) != 0) {
+      char shown[40];
+      printable_name(name, name_len, shown);
+      return Status::fail(Error::bad_checkpoint, "%s tensor %d: expected '%s', found '%s'", set_name, i, t.name,
+                          shown);
+    }
+    if (!r.has(8)) return truncated_at(r, "tensor shape");
+    const std::uint32_t rows = r.u32();
+    const std::uint32_t cols = r.u32();
+    if (std::uint64_t(rows) != std::uint64_t(t.rows) || std::uint64_t(cols) != std::uint64_t(t.cols))
+      return Status::fail(Error::bad_checkpoint,
+                          "%s%stensor '%s' has shape %lux%lu, the configuration expects %dx%d", prefix, space, t.name,
+                          static_cast<unsigned long>(rows), static_cast<unsigned long>(cols), t.rows, t.cols);
+    const std::uint64_t n = std::uint64_t(rows) * std::uint64_t(cols);  // < 2^64 for u32 factors
+    if (n > r.left() / 4) return truncated_at(r, "tensor values");
+    const std::size_t count_n = static_cast<std::size_t>(n);
+    for (std::size_t k = 0; k < count_n; ++k) {
+      const std::uint32_t bits = r.u32();
+      if (!bits_finite(bits))
+        return Status::fail(Error::bad_checkpoint, "non-finite value in %s%stensor '%s' at index %llu", prefix,
+                            space, t.name, static_cast<unsigned long long>(k));
+      if (set == 2 && (bits & 0x80000000u) && (bits & 0x7FFFFFFFu))
+        return Status::fail(Error::bad_checkpoint, "negative value in adam_v tensor '%s' at index %llu", t.name,
+                            static_cast<unsigned long long>(k));
+      if (dst) dst[t.offset + k] = bits_float(bits);
+    }
+    if (dst) {
+      const std::size_t end = (i + 1 < kParamCount) ? l.info[i + 1].offset : l.total;
+      for (std::size_t k = t.offset + count_n; k < end; ++k) dst[k] = 0.0f;
+    }
+  }
+  return Status::ok();
+}
+
+// Full validation; with params != nullptr it then copies the tensors (second pass, so the
+// outputs are untouched unless the whole file is valid).
+Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* header, float* params, float* adam_m,
+             float* adam_v) {
+  if (data == nullptr && size != 0) return Status::fail(Error::bad_checkpoint, "no checkpoint data (null pointer)");
+  // Magic over the bytes that are present, so a short foreign file is "bad magic".
+  for (std::size_t i = 0; i < sizeof kMagic && i < size; ++i)
+    if (data[i] != kMagic[i]) return Status::fail(Error::bad_checkpoint, "not a tinyloop checkpoint (bad magic)");
+  if (size < kHeaderBytes)
+    return Status::fail(Error::bad_checkpoint, "truncated: expected at least %llu bytes, got %llu",
+                        static_cast<unsigned long long>(kHeaderBytes), static_cast<unsigned long long>(size));
+  Reader r{data, size, sizeof kMagic};
+  const std::uint32_t version = r.u32();
+  if (version != kVersion)
+    return Status::fail(Error::bad_checkpoint, "unsupported checkpoint version %lu (this build reads version %lu)",
+                        static_cast<unsigned long>(version), static_cast<unsigned long>(kVersion));
+  const std::uint32_t flags = r.u32();
+  if (flags & ~kKnownFlags)
+    return Status::fail(Error::bad_checkpoint, "unknown checkpoint flags 0x%08lx",
+                        static_cast<unsigned long>(flags));
+  const bool has_opt = (flags & kFlagOptimizer) != 0;
+  const std::uint64_t declared = r.u64();
+  if (declared > std::uint64_t(size))
+    return Status::fail(Error::bad_checkpoint, "truncated: expected %llu bytes, got %llu",
+                        static_cast<unsigned long long>(declared), static_cast<unsigned long long>(size));
+  if (declared < std::uint64_t(size))
+    return Status::fail(Error::bad_checkpoint, "size mismatch: header declares %llu bytes, got %llu (trailing data)",
+                        static_cast<unsigned long long>(declared), static_cast<unsigned long long>(size));
+  if (size < kTensorsOffset + kCrcBytes)
+    return Status::fail(Error::bad_checkpoint, "truncated: expected at least %llu bytes, got %llu",
+                        static_cast<unsigned long long>(kTensorsOffset + kCrcBytes),
+                        static_cast<unsigned long long>(size));
+  const std::size_t body = size - kCrcBytes;
+  Reader crc_reader{data, size, body};
+  const std::uint32_t stored_crc = crc_reader.u32();
+  if (crc32(data, body) != stored_crc)
+    return Status::fail(Error::bad_checkpoint, "checksum mismatch: file is corrupted");
+
+  r.size = body;  // from here on the checksum is not part of the payload
+  CheckpointHeader h;
+  h.has_optimizer = has_opt;
+  TINYLOOP_TRY(read_config(r, &h.config));
+  const std::uint64_t expect = file_bytes64(h.config, has_opt);
+  if (expect != std::uint64_t(size))
+    return Status::fail(Error::bad_checkpoint, "size %llu does not match the configuration (expected %llu bytes)",
+                        static_cast<unsigned long long>(size), static_cast<unsigned long long>(expect));
+  if (!r.has(kStateBytes)) return truncated_at(r, "training state");
+  h.step = r.i64();
+  h.rng_state = r.u64();
+  h.rng_inc = r.u64();
+  if (h.step < 0)
+    return Status::fail(Error::bad_checkpoint, "step must be >= 0, got %lld", static_cast<long long>(h.step));
+  if ((h.rng_inc & 1u) == 0)
+    return Status::fail(Error::bad_checkpoint, "data rng increment must be odd (PCG32), got 0x%016llx",
+                        static_cast<unsigned long long>(h.rng_inc));
+
+  const ParamLayout l = ParamLayout::make(h.config.model);
+  h.param_count = l.total;
+  const std::size_t tensors_at = r.pos;
+  const int sets = has_opt ? 3 : 1;
+  for (int s = 0; s < sets; ++s) TINYLOOP_TRY(read_set(r, l, s, nullptr));
+  if (r.pos != body)
+    return Status::fail(Error::bad_checkpoint, "%llu unexpected bytes before the checksum",
+                        static_cast<unsigned long long>(body - r.pos));
+
+  if (params) {
+    float* dst[3] = {params, adam_m, adam_v};
+    r.pos = tensors_at;
+    for (int s = 0; s < sets; ++s) TINYLOOP_TRY(read_set(r, l, s, dst[s]));
+  }
+  if (header) *header = h;
+  return Status::ok();
+}
+
+}  // namespace
+
+// Returns 0 when the model configuration is invalid (its shapes are then undefined) or the
+// size does not fit in size_t.
+std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer) {
+  const std::uint64_t n = file_bytes64(cfg, with_optimizer);
+  if (n > std::uint64_t(std::numeric_limits<std::size_t>::max())) return 0;
+  return static_cast<std::size_t>(n);
+}
+
+Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t capacity, std::size_t* written) {
+  if (written) *written = 0;
+  const Status v = validate(in.config);
+  if (!v.is_ok()) return v;
+  if (in.params == nullptr) return Status::fail(Error::bad_config, "checkpoint_write: params is null");
+  if ((in.adam_m == nullptr) != (in.adam_v == nullptr))
+    return Status::fail(Error::bad_config, "checkpoint_write: adam_m and adam_v must both be set or both be null");
+  if (in.step < 0)
+    return Status::fail(Error::bad_config, "checkpoint_write: step must be >= 0, got %lld",
+                        static_cast<long long>(in.step));
+  if ((in.rng_inc & 1u) == 0)
+    return Status::fail(Error::bad_config, "checkpoint_write: rng increment must be odd (take it from Rng::increment())");
+  const bool has_opt = in.adam_m != nullptr;
+  const std::size_t total = checkpoint_bytes(in.config, has_opt);
+  if (total == 0) return Status::fail(Error::bad_config, "checkpoint_write: checkpoint size overflows size_t");
+  if (out == nullptr || capacity < total)
+    return Status::fail(Error::buffer_too_small, "checkpoint needs %llu bytes, buffer holds %llu",
+                        static_cast<unsigned long long>(total),
+                        static_cast<unsigned long long>(out == nullptr ? 0 : capacity));
+
+  // The reader rejects non-finite values (and negative second moments), so refuse to write a
+  // file that could never be loaded.
+  const ParamLayout l = ParamLayout::make(in.config.model);
+  const float* sets[3] = {in.params, in.adam_m, in.adam_v};
+  for (int s = 0; s < (has_opt ? 3 : 1); ++s)
+    for (int i = 0; i < kParamCount; ++i) {
+      const ParamInfo& t = l.info[i];
+      for (std::size_t k = 0; k < t.size(); ++k) {
+        const std::uint32_t bits = float_bits(sets[s][t.offset + k]);
+        if (!bits_finite(bits))
+          return Status::fail(Error::non_finite, "non-finite value in %s tensor '%s' at index %llu", kSetNames[s],
+                              t.name, static_cast<unsigned long long>(k));
+        if (s == 2 && (bits & 0x80000000u) && (bits & 0x7FFFFFFFu))
+          return Status::fail(Error::non_finite, "negative value in adam_v tensor '%s' at index %llu", t.name,
+                              static_cast<unsigned long long>(k));
+      }
+    }
+
+  Writer w{out, total};
+  w.bytes(kMagic, sizeof kMagic);
+  w.u32(kVersion);
+  w.u32(has_opt ? kFlagOptimizer : 0u);
+  w.u64(total);
+  write_config(w, in.config);
+  w.i64(in.step);
+  w.u64(in.rng_state);
+  w.u64(in.rng_inc);
+  for (int s = 0; s < (has_opt ? 3 : 1); ++s) write_set(w, l, sets[s]);
+  if (w.overflow || w.pos != total - kCrcBytes)
+    return Status::fail(Error::bad_config, "checkpoint_write: internal size mismatch (%llu of %llu bytes)",
+                        static_cast<unsigned long long>(w.pos), static_cast<unsigned long long>(total));
+  w.u32(crc32(out, w.pos));
+  if (written) *written = total;
+  return Status::ok();
+}
+
+Status checkpoint_read_header(const std::uint8_t* data, std::size_t size, CheckpointHeader* out) {
+  return parse(data, size, out, nullptr, nullptr, nullptr);
+}
+
+Status checkpoint_read_tensors(const std::uint8_t* data, std::size_t size, float* params, float* adam_m,
+                               float* adam_v) {
+  if (params == nullptr) return Status::fail(Error::bad_config, "checkpoint_read_tensors: params is null");
+  return parse(data, size, nullptr, params, adam_m, adam_v);
+}
+
+}  // namespace tinyloop
