@@ -6,7 +6,8 @@
 #   tools/dev.sh test [args]    deps + configure + build + run the test suite (ctest; extra
 #                               args go to ctest, e.g. -R platform)
 #   tools/dev.sh train [args]   deps + build a host-tuned tree (build/native, -march=native) and
-#                               train the lam2026 preset into runs/default; extra args go to
+#                               train the lam2026 preset into runs/default-<timestamp> (a new
+#                               folder each time, so no earlier run is touched); extra args go to
 #                               `tinyloop train`
 #
 # Works from any directory. Environment: JOBS (parallel build jobs, default: nproc).
@@ -22,7 +23,7 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd_deps() {
@@ -84,8 +85,10 @@ cmd_train() {
   configure_and_build build/native -DTINYLOOP_NATIVE=ON
   local exe=build/native/tools/tinyloop
   [ -x "$exe" ] || die "$exe was not built"
-  say "training: $exe train --preset lam2026 --out runs/default $*"
-  "$exe" train --preset lam2026 --out runs/default "$@"
+  local out
+  out="runs/default-$(date +%Y%m%d-%H%M%S)"
+  say "training: $exe train --preset lam2026 --out $out $*"
+  "$exe" train --preset lam2026 --out "$out" "$@"
 }
 
 main() {

@@ -1,0 +1,99 @@
+// A third, independent formulation of the attention forward: whole-array xtensor expressions
+// (scores by broadcasting, masked softmax, weighted sum), against the engine's scalar and
+// SIMD kernels.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <xtensor/xarray.hpp>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xrandom.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xview.hpp>
+
+#include "kernels/attention.hpp"
+#include "kernels/attention_simd.hpp"
+
+using namespace tinyloop;
+
+namespace {
+
+struct Reference {
+  xt::xarray<double> P, A, lse;
+};
+
+Reference attention_by_arrays(const xt::xarray<double>& Q, const xt::xarray<double>& K, const xt::xarray<double>& V,
+                              bool causal) {
+  const std::size_t n = Q.shape()[0];
+  xt::xarray<double> S = xt::sum(xt::view(Q, xt::all(), xt::newaxis(), xt::all()) *
+                                     xt::view(K, xt::newaxis(), xt::all(), xt::all()),
+                                 {2}) /
+                         std::sqrt(double(kDim));
+  if (causal) {
+    auto i = xt::view(xt::arange<double>(double(n)), xt::all(), xt::newaxis());
+    auto j = xt::view(xt::arange<double>(double(n)), xt::newaxis(), xt::all());
+    S = xt::where(j > i, -INFINITY, S);
+  }
+  xt::xarray<double> m = xt::amax(S, {1});
+  xt::xarray<double> E = xt::exp(S - xt::view(m, xt::all(), xt::newaxis()));
+  xt::xarray<double> sum = xt::sum(E, {1});
+  Reference r;
+  r.P = E / xt::view(sum, xt::all(), xt::newaxis());
+  r.A = xt::sum(xt::view(r.P, xt::all(), xt::all(), xt::newaxis()) * xt::view(V, xt::newaxis(), xt::all(), xt::all()),
+                {1});
+  r.lse = m + xt::log(sum);
+  return r;
+}
+
+template <class Run>
+void check_against_arrays(int n, bool causal, Run run) {
+  CAPTURE(n);
+  CAPTURE(causal);
+  xt::random::seed(std::uint64_t(n) + (causal ? 100 : 0));
+  const xt::xarray<double> Q = xt::random::randn<double>({std::size_t(n), std::size_t(kDim)});
+  const xt::xarray<double> K = xt::random::randn<double>({std::size_t(n), std::size_t(kDim)});
+  const xt::xarray<double> V = xt::random::randn<double>({std::size_t(n), std::size_t(kDim)});
+  const Reference ref = attention_by_arrays(Q, K, V, causal);
+
+  const xt::xarray<float> Qf = xt::cast<float>(Q), Kf = xt::cast<float>(K), Vf = xt::cast<float>(V);
+  const std::size_t stride = std::size_t(n + 7) / 8 * 8;
+  xt::xarray<float> P = xt::zeros<float>({std::size_t(n), std::size_t(n)});
+  xt::xarray<float> A = xt::zeros<float>({std::size_t(n), std::size_t(kDim)});
+  xt::xarray<float> lse = xt::zeros<float>({std::size_t(n)});
+  xt::xarray<float> row = xt::zeros<float>({stride}), dp = xt::zeros<float>({stride});
+  xt::xarray<float> tiles = xt::zeros<float>({std::size_t(4), std::size_t(kDim) * stride});
+  xt::xarray<std::int32_t> argmax = xt::zeros<std::int32_t>({std::size_t(n)});
+  kernels::AttentionScratch<float> scratch{row.data(), dp.data(), tiles.data(), tiles.data() + kDim * stride,
+                                           tiles.data() + 2 * kDim * stride, tiles.data() + 3 * kDim * stride};
+  kernels::AttentionRowSums<float> sums;
+  run(Qf.data(), Kf.data(), Vf.data(), n, causal, P.data(), scratch, lse.data(), argmax.data(), A.data(), &sums);
+
+  if (causal) P = xt::where(xt::view(xt::arange<int>(n), xt::newaxis(), xt::all()) >
+                                xt::view(xt::arange<int>(n), xt::all(), xt::newaxis()),
+                            0.0f, P);  // masked entries are not written by the kernels
+  CHECK(xt::allclose(xt::cast<double>(P), ref.P, 1e-5, 1e-6));
+  CHECK(xt::allclose(xt::cast<double>(A), ref.A, 1e-5, 1e-5));
+  CHECK(xt::allclose(xt::cast<double>(lse), ref.lse, 1e-5, 1e-5));
+  // The potential term: sum over rows of -log max_j P_ij.
+  CHECK(double(sums.potential) == doctest::Approx(xt::sum(-xt::log(xt::amax(ref.P, {1})))()).epsilon(1e-4));
+}
+
+}  // namespace
+
+TEST_CASE("attention kernels agree with an xtensor array-expression reference") {
+  for (int n : {1, 5, 16, 33})
+    for (bool causal : {true, false}) {
+      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, bool c, float* P,
+                                         const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
+                                         float* A, kernels::AttentionRowSums<float>* sums) {
+        kernels::attention_forward<float>(Q, K, V, len, c, 1.5f, P, s, lse, am, A, sums);
+      });
+#if TINYLOOP_SIMD
+      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, bool c, float* P,
+                                         const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
+                                         float* A, kernels::AttentionRowSums<float>* sums) {
+        kernels::attention_forward(Q, K, V, len, c, 1.5f, P, s, lse, am, A, sums);
+      });
+#endif
+    }
+}
