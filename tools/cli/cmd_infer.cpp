@@ -1,0 +1,142 @@
+// tinyloop infer: per-position predictions (and logits) of a checkpoint on one sequence.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "evaluation.hpp"
+#include "model_io.hpp"
+#include "report.hpp"
+
+namespace tinyloop::cli {
+
+const CommandSpec& infer_spec() {
+  static const CommandSpec spec{
+      "infer",
+      "tinyloop infer --checkpoint FILE --tokens \"0 1 2 3 ...\" [--logits] [--json]",
+      "print the model's prediction at every position of one token sequence",
+      {
+          {"--checkpoint", "FILE", "checkpoint written by 'tinyloop train' (required)"},
+          {"--tokens", "LIST", "token ids separated by spaces or commas, each in [0, vocab_in) (required)"},
+          {"--logits", nullptr, "also print the logits of every class"},
+          {"--json", nullptr, "print {\"tokens\":[...],\"predictions\":[...],\"logits\":[[...],...]}"},
+      },
+      "Positions count from 0. The last class (id = alphabet) is NONE, printed as NONE in the\n"
+      "table; the JSON output gives class ids and names the NONE id in \"none_class\"."};
+  return spec;
+}
+
+namespace {
+
+struct TokenList {
+  std::vector<std::int32_t> ids;  // INT32_MAX stands for a value beyond every vocabulary
+  std::vector<std::string> text;  // as written, for error messages
+};
+
+// Splits on blanks and commas; syntax problems are usage errors naming the position.
+TokenList parse_tokens(const std::string& text) {
+  TokenList list;
+  std::vector<std::int32_t>& out = list.ids;
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  auto is_sep = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ','; };
+  while (i < n) {
+    while (i < n && is_sep(text[i])) ++i;
+    if (i >= n) break;
+    std::size_t start = i;
+    while (i < n && !is_sep(text[i])) ++i;
+    std::string item = text.substr(start, i - start);
+    std::int64_t v = 0;
+    bool overflow = false;
+    if (!parse_int64(item, &v, &overflow) && !overflow) {
+      if (item.size() > 24) item = item.substr(0, 24) + "...";
+      usage_error("--tokens: '" + item + "' at position " + std::to_string(out.size()) + " is not an integer");
+    }
+    if (overflow || v < INT32_MIN || v > INT32_MAX) v = INT32_MAX;  // beyond every vocabulary
+    if (out.size() >= static_cast<std::size_t>(kMaxSequenceLength))
+      usage_error("--tokens holds more than " + std::to_string(kMaxSequenceLength) + " tokens");
+    out.push_back(static_cast<std::int32_t>(v));
+    list.text.push_back(item.size() > 24 ? item.substr(0, 24) + "..." : item);
+  }
+  if (out.empty()) usage_error("--tokens is empty; give token ids such as \"0 1 2 3\"");
+  return list;
+}
+
+}  // namespace
+
+int run_infer(const Args& args) {
+  ParsedArgs a = ParsedArgs::parse(infer_spec(), args);
+  if (a.help_requested()) {
+    std::fputs(format_help(infer_spec()).c_str(), stdout);
+    return kExitOk;
+  }
+  std::string path = a.require_string("--checkpoint", "FILE");
+  const std::string* tokens_text = a.find("--tokens");
+  if (!tokens_text) usage_error("infer needs --tokens \"0 1 2 ...\"");
+  TokenList parsed = parse_tokens(*tokens_text);
+  const std::vector<std::int32_t>& tokens = parsed.ids;
+  const bool want_logits = a.has("--logits");
+  const bool json = a.has("--json");
+
+  LoadedCheckpoint ck = load_checkpoint(path);
+  const ModelConfig& m = ck.header.config.model;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || tokens[i] >= m.vocab_in)
+      usage_error("token " + parsed.text[i] + " at position " + std::to_string(i) + " is outside the vocabulary [0, " +
+                  std::to_string(m.vocab_in) + ")");
+  }
+  const int len = static_cast<int>(tokens.size());
+  const int classes = m.vocab_out;
+  const int none = classes - 1;
+
+  InferenceSession session(m, len, ck.params.data(), ck.params.size());
+  std::vector<std::int32_t> predictions(tokens.size(), 0);
+  std::vector<float> logits;
+  InferOutputs out;
+  out.predictions = predictions.data();
+  if (want_logits) {
+    logits.assign(tokens.size() * static_cast<std::size_t>(classes), 0.0f);
+    out.logits = logits.data();
+  }
+  Status s = session.engine().run(tokens.data(), len, out);
+  if (!s) runtime_error(std::string("inference failed: ") + s.message());
+
+  if (json) {
+    JsonWriter j(2);
+    j.begin_object();
+    j.key("tokens").begin_array(true);
+    for (std::int32_t t : tokens) j.value(t);
+    j.end_array();
+    j.key("predictions").begin_array(true);
+    for (std::int32_t p : predictions) j.value(p);
+    j.end_array();
+    if (want_logits) {
+      j.key("logits").begin_array();
+      for (int i = 0; i < len; ++i) {
+        j.begin_array();
+        for (int c = 0; c < classes; ++c) j.value(static_cast<double>(logits[std::size_t(i) * classes + c]));
+        j.end_array();
+      }
+      j.end_array();
+    }
+    j.key("none_class").value(none);
+    j.end_object();
+    std::fputs(j.finish().c_str(), stdout);
+    return kExitOk;
+  }
+
+  auto class_name = [&](int c) { return c == none ? std::string("NONE") : std::to_string(c); };
+  std::printf("%6s  %6s  %10s", "pos", "token", "prediction");
+  if (want_logits)
+    for (int c = 0; c < classes; ++c) std::printf("  %9s", ("logit:" + class_name(c)).c_str());
+  std::printf("\n");
+  for (int i = 0; i < len; ++i) {
+    std::printf("%6d  %6d  %10s", i, tokens[std::size_t(i)], class_name(predictions[std::size_t(i)]).c_str());
+    if (want_logits)
+      for (int c = 0; c < classes; ++c) std::printf("  %9.4f", double(logits[std::size_t(i) * classes + c]));
+    std::printf("\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace tinyloop::cli

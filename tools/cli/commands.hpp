@@ -1,0 +1,23 @@
+#pragma once
+// The subcommands. Each takes the arguments after its name, returns the exit code, and
+// throws CliError for anything that should end the run with one error line.
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+
+namespace tinyloop::cli {
+
+using Args = std::vector<std::string>;
+
+const CommandSpec& train_spec();
+const CommandSpec& eval_spec();
+const CommandSpec& infer_spec();
+const CommandSpec& export_spec();
+
+int run_train(const Args& args);
+int run_eval(const Args& args);
+int run_infer(const Args& args);
+int run_export(const Args& args);
+
+}  // namespace tinyloop::cli

@@ -1,0 +1,98 @@
+#include "evaluation.hpp"
+
+#include <algorithm>
+#include <new>
+
+#include "args.hpp"
+#include "model_io.hpp"
+#include "report.hpp"
+
+namespace tinyloop::cli {
+
+std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* params, std::size_t count,
+                                          const EvalOptions& opt,
+                                          const std::function<void(const LengthResult&)>& on_result,
+                                          const std::function<bool()>& stop) {
+  std::vector<LengthResult> rows;
+  if (opt.lengths.empty()) return rows;
+  const int max_len = *std::max_element(opt.lengths.begin(), opt.lengths.end());
+  const int loops = cfg.model.loops;
+  InferenceSession session(cfg.model, max_len, params, count);
+
+  const int scratch_loops = opt.per_loop ? loops : 0;
+  std::vector<std::int32_t> ints;
+  try {
+    ints.assign(static_cast<std::size_t>(eval_scratch_ints(max_len, cfg.task.alphabet, scratch_loops)), 0);
+  } catch (const std::bad_alloc&) {
+    runtime_error("cannot allocate the evaluation scratch for length " + std::to_string(max_len));
+  }
+  std::vector<double> per_loop(static_cast<std::size_t>(loops), 0.0);
+
+  for (int len : opt.lengths) {
+    if (stop && stop()) break;
+    EvalScratch scratch = bind_eval_scratch(ints.data(), len, cfg.task.alphabet, scratch_loops);
+    if (!opt.per_loop) scratch.per_loop = nullptr;
+    LengthResult row;
+    Status s = evaluate_induction(session.engine(), cfg.task, len, opt.samples, opt.seed, scratch, &row.result,
+                                  opt.per_loop ? per_loop.data() : nullptr);
+    if (!s) runtime_error("evaluation at length " + std::to_string(len) + " failed: " + s.message());
+    if (opt.per_loop) row.per_loop = per_loop;
+    rows.push_back(row);
+    if (on_result) on_result(rows.back());
+  }
+  return rows;
+}
+
+void print_eval_header(std::FILE* out) {
+  std::fprintf(out, "%7s  %9s  %8s  %10s\n", "len", "token_acc", "seq_acc", "positions");
+}
+
+void print_eval_row(std::FILE* out, const LengthResult& r) {
+  std::fprintf(out, "%7d  %8.2f%%  %7.2f%%  %10lld\n", r.result.len, 100.0 * r.result.token_accuracy,
+               100.0 * r.result.sequence_accuracy, static_cast<long long>(r.result.positions));
+  std::fflush(out);
+}
+
+void print_per_loop_table(std::FILE* out, const std::vector<LengthResult>& rows) {
+  if (rows.empty() || rows.front().per_loop.empty()) return;
+  std::fprintf(out, "\nper-loop readout token accuracy (%%), readout applied after loop t:\n");
+  std::fprintf(out, "%5s", "loop");
+  for (const LengthResult& r : rows) std::fprintf(out, "  %7d", r.result.len);
+  std::fprintf(out, "\n");
+  const std::size_t loops = rows.front().per_loop.size();
+  for (std::size_t t = 0; t < loops; ++t) {
+    std::fprintf(out, "%5zu", t + 1);
+    for (const LengthResult& r : rows)
+      std::fprintf(out, "  %7.2f", t < r.per_loop.size() ? 100.0 * r.per_loop[t] : 0.0);
+    std::fprintf(out, "\n");
+  }
+  std::fflush(out);
+}
+
+std::string eval_json(const std::string& checkpoint, const EvalOptions& opt,
+                      const std::vector<LengthResult>& rows) {
+  JsonWriter j(2);
+  j.begin_object();
+  j.key("checkpoint").value(checkpoint);
+  j.key("seed").value(opt.seed);
+  j.key("samples").value(opt.samples);
+  j.key("results").begin_array();
+  for (const LengthResult& r : rows) {
+    j.begin_object();
+    j.key("len").value(r.result.len);
+    j.key("token_accuracy").value(r.result.token_accuracy);
+    j.key("sequence_accuracy").value(r.result.sequence_accuracy);
+    j.key("positions").value(static_cast<std::int64_t>(r.result.positions));
+    if (!r.per_loop.empty()) {
+      j.key("per_loop").begin_array();
+      for (double a : r.per_loop) j.value(a);
+      j.end_array();
+    }
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.finish();
+}
+
+}  // namespace tinyloop::cli

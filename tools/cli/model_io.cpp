@@ -1,0 +1,83 @@
+#include "model_io.hpp"
+
+#include <new>
+#include <stdexcept>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+#include "args.hpp"
+#include "report.hpp"
+#include "tinyloop/params.hpp"
+#include "tinyloop/platform/posix.hpp"
+
+namespace tinyloop::cli {
+
+namespace {
+
+// Physical memory in bytes, or 0 when unknown.
+std::size_t physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+#endif
+  return 0;
+}
+
+}  // namespace
+
+LoadedCheckpoint load_checkpoint(const std::string& path) {
+  LoadedCheckpoint ck;
+  ck.path = path;
+  std::vector<std::uint8_t> bytes;
+  Status s = platform::read_file(path.c_str(), &bytes);
+  if (!s) runtime_error(std::string("cannot read checkpoint: ") + s.message());
+  s = checkpoint_read_header(bytes.data(), bytes.size(), &ck.header);
+  if (!s) runtime_error("checkpoint '" + path + "' is not valid: " + s.message());
+  s = validate(ck.header.config);
+  if (!s) runtime_error("checkpoint '" + path + "' holds an invalid configuration: " + s.message());
+  std::size_t expected = ParamLayout::make(ck.header.config.model).total;
+  if (ck.header.param_count != expected)
+    runtime_error("checkpoint '" + path + "' holds " + std::to_string(ck.header.param_count) +
+                  " parameters, its configuration needs " + std::to_string(expected));
+  try {
+    ck.params.assign(ck.header.param_count, 0.0f);
+  } catch (const std::bad_alloc&) {
+    runtime_error("checkpoint '" + path + "': cannot allocate its parameters");
+  }
+  s = checkpoint_read_tensors(bytes.data(), bytes.size(), ck.params.data(), nullptr, nullptr);
+  if (!s) runtime_error("checkpoint '" + path + "' is not valid: " + s.message());
+  return ck;
+}
+
+std::vector<std::uint8_t> allocate_planned(std::size_t bytes, const std::string& what) {
+  std::size_t phys = physical_memory();
+  if (phys != 0 && bytes > phys)
+    runtime_error(what + " needs " + format_bytes(bytes) + ", more than this machine's " +
+                  format_bytes(phys) + " of memory");
+  try {
+    return std::vector<std::uint8_t>(bytes);
+  } catch (const std::bad_alloc&) {
+    runtime_error("cannot allocate " + format_bytes(bytes) + " for " + what);
+  } catch (const std::length_error&) {
+    runtime_error("cannot allocate " + format_bytes(bytes) + " for " + what);
+  }
+}
+
+InferenceSession::InferenceSession(const ModelConfig& model, int max_len, const float* params,
+                                   std::size_t count) {
+  std::string what = "the inference buffer (max_len " + std::to_string(max_len) + ")";
+  MemoryPlan plan = Inference::plan(model, max_len);
+  buffer_ = allocate_planned(plan.total, what);
+  Status s = engine_.init(model, max_len, buffer_.data(), buffer_.size());
+  if (!s) runtime_error("cannot set up inference for length " + std::to_string(max_len) + ": " + s.message());
+  s = engine_.load_params(params, count);
+  if (!s) runtime_error(std::string("cannot load the weights: ") + s.message());
+}
+
+const char* position_name(PositionKind k) { return k == PositionKind::none ? "none" : "sinusoidal"; }
+const char* loop_name(LoopKind k) { return k == LoopKind::hamiltonian ? "hamiltonian" : "standard"; }
+
+}  // namespace tinyloop::cli

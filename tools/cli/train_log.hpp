@@ -1,0 +1,44 @@
+#pragma once
+// Training progress: interval means of the step statistics, the progress line and
+// train_log.csv. Nothing here allocates once the row vector has been reserved.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tinyloop/trainer.hpp"
+
+namespace tinyloop::cli {
+
+struct LogRow {
+  std::int64_t step = 0;  // steps completed
+  double ce = 0, potential = 0, kinetic = 0, tsallis = 0, entropy = 0, total = 0;
+  double grad_norm = 0, lr = 0, acc = 0;
+  int len = 0;  // the curriculum's longest length at this step
+};
+
+// Means over the steps of one interval; skipped steps (non-finite loss or gradient) are
+// counted but left out of the means.
+class StatsWindow {
+ public:
+  void add(const StepStats& s);
+  std::int64_t steps() const { return steps_; }
+  // lr and len are the latest values; the loss terms, gradient norm and accuracy are means
+  // (NaN when every step of the interval was skipped).
+  LogRow row(std::int64_t step, double lr, int len) const;
+  void reset() { *this = StatsWindow(); }
+
+ private:
+  std::int64_t steps_ = 0;
+  std::int64_t used_ = 0;
+  LogRow sum_;
+};
+
+// step 1200/20000  loss 0.8123 (ce 0.7 U 0.31 K 2.1 S 0.44)  acc 0.71  len 40  4100 steps/s  ETA 4s
+void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, double steps_per_second,
+                    double eta_seconds, std::int64_t skipped, const char* last_fault);
+
+// Header: step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len
+std::string train_log_csv(const std::vector<LogRow>& rows);
+
+}  // namespace tinyloop::cli
