@@ -38,8 +38,8 @@ class Inference {
   float* x_ = nullptr;    // injected input, len x d
   float* z_ = nullptr;    // latent, len x d
   float* vel_ = nullptr;  // Hamiltonian velocity, len x d (only for that loop kind)
-  float* k_ = nullptr;    // keys, len x d
-  float* v_ = nullptr;    // values, len x d
+  float* k_ = nullptr;    // keys: d x stride (stride = len rounded up to 8) with SIMD, else len x d
+  float* v_ = nullptr;    // values, laid out as the keys
   bool ready_ = false;
 };
 

@@ -3,10 +3,12 @@
 #include <cmath>
 
 #include "kernels/attention.hpp"
+#include "kernels/attention_online_simd.hpp"
 #include "kernels/dense.hpp"
 #include "kernels/dense_simd.hpp"
 #include "kernels/gelu.hpp"
 #include "kernels/layernorm.hpp"
+#include "kernels/token_simd.hpp"
 #include "model/looped_block.hpp"
 #include "model/positions.hpp"
 #include "tinyloop/arena.hpp"
@@ -21,15 +23,20 @@ struct Buffers {
   float *params, *x, *z, *vel, *k, *v;
 };
 
+// Keys and values of the SIMD path are stored transposed, d rows of a stride padded to whole
+// registers (the padding columns are zeroed on every run); the scalar path keeps n x d rows.
+inline std::size_t padded_len(int len) { return (std::size_t(len) + 7) / 8 * 8; }
+
 Buffers take_buffers(Arena& a, const ModelConfig& m, int max_len) {
   const std::size_t N = std::size_t(max_len) * kDim;
+  const std::size_t KV = padded_len(max_len) * kDim;
   Buffers b{};
   b.params = a.take<float>(ParamLayout::make(m).total);
   b.x = a.take<float>(N);
   b.z = a.take<float>(N);
   b.vel = m.loop == LoopKind::hamiltonian ? a.take<float>(N) : nullptr;
-  b.k = a.take<float>(N);
-  b.v = a.take<float>(N);
+  b.k = a.take<float>(KV);
+  b.v = a.take<float>(KV);
   return b;
 }
 
@@ -133,6 +140,66 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
       if (vel_) vel_[i * D + c] = 0;
     }
   }
+#if TINYLOOP_SIMD
+  // Keys and values transposed (d x stride) for the streaming SIMD rows; queries go in pairs
+  // that share every key and value load.
+  using Row = simd::Vec<kDim>;
+  const int stride = int(padded_len(len));
+  for (int t = 0; t < cfg_.loops; ++t) {
+    // Keys and values of every token come from Z_{t-1}; then each query updates its own Z in place.
+    for (int j = 0; j < len; ++j) {
+      Row y = Row::load(z_ + j * D);
+      const Row xj = Row::load(x_ + j * D);
+      for (int k = 0; k < Row::kRegs; ++k) y.r[k] += xj.r[k];
+      float h[kDim], kv[2 * kDim];
+      token::layernorm(y, w.ln1_gain, w.ln1_bias).store(h);
+      token::dense<kDim, kDim>(h, w.Wk, nullptr).store(kv);
+      token::dense<kDim, kDim>(h, w.Wv, nullptr).store(kv + kDim);
+      for (int c = 0; c < D; ++c) {
+        k_[c * stride + j] = kv[c];
+        v_[c * stride + j] = kv[kDim + c];
+      }
+    }
+    for (int c = 0; c < D; ++c)
+      for (int j = len; j < stride; ++j) k_[c * stride + j] = v_[c * stride + j] = 0.0f;
+    for (int i = 0; i < len; i += 2) {
+      const int rows = i + 1 < len ? 2 : 1;
+      float y[2][kDim], q[2][kDim], a[2][kDim];
+      for (int r = 0; r < rows; ++r) {
+        Row yr = Row::load(z_ + (i + r) * D);
+        const Row xr = Row::load(x_ + (i + r) * D);
+        for (int k = 0; k < Row::kRegs; ++k) yr.r[k] += xr.r[k];
+        yr.store(y[r]);
+        float h[kDim];
+        token::layernorm(yr, w.ln1_gain, w.ln1_bias).store(h);
+        token::dense<kDim, kDim>(h, w.Wq, nullptr).store(q[r]);
+      }
+      const int count0 = cfg_.causal ? i + 1 : len;
+      if (rows == 2)
+        attention_rows2_online_simd(q[0], q[1], k_, v_, stride, count0, cfg_.causal ? i + 2 : len, a[0], a[1]);
+      else
+        attention_row_online_simd(q[0], k_, v_, stride, count0, a[0]);
+      for (int r = 0; r < rows; ++r) {
+        float* z = z_ + (i + r) * D;
+        Row u = Row::load(y[r]);
+        const Row ar = Row::load(a[r]);
+        for (int k = 0; k < Row::kRegs; ++k) u.r[k] += ar.r[k];
+        float h[kDim], g[kHidden], act[kHidden], mlp[kDim];
+        token::layernorm(u, w.ln2_gain, w.ln2_bias).store(h);
+        token::dense<kDim, kHidden>(h, w.W1, w.b1).store(g);
+        gelu_row<kHidden>(g, act, (float*)nullptr);
+        token::dense<kHidden, kDim>(act, w.W2, w.b2).store(mlp);
+        for (int c = 0; c < D; ++c) {
+          float step = alpha * (a[r][c] + mlp[c]);
+          if (vel_) {
+            step += mu * vel_[(i + r) * D + c];
+            vel_[(i + r) * D + c] = step;
+          }
+          z[c] += step;
+        }
+      }
+    }
+#else
   for (int t = 0; t < cfg_.loops; ++t) {
     // Keys and values of every token come from Z_{t-1}; then each query updates its own Z in place.
     for (int j = 0; j < len; ++j) {
@@ -163,6 +230,7 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
         z[c] += step;
       }
     }
+#endif
     if (out.per_loop_predictions) {
       std::int32_t* pred = out.per_loop_predictions + std::size_t(t) * len;
       for (int i = 0; i < len; ++i) {

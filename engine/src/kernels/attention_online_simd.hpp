@@ -1,0 +1,205 @@
+#pragma once
+// Streaming (online-softmax) attention row for inference, xsimd float version of the scalar
+// attention_row_online (kernels/attention.hpp). Flash-attention style: keys and values are
+// held transposed (d x stride, stride = capacity rounded up to whole registers, padding
+// columns zero), a query meets kLanes keys per fused multiply-add, and keys are consumed in
+// blocks of kBlockRegs registers with one running max and one running sum per query.
+//
+// Scores are kept in log2 units (the query is pre-scaled by log2(e) / sqrt(d)), so each
+// weight is 2^(s - m), computed by a short polynomial with no overflow checks. The running max
+// m is allowed to go stale: a block rescales the accumulators only when one of its scores
+// exceeds m by more than kStaleMax (a vertical compare and one branch per block, rarely taken
+// after the first blocks). Every weight is then <= 2^kStaleMax, so nothing overflows, and m
+// always is a score that was actually seen, so the running sum stays >= 1. Lanes keep partial
+// sums per channel (acc[c] lane l = sum over keys j = l mod kLanes of w_j v_j[c]); one
+// horizontal reduction per query closes the row. State per query: d + 3 registers, O(d),
+// whatever the length.
+#if TINYLOOP_SIMD
+#include <cstdint>
+
+#include "kernels/attention.hpp"
+#include "kernels/simd.hpp"
+
+namespace tinyloop::kernels {
+
+namespace online {
+
+using simd::fbatch;
+using simd::kLanes;
+using ibatch = xsimd::batch<std::int32_t, simd::arch>;
+
+constexpr int kBlockRegs = 4;        // registers of keys per block (4 x 8 = 32 keys on AVX)
+constexpr float kStaleMax = 12.0f;   // max lag (log2 units) of the running max before a rescale
+constexpr float kNoScore = -3.0e38f; // score of a masked lane; below every real score
+
+inline int padded(int count) { return (count + kLanes - 1) / kLanes * kLanes; }
+
+// 2^x for x <= kStaleMax + a little; x below -125 gives a tiny positive value (about 2e-38),
+// never 0, never a denormal. Rounding by the 1.5 * 2^23 trick (round to nearest, the default
+// mode) leaves k in the low bits of t, so k << 23 is t's bit pattern shifted; a degree-5
+// minimax polynomial for 2^r on [-1/2, 1/2] (relative error 1.1e-7) does the rest: 5 fused
+// multiply-adds, 3 adds and 2 integer operations per register.
+inline fbatch exp2_bounded(fbatch x) {
+  const fbatch magic(12582912.0f);  // 1.5 * 2^23
+  x = xsimd::max(x, fbatch(-125.0f));
+  const fbatch t = x + magic;
+  const fbatch r = x - (t - magic);  // in [-1/2, 1/2]
+  fbatch p = fbatch(1.326472731e-03f);
+  p = xsimd::fma(p, r, fbatch(9.671512991e-03f));
+  p = xsimd::fma(p, r, fbatch(5.550733581e-02f));
+  p = xsimd::fma(p, r, fbatch(2.402224243e-01f));
+  p = xsimd::fma(p, r, fbatch(6.931470037e-01f));
+  p = xsimd::fma(p, r, fbatch(1.0f));
+  // p * 2^k: add k to the exponent field (k in [-125, 13], so the result stays normal).
+  const ibatch bits = xsimd::bitwise_cast<ibatch>(p) + (xsimd::bitwise_cast<ibatch>(t) << 23);
+  return xsimd::bitwise_cast<fbatch>(bits);
+}
+
+inline float hmax(fbatch v) {
+  alignas(64) float lanes[kLanes];
+  v.store_aligned(lanes);
+  float m = lanes[0];
+  for (int l = 1; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
+  return m;
+}
+
+struct RowState {
+  fbatch acc[kDim];  // per-channel partial sums, one lane per key residue
+  fbatch sum;        // partial running sums
+  fbatch max;        // running max, broadcast
+  fbatch limit;      // max + kStaleMax, broadcast
+  float max_scalar;
+
+  void reset() {
+    for (int c = 0; c < kDim; ++c) acc[c] = fbatch(0.0f);
+    sum = fbatch(0.0f);
+    max_scalar = kNoScore;  // the first block always rescales (0 * tiny = 0)
+    max = fbatch(kNoScore);
+    limit = fbatch(kNoScore);
+  }
+  void finish(float* out) const {
+    const float inv = 1.0f / xsimd::hadd(sum);
+    for (int c0 = 0; c0 < kDim; c0 += kLanes) (xsimd::haddp(acc + c0) * fbatch(inv)).store_unaligned(out + c0);
+  }
+};
+
+// GCC folds a load into every instruction that uses it, and keeps loop-invariant broadcasts
+// in registers even when that spills them, reloading at every use. With several queries in
+// flight that would turn one load per key register into one per query; these pin a value
+// in a register at the point of use (x86 GCC/Clang; elsewhere they are plain loads).
+template <int NQ>
+inline fbatch pinned(fbatch x) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  if (NQ > 1) asm volatile("" : "+v"(x.data));
+#endif
+  return x;
+}
+template <int NQ>
+inline fbatch load_shared(const float* p) {
+  return pinned<NQ>(fbatch::load_unaligned(p));
+}
+
+// NQ queries (scaled scores weights qv) against R registers of keys starting at key j. When
+// `masked`, lanes at or beyond key count[q] are excluded for query q (score kNoScore, weight
+// exactly 0). Channel-outer order: each query weight is loaded once per block and each key
+// register once for all queries.
+template <int NQ, int R, bool masked>
+inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int stride, int j, const int* count,
+                  RowState* st) {
+  fbatch s[NQ][R];
+  for (int c = 0; c < kDim; ++c) {
+    fbatch qc[NQ];
+    for (int q = 0; q < NQ; ++q) qc[q] = pinned<NQ>(fbatch(qv[q][c]));
+    for (int r = 0; r < R; ++r) {
+      const fbatch x = load_shared<NQ>(kt + c * stride + j + r * kLanes);
+      for (int q = 0; q < NQ; ++q) s[q][r] = c == 0 ? qc[q] * x : xsimd::fma(qc[q], x, s[q][r]);
+    }
+  }
+  typename fbatch::batch_bool_type live[NQ][R];
+  if (masked) {
+    alignas(64) static constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const fbatch lane = fbatch::load_aligned(kLaneIndex);
+    for (int q = 0; q < NQ; ++q)
+      for (int r = 0; r < R; ++r) {
+        live[q][r] = lane < fbatch(float(count[q] - (j + r * kLanes)));  // <= 0: every lane masked
+        s[q][r] = xsimd::select(live[q][r], s[q][r], fbatch(kNoScore));
+      }
+  }
+  fbatch e[NQ][R];
+  for (int q = 0; q < NQ; ++q) {
+    RowState& t = st[q];
+    fbatch top = s[q][0];
+    for (int r = 1; r < R; ++r) top = xsimd::max(top, s[q][r]);
+    if (xsimd::any(top > t.limit)) {
+      const float fresh = hmax(top);  // > old max: some lane beat max + kStaleMax
+      const fbatch scale = exp2_bounded(fbatch(t.max_scalar - fresh));
+      t.sum *= scale;
+      for (int c = 0; c < kDim; ++c) t.acc[c] *= scale;
+      t.max_scalar = fresh;
+      t.max = fbatch(fresh);
+      t.limit = fbatch(fresh + kStaleMax);
+    }
+    for (int r = 0; r < R; ++r) {
+      e[q][r] = exp2_bounded(s[q][r] - t.max);
+      if (masked) e[q][r] = xsimd::select(live[q][r], e[q][r], fbatch(0.0f));
+      t.sum += e[q][r];
+    }
+  }
+  // Channel-outer again: with several queries the accumulators do not all fit in registers,
+  // so each is loaded and stored once per block rather than once per key register.
+  for (int c = 0; c < kDim; ++c) {
+    fbatch a[NQ];
+    for (int q = 0; q < NQ; ++q) a[q] = st[q].acc[c];
+    for (int r = 0; r < R; ++r) {
+      const fbatch x = load_shared<NQ>(vt + c * stride + j + r * kLanes);
+      for (int q = 0; q < NQ; ++q) a[q] = xsimd::fma(e[q][r], x, a[q]);
+    }
+    for (int q = 0; q < NQ; ++q) st[q].acc[c] = a[q];
+  }
+}
+
+// NQ rows sharing the keys: count[0] <= count[1] <= ... (each >= 1).
+template <int NQ>
+inline void rows(const float* const* q, const float* kt, const float* vt, int stride, const int* count,
+                 float* const* out) {
+  // Scores in log2 units: q . k / sqrt(d) * log2(e), so every weight is a power of two.
+  const float scale = inv_sqrt_dim<float>() * 1.44269504088896341f;
+  float qv[NQ][kDim];
+  RowState st[NQ];
+  for (int i = 0; i < NQ; ++i) {
+    for (int c = 0; c < kDim; ++c) qv[i][c] = q[i][c] * scale;
+    st[i].reset();
+  }
+  constexpr int kBlock = kBlockRegs * kLanes;
+  const int whole = count[0] / kLanes;                     // registers with no masked lane for any row
+  const int regs = (count[NQ - 1] + kLanes - 1) / kLanes;  // registers any row needs
+  const int blocks = whole / kBlockRegs;
+  int j = 0;
+  for (int b = 0; b < blocks; ++b, j += kBlock) block<NQ, kBlockRegs, false>(qv, kt, vt, stride, j, count, st);
+  for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes) block<NQ, 1, false>(qv, kt, vt, stride, j, count, st);
+  for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true>(qv, kt, vt, stride, j, count, st);
+  for (int i = 0; i < NQ; ++i) st[i].finish(out[i]);
+}
+
+}  // namespace online
+
+// out = softmax(q K^T / sqrt d) V over keys 0..count-1 (count >= 1). kt and vt are d x stride
+// with stride >= padded(count); columns of kt/vt at or beyond the sequence length must hold
+// finite values (the inference zeroes them). No alignment is required.
+inline void attention_row_online_simd(const float* q, const float* kt, const float* vt, int stride, int count,
+                                      float* out) {
+  online::rows<1>(&q, kt, vt, stride, &count, &out);
+}
+
+// Two rows at once (count0 <= count1), sharing every key and value load; for targets with 32
+// vector registers, where the two rows' state fits. Same results as two single rows.
+inline void attention_rows2_online_simd(const float* q0, const float* q1, const float* kt, const float* vt,
+                                        int stride, int count0, int count1, float* out0, float* out1) {
+  const float* q[2] = {q0, q1};
+  const int count[2] = {count0, count1};
+  float* out[2] = {out0, out1};
+  online::rows<2>(q, kt, vt, stride, count, out);
+}
+
+}  // namespace tinyloop::kernels
+#endif
