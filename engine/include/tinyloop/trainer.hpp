@@ -44,8 +44,8 @@ struct StepStats {
   double grad_norm = 0;  // before clipping
   double lr = 0;
   double token_accuracy = 0;  // on positions whose target is not NONE (last class)
-  bool skipped = false;       // non-finite loss or gradient: weights untouched
-  const char* fault = "";     // which term broke when skipped
+  bool skipped = false;       // non-finite loss or gradient, or an overflowing update: weights untouched
+  const char* fault = "";     // which term broke when skipped ("cross-entropy", ..., "gradient", "weight update")
 };
 
 template <class T>

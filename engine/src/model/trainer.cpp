@@ -310,7 +310,11 @@ Status Trainer<T>::train_step(const Batch& batch, StepStats* stats) {
     out.fault = fault;
   } else {
     const double factor = optim::clip_factor(out.grad_norm, cfg_.optim.clip_norm);
-    optim::adamw_update(cfg_.optim, out.lr, step_ + 1, factor, grads_, params_, adam_m_, adam_v_, layout_.total);
+    if (!optim::adamw_update(cfg_.optim, out.lr, step_ + 1, factor, grads_, params_, adam_m_, adam_v_,
+                             layout_.total)) {
+      out.skipped = true;
+      out.fault = "weight update";
+    }
   }
   ++step_;
   if (stats) *stats = out;
