@@ -105,6 +105,56 @@ Status read_file(const char* path, std::vector<std::uint8_t>* out) {
   return Status::ok();
 }
 
+Status read_file(const char* path, void* buffer, std::size_t capacity, std::size_t* size) {
+  if (size != nullptr) *size = 0;
+  if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot open '': empty path");
+  if (buffer == nullptr && capacity > 0) return Status::fail(Error::io_error, "cannot read '%s': no buffer", path);
+  const int fd = open_retry(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_fail("cannot open", path, errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return io_fail("cannot stat", path, err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return io_fail("cannot read", path, EISDIR);
+  }
+  const bool regular = S_ISREG(st.st_mode);
+  if (regular && static_cast<std::uint64_t>(st.st_size) > capacity) {
+    ::close(fd);
+    if (size != nullptr) *size = static_cast<std::size_t>(st.st_size);
+    return Status::fail(Error::buffer_too_small, "'%s' has %llu bytes, more than the %zu-byte buffer", path,
+                        static_cast<unsigned long long>(st.st_size), capacity);
+  }
+  auto* p = static_cast<std::uint8_t*>(buffer);
+  std::size_t used = 0;
+  for (;;) {
+    std::uint8_t probe;  // one byte past the buffer tells a full buffer from a file that grew
+    std::uint8_t* dst = used < capacity ? p + used : &probe;
+    const std::size_t want = used < capacity ? capacity - used : 1;
+    const ssize_t n = ::read(fd, dst, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return io_fail("cannot read", path, err);
+    }
+    if (n == 0) break;
+    if (used >= capacity) {
+      ::close(fd);
+      if (size != nullptr) *size = capacity + 1;
+      return Status::fail(Error::buffer_too_small, "'%s' has more than the %zu bytes that fit the buffer", path,
+                          capacity);
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (size != nullptr) *size = used;
+  return Status::ok();
+}
+
 Status write_file_atomic(const char* path, const void* data, std::size_t size) {
   if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot write '': empty path");
   if (data == nullptr && size > 0) return Status::fail(Error::io_error, "cannot write '%s': no data", path);

@@ -1,13 +1,27 @@
 #pragma once
-// The POSIX platform layer: everything that touches the OS lives behind these calls.
+// The POSIX platform layer: everything that touches the OS lives behind these calls. It
+// implements the platform interface (tinyloop/platform/platform.hpp) through posix_platform(),
+// and offers a few more calls of its own (directories, vector reads, Ctrl-C) for the CLI.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "tinyloop/parallel.hpp"
+#include "tinyloop/platform/platform.hpp"
 #include "tinyloop/status.hpp"
 
 namespace tinyloop::platform {
+
+class ThreadPool;
+
+// The platform interface on POSIX: now_seconds, log lines on stderr ("[level] line"), seeds from
+// random_seed(), read_file into caller memory, write_file_atomic, and `pool` as the thread
+// pool (nullptr: one worker, serial). The pool must outlive the returned Platform.
+Platform posix_platform(ThreadPool* pool = nullptr);
+
+// 64 bits from /dev/urandom; where that cannot be read, a mix of the clock, the process id and
+// a counter (distinct per call, not cryptographic).
+std::uint64_t random_seed();
 
 // Monotonic clock in seconds.
 double now_seconds();
@@ -16,6 +30,11 @@ int hardware_threads();
 
 // Whole-file read; fails with Error::io_error and a message naming the path.
 Status read_file(const char* path, std::vector<std::uint8_t>* out);
+
+// Whole-file read into caller memory (the Platform::read_file contract): *size receives the
+// file's size; a file larger than `capacity` fails with Error::buffer_too_small and *size set
+// (for a pipe, which has no size, *size is then capacity + 1: "more than fits").
+Status read_file(const char* path, void* buffer, std::size_t capacity, std::size_t* size);
 
 // Atomic replace: writes `path.tmp.<pid>`, flushes it to disk, renames over `path`, and syncs
 // the directory. On any failure the previous file at `path` is untouched and the temporary
