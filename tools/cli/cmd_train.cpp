@@ -1,10 +1,18 @@
 // tinyloop train: trains the looped transformer on the induction task (SPEC §1-§4.1), then
-// writes the checkpoint, the loss log and the length-generalisation table.
+// writes the checkpoint, the loss log and the length-generalisation table. `--resume`
+// continues a saved run bit for bit; `--save-every` keeps the checkpoint current while training.
 #include <algorithm>
+#include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/stat.h>
+#endif
 
 #include "commands.hpp"
 #include "evaluation.hpp"
@@ -29,12 +37,25 @@ bool file_exists(const std::string& path) {
   return true;
 }
 
-// Creates DIR and proves it writable before any training time is spent.
+// True when both paths name the same existing file.
+bool same_file(const std::string& a, const std::string& b) {
+#if defined(__unix__) || defined(__APPLE__)
+  struct stat sa, sb;
+  if (stat(a.c_str(), &sa) != 0 || stat(b.c_str(), &sb) != 0) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+#else
+  return a == b;
+#endif
+}
+
+// Creates DIR and proves it writable before any training time is spent. Replacing the
+// checkpoint a run resumes from is what resuming means; any other existing model needs
+// --overwrite.
 void prepare_output(const TrainOptions& o) {
   Status s = platform::make_directories(o.out.c_str());
   if (!s) runtime_error(std::string("--out: ") + s.message());
   std::string model = o.out + "/model.tlc";
-  if (!o.overwrite && file_exists(model))
+  if (!o.overwrite && file_exists(model) && !(!o.resume.empty() && same_file(model, o.resume)))
     usage_error("'" + model + "' already exists; pass --overwrite to replace it or choose another --out");
   std::string probe = o.out + "/.tinyloop-write-test";
   s = platform::write_file_atomic(probe.c_str(), "ok\n", 3);
@@ -42,7 +63,10 @@ void prepare_output(const TrainOptions& o) {
   std::remove(probe.c_str());
 }
 
-void save_checkpoint(const std::string& path, Trainer<float>& trainer, std::int64_t step, const Rng& data_rng) {
+// Serialises the run's state into `bytes` (sized once, before training) and replaces `path`
+// atomically: on failure the previous file at `path` is untouched.
+Status save_checkpoint(const std::string& path, Trainer<float>& trainer, std::int64_t step, const Rng& data_rng,
+                       std::vector<std::uint8_t>& bytes) {
   CheckpointData d;
   d.config = trainer.config();
   d.params = trainer.params();
@@ -51,12 +75,31 @@ void save_checkpoint(const std::string& path, Trainer<float>& trainer, std::int6
   d.step = step;
   d.rng_state = data_rng.state();
   d.rng_inc = data_rng.increment();
-  std::vector<std::uint8_t> bytes = allocate_planned(checkpoint_bytes(d.config, true), "the checkpoint");
   std::size_t written = 0;
   Status s = checkpoint_write(d, bytes.data(), bytes.size(), &written);
-  if (!s) runtime_error("cannot serialise the checkpoint: " + std::string(s.message()));
-  s = platform::write_file_atomic(path.c_str(), bytes.data(), written);
-  if (!s) runtime_error(std::string("checkpoint not saved: ") + s.message());
+  if (!s) return s;
+  return platform::write_file_atomic(path.c_str(), bytes.data(), written);
+}
+
+std::string step_checkpoint_path(const std::string& out, std::int64_t step) {
+  return out + "/model-step" + std::to_string(step) + ".tlc";
+}
+
+// The first non-finite weight, as "tensor 'Wq' index 5"; empty when all are finite.
+std::string first_non_finite_weight(const Trainer<float>& trainer) {
+  const float* p = trainer.params();
+  const std::size_t n = trainer.param_count();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isfinite(p[i])) continue;
+    const ParamLayout& layout = trainer.layout();
+    for (int t = 0; t < kParamCount; ++t) {
+      const ParamInfo& info = layout.info[t];
+      if (i >= info.offset && i < info.offset + info.size())
+        return std::string("tensor '") + info.name + "' index " + std::to_string(i - info.offset);
+    }
+    return "index " + std::to_string(i);
+  }
+  return std::string();
 }
 
 }  // namespace
@@ -67,14 +110,49 @@ int run_train(const Args& args) {
     std::fputs(format_help(train_spec()).c_str(), stdout);
     return kExitOk;
   }
-  TrainOptions o = parse_train_options(a);
+  const bool resuming = a.has("--resume");
+  LoadedCheckpoint ck;
+  TrainOptions o;
+  if (resuming) {
+    const std::string path = a.get_string("--resume", "");
+    ck = load_checkpoint(path, /*with_optimizer=*/true);
+    std::string limits = check_cli_limits(ck.header.config);
+    if (!limits.empty()) runtime_error("checkpoint '" + path + "' cannot be resumed: " + limits);
+    o = parse_train_options(a, &ck.header.config);
+  } else {
+    o = parse_train_options(a, nullptr);
+  }
   const TrainConfig& cfg = o.cfg;
+  const std::int64_t start = resuming ? ck.header.step : 0;
+  std::int64_t stop = o.stop_at;
+  if (resuming) {
+    if (!o.explicit_stop_at && start >= cfg.steps)
+      usage_error("'" + o.resume + "' is already at step " + std::to_string(start) + ", the end of its " +
+                  std::to_string(cfg.steps) + "-step plan; pass --stop-at K (K > " + std::to_string(start) +
+                  ") to train past it");
+    if (o.explicit_stop_at && stop <= start)
+      usage_error("--stop-at " + std::to_string(stop) + " must be greater than the checkpoint's step " +
+                  std::to_string(start));
+  }
   prepare_output(o);
   const std::string model_path = o.out + "/model.tlc";
   const std::string log_path = o.out + "/train_log.csv";
   const std::string eval_path = o.out + "/eval.json";
 
-  // ---- set-up: the only allocations of the run up to the final writes ----
+  // The log so far: the train_log.csv beside the checkpoint, up to the checkpoint's step.
+  std::string earlier_log;
+  if (resuming) {
+    const std::string old_log = directory_of(o.resume) + "/train_log.csv";
+    std::vector<std::uint8_t> text;
+    if (platform::read_file(old_log.c_str(), &text)) {
+      earlier_log = train_log_prefix(std::string(text.begin(), text.end()), start);
+      if (earlier_log.empty())
+        std::fprintf(stderr, "tinyloop: warning: '%s' is not a training log; the new log starts at step %" PRId64 "\n",
+                     old_log.c_str(), start);
+    }
+  }
+
+  // ---- set-up: the only allocations of the run up to the saves ----
   Capacity cap;
   cap.max_len = cfg.curriculum.max_len;
   cap.max_batch = cfg.batch;
@@ -88,6 +166,7 @@ int run_train(const Args& args) {
   dry.take<std::int32_t>(std::size_t(cfg.task.alphabet));
   const std::size_t data_bytes = dry.used() + Arena::slack();
   std::vector<std::uint8_t> buffer = allocate_planned(plan.total + data_bytes, "the training buffer");
+  std::vector<std::uint8_t> ck_bytes = allocate_planned(checkpoint_bytes(cfg, true), "the checkpoint");
 
   Trainer<float> trainer;
   Status s = trainer.init(cfg, cap, buffer.data(), plan.total);
@@ -108,15 +187,30 @@ int run_train(const Args& args) {
     pool = std::make_unique<platform::ThreadPool>(o.threads);
     trainer.set_parallel(pool.get());
   }
-  Rng init_rng(cfg.seed, 1);
-  trainer.init_weights(init_rng);
   Rng data_rng(cfg.seed, 2);
+  if (resuming) {
+    const std::size_t n = trainer.param_count();
+    if (ck.params.size() != n || ck.adam_m.size() != n || ck.adam_v.size() != n)
+      runtime_error("internal error: checkpoint '" + o.resume + "' does not match the trainer's layout");
+    std::copy(ck.params.begin(), ck.params.end(), trainer.params());
+    std::copy(ck.adam_m.begin(), ck.adam_m.end(), trainer.adam_m());
+    std::copy(ck.adam_v.begin(), ck.adam_v.end(), trainer.adam_v());
+    trainer.set_step(start);
+    data_rng.restore(ck.header.rng_state, ck.header.rng_inc);
+  } else {
+    Rng init_rng(cfg.seed, 1);
+    trainer.init_weights(init_rng);
+  }
 
   std::vector<LogRow> rows;
-  rows.reserve(static_cast<std::size_t>(std::min<std::int64_t>(cfg.steps / o.log_every + 2, 1 << 16)));
+  const std::int64_t planned_rows = (stop > start ? stop - start : 0) / o.log_every + 2;
+  rows.reserve(static_cast<std::size_t>(std::min<std::int64_t>(planned_rows, 1 << 16)));
   StatsWindow log_window, progress_window;
   platform::install_interrupt_handler();
 
+  if (resuming)
+    std::fprintf(stderr, "resuming %s at step %" PRId64 " of %" PRId64 " (stopping at %" PRId64 ")\n",
+                 o.resume.c_str(), start, cfg.steps, stop);
   std::fprintf(stderr,
                "train: %lld steps, batch %d, lengths %d..%d, loops %d, alphabet %d, hops %d, seed %llu, "
                "%d thread%s, %s planned -> %s\n",
@@ -124,32 +218,48 @@ int run_train(const Args& args) {
                cfg.model.loops, cfg.task.alphabet, cfg.task.hops, static_cast<unsigned long long>(cfg.seed),
                o.threads, o.threads == 1 ? "" : "s", format_bytes(plan.total + data_bytes).c_str(), o.out.c_str());
 
-  // ---- the step loop: no allocation ----
+  // ---- the step loop: no allocation except at a periodic save ----
   const double t_start = platform::now_seconds();
   double t_print = t_start;
-  std::int64_t done = 0, skipped = 0, done_at_print = 0;
+  std::int64_t done = start, skipped = 0, streak = 0, done_at_print = start, last_save = -1;
   const char* last_fault = "";
   bool stopped = false;
+  bool weights_ok = true;  // false once an update wrote a non-finite weight: nothing more is saved
   std::string failure;
   LogRow last_row;
-  double last_lr = trainer.learning_rate(0);
-  int last_longest = curriculum_longest(cfg.curriculum, 0, cfg.steps);
+  double last_lr = trainer.learning_rate(start);
+  int last_longest = curriculum_longest(cfg.curriculum, start, cfg.steps);
   auto report = [&](double now) {
     const double rate = double(done - done_at_print) / std::max(now - t_print, 1e-9);
-    const double overall = double(done) / std::max(now - t_start, 1e-9);
-    const double eta = overall > 0 ? double(cfg.steps - done) / overall : 0.0;
+    const double overall = double(done - start) / std::max(now - t_start, 1e-9);
+    const double eta = overall > 0 ? double(stop - done) / overall : 0.0;
     LogRow r = progress_window.steps() > 0 ? progress_window.row(done, last_lr, last_longest) : last_row;
-    print_progress(stderr, r, cfg.steps, rate, eta, skipped, last_fault);
+    print_progress(stderr, r, stop, rate, eta, skipped, last_fault);
     progress_window.reset();
     t_print = now;
     done_at_print = done;
   };
+  auto periodic_save = [&]() {
+    Status saved = save_checkpoint(model_path, trainer, done, data_rng, ck_bytes);
+    if (saved && o.keep_checkpoints)
+      saved = save_checkpoint(step_checkpoint_path(o.out, done), trainer, done, data_rng, ck_bytes);
+    if (!saved) {
+      // Keep training: the previous checkpoint is intact and the next save may succeed.
+      std::fprintf(stderr, "tinyloop: warning: checkpoint of step %" PRId64 " not saved: %s\n", done, saved.message());
+      return;
+    }
+    last_save = done;
+    std::string text = train_log_csv(rows, earlier_log);
+    Status logged = platform::write_file_atomic(log_path.c_str(), text.data(), text.size());
+    if (!logged) std::fprintf(stderr, "tinyloop: warning: training log not saved: %s\n", logged.message());
+  };
 
-  for (std::int64_t step = 0; step < cfg.steps; ++step) {
+  for (std::int64_t step = start; step < stop; ++step) {
     if (platform::interrupted()) {
       stopped = true;
       break;
     }
+    const Rng before = data_rng;  // the generator state a checkpoint of this step holds
     const int len = induction_batch(data_rng, cfg, step, bufs);
     Batch batch;
     batch.tokens = bufs.tokens;
@@ -159,48 +269,88 @@ int run_train(const Args& args) {
     StepStats st;
     s = trainer.train_step(batch, &st);
     if (!s) {
+      data_rng = before;
       failure = std::string("training step ") + std::to_string(step + 1) + " failed: " + s.message();
       break;
     }
     done = step + 1;
     if (st.skipped) {
       ++skipped;
+      ++streak;
       last_fault = st.fault ? st.fault : "";
+      if (streak == 1)
+        std::fprintf(stderr, "step %" PRId64 ": non-finite %s; update skipped, weights unchanged (%" PRId64
+                     " skipped so far)\n", done, last_fault, skipped);
+      if (o.max_skipped > 0 && streak >= o.max_skipped) {
+        failure = std::to_string(streak) + " consecutive steps skipped (steps " + std::to_string(done - streak + 1) +
+                  "-" + std::to_string(done) + ", last fault: non-finite " + last_fault +
+                  "); the run diverged: try a lower --lr";
+      }
+    } else {
+      if (streak > 0)
+        std::fprintf(stderr, "step %" PRId64 ": updates resumed after %" PRId64 " skipped step%s\n", done, streak,
+                     streak == 1 ? "" : "s");
+      streak = 0;
+      std::string bad = first_non_finite_weight(trainer);
+      if (!bad.empty()) {
+        weights_ok = false;
+        failure = "step " + std::to_string(done) + ": the AdamW update wrote a non-finite weight (" + bad +
+                  "); the learning rate is too large for this run";
+      }
     }
     last_lr = st.lr;
     last_longest = curriculum_longest(cfg.curriculum, step, cfg.steps);
     log_window.add(st);
     progress_window.add(st);
-    if (done % o.log_every == 0 || done == cfg.steps) {
+    if (done % o.log_every == 0 || done == stop) {
       last_row = log_window.row(done, last_lr, last_longest);
       rows.push_back(last_row);
       log_window.reset();
     }
+    if (!failure.empty()) break;
+    if (o.save_every > 0 && done % o.save_every == 0 && done < stop) periodic_save();
     const double now = platform::now_seconds();
     bool print = o.explicit_log_every ? (done % o.log_every == 0) : (now - t_print >= 1.0);
-    if (print && done < cfg.steps) report(now);
+    if (print && done < stop) report(now);
   }
   if (log_window.steps() > 0) {  // stopped inside an interval
     last_row = log_window.row(done, last_lr, last_longest);
     rows.push_back(last_row);
   }
   const double t_end = platform::now_seconds();
-  if (done > 0) report(t_end);
-  std::fprintf(stderr, "trained %lld steps in %s (%.1f steps/s)%s\n", static_cast<long long>(done),
-               format_duration(t_end - t_start).c_str(), double(done) / std::max(t_end - t_start, 1e-9),
+  if (done > start) report(t_end);
+  std::fprintf(stderr, "trained %lld steps in %s (%.1f steps/s)%s\n", static_cast<long long>(done - start),
+               format_duration(t_end - t_start).c_str(), double(done - start) / std::max(t_end - t_start, 1e-9),
                skipped ? (", " + std::to_string(skipped) + " skipped").c_str() : "");
 
-  // ---- results ----
-  save_checkpoint(model_path, trainer, done, data_rng);
-  write_text_atomic(log_path, train_log_csv(rows), "training log");
-  if (!failure.empty()) runtime_error(failure + " (checkpoint of step " + std::to_string(done) + " saved to '" +
-                                      model_path + "')");
+  // ---- results: the checkpoint first, it matters most ----
+  Status saved = Status::ok();
+  if (weights_ok) {
+    saved = save_checkpoint(model_path, trainer, done, data_rng, ck_bytes);
+    if (saved && o.keep_checkpoints)
+      saved = save_checkpoint(step_checkpoint_path(o.out, done), trainer, done, data_rng, ck_bytes);
+  }
+  const std::string log_text = train_log_csv(rows, earlier_log);
+  Status logged = platform::write_file_atomic(log_path.c_str(), log_text.data(), log_text.size());
+  const std::string kept = last_save >= 0 ? "'" + model_path + "' still holds step " + std::to_string(last_save)
+                                          : "the previous '" + model_path + "', if any, is untouched";
+  if (!weights_ok) runtime_error(failure + "; the damaged weights were not saved, " + kept);
+  if (!saved)
+    runtime_error("checkpoint of step " + std::to_string(done) + " not saved: " + saved.message() + " (" + kept +
+                  ")" + (failure.empty() ? "" : "; the run had stopped: " + failure));
+  if (!logged) runtime_error(std::string("training log not saved: ") + logged.message());
+  if (!failure.empty())
+    runtime_error(failure + " (checkpoint of step " + std::to_string(done) + " saved to '" + model_path + "')");
   if (stopped) {
-    std::fprintf(stderr, "interrupted at step %lld; wrote %s and %s\n", static_cast<long long>(done),
-                 model_path.c_str(), log_path.c_str());
+    std::fprintf(stderr, "interrupted at step %lld; wrote %s and %s (continue with: tinyloop train --resume %s)\n",
+                 static_cast<long long>(done), model_path.c_str(), log_path.c_str(), model_path.c_str());
     return kExitInterrupted;
   }
 
+  if (o.no_eval) {
+    std::printf("wrote %s (step %lld), %s\n", model_path.c_str(), static_cast<long long>(done), log_path.c_str());
+    return kExitOk;
+  }
   std::printf("evaluation (seed %llu, %d samples per length):\n", static_cast<unsigned long long>(o.eval.seed),
               o.eval.samples);
   print_eval_header(stdout);
@@ -219,4 +369,3 @@ int run_train(const Args& args) {
 }
 
 }  // namespace tinyloop::cli
-

@@ -28,7 +28,7 @@ std::size_t physical_memory() {
 
 }  // namespace
 
-LoadedCheckpoint load_checkpoint(const std::string& path) {
+LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer) {
   LoadedCheckpoint ck;
   ck.path = path;
   std::vector<std::uint8_t> bytes;
@@ -42,12 +42,19 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
   if (ck.header.param_count != expected)
     runtime_error("checkpoint '" + path + "' holds " + std::to_string(ck.header.param_count) +
                   " parameters, its configuration needs " + std::to_string(expected));
+  if (with_optimizer && !ck.header.has_optimizer)
+    runtime_error("checkpoint '" + path + "' holds no optimizer state, so a run cannot be resumed from it exactly");
   try {
     ck.params.assign(ck.header.param_count, 0.0f);
+    if (with_optimizer) {
+      ck.adam_m.assign(ck.header.param_count, 0.0f);
+      ck.adam_v.assign(ck.header.param_count, 0.0f);
+    }
   } catch (const std::bad_alloc&) {
     runtime_error("checkpoint '" + path + "': cannot allocate its parameters");
   }
-  s = checkpoint_read_tensors(bytes.data(), bytes.size(), ck.params.data(), nullptr, nullptr);
+  s = checkpoint_read_tensors(bytes.data(), bytes.size(), ck.params.data(), with_optimizer ? ck.adam_m.data() : nullptr,
+                              with_optimizer ? ck.adam_v.data() : nullptr);
   if (!s) runtime_error("checkpoint '" + path + "' is not valid: " + s.message());
   return ck;
 }

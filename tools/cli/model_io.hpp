@@ -14,12 +14,15 @@ struct LoadedCheckpoint {
   std::string path;
   CheckpointHeader header;
   std::vector<float> params;  // header.param_count entries, ParamLayout order (padding included)
+  std::vector<float> adam_m;  // same size, only when loaded with the optimizer state
+  std::vector<float> adam_v;
 };
 
 // read_file + checkpoint_read_header + checkpoint_read_tensors, plus a check that the layout
 // of the stored configuration matches the tensor count. Every failure is a runtime error
-// whose message names the checkpoint.
-LoadedCheckpoint load_checkpoint(const std::string& path);
+// whose message names the checkpoint. With `with_optimizer` the AdamW state is loaded too,
+// and a checkpoint without one is an error.
+LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer = false);
 
 // The one buffer an engine object plans for. Refuses sizes beyond the machine's physical
 // memory and reports allocation failure, both as runtime errors naming `what`.

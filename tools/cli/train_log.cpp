@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "args.hpp"
 #include "report.hpp"
 
 namespace tinyloop::cli {
@@ -54,8 +55,31 @@ void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, d
   std::fflush(out);
 }
 
-std::string train_log_csv(const std::vector<LogRow>& rows) {
-  std::string out = "step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len\n";
+const char* train_log_header() { return "step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len\n"; }
+
+std::string train_log_prefix(const std::string& text, std::int64_t step) {
+  const std::string header = train_log_header();
+  if (text.compare(0, header.size(), header) != 0) return std::string();
+  std::string out = header;
+  std::size_t pos = header.size();
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) break;  // a line without its newline is not a complete row
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    std::size_t comma = line.find(',');
+    std::int64_t row_step = 0;
+    bool overflow = false;
+    if (comma == std::string::npos || !parse_int64(line.substr(0, comma), &row_step, &overflow)) return std::string();
+    if (row_step > step) break;
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string train_log_csv(const std::vector<LogRow>& rows, const std::string& earlier) {
+  std::string out = earlier.empty() ? std::string(train_log_header()) : earlier;
   char line[512];
   for (const LogRow& r : rows) {
     std::snprintf(line, sizeof line, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d\n",

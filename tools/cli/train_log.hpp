@@ -39,6 +39,13 @@ void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, d
                     double eta_seconds, std::int64_t skipped, const char* last_fault);
 
 // Header: step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len
-std::string train_log_csv(const std::vector<LogRow>& rows);
+// `earlier` (a resumed run): the header and rows of the log so far, put in front of `rows`.
+std::string train_log_csv(const std::vector<LogRow>& rows, const std::string& earlier = std::string());
+const char* train_log_header();  // the header line, "\n" included
+
+// The part of an existing train_log.csv a run resumed at `step` continues: the header and
+// every row up to `step` (later rows belong to a future the resumed run replaces). Empty
+// when `text` is not a tinyloop training log.
+std::string train_log_prefix(const std::string& text, std::int64_t step);
 
 }  // namespace tinyloop::cli

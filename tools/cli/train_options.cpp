@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <cfloat>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 
 #include "commands.hpp"
+#include "report.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
@@ -13,11 +17,11 @@ namespace tinyloop::cli {
 const CommandSpec& train_spec() {
   static const CommandSpec spec{
       "train",
-      "tinyloop train [--preset lam2026] [options]",
+      "tinyloop train [--preset lam2026] [options]\n       tinyloop train --resume DIR/model.tlc [run options]",
       "train a looped transformer on the k-hop induction task",
       {
           {"--preset", "NAME", "starting configuration: lam2026 (SPEC §1-§3; the default)"},
-          {"--steps", "N", "optimizer steps (default 20000)"},
+          {"--steps", "N", "planned optimizer steps; the curriculum and lr schedule span them (default 20000)"},
           {"--seed", "S", "seed: weights from Rng(S, 1), data from Rng(S, 2) (default 1)"},
           {"--threads", "T", "worker threads, 1..1024 (default: the hardware threads)"},
           {"--batch", "B", "sequences per batch (default 32)"},
@@ -40,10 +44,21 @@ const CommandSpec& train_spec() {
           {"--loop", "KIND", "standard or hamiltonian (default standard)"},
           {"--mu", "X", "hamiltonian loop momentum mu (default 0.9)"},
           {"--alpha", "X", "hamiltonian loop step alpha (default 1)"},
-          {"--out", "DIR", "output directory, created if missing (default runs/lam2026-seed<S>)"},
+          {"--resume", "FILE", "continue the run saved in FILE (configuration, weights, AdamW state, "
+                               "step and data generator all from the file)"},
+          {"--stop-at", "K", "stop after step K and save (default: the planned --steps); on --resume K "
+                             "may exceed the plan"},
+          {"--save-every", "N", "save DIR/model.tlc (and train_log.csv) every N steps; 0: only at the "
+                                "end (default 1000)"},
+          {"--keep-checkpoints", nullptr, "also keep DIR/model-step<K>.tlc at every save"},
+          {"--max-skipped", "N", "stop after N consecutive skipped steps (non-finite loss or gradient); "
+                                 "0: never (default 100)"},
+          {"--out", "DIR", "output directory, created if missing (default runs/lam2026-seed<S>; on "
+                           "--resume the checkpoint's directory)"},
           {"--overwrite", nullptr, "replace an existing DIR/model.tlc"},
           {"--eval-lengths", "N,N,...", "lengths of the final evaluation (default 64,100,200,500,1000)"},
           {"--eval-samples", "N", "sequences per evaluation length (default 256)"},
+          {"--no-eval", nullptr, "skip the final evaluation (no eval.json)"},
           {"--log-every", "N", "log interval in steps: a train_log.csv row and a progress line "
                                "(default: a row every 100 steps, a line about every second)"},
       },
@@ -51,35 +66,112 @@ const CommandSpec& train_spec() {
       "(one row per log interval: means over the interval of the loss terms, gradient norm and\n"
       "accuracy; lr and len, the curriculum's longest length, at its last step) and DIR/eval.json\n"
       "(the length-generalisation table with evaluation seed 1234, per-loop readout included).\n"
-      "Ctrl-C stops cleanly: the checkpoint and log are saved, then the exit code is 130."};
+      "Every file is replaced atomically: a crash or a full disk never damages the previous one.\n"
+      "Ctrl-C stops cleanly: the checkpoint and log are saved, then the exit code is 130.\n"
+      "\n"
+      "Resuming: 'train --resume DIR/model.tlc' continues to the end of the run's plan, bit for\n"
+      "bit as if it had never stopped. Flags that would change the configuration (the model, loss,\n"
+      "optimizer, task, curriculum, batch, seed or --steps) are refused; --threads, --out,\n"
+      "--log-every, --save-every, --eval-* may differ. --steps is the plan the curriculum and the\n"
+      "lr schedule are laid out over, so it cannot change; --stop-at K trains past the plan, with\n"
+      "the plan's final state (longest length max-len, the schedule's last lr). The log continues\n"
+      "the train_log.csv beside the checkpoint.\n"
+      "A step whose loss or gradient is not finite leaves the weights untouched and is reported\n"
+      "(step and term) and counted; --max-skipped consecutive ones end the run with exit 1."};
   return spec;
 }
 
+namespace {
 
-TrainOptions parse_train_options(const ParsedArgs& a) {
-  TrainOptions o;
-  std::string preset = a.get_choice("--preset", "lam2026", {"lam2026"});
-  (void)preset;
-  TrainConfig& c = o.cfg;
-  c = preset_lam2026();
+// The flags that make up the run's configuration (what a checkpoint stores), each with the
+// text of the value(s) it sets, so that a resumed run can name the flag that would change it.
+struct ConfigFlag {
+  const char* name;
+  std::function<std::string(const TrainConfig&)> text;
+};
+
+// The shortest "%g" text that reads back to the same float ("0.002", not "0.00200000009").
+std::string g(float v) {
+  char buf[40];
+  for (int digits = 6; digits < 9; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, double(v));
+    if (std::strtof(buf, nullptr) == v) return buf;
+  }
+  return format_g9(double(v));
+}
+
+const std::vector<ConfigFlag>& config_flags() {
+  static const std::vector<ConfigFlag> flags = {
+      {"--steps", [](const TrainConfig& c) { return std::to_string(c.steps); }},
+      {"--seed", [](const TrainConfig& c) { return std::to_string(c.seed); }},
+      {"--batch", [](const TrainConfig& c) { return std::to_string(c.batch); }},
+      {"--lr", [](const TrainConfig& c) { return g(c.optim.lr); }},
+      {"--warmup", [](const TrainConfig& c) { return std::to_string(c.optim.warmup_steps); }},
+      {"--schedule",
+       [](const TrainConfig& c) { return std::string(c.optim.schedule == Schedule::cosine ? "cosine" : "constant"); }},
+      {"--lambda-p", [](const TrainConfig& c) { return g(c.loss.lambda_p); }},
+      {"--lambda-k", [](const TrainConfig& c) { return g(c.loss.lambda_k); }},
+      {"--lambda-s", [](const TrainConfig& c) { return g(c.loss.lambda_s); }},
+      {"--q", [](const TrainConfig& c) { return g(c.loss.q); }},
+      {"--eta", [](const TrainConfig& c) { return g(c.loss.eta); }},
+      {"--loops", [](const TrainConfig& c) { return std::to_string(c.model.loops); }},
+      {"--alphabet", [](const TrainConfig& c) { return std::to_string(c.task.alphabet); }},
+      {"--hops", [](const TrainConfig& c) { return std::to_string(c.task.hops); }},
+      {"--min-len", [](const TrainConfig& c) { return std::to_string(c.curriculum.min_len); }},
+      {"--max-len", [](const TrainConfig& c) { return std::to_string(c.curriculum.max_len); }},
+      {"--pe-scale", [](const TrainConfig& c) { return g(c.model.pe_scale); }},
+      {"--no-positions",
+       [](const TrainConfig& c) {
+         return std::string(c.model.positions == PositionKind::none ? "no positions" : "sinusoidal positions");
+       }},
+      {"--no-mask",
+       [](const TrainConfig& c) { return std::string(c.model.causal ? "causal mask" : "no mask"); }},
+      {"--loop",
+       [](const TrainConfig& c) { return std::string(c.model.loop == LoopKind::hamiltonian ? "hamiltonian" : "standard"); }},
+      {"--mu", [](const TrainConfig& c) { return g(c.model.mu); }},
+      {"--alpha", [](const TrainConfig& c) { return g(c.model.alpha); }},
+  };
+  return flags;
+}
+
+// Every field of the configuration, compared exactly (floats by value, as parsed).
+bool same_config(const TrainConfig& x, const TrainConfig& y) {
+  const ModelConfig &a = x.model, &b = y.model;
+  const LossConfig &la = x.loss, &lb = y.loss;
+  const OptimConfig &oa = x.optim, &ob = y.optim;
+  return a.loops == b.loops && a.vocab_in == b.vocab_in && a.vocab_out == b.vocab_out && a.positions == b.positions &&
+         a.pe_scale == b.pe_scale && a.causal == b.causal && a.loop == b.loop && a.mu == b.mu && a.alpha == b.alpha &&
+         a.beta == b.beta && a.tau == b.tau && la.lambda_p == lb.lambda_p && la.lambda_k == lb.lambda_k &&
+         la.lambda_s == lb.lambda_s && la.q == lb.q && la.eta == lb.eta && oa.lr == ob.lr && oa.beta1 == ob.beta1 &&
+         oa.beta2 == ob.beta2 && oa.eps == ob.eps && oa.weight_decay == ob.weight_decay &&
+         oa.clip_norm == ob.clip_norm && oa.warmup_steps == ob.warmup_steps && oa.schedule == ob.schedule &&
+         oa.min_lr_ratio == ob.min_lr_ratio && x.task.alphabet == y.task.alphabet && x.task.hops == y.task.hops &&
+         x.curriculum.min_len == y.curriculum.min_len && x.curriculum.max_len == y.curriculum.max_len &&
+         x.curriculum.ramp == y.curriculum.ramp && x.batch == y.batch && x.steps == y.steps && x.seed == y.seed;
+}
+
+// Applies the configuration flags present in `a` on top of `c` (absent flags keep c's value).
+void apply_config_flags(const ParsedArgs& a, TrainConfig& c) {
   c.steps = a.get_int("--steps", c.steps, 0, kMaxSteps);
   c.seed = a.get_u64("--seed", c.seed);
-  int hw = std::min(std::max(platform::hardware_threads(), 1), kMaxThreads);
-  o.threads = static_cast<int>(a.get_int("--threads", hw, 1, kMaxThreads));
   c.batch = static_cast<int>(a.get_int("--batch", c.batch, 1, kMaxBatch));
   c.optim.lr = a.get_float("--lr", c.optim.lr, 0.0, FLT_MAX, /*min_exclusive=*/true);
   c.optim.warmup_steps = static_cast<int>(a.get_int("--warmup", c.optim.warmup_steps, 0, INT_MAX));
-  std::string schedule = a.get_choice("--schedule", "constant", {"constant", "cosine"});
-  if (a.has("--schedule")) c.optim.schedule = schedule == "cosine" ? Schedule::cosine : Schedule::constant;
+  if (a.has("--schedule")) {
+    std::string schedule = a.get_choice("--schedule", "constant", {"constant", "cosine"});
+    c.optim.schedule = schedule == "cosine" ? Schedule::cosine : Schedule::constant;
+  }
   c.loss.lambda_p = a.get_float("--lambda-p", c.loss.lambda_p, 0.0, FLT_MAX);
   c.loss.lambda_k = a.get_float("--lambda-k", c.loss.lambda_k, 0.0, FLT_MAX);
   c.loss.lambda_s = a.get_float("--lambda-s", c.loss.lambda_s, 0.0, FLT_MAX);
   c.loss.q = a.get_float("--q", c.loss.q, 0.0, FLT_MAX, true);
   if (c.loss.q == 1.0f) usage_error("--q must not be 1 (the Tsallis entropy divides by q - 1)");
   c.loss.eta = a.get_float("--eta", c.loss.eta, -FLT_MAX, FLT_MAX);
-  c.model.loops = static_cast<int>(a.get_int("--loops", c.model.loops, 1, 10000));
-  c.task.alphabet = static_cast<int>(a.get_int("--alphabet", c.task.alphabet, 2, 65536));
-  sync_vocab_with_task(c);
+  c.model.loops = static_cast<int>(a.get_int("--loops", c.model.loops, 1, kMaxLoopsFlag));
+  if (a.has("--alphabet")) {
+    c.task.alphabet = static_cast<int>(a.get_int("--alphabet", c.task.alphabet, 2, kMaxAlphabet));
+    sync_vocab_with_task(c);
+  }
   c.task.hops = static_cast<int>(a.get_int("--hops", c.task.hops, 1, 64));
   c.curriculum.min_len = static_cast<int>(a.get_int("--min-len", c.curriculum.min_len, 1, kMaxSequenceLength));
   c.curriculum.max_len = static_cast<int>(a.get_int("--max-len", c.curriculum.max_len, 1, kMaxSequenceLength));
@@ -89,27 +181,107 @@ TrainOptions parse_train_options(const ParsedArgs& a) {
   c.model.pe_scale = a.get_float("--pe-scale", c.model.pe_scale, -FLT_MAX, FLT_MAX);
   if (a.has("--no-positions")) c.model.positions = PositionKind::none;
   if (a.has("--no-mask")) c.model.causal = false;
-  std::string loop = a.get_choice("--loop", "standard", {"standard", "hamiltonian"});
-  c.model.loop = loop == "hamiltonian" ? LoopKind::hamiltonian : LoopKind::standard;
+  if (a.has("--loop")) {
+    std::string loop = a.get_choice("--loop", "standard", {"standard", "hamiltonian"});
+    c.model.loop = loop == "hamiltonian" ? LoopKind::hamiltonian : LoopKind::standard;
+  }
   c.model.mu = a.get_float("--mu", c.model.mu, -FLT_MAX, FLT_MAX);
   c.model.alpha = a.get_float("--alpha", c.model.alpha, -FLT_MAX, FLT_MAX);
   if ((a.has("--mu") || a.has("--alpha")) && c.model.loop != LoopKind::hamiltonian)
     usage_error(std::string(a.has("--mu") ? "--mu" : "--alpha") + " only applies to --loop hamiltonian");
+}
 
-  o.out = a.get_string("--out", "runs/lam2026-seed" + std::to_string(c.seed));
+// On --resume: every configuration flag must repeat the stored value.
+void check_unchanged(const ParsedArgs& a, const TrainConfig& stored, const std::string& file) {
+  if (a.has("--preset"))
+    usage_error("--preset cannot be combined with --resume: the configuration comes from '" + file + "'");
+  for (const ConfigFlag& f : config_flags()) {
+    const std::string* value = a.find(f.name);
+    if (!value) continue;
+    const std::string one = value->empty() ? std::string(f.name) : std::string(f.name) + "=" + *value;
+    // The flag alone on top of the stored configuration: which value would it set?
+    ParsedArgs single = ParsedArgs::parse(train_spec(), {one});
+    TrainConfig changed = stored;
+    apply_config_flags(single, changed);
+    const std::string want = f.text(changed), have = f.text(stored);
+    if (want == have) continue;
+    if (std::string(f.name) == "--steps")
+      usage_error("--steps " + want + " would change the plan of '" + file + "' (" + have +
+                  " steps; the curriculum and the learning-rate schedule are laid out over it); use --stop-at K "
+                  "to stop earlier or to train past the plan");
+    usage_error(std::string(f.name) + (value->empty() ? "" : " " + want) + " would change the run saved in '" +
+                file + "' (it has " + have + "); a resumed run keeps its configuration: drop the flag, or start a "
+                "new run");
+  }
+}
+
+}  // namespace
+
+std::string directory_of(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  while (slash > 0 && path[slash - 1] == '/') --slash;
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string check_cli_limits(const TrainConfig& c) {
+  auto outside = [](const char* what, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+    return std::string(what) + " " + std::to_string(v) + " is outside this tool's range [" + std::to_string(lo) +
+           ", " + std::to_string(hi) + "]";
+  };
+  if (c.steps < 0 || c.steps > kMaxSteps) return outside("steps", c.steps, 0, kMaxSteps);
+  if (c.batch < 1 || c.batch > kMaxBatch) return outside("batch", c.batch, 1, kMaxBatch);
+  if (c.model.loops < 1 || c.model.loops > kMaxLoopsFlag) return outside("loops", c.model.loops, 1, kMaxLoopsFlag);
+  if (c.task.alphabet < 2 || c.task.alphabet > kMaxAlphabet)
+    return outside("alphabet", c.task.alphabet, 2, kMaxAlphabet);
+  if (c.curriculum.max_len < 1 || c.curriculum.max_len > kMaxSequenceLength)
+    return outside("max_len", c.curriculum.max_len, 1, kMaxSequenceLength);
+  return std::string();
+}
+
+TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed) {
+  TrainOptions o;
+  TrainConfig& c = o.cfg;
+  if (resumed) {
+    o.resume = a.get_string("--resume", "");
+    check_unchanged(a, *resumed, o.resume);
+    c = *resumed;
+    apply_config_flags(a, c);  // every flag repeats the stored value: c is unchanged
+    if (!same_config(c, *resumed))
+      usage_error("the flags would change the configuration saved in '" + o.resume + "'");
+  } else {
+    std::string preset = a.get_choice("--preset", "lam2026", {"lam2026"});
+    (void)preset;  // the only preset
+    c = preset_lam2026();
+    apply_config_flags(a, c);
+  }
+
+  int hw = std::min(std::max(platform::hardware_threads(), 1), kMaxThreads);
+  o.threads = static_cast<int>(a.get_int("--threads", hw, 1, kMaxThreads));
+  std::string default_out = resumed ? directory_of(o.resume) : "runs/lam2026-seed" + std::to_string(c.seed);
+  o.out = a.get_string("--out", default_out);
   while (o.out.size() > 1 && o.out.back() == '/') o.out.pop_back();  // "runs/x/" -> "runs/x"
   o.overwrite = a.has("--overwrite");
+  o.no_eval = a.has("--no-eval");
+  if (o.no_eval && (a.has("--eval-lengths") || a.has("--eval-samples")))
+    usage_error(std::string(a.has("--eval-lengths") ? "--eval-lengths" : "--eval-samples") +
+                " has no effect with --no-eval");
   o.eval.lengths = a.get_int_list("--eval-lengths", default_eval_lengths(), 1, kMaxSequenceLength);
   o.eval.samples = static_cast<int>(a.get_int("--eval-samples", kDefaultEvalSamples, 1, 1000000));
   o.eval.seed = kDefaultEvalSeed;
   o.eval.per_loop = true;
   o.explicit_log_every = a.has("--log-every");
   o.log_every = a.get_int("--log-every", kDefaultLogEvery, 1, kMaxSteps);
+  o.explicit_stop_at = a.has("--stop-at");
+  o.stop_at = a.get_int("--stop-at", c.steps, 0, kMaxSteps);
+  o.save_every = a.get_int("--save-every", kDefaultSaveEvery, 0, kMaxSteps);
+  o.keep_checkpoints = a.has("--keep-checkpoints");
+  o.max_skipped = a.get_int("--max-skipped", kDefaultMaxSkipped, 0, kMaxSteps);
 
   Status v = validate(c);
   if (!v) usage_error(std::string("invalid configuration: ") + v.message());
   return o;
 }
-
 
 }  // namespace tinyloop::cli
