@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tinyloop/status.hpp"
+
 namespace tinyloop {
 
 constexpr std::size_t kAlignment = 64;  // a cache line; covers AVX-512 loads
@@ -38,6 +40,19 @@ inline void* align_buffer(void* buffer, std::size_t bytes, std::size_t* usable) 
   std::size_t shift = aligned - addr;
   *usable = bytes >= shift ? bytes - shift : 0;
   return reinterpret_cast<void*>(aligned);
+}
+
+// Checks a caller buffer against the bytes planned for it and opens an Arena on its aligned part.
+// `what` names the buffer in the error ("training", "inference").
+inline Status open_planned_arena(void* buffer, std::size_t bytes, std::size_t planned, const char* what,
+                                 Arena* arena) {
+  if (buffer == nullptr || bytes < planned)
+    return Status::fail(Error::buffer_too_small, "%s buffer of %zu bytes is smaller than the %zu bytes planned", what,
+                        buffer ? bytes : std::size_t(0), planned);
+  std::size_t usable = 0;
+  void* base = align_buffer(buffer, bytes, &usable);
+  *arena = Arena(base, usable);
+  return Status::ok();
 }
 
 }  // namespace tinyloop

@@ -59,12 +59,8 @@ Status Inference::init(const ModelConfig& m, int max_len, void* buffer, std::siz
   if (max_len < 1 || max_len > kMaxInferLen)
     return Status::fail(Error::sequence_too_long, "inference capacity %d is outside 1..%d", max_len, kMaxInferLen);
   const MemoryPlan need = plan(m, max_len);
-  if (buffer == nullptr || bytes < need.total)
-    return Status::fail(Error::buffer_too_small, "inference buffer of %zu bytes is smaller than the %zu bytes planned",
-                        buffer ? bytes : std::size_t(0), need.total);
-  std::size_t usable = 0;
-  void* base = align_buffer(buffer, bytes, &usable);
-  Arena arena(base, usable);
+  Arena arena;
+  TINYLOOP_TRY(open_planned_arena(buffer, bytes, need.total, "inference", &arena));
   Buffers b = take_buffers(arena, m, max_len);
   if (arena.overflowed()) return Status::fail(Error::buffer_too_small, "inference buffer overflowed while binding");
   cfg_ = m;

@@ -102,12 +102,8 @@ Status Trainer<T>::init(const TrainConfig& cfg, const Capacity& cap, void* buffe
   TINYLOOP_TRY(validate(cfg));
   TINYLOOP_TRY(check_capacity(cap));
   const MemoryPlan need = plan(cfg, cap);
-  if (buffer == nullptr || bytes < need.total)
-    return Status::fail(Error::buffer_too_small, "training buffer of %zu bytes is smaller than the %zu bytes planned",
-                        buffer ? bytes : std::size_t(0), need.total);
-  std::size_t usable = 0;
-  void* base = align_buffer(buffer, bytes, &usable);
-  Arena arena(base, usable);
+  Arena arena;
+  TINYLOOP_TRY(open_planned_arena(buffer, bytes, need.total, "training", &arena));
   cfg_ = cfg;
   cap_ = cap;
   layout_ = ParamLayout::make(cfg.model);
@@ -115,7 +111,7 @@ Status Trainer<T>::init(const TrainConfig& cfg, const Capacity& cap, void* buffe
   State* st = bind<T>(arena, cfg, cap, layout_, !need.recompute_attention, &params_, &grads_, &adam_m_, &adam_v_, &got);
   if (st == nullptr || arena.overflowed())
     return Status::fail(Error::buffer_too_small, "training buffer overflowed while binding (%zu > %zu bytes)",
-                        arena.used(), usable);
+                        arena.used(), need.total);
   new (st) State(*st);  // begin the lifetime of the state object inside the arena
   for (std::size_t i = 0; i < layout_.total; ++i) params_[i] = grads_[i] = adam_m_[i] = adam_v_[i] = T(0);
   step_ = 0;
