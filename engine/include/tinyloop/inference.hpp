@@ -15,6 +15,11 @@ struct InferOutputs {
   float* logits = nullptr;                 // len x vocab_out, optional
   std::int32_t* predictions = nullptr;     // len, optional: arg-max class per position
   std::int32_t* per_loop_predictions = nullptr;  // loops x len, optional: readout after each loop
+  // Attention probabilities, optional: len x len row-major (row i = query i; masked keys 0) of
+  // loop attention_loop (1-based), or of every loop (loops x len x len) when attention_loop is 0.
+  // O(n^2) caller memory by nature; the engine's own working memory stays O(n * d).
+  float* attention = nullptr;
+  int attention_loop = 0;
 };
 
 class Inference {

@@ -111,6 +111,30 @@ std::int32_t readout_argmax(const Weights<const float>& w, const float* h, int c
   return best;
 }
 
+// Where row i of loop t (0-based) of the requested attention goes; nullptr when not asked.
+inline float* attention_row(const InferOutputs& out, int t, int len, int i) {
+  if (!out.attention) return nullptr;
+  if (out.attention_loop > 0)
+    return out.attention_loop == t + 1 ? out.attention + std::size_t(i) * std::size_t(len) : nullptr;
+  return out.attention + (std::size_t(t) * std::size_t(len) + std::size_t(i)) * std::size_t(len);
+}
+
+// softmax(q K^T / sqrt d) over keys 0..count-1 into row[0..len) (masked keys 0). Keys are
+// k[c * kstride + j] (transposed) or, with kstride 0, k[j * d + c].
+void attention_probs_row(const float* q, const float* k, int kstride, int count, int len, float* row) {
+  const float scale = kernels::inv_sqrt_dim<float>();
+  float m = -INFINITY, sum = 0;
+  for (int j = 0; j < count; ++j) {
+    float s = 0;
+    for (int c = 0; c < kDim; ++c) s += q[c] * (kstride ? k[c * kstride + j] : k[j * kDim + c]);
+    row[j] = s * scale;
+    m = std::fmax(m, row[j]);
+  }
+  for (int j = 0; j < count; ++j) sum += (row[j] = std::exp(row[j] - m));
+  for (int j = 0; j < count; ++j) row[j] /= sum;
+  for (int j = count; j < len; ++j) row[j] = 0;
+}
+
 }  // namespace
 
 Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& out) {
@@ -124,6 +148,9 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
     if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_in)
       return Status::fail(Error::token_out_of_range, "token %d at position %d is outside the vocabulary [0, %d)",
                           int(tokens[i]), i, cfg_.vocab_in);
+  if (out.attention && (out.attention_loop < 0 || out.attention_loop > cfg_.loops))
+    return Status::fail(Error::bad_config, "attention loop %d is outside 1..%d (0: every loop)", out.attention_loop,
+                        cfg_.loops);
 
   const auto w = Weights<const float>::bind(params_, layout_);
   const auto coef = model::LoopCoefficients::of(cfg_);
@@ -169,6 +196,8 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
         float h[kDim];
         token::layernorm(yr, w.ln1_gain, w.ln1_bias).store(h);
         token::dense<kDim, kDim>(h, w.Wq, nullptr).store(q[r]);
+        if (float* P = attention_row(out, t, len, i + r))
+          attention_probs_row(q[r], k_, stride, cfg_.causal ? i + r + 1 : len, len, P);
       }
       const int count0 = cfg_.causal ? i + 1 : len;
       if (rows == 2)
@@ -211,6 +240,8 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
       for (int c = 0; c < D; ++c) y[c] = z[c] + x_[i * D + c];
       layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
       dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
+      if (float* P = attention_row(out, t, len, i))
+        attention_probs_row(q, k_, 0, cfg_.causal ? i + 1 : len, len, P);
       attention_row_online(q, k_, v_, cfg_.causal ? i + 1 : len, a);
       for (int c = 0; c < D; ++c) u[c] = y[c] + a[c];
       layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
