@@ -1,0 +1,148 @@
+#pragma once
+// Runtime-width counterparts of the d = 8 kernels (dense.hpp, layernorm.hpp, attention.hpp)
+// for the model family: the same arithmetic, with the widths as arguments. Scalar reference
+// code (no SIMD path yet); GELU and cross-entropy are shared as they are.
+#include <cmath>
+#include <cstddef>
+
+#include "kernels/layernorm.hpp"
+
+namespace tinyloop::kernels::generic {
+
+// Y (n x out) = X (n x in) W (in x out) + b (b may be null).
+template <class T>
+inline void dense_rows(const T* X, int n, int in, const T* W, const T* b, int out, T* Y) {
+  for (int i = 0; i < n; ++i) {
+    T* y = Y + std::size_t(i) * out;
+    const T* x = X + std::size_t(i) * in;
+    for (int o = 0; o < out; ++o) y[o] = b ? b[o] : T(0);
+    for (int k = 0; k < in; ++k) {
+      const T xk = x[k];
+      const T* w = W + std::size_t(k) * out;
+      for (int o = 0; o < out; ++o) y[o] += xk * w[o];
+    }
+  }
+}
+
+// dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null).
+template <class T>
+inline void dense_rows_backward(const T* X, int n, int in, const T* W, int out, const T* dY, T* dW, T* db, T* dX) {
+  for (int i = 0; i < n; ++i) {
+    const T* x = X + std::size_t(i) * in;
+    const T* dy = dY + std::size_t(i) * out;
+    if (db)
+      for (int o = 0; o < out; ++o) db[o] += dy[o];
+    for (int k = 0; k < in; ++k) {
+      const T* w = W + std::size_t(k) * out;
+      T* dw = dW + std::size_t(k) * out;
+      const T xk = x[k];
+      T s = 0;
+      for (int o = 0; o < out; ++o) {
+        dw[o] += xk * dy[o];
+        s += w[o] * dy[o];
+      }
+      if (dX) dX[std::size_t(i) * in + k] += s;
+    }
+  }
+}
+
+// LayerNorm over `width` features (biased variance, eps 1e-5), as kernels::layernorm_forward.
+template <class T>
+inline void layernorm(const T* x, int width, const T* gain, const T* bias, T* out, T* xhat, T* rstd_out) {
+  T mean = 0;
+  for (int c = 0; c < width; ++c) mean += x[c];
+  mean /= T(width);
+  T var = 0;
+  for (int c = 0; c < width; ++c) var += (x[c] - mean) * (x[c] - mean);
+  var /= T(width);
+  const T rstd = T(1) / std::sqrt(var + T(kLayerNormEps));
+  for (int c = 0; c < width; ++c) {
+    const T h = (x[c] - mean) * rstd;
+    xhat[c] = h;
+    out[c] = h * gain[c] + bias[c];
+  }
+  *rstd_out = rstd;
+}
+
+// Adds the input gradient to dx; accumulates dgain, dbias.
+template <class T>
+inline void layernorm_backward(const T* dy, const T* xhat, T rstd, int width, const T* gain, T* dgain, T* dbias,
+                               T* dx) {
+  T mean_d = 0, mean_dx = 0;
+  for (int c = 0; c < width; ++c) {
+    dgain[c] += dy[c] * xhat[c];
+    dbias[c] += dy[c];
+    const T d = dy[c] * gain[c];
+    mean_d += d;
+    mean_dx += d * xhat[c];
+  }
+  mean_d /= T(width);
+  mean_dx /= T(width);
+  for (int c = 0; c < width; ++c) dx[c] += rstd * (dy[c] * gain[c] - mean_d - xhat[c] * mean_dx);
+}
+
+// One head over n tokens. Q, K, V rows have stride `ld` and the head's columns start at the
+// pointer; A (same stride) receives the head's output. P (n x n) keeps the probabilities
+// (softmax) or the masked scaled scores (linear); entries j > i are zero when causal.
+template <class T>
+inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, int dh, bool causal, bool softmax,
+                           T scale, T* P, T* A) {
+  for (int i = 0; i < n; ++i) {
+    const int count = causal ? i + 1 : n;
+    T* p = P + std::size_t(i) * n;
+    const T* q = Q + std::size_t(i) * ld;
+    for (int j = 0; j < count; ++j) {
+      const T* k = K + std::size_t(j) * ld;
+      T s = 0;
+      for (int c = 0; c < dh; ++c) s += q[c] * k[c];
+      p[j] = s * scale;
+    }
+    for (int j = count; j < n; ++j) p[j] = 0;
+    if (softmax) {
+      T m = p[0];
+      for (int j = 1; j < count; ++j) m = p[j] > m ? p[j] : m;
+      T sum = 0;
+      for (int j = 0; j < count; ++j) { p[j] = std::exp(p[j] - m); sum += p[j]; }
+      const T inv = T(1) / sum;
+      for (int j = 0; j < count; ++j) p[j] *= inv;
+    }
+    T* a = A + std::size_t(i) * ld;
+    for (int c = 0; c < dh; ++c) a[c] = 0;
+    for (int j = 0; j < count; ++j) {
+      const T* v = V + std::size_t(j) * ld;
+      const T pj = p[j];
+      for (int c = 0; c < dh; ++c) a[c] += pj * v[c];
+    }
+  }
+}
+
+// Backward of attention_head: dQ, dK, dV (stride ld, the head's columns) are added to.
+// dp is a scratch row of n.
+template <class T>
+inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, int n, int dh, bool causal,
+                                    bool softmax, T scale, const T* P, const T* dA, T* dp, T* dQ, T* dK, T* dV) {
+  for (int i = 0; i < n; ++i) {
+    const int count = causal ? i + 1 : n;
+    const T* p = P + std::size_t(i) * n;
+    const T* da = dA + std::size_t(i) * ld;
+    T dot = 0;
+    for (int j = 0; j < count; ++j) {
+      const T* v = V + std::size_t(j) * ld;
+      T* dv = dV + std::size_t(j) * ld;
+      T g = 0;
+      for (int c = 0; c < dh; ++c) { g += da[c] * v[c]; dv[c] += p[j] * da[c]; }
+      dp[j] = g;
+      dot += p[j] * g;
+    }
+    const T* q = Q + std::size_t(i) * ld;
+    T* dq = dQ + std::size_t(i) * ld;
+    for (int j = 0; j < count; ++j) {
+      const T ds = (softmax ? p[j] * (dp[j] - dot) : dp[j]) * scale;
+      const T* k = K + std::size_t(j) * ld;
+      T* dk = dK + std::size_t(j) * ld;
+      for (int c = 0; c < dh; ++c) { dq[c] += ds * k[c]; dk[c] += ds * q[c]; }
+    }
+  }
+}
+
+}  // namespace tinyloop::kernels::generic
