@@ -1,0 +1,17 @@
+#pragma once
+// The single-core fused multiply-add peak of this machine, measured with the same xsimd
+// batches (architecture and width) that the engine's float kernels use.
+namespace tinyloop::bench {
+
+struct FmaPeak {
+  double gflops = 0;     // best over the chain counts tried, 2 flops per lane per FMA
+  int chains = 0;        // independent accumulators of the best run
+  int lanes = 0;         // floats per register
+  const char* arch = "";  // xsimd architecture name, or "scalar"
+  bool fused = true;     // false where the architecture has no FMA instruction (mul + add)
+};
+
+// Runs for roughly `seconds` in total on the calling thread.
+FmaPeak measure_fma_peak(double seconds);
+
+}  // namespace tinyloop::bench
