@@ -127,6 +127,7 @@ tinyloop_status tinyloop_model_bytes(const void* checkpoint, size_t checkpoint_s
   if (bytes != nullptr) *bytes = 0;
   if (checkpoint == nullptr) return invalid(error, "tinyloop_model_bytes: checkpoint is NULL");
   if (bytes == nullptr) return invalid(error, "tinyloop_model_bytes: bytes is NULL");
+  if (max_len < 1) return invalid(error, "tinyloop_model_bytes: max_len must be >= 1, got %d", int(max_len));
   Plan plan;
   const Status s = make_plan(checkpoint, checkpoint_size, max_len, &plan);
   if (!s.is_ok()) return report(s, error);
@@ -141,6 +142,7 @@ tinyloop_status tinyloop_model_init(const void* checkpoint, size_t checkpoint_si
   if (checkpoint == nullptr) return invalid(error, "tinyloop_model_init: checkpoint is NULL");
   if (model == nullptr) return invalid(error, "tinyloop_model_init: model is NULL");
   if (buffer == nullptr) return invalid(error, "tinyloop_model_init: buffer is NULL");
+  if (max_len < 1) return invalid(error, "tinyloop_model_init: max_len must be >= 1, got %d", int(max_len));
   Plan plan;
   Status s = make_plan(checkpoint, checkpoint_size, max_len, &plan);
   if (!s.is_ok()) return report(s, error);

@@ -90,7 +90,8 @@ const char* tinyloop_status_name(tinyloop_status status) TINYLOOP_NOEXCEPT;
  * tokens. The result goes to *bytes. The count covers the weights, the working memory (which
  * grows linearly in max_len), a staging copy of the weights, and up to 63 bytes of alignment
  * padding, so any buffer address works. The checkpoint is fully validated (sizes, shapes,
- * checksum, finite weights). */
+ * checksum, finite weights). max_len < 1 is TINYLOOP_INVALID_ARGUMENT; a max_len beyond what
+ * the engine supports is TINYLOOP_SEQUENCE_TOO_LONG. */
 tinyloop_status tinyloop_model_bytes(const void* checkpoint, size_t checkpoint_size, int32_t max_len,
                                      size_t* bytes, tinyloop_error* error) TINYLOOP_NOEXCEPT;
 
