@@ -517,6 +517,10 @@ def main(argv=None):
     c.add_argument("--tol", type=float, default=1e-4)
     c.set_defaults(func=cmd_check_export)
 
+    f = sub.add_parser("family-golden", help="write the model-family golden cases (family_reference.py)")
+    f.add_argument("--out", default="tests/golden")
+    f.set_defaults(func=lambda a: __import__("family_reference").cmd_golden(a))
+
     args = parser.parse_args(argv)
     return args.func(args)
 
