@@ -14,10 +14,16 @@ const CommandSpec& train_spec();
 const CommandSpec& eval_spec();
 const CommandSpec& infer_spec();
 const CommandSpec& export_spec();
+const CommandSpec& reproduce_spec();
+const CommandSpec& sweep_spec();
+const CommandSpec& merge_spec();
 
 int run_train(const Args& args);
 int run_eval(const Args& args);
 int run_infer(const Args& args);
 int run_export(const Args& args);
+int run_reproduce(const Args& args);
+int run_sweep(const Args& args);
+int run_merge(const Args& args);
 
 }  // namespace tinyloop::cli

@@ -25,13 +25,16 @@ const Command kCommands[] = {
     {"eval", eval_spec, run_eval},
     {"infer", infer_spec, run_infer},
     {"export", export_spec, run_export},
+    {"reproduce", reproduce_spec, run_reproduce},
+    {"sweep", sweep_spec, run_sweep},
+    {"merge", merge_spec, run_merge},
 };
 
 void print_top_help(std::FILE* out) {
   std::fprintf(out,
                "usage: tinyloop <command> [options]\n\n"
                "Trains and evaluates tiny looped transformers on the CPU (see SPEC.md).\n\ncommands:\n");
-  for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.spec().summary);
+  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.spec().summary);
   std::fprintf(out,
                "\n'tinyloop <command> --help' lists a command's options.\n"
                "Exit codes: 0 success, 1 runtime error (files, checkpoints), 2 usage error,\n"

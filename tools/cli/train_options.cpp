@@ -1,6 +1,8 @@
 // Flag table and parsing of `tinyloop train`.
 #include "train_options.hpp"
 
+#include "recipes.hpp"
+
 #include <algorithm>
 #include <cfloat>
 #include <climits>
@@ -20,7 +22,8 @@ const CommandSpec& train_spec() {
       "tinyloop train [--preset lam2026] [options]\n       tinyloop train --resume DIR/model.tlc [run options]",
       "train a looped transformer on the k-hop induction task",
       {
-          {"--preset", "NAME", "starting configuration: lam2026 (SPEC §1-§3; the default)"},
+          {"--preset", "NAME", "starting configuration: lam2026 (SPEC §1-§3; the default) or tinyloop-induction "
+                               "(issue 6's searched recipe, docs/RESULTS.md)"},
           {"--steps", "N", "planned optimizer steps; the curriculum and lr schedule span them (default 20000)"},
           {"--seed", "S", "seed: weights from Rng(S, 1), data from Rng(S, 2) (default 1)"},
           {"--threads", "T", "worker threads, 1..1024 (default: the hardware threads)"},
@@ -251,9 +254,8 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
     if (!same_config(c, *resumed))
       usage_error("the flags would change the configuration saved in '" + o.resume + "'");
   } else {
-    std::string preset = a.get_choice("--preset", "lam2026", {"lam2026"});
-    (void)preset;  // the only preset
-    c = preset_lam2026();
+    const std::string preset = a.get_choice("--preset", "lam2026", recipe_names());
+    c = find_recipe(preset)->make();
     apply_config_flags(a, c);
   }
 

@@ -1,0 +1,277 @@
+// tinyloop sweep: a sweep spec -> one `tinyloop train` command per run (for GNU parallel or a
+// Slurm array); tinyloop merge: the report table from the runs' eval.json files.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#if defined(__linux__)
+#include <unistd.h>
+#endif
+
+#include "commands.hpp"
+#include "report.hpp"
+#include "results.hpp"
+#include "sweep.hpp"
+#include "train_options.hpp"
+
+namespace tinyloop::cli {
+
+namespace {
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> w;
+  std::istringstream in(line);
+  std::string x;
+  while (in >> x) w.push_back(x);
+  return w;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) { out.push_back(cur); cur.clear(); }
+    else cur += c;
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// `common` without the flags `own` sets (with their values), then `own`: a run's flag wins.
+std::vector<std::string> override_flags(const std::vector<std::string>& common, const std::vector<std::string>& own) {
+  auto takes_value = [](const std::string& flag) {
+    for (const FlagSpec& f : train_spec().flags)
+      if (flag == f.name) return f.metavar != nullptr;
+    return false;
+  };
+  auto name_of = [](const std::string& tok) { return tok.substr(0, tok.find('=')); };
+  std::vector<std::string> set;
+  for (const std::string& t : own)
+    if (t.rfind("--", 0) == 0) set.push_back(name_of(t));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < common.size(); ++i) {
+    const std::string& t = common[i];
+    const bool flag = t.rfind("--", 0) == 0;
+    const bool drop = flag && std::find(set.begin(), set.end(), name_of(t)) != set.end();
+    const bool value_follows = flag && t.find('=') == std::string::npos && takes_value(t) && i + 1 < common.size();
+    if (!drop) {
+      out.push_back(t);
+      if (value_follows) out.push_back(common[i + 1]);
+    }
+    if (value_follows) ++i;
+  }
+  out.insert(out.end(), own.begin(), own.end());
+  return out;
+}
+
+}  // namespace
+
+std::string self_executable() {
+#if defined(__linux__)
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) return std::string(buf, std::size_t(n));
+#endif
+  return "tinyloop";
+}
+
+std::vector<std::string> split_positionals(const CommandSpec& spec, const Args& args, Args* rest) {
+  std::vector<std::string> pos;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("-", 0) != 0) { pos.push_back(a); continue; }
+    rest->push_back(a);
+    if (a.find('=') != std::string::npos) continue;
+    for (const FlagSpec& f : spec.flags)
+      if (a == f.name && f.metavar && i + 1 < args.size()) {
+        rest->push_back(args[++i]);
+        break;
+      }
+  }
+  return pos;
+}
+
+std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& where) {
+  std::vector<SweepRun> runs;
+  std::string out = "runs/sweep";
+  std::vector<std::string> seeds = {"1"}, common;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  struct Pending { std::string name; std::vector<std::string> flags; };
+  std::vector<Pending> pending;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::string at = where + ":" + std::to_string(number) + ": ";
+    std::size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::vector<std::string> w = words(line);
+    if (w.empty()) continue;
+    const std::string key = w[0];
+    std::vector<std::string> rest(w.begin() + 1, w.end());
+    if (key == "out") {
+      if (rest.size() != 1) usage_error(at + "'out' takes one directory");
+      out = rest[0];
+    } else if (key == "seeds") {
+      if (rest.size() != 1) usage_error(at + "'seeds' takes a comma-separated list, e.g. 'seeds 1,2,3'");
+      seeds = split(rest[0], ',');
+      for (const std::string& s : seeds)
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+          usage_error(at + "seed '" + s + "' is not a non-negative integer");
+    } else if (key == "common") {
+      common.insert(common.end(), rest.begin(), rest.end());
+    } else if (key == "run") {
+      if (rest.empty()) usage_error(at + "'run' needs a name");
+      pending.push_back({rest[0], std::vector<std::string>(rest.begin() + 1, rest.end())});
+    } else if (key == "grid") {
+      // grid NAME [fixed flags] --flag v1,v2 ...: every value list with a comma multiplies.
+      if (rest.empty()) usage_error(at + "'grid' needs a name");
+      std::vector<Pending> combos = {{rest[0], {}}};
+      for (std::size_t i = 1; i < rest.size(); ++i) {
+        const std::string& tok = rest[i];
+        bool is_value = tok.rfind("--", 0) != 0;
+        if (is_value && tok.find(',') != std::string::npos && i > 1) {
+          std::vector<Pending> next;
+          std::string flag = rest[i - 1];
+          while (!flag.empty() && flag[0] == '-') flag.erase(0, 1);
+          for (const Pending& c : combos)
+            for (const std::string& v : split(tok, ',')) {
+              Pending p = c;
+              p.name += "_" + flag + v;
+              p.flags.push_back(v);
+              next.push_back(p);
+            }
+          combos = next;
+        } else {
+          for (Pending& c : combos) c.flags.push_back(tok);
+        }
+      }
+      pending.insert(pending.end(), combos.begin(), combos.end());
+    } else {
+      usage_error(at + "unknown line '" + key + "' (expected out, seeds, common, run or grid)");
+    }
+  }
+  for (const Pending& p : pending) {
+    if (p.name.find_first_of("/ \t") != std::string::npos) usage_error(where + ": run name '" + p.name + "' has a '/' or blank");
+    for (const std::string& s : seeds) {
+      SweepRun r;
+      r.name = p.name;
+      r.seed = s;
+      r.dir = out + "/" + p.name + "/seed" + s;
+      r.args = override_flags(common, p.flags);
+      r.args.insert(r.args.end(), {"--seed", s, "--out", r.dir});
+      // Checked now, so a typo fails here and not on the cluster.
+      ParsedArgs parsed = ParsedArgs::parse(train_spec(), r.args);
+      (void)parse_train_options(parsed, nullptr);
+      runs.push_back(r);
+    }
+  }
+  if (runs.empty()) usage_error(where + ": no 'run' or 'grid' line");
+  return runs;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,/=:+") ==
+                        std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string command_line(const std::string& bin, const std::string& sub, const std::vector<std::string>& args) {
+  std::string s = shell_quote(bin) + " " + sub;
+  for (const std::string& a : args) s += " " + shell_quote(a);
+  return s;
+}
+
+const CommandSpec& sweep_spec() {
+  static const CommandSpec spec{
+      "sweep",
+      "tinyloop sweep SPEC [--bin PATH]",
+      "print one 'tinyloop train' command per run of a sweep spec",
+      {
+          {"--bin", "PATH", "the tinyloop executable the commands call (default: this one's absolute path)"},
+          {"--count", nullptr, "print only the number of runs (for a Slurm --array=0-(N-1))"},
+      },
+      "SPEC is a text file of lines ('#' starts a comment):\n"
+      "  out DIR                  runs write DIR/NAME/seed<S>/ (default runs/sweep)\n"
+      "  seeds 1,2,3              seeds of every run (default 1)\n"
+      "  common FLAGS...          train flags of every run (e.g. --steps 2000 --threads 1); a\n"
+      "                           run's own flag replaces the common one\n"
+      "  run NAME FLAGS...        one configuration\n"
+      "  grid NAME --lr 1e-3,3e-3 --loops 8,25   one run per combination (NAME_lr1e-3_loops8, ...)\n"
+      "Every command is checked against 'tinyloop train' before anything is printed. Each run\n"
+      "writes model.tlc, train_log.csv and its JSON result, eval.json; 'tinyloop merge DIR' then\n"
+      "builds the table. On one machine: tinyloop sweep s.txt | parallel -j4. On Slurm:\n"
+      "  sbatch --array=0-$(($(tinyloop sweep s.txt --count)-1)) --wrap \\\n"
+      "    'eval \"$(tinyloop sweep s.txt | sed -n $((SLURM_ARRAY_TASK_ID+1))p)\"'"};
+  return spec;
+}
+
+int run_sweep(const Args& args) {
+  Args rest;
+  std::vector<std::string> pos = split_positionals(sweep_spec(), args, &rest);
+  ParsedArgs a = ParsedArgs::parse(sweep_spec(), rest);
+  if (a.help_requested()) {
+    std::fputs(format_help(sweep_spec()).c_str(), stdout);
+    return kExitOk;
+  }
+  if (pos.size() != 1) usage_error("sweep takes one SPEC file; try 'tinyloop sweep --help'");
+  std::ifstream f(pos[0]);
+  if (!f) runtime_error("cannot read sweep spec '" + pos[0] + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::vector<SweepRun> runs = parse_sweep(ss.str(), pos[0]);
+  if (a.has("--count")) {
+    std::printf("%zu\n", runs.size());
+    return kExitOk;
+  }
+  const std::string bin = a.get_string("--bin", self_executable());
+  for (const SweepRun& r : runs) std::printf("%s\n", command_line(bin, "train", r.args).c_str());
+  return kExitOk;
+}
+
+const CommandSpec& merge_spec() {
+  static const CommandSpec spec{
+      "merge",
+      "tinyloop merge DIR... [options]",
+      "build the report table from finished runs (their eval.json files)",
+      {
+          {"--target", "X", "token accuracy that counts as a success (default 0.95)"},
+          {"--target-len", "N", "length the target applies to (default 1000)"},
+          {"--out", "FILE", "write the Markdown table to FILE instead of stdout"},
+          {"--csv", "FILE", "also write every number: one row per run and length"},
+          {"--summary-csv", "FILE", "also write mean, min and max per recipe and length"},
+      },
+      "Every folder under DIR holding an eval.json is a run. Runs in .../NAME/seed<S>/ are grouped\n"
+      "under NAME (else the folder's own name); the flags column is read from each model.tlc."};
+  return spec;
+}
+
+int run_merge(const Args& args) {
+  Args rest;
+  std::vector<std::string> pos = split_positionals(merge_spec(), args, &rest);
+  ParsedArgs a = ParsedArgs::parse(merge_spec(), rest);
+  if (a.help_requested()) {
+    std::fputs(format_help(merge_spec()).c_str(), stdout);
+    return kExitOk;
+  }
+  if (pos.empty()) usage_error("merge needs at least one run directory; try 'tinyloop merge --help'");
+  const double target = a.get_float("--target", 0.95f, 0.0, 1.0);
+  const int target_len = int(a.get_int("--target-len", 1000, 1, kMaxSequenceLength));
+  std::vector<RunResult> runs = collect_runs(pos);
+  if (runs.empty()) runtime_error("no eval.json found under the given directories");
+  std::vector<GroupSummary> g = summarize(runs, target, target_len);
+  std::string md = summary_markdown(g, target, target_len);
+  if (a.has("--out")) write_text_atomic(a.get_string("--out", ""), md, "merged table");
+  else std::fputs(md.c_str(), stdout);
+  if (a.has("--csv")) write_text_atomic(a.get_string("--csv", ""), runs_csv(runs), "runs CSV");
+  if (a.has("--summary-csv")) write_text_atomic(a.get_string("--summary-csv", ""), summary_csv(g), "summary CSV");
+  return kExitOk;
+}
+
+}  // namespace tinyloop::cli

@@ -1,0 +1,345 @@
+#include "results.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "args.hpp"
+#include "model_io.hpp"
+#include "recipes.hpp"
+#include "report.hpp"
+
+namespace tinyloop::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A minimal JSON reader for the files tinyloop itself writes.
+struct JValue {
+  enum Kind { null, boolean, number, string, array, object } kind = null;
+  double num = 0;
+  std::string str;
+  std::vector<JValue> items;
+  std::vector<std::pair<std::string, JValue>> members;
+  const JValue* get(const std::string& k) const {
+    for (auto& m : members)
+      if (m.first == k) return &m.second;
+    return nullptr;
+  }
+};
+
+class JParser {
+ public:
+  explicit JParser(const std::string& t) : t_(t) {}
+  bool parse(JValue* out) {
+    if (!value(out)) return false;
+    ws();
+    return p_ == t_.size();
+  }
+
+ private:
+  void ws() {
+    while (p_ < t_.size() && (t_[p_] == ' ' || t_[p_] == '\n' || t_[p_] == '\t' || t_[p_] == '\r')) ++p_;
+  }
+  bool lit(const char* w) {
+    std::size_t n = std::char_traits<char>::length(w);
+    if (t_.compare(p_, n, w) != 0) return false;
+    p_ += n;
+    return true;
+  }
+  bool str(std::string* s) {
+    if (p_ >= t_.size() || t_[p_] != '"') return false;
+    ++p_;
+    while (p_ < t_.size() && t_[p_] != '"') {
+      char c = t_[p_++];
+      if (c == '\\' && p_ < t_.size()) {
+        char e = t_[p_++];
+        if (e == 'n') c = '\n';
+        else if (e == 't') c = '\t';
+        else if (e == 'u') { p_ += 4; c = '?'; }
+        else c = e;
+      }
+      s->push_back(c);
+    }
+    if (p_ >= t_.size()) return false;
+    ++p_;
+    return true;
+  }
+  bool value(JValue* v) {
+    ws();
+    if (p_ >= t_.size()) return false;
+    char c = t_[p_];
+    if (c == '{') {
+      v->kind = JValue::object;
+      ++p_;
+      ws();
+      if (p_ < t_.size() && t_[p_] == '}') { ++p_; return true; }
+      for (;;) {
+        ws();
+        std::string k;
+        if (!str(&k)) return false;
+        ws();
+        if (p_ >= t_.size() || t_[p_++] != ':') return false;
+        JValue m;
+        if (!value(&m)) return false;
+        v->members.emplace_back(k, std::move(m));
+        ws();
+        if (p_ < t_.size() && t_[p_] == ',') { ++p_; continue; }
+        if (p_ < t_.size() && t_[p_] == '}') { ++p_; return true; }
+        return false;
+      }
+    }
+    if (c == '[') {
+      v->kind = JValue::array;
+      ++p_;
+      ws();
+      if (p_ < t_.size() && t_[p_] == ']') { ++p_; return true; }
+      for (;;) {
+        JValue m;
+        if (!value(&m)) return false;
+        v->items.push_back(std::move(m));
+        ws();
+        if (p_ < t_.size() && t_[p_] == ',') { ++p_; continue; }
+        if (p_ < t_.size() && t_[p_] == ']') { ++p_; return true; }
+        return false;
+      }
+    }
+    if (c == '"') { v->kind = JValue::string; return str(&v->str); }
+    if (lit("null")) { v->kind = JValue::null; return true; }
+    if (lit("true")) { v->kind = JValue::boolean; v->num = 1; return true; }
+    if (lit("false")) { v->kind = JValue::boolean; return true; }
+    const char* begin = t_.c_str() + p_;
+    char* end = nullptr;
+    v->num = std::strtod(begin, &end);
+    if (end == begin) return false;
+    v->kind = JValue::number;
+    p_ += std::size_t(end - begin);
+    return true;
+  }
+  const std::string& t_;
+  std::size_t p_ = 0;
+};
+
+std::string slurp(const std::string& path, bool* ok) {
+  std::ifstream f(path, std::ios::binary);
+  *ok = bool(f);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string pct(double v) {
+  char b[32];
+  if (!std::isfinite(v)) return "-";
+  std::snprintf(b, sizeof b, "%.1f", 100.0 * v);
+  return b;
+}
+
+bool is_seed_folder(const std::string& name) {
+  if (name.size() < 5 || name.compare(0, 4, "seed") != 0) return false;
+  return name.find_first_not_of("0123456789", 4) == std::string::npos;
+}
+
+}  // namespace
+
+double RunResult::token_at(int len) const {
+  for (const LengthAccuracy& l : lengths)
+    if (l.len == len) return l.token;
+  return NAN;
+}
+
+std::vector<LogRow> read_train_log(const std::string& path) {
+  std::vector<LogRow> rows;
+  bool ok = false;
+  std::string text = slurp(path, &ok);
+  if (!ok) return rows;
+  std::istringstream in(text);
+  std::string line;
+  std::vector<std::string> cols;
+  if (!std::getline(in, line)) return rows;
+  {
+    std::istringstream h(line);
+    std::string c;
+    while (std::getline(h, c, ',')) cols.push_back(c);
+  }
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    LogRow r;
+    std::istringstream l(line);
+    std::string cell;
+    for (std::size_t k = 0; std::getline(l, cell, ',') && k < cols.size(); ++k) {
+      const double v = cell.empty() ? NAN : std::strtod(cell.c_str(), nullptr);
+      const std::string& c = cols[k];
+      if (c == "step") r.step = std::int64_t(v);
+      else if (c == "ce") r.ce = v;
+      else if (c == "potential") r.potential = v;
+      else if (c == "kinetic") r.kinetic = v;
+      else if (c == "tsallis") r.tsallis = v;
+      else if (c == "entropy") r.entropy = v;
+      else if (c == "total") r.total = v;
+      else if (c == "grad_norm") r.grad_norm = v;
+      else if (c == "lr") r.lr = v;
+      else if (c == "acc") r.acc = v;
+      else if (c == "len") r.len = int(v);
+    }
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+RunResult read_run(const std::string& dir, const std::string& group) {
+  RunResult r;
+  r.dir = dir;
+  r.group = group;
+  const std::string eval_path = dir + "/eval.json";
+  bool ok = false;
+  std::string text = slurp(eval_path, &ok);
+  if (!ok) runtime_error("cannot read '" + eval_path + "'");
+  JValue j;
+  if (!JParser(text).parse(&j) || j.kind != JValue::object) runtime_error("'" + eval_path + "' is not valid JSON");
+  const JValue* results = j.get("results");
+  if (!results || results->kind != JValue::array) runtime_error("'" + eval_path + "' has no \"results\" array");
+  if (const JValue* s = j.get("samples")) r.samples = int(s->num);
+  for (const JValue& row : results->items) {
+    LengthAccuracy l;
+    const JValue *len = row.get("len"), *tok = row.get("token_accuracy"), *seq = row.get("sequence_accuracy");
+    if (!len || !tok) runtime_error("'" + eval_path + "': a result lacks \"len\" or \"token_accuracy\"");
+    l.len = int(len->num);
+    l.token = tok->kind == JValue::number ? tok->num : NAN;
+    l.sequence = seq && seq->kind == JValue::number ? seq->num : NAN;
+    if (const JValue* pl = row.get("per_loop"))
+      for (const JValue& v : pl->items) l.per_loop.push_back(v.kind == JValue::number ? v.num : NAN);
+    r.lengths.push_back(l);
+  }
+  const std::string model = dir + "/model.tlc";
+  if (fs::exists(model)) {
+    LoadedCheckpoint ck = load_checkpoint(model);
+    r.cfg = ck.header.config;
+    r.step = ck.header.step;
+    r.have_cfg = true;
+  }
+  r.log = read_train_log(dir + "/train_log.csv");
+  return r;
+}
+
+std::vector<RunResult> collect_runs(const std::vector<std::string>& roots) {
+  std::vector<std::string> dirs;
+  for (const std::string& root : roots) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) runtime_error("'" + root + "' is not a directory");
+    if (fs::exists(fs::path(root) / "eval.json")) dirs.push_back(root);
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_regular_file() && it->path().filename() == "eval.json" && it->path().parent_path() != fs::path(root))
+        dirs.push_back(it->path().parent_path().string());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  std::vector<RunResult> runs;
+  for (const std::string& d : dirs) {
+    fs::path p = fs::path(d);
+    std::string name = p.filename().string();
+    std::string group = is_seed_folder(name) && p.has_parent_path() ? p.parent_path().filename().string() : name;
+    runs.push_back(read_run(d, group));
+  }
+  return runs;
+}
+
+std::vector<GroupSummary> summarize(const std::vector<RunResult>& runs, double target, int target_len) {
+  std::vector<GroupSummary> out;
+  for (const RunResult& r : runs) {
+    GroupSummary* g = nullptr;
+    for (GroupSummary& x : out)
+      if (x.group == r.group) g = &x;
+    if (!g) {
+      out.emplace_back();
+      g = &out.back();
+      g->group = r.group;
+      if (r.have_cfg) {
+        TrainConfig base = preset_lam2026();
+        base.seed = r.cfg.seed;
+        g->flags = config_flags(r.cfg, base);
+        g->steps = r.cfg.steps;
+      }
+      for (const LengthAccuracy& l : r.lengths) g->lengths.push_back(l.len);
+    }
+    g->runs++;
+    if (r.have_cfg) g->seeds.push_back(r.cfg.seed);
+    const double at = r.token_at(target_len);
+    if (std::isfinite(at) && at >= target) g->success++;
+  }
+  for (GroupSummary& g : out) {
+    for (int len : g.lengths) {
+      double sum = 0, lo = INFINITY, hi = -INFINITY;
+      int n = 0;
+      for (const RunResult& r : runs) {
+        if (r.group != g.group) continue;
+        double v = r.token_at(len);
+        if (!std::isfinite(v)) continue;
+        sum += v;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        ++n;
+      }
+      g.mean.push_back(n ? sum / n : NAN);
+      g.min.push_back(n ? lo : NAN);
+      g.max.push_back(n ? hi : NAN);
+    }
+  }
+  return out;
+}
+
+std::string summary_markdown(const std::vector<GroupSummary>& gs, double target, int target_len) {
+  std::vector<int> lengths;
+  for (const GroupSummary& g : gs)
+    for (int l : g.lengths)
+      if (std::find(lengths.begin(), lengths.end(), l) == lengths.end()) lengths.push_back(l);
+  std::sort(lengths.begin(), lengths.end());
+  std::string s = "| recipe | flags (vs lam2026) | seeds | steps |";
+  for (int l : lengths) s += " n=" + std::to_string(l) + " |";
+  s += " >= " + pct(target) + "% at n=" + std::to_string(target_len) + " |\n|---|---|---|---:|";
+  for (std::size_t k = 0; k < lengths.size(); ++k) s += "---:|";
+  s += "---:|\n";
+  for (const GroupSummary& g : gs) {
+    std::string seeds;
+    for (std::uint64_t x : g.seeds) seeds += (seeds.empty() ? "" : ",") + std::to_string(x);
+    s += "| " + g.group + " | " + (g.flags.empty() ? "(none)" : "`" + g.flags + "`") + " | " + seeds + " | " +
+         std::to_string(g.steps) + " |";
+    for (int l : lengths) {
+      auto it = std::find(g.lengths.begin(), g.lengths.end(), l);
+      if (it == g.lengths.end()) { s += " - |"; continue; }
+      std::size_t k = std::size_t(it - g.lengths.begin());
+      if (g.runs > 1) s += " " + pct(g.mean[k]) + " (" + pct(g.min[k]) + "-" + pct(g.max[k]) + ") |";
+      else s += " " + pct(g.mean[k]) + " |";
+    }
+    s += " " + std::to_string(g.success) + "/" + std::to_string(g.runs) + " |\n";
+  }
+  return s;
+}
+
+std::string runs_csv(const std::vector<RunResult>& runs) {
+  std::string s = "group,seed,steps,len,token_accuracy,sequence_accuracy,dir\n";
+  for (const RunResult& r : runs)
+    for (const LengthAccuracy& l : r.lengths)
+      s += r.group + "," + std::to_string(r.have_cfg ? r.cfg.seed : 0) + "," + std::to_string(r.step) + "," +
+           std::to_string(l.len) + "," + format_g9(l.token) + "," + format_g9(l.sequence) + "," + r.dir + "\n";
+  return s;
+}
+
+std::string summary_csv(const std::vector<GroupSummary>& gs) {
+  std::string s = "group,len,mean,min,max,runs,success\n";
+  for (const GroupSummary& g : gs)
+    for (std::size_t k = 0; k < g.lengths.size(); ++k)
+      s += g.group + "," + std::to_string(g.lengths[k]) + "," + format_g9(g.mean[k]) + "," + format_g9(g.min[k]) +
+           "," + format_g9(g.max[k]) + "," + std::to_string(g.runs) + "," + std::to_string(g.success) + "\n";
+  return s;
+}
+
+}  // namespace tinyloop::cli
