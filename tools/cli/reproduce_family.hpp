@@ -1,0 +1,35 @@
+#pragma once
+// `tinyloop reproduce icar` and `tinyloop reproduce retrieval` (issue 7): the studies that run
+// on the model family (tinyloop/family.hpp). Reached from `tinyloop reproduce <study>`.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+
+namespace tinyloop::cli {
+
+struct IcarOptions {
+  std::int64_t steps = 3000;
+  int batch = 64;
+  float lr = 0.01f;
+  std::uint64_t seed = 1;
+  int p = 4;
+  int n = 50;
+  int eval_sequences = 2048;
+  int eval_batch = 64;
+  std::uint64_t eval_seed = 1234;
+  bool verbose = true;
+};
+
+struct IcarReport {
+  std::string markdown, csv, svg, summary;
+};
+
+// The whole study in memory (used by the command and by tests).
+IcarReport reproduce_icar(const IcarOptions& o);
+
+const CommandSpec& reproduce_icar_spec();
+int run_reproduce_icar(const std::vector<std::string>& args);
+
+}  // namespace tinyloop::cli
