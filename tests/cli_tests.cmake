@@ -151,3 +151,114 @@ if(TINYLOOP_TIMEOUT_PROGRAM)
     STDERR "interrupted at step [0-9]+"
     FILES "${cli_work}/interrupted/model.tlc|${cli_work}/interrupted/train_log.csv")
 endif()
+
+# ---- reliability (issue 5): resume, periodic saves, numerical faults, damaged files ----
+# A test-only helper that writes damaged checkpoints (a flipped bit, a NaN weight with a valid
+# CRC, a cut-off tail); make_reliability_files.cmake builds the fixture files with it.
+add_executable(damage_checkpoint ${cli_dir}/damage_checkpoint.cpp)
+set(cli_rel "${cli_work}/reliability")
+add_test(NAME cli_make_reliability_files
+         COMMAND ${CMAKE_COMMAND} "-DSRC=${cli_model}" "-DDIR=${cli_rel}" "-DDAMAGE=$<TARGET_FILE:damage_checkpoint>"
+                 "-DMAX_TOKENS=1048576" -P ${cli_dir}/make_reliability_files.cmake)
+set_tests_properties(cli_make_reliability_files PROPERTIES LABELS cli FIXTURES_SETUP cli_rel FIXTURES_REQUIRED cli_model)
+
+# tinyloop_cli_keeps(NAME ARGS <a|b> RC <code> REGEX <regex> [SAME f=ref|...] [NO_TEMP_IN dir]
+#                    [FILE_SIZE_LIMIT blocks] [ONE_LINE])   (needs the cli_rel fixture)
+function(tinyloop_cli_keeps name)
+  cmake_parse_arguments(T "ONE_LINE" "ARGS;RC;REGEX;SAME;NO_TEMP_IN;FILE_SIZE_LIMIT" "" ${ARGN})
+  set(defs "-DTINYLOOP=${cli_exe}" "-DARGS=${T_ARGS}" "-DEXPECT_RC=${T_RC}" "-DREGEX=${T_REGEX}")
+  foreach(opt SAME NO_TEMP_IN FILE_SIZE_LIMIT)
+    if(DEFINED T_${opt})
+      list(APPEND defs "-D${opt}=${T_${opt}}")
+    endif()
+  endforeach()
+  if(T_ONE_LINE)
+    list(APPEND defs "-DONE_LINE=ON")
+  endif()
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${cli_dir}/expect_error_keeps_files.cmake)
+  set_tests_properties(${name} PROPERTIES LABELS cli FIXTURES_REQUIRED cli_rel)
+endfunction()
+
+# Resume: stop at k and resume to K gives the uninterrupted run's checkpoint byte for byte;
+# --save-every N --keep-checkpoints writes model-step<k>.tlc at every period.
+add_test(NAME cli_resume_bit_identical
+         COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/resume"
+                 -P ${cli_dir}/resume_identical.cmake)
+set_tests_properties(cli_resume_bit_identical PROPERTIES LABELS cli)
+tinyloop_cli_ok(cli_save_every
+  ARGS "train|--steps|12|--batch|2|--threads|1|--min-len|8|--max-len|12|--save-every|4|--keep-checkpoints|--no-eval|--log-every|4|--out|${cli_work}/periodic|--overwrite"
+  FILES "${cli_work}/periodic/model-step4.tlc|${cli_work}/periodic/model-step8.tlc|${cli_work}/periodic/model-step12.tlc|${cli_work}/periodic/model.tlc"
+  CHECK_FILE "${cli_work}/periodic/train_log.csv" CHECK_REGEX "\n4,[^\n]*\n8,[^\n]*\n12,")
+# A resumed run keeps its configuration: a changed flag is refused before anything is written.
+tinyloop_cli_error(cli_resume_refuses_changed_lr ARGS "train|--resume|${cli_model}|--lr|0.01|--stop-at|40" RC 2
+  REGEX "--lr 0.01 would change the run saved in '.*model.tlc' \\(it has 0.001\\)" REQUIRES cli_model)
+tinyloop_cli_error(cli_resume_refuses_changed_steps ARGS "train|--resume|${cli_model}|--steps|50" RC 2
+  REGEX "--steps 50 would change the plan of .*use --stop-at K" REQUIRES cli_model)
+tinyloop_cli_error(cli_resume_refuses_switch ARGS "train|--resume|${cli_model}|--no-mask|--stop-at|40" RC 2
+  REGEX "--no-mask would change the run saved in .*it has causal mask" REQUIRES cli_model)
+tinyloop_cli_error(cli_resume_refuses_preset ARGS "train|--resume|${cli_model}|--preset|lam2026" RC 2
+  REGEX "--preset cannot be combined with --resume" REQUIRES cli_model)
+tinyloop_cli_error(cli_resume_at_end ARGS "train|--resume|${cli_model}" RC 2
+  REGEX "is already at step 30, the end of its 30-step plan; pass --stop-at K" REQUIRES cli_model)
+tinyloop_cli_error(cli_resume_stop_before ARGS "train|--resume|${cli_model}|--stop-at|20" RC 2
+  REGEX "--stop-at 20 must be greater than the checkpoint's step 30" REQUIRES cli_model)
+
+# Numerical faults. An absurd but valid learning rate (1e30) blows the weights up at step 1; from
+# step 2 the forward pass is not finite. Each such step is reported with its number and the term
+# that broke, skipped (weights untouched) and counted in the progress line.
+set(fault_term "(cross-entropy|potential|kinetic|tsallis entropy|total loss|gradient|weight update)")
+tinyloop_cli_ok(cli_fault_reported_and_skipped
+  ARGS "train|--lr|1e30|--steps|6|--batch|2|--threads|1|--min-len|8|--max-len|12|--log-every|2|--no-eval|--out|${cli_work}/fault|--overwrite"
+  STDERR "step 2: non-finite ${fault_term}; update skipped, weights unchanged \\(1 skipped so far\\)\n.*step 6/6 [^\n]* skipped 5 \\(last: ${fault_term}\\)\n.*trained 6 steps [^\n]*, 5 skipped")
+# --max-skipped N consecutive skipped steps end the run: exit 1, the steps and the term named.
+tinyloop_cli_keeps(cli_fault_max_skipped
+  ARGS "train|--lr|1e30|--steps|20|--max-skipped|3|--batch|2|--threads|1|--min-len|8|--max-len|12|--no-eval|--out|${cli_rel}/diverged|--overwrite"
+  RC 1 REGEX "3 consecutive steps skipped \\(steps 2-4, last fault: non-finite ${fault_term}\\); the run diverged: try a lower --lr")
+# Every step non-finite (positions scaled by 3e38 overflow the first LayerNorm): after 5 skipped
+# steps the weights are exactly the initial ones, those of the same run with 0 steps.
+add_test(NAME cli_fault_weights_untouched
+         COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/untouched"
+                 -P ${cli_dir}/fault_weights_untouched.cmake)
+set_tests_properties(cli_fault_weights_untouched PROPERTIES LABELS cli)
+
+# Damaged checkpoints: one error line, exit 1, and nothing good is overwritten.
+tinyloop_cli_keeps(cli_err_flipped_checkpoint ARGS "eval|--checkpoint|${cli_rel}/flipped.tlc|--lengths|16" RC 1 ONE_LINE
+  REGEX "checkpoint '.*flipped.tlc' is not valid: checksum mismatch")
+tinyloop_cli_keeps(cli_err_nan_checkpoint ARGS "infer|--checkpoint|${cli_rel}/nan.tlc|--tokens|0 1 2" RC 1 ONE_LINE
+  REGEX "checkpoint '.*nan.tlc' is not valid: non-finite value in tensor 'E' at index 0")
+tinyloop_cli_keeps(cli_err_cut_checkpoint ARGS "eval|--checkpoint|${cli_rel}/cut.tlc|--lengths|16" RC 1 ONE_LINE
+  REGEX "checkpoint '.*cut.tlc' is not valid: truncated")
+tinyloop_cli_keeps(cli_err_resume_flipped ARGS "train|--resume|${cli_rel}/bad/model.tlc|--stop-at|40|--no-eval" RC 1 ONE_LINE
+  REGEX "checkpoint '.*bad/model.tlc' is not valid: checksum mismatch"
+  SAME "${cli_rel}/bad/model.tlc=${cli_rel}/bad/reference.tlc")
+tinyloop_cli_keeps(cli_err_resume_nan_keeps_run ARGS "train|--resume|${cli_rel}/nan.tlc|--out|${cli_rel}/guard|--stop-at|40|--no-eval" RC 1 ONE_LINE
+  REGEX "non-finite value in tensor 'E'" SAME "${cli_rel}/guard/model.tlc=${cli_rel}/guard/reference.tlc")
+tinyloop_cli_keeps(cli_err_export_keeps_json ARGS "export|--checkpoint|${cli_rel}/flipped.tlc|--json|${cli_rel}/guard/existing.json" RC 1 ONE_LINE
+  REGEX "checksum mismatch" SAME "${cli_rel}/guard/existing.json=${cli_rel}/guard/existing.reference.json")
+# A save that fails (a file-size limit stands in for a full disk) reports the step, keeps the
+# previous checkpoint intact and leaves no temporary file behind.
+tinyloop_cli_keeps(cli_err_save_fails_keeps_previous
+  ARGS "train|--resume|${cli_rel}/guard/model.tlc|--stop-at|32|--threads|1|--no-eval" FILE_SIZE_LIMIT 8
+  RC 1 REGEX "checkpoint of step 32 not saved: .*File too large.*'.*guard/model.tlc', if any, is untouched"
+  SAME "${cli_rel}/guard/model.tlc=${cli_rel}/guard/reference.tlc" NO_TEMP_IN "${cli_rel}/guard")
+
+# infer input: token files with bad ids, empty input, sequences over capacity.
+set(tok "${cli_rel}/tokens")
+tinyloop_cli_ok(cli_infer_tokens_file ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/good.txt"
+  STDOUT "pos +token +prediction\n.* +7 +3 +(NONE|[0-3])\n$" REQUIRES cli_rel)
+tinyloop_cli_keeps(cli_err_tokens_file_bad_id ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/bad_id.txt" RC 1 ONE_LINE
+  REGEX "tokens file '.*bad_id.txt': token 4 at position 5 is outside the vocabulary .0, 4\\)")
+tinyloop_cli_keeps(cli_err_tokens_file_not_int ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/not_int.txt" RC 1 ONE_LINE
+  REGEX "tokens file '.*not_int.txt': '1.5' at position 5 is not an integer")
+tinyloop_cli_keeps(cli_err_tokens_file_empty ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/empty.txt" RC 1 ONE_LINE
+  REGEX "tokens file '.*empty.txt' is empty")
+tinyloop_cli_keeps(cli_err_tokens_file_blank ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/blank.txt" RC 1 ONE_LINE
+  REGEX "tokens file '.*blank.txt' is empty")
+tinyloop_cli_keeps(cli_err_tokens_file_binary ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${cli_model}" RC 1 ONE_LINE
+  REGEX "tokens file '.*model.tlc' is not text")
+tinyloop_cli_keeps(cli_err_tokens_file_missing ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/no-such.txt" RC 1 ONE_LINE
+  REGEX "cannot read tokens file '.*no-such.txt'")
+tinyloop_cli_keeps(cli_err_tokens_over_capacity ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${tok}/too_long.txt" RC 1 ONE_LINE
+  REGEX "tokens file '.*too_long.txt' holds more than 1048576 tokens, the longest sequence this tool runs")
+tinyloop_cli_error(cli_err_tokens_both ARGS "infer|--checkpoint|x.tlc|--tokens|0|--tokens-file|t.txt" RC 2
+  REGEX "give either --tokens or --tokens-file, not both")

@@ -7,17 +7,19 @@
 #include "evaluation.hpp"
 #include "model_io.hpp"
 #include "report.hpp"
+#include "tokens.hpp"
 
 namespace tinyloop::cli {
 
 const CommandSpec& infer_spec() {
   static const CommandSpec spec{
       "infer",
-      "tinyloop infer --checkpoint FILE --tokens \"0 1 2 3 ...\" [--logits] [--json]",
+      "tinyloop infer --checkpoint FILE (--tokens \"0 1 2 3 ...\" | --tokens-file FILE) [--logits] [--json]",
       "print the model's prediction at every position of one token sequence",
       {
           {"--checkpoint", "FILE", "checkpoint written by 'tinyloop train' (required)"},
-          {"--tokens", "LIST", "token ids separated by spaces or commas, each in [0, vocab_in) (required)"},
+          {"--tokens", "LIST", "token ids separated by spaces or commas, each in [0, vocab_in)"},
+          {"--tokens-file", "FILE", "read the token ids from FILE (same syntax; '-' reads stdin)"},
           {"--logits", nullptr, "also print the logits of every class"},
           {"--json", nullptr, "print {\"tokens\":[...],\"predictions\":[...],\"logits\":[[...],...]}"},
       },
@@ -25,44 +27,6 @@ const CommandSpec& infer_spec() {
       "table; the JSON output gives class ids and names the NONE id in \"none_class\"."};
   return spec;
 }
-
-namespace {
-
-struct TokenList {
-  std::vector<std::int32_t> ids;  // INT32_MAX stands for a value beyond every vocabulary
-  std::vector<std::string> text;  // as written, for error messages
-};
-
-// Splits on blanks and commas; syntax problems are usage errors naming the position.
-TokenList parse_tokens(const std::string& text) {
-  TokenList list;
-  std::vector<std::int32_t>& out = list.ids;
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  auto is_sep = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ','; };
-  while (i < n) {
-    while (i < n && is_sep(text[i])) ++i;
-    if (i >= n) break;
-    std::size_t start = i;
-    while (i < n && !is_sep(text[i])) ++i;
-    std::string item = text.substr(start, i - start);
-    std::int64_t v = 0;
-    bool overflow = false;
-    if (!parse_int64(item, &v, &overflow) && !overflow) {
-      if (item.size() > 24) item = item.substr(0, 24) + "...";
-      usage_error("--tokens: '" + item + "' at position " + std::to_string(out.size()) + " is not an integer");
-    }
-    if (overflow || v < INT32_MIN || v > INT32_MAX) v = INT32_MAX;  // beyond every vocabulary
-    if (out.size() >= static_cast<std::size_t>(kMaxSequenceLength))
-      usage_error("--tokens holds more than " + std::to_string(kMaxSequenceLength) + " tokens");
-    out.push_back(static_cast<std::int32_t>(v));
-    list.text.push_back(item.size() > 24 ? item.substr(0, 24) + "..." : item);
-  }
-  if (out.empty()) usage_error("--tokens is empty; give token ids such as \"0 1 2 3\"");
-  return list;
-}
-
-}  // namespace
 
 int run_infer(const Args& args) {
   ParsedArgs a = ParsedArgs::parse(infer_spec(), args);
@@ -72,8 +36,10 @@ int run_infer(const Args& args) {
   }
   std::string path = a.require_string("--checkpoint", "FILE");
   const std::string* tokens_text = a.find("--tokens");
-  if (!tokens_text) usage_error("infer needs --tokens \"0 1 2 ...\"");
-  TokenList parsed = parse_tokens(*tokens_text);
+  const std::string* tokens_file = a.find("--tokens-file");
+  if (tokens_text && tokens_file) usage_error("give either --tokens or --tokens-file, not both");
+  if (!tokens_text && !tokens_file) usage_error("infer needs --tokens \"0 1 2 ...\" or --tokens-file FILE");
+  TokenList parsed = tokens_text ? parse_tokens(*tokens_text, "--tokens", kExitUsage) : read_tokens_file(*tokens_file);
   const std::vector<std::int32_t>& tokens = parsed.ids;
   const bool want_logits = a.has("--logits");
   const bool json = a.has("--json");
@@ -82,8 +48,9 @@ int run_infer(const Args& args) {
   const ModelConfig& m = ck.header.config.model;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || tokens[i] >= m.vocab_in)
-      usage_error("token " + parsed.text[i] + " at position " + std::to_string(i) + " is outside the vocabulary [0, " +
-                  std::to_string(m.vocab_in) + ")");
+      throw CliError{tokens_text ? kExitUsage : kExitRuntime,
+                     parsed.source + ": token " + parsed.text[i] + " at position " + std::to_string(i) +
+                         " is outside the vocabulary [0, " + std::to_string(m.vocab_in) + ")"};
   }
   const int len = static_cast<int>(tokens.size());
   const int classes = m.vocab_out;
