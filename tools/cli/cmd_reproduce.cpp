@@ -203,7 +203,7 @@ int run_reproduce(const Args& args) {
 
   Status made = platform::make_directories((out + "/runs").c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
-  const std::string bin = self_executable();
+  const std::string bin = "tinyloop";  // as the commands are shown in the report
   std::vector<std::string> commands;
 
   // ---- training: one in-process `tinyloop train` per run ----
