@@ -12,6 +12,8 @@
 // Every timing is the median of --repeats runs, and the runs of the things compared are
 // interleaved (tinyloop 1 thread, tinyloop all cores, PyTorch 1 thread, PyTorch all cores, then
 // again), so a load change on a shared machine hits both sides of a ratio alike.
+#include <time.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -43,7 +45,7 @@ struct Options {
   int long_len = 100000;
   double fma_seconds = 1.2;
   bool torch = true;
-  int torch_steps = 20;
+  int torch_steps = 10;
   std::string python = "/usr/bin/python3";
   std::string reference = TINYLOOP_TORCH_REFERENCE;
   bool check_allocations = false;
@@ -61,7 +63,7 @@ struct Options {
                "  --infer-len N       inference length (1000)       --infer-reps N  calls per repeat (5)\n"
                "  --long-len N        length for the long-sequence memory line (100000)\n"
                "  --fma-seconds S     time spent measuring the FMA peak (1.2)\n"
-               "  --no-torch          skip the PyTorch reference   --torch-steps N  its timed steps (20)\n"
+               "  --no-torch          skip the PyTorch reference   --torch-steps N  its timed steps (10; half with all cores)\n"
                "  --python PATH       interpreter with torch (/usr/bin/python3)\n"
                "  --reference PATH    torch_reference.py (default: the source tree's)\n"
                "  --check-allocations exit 1 unless the step and the call allocate nothing\n");
@@ -111,6 +113,14 @@ Options parse(int argc, char** argv) {
   if (o.threads == 0) o.threads = std::max(platform::hardware_threads(), 1);
   if (!(o.fma_seconds > 0)) o.fma_seconds = 0.15;
   return o;
+}
+
+// CPU time of the calling thread: what a single-threaded measurement costs without the time
+// spent waiting for a core on a busy machine.
+double thread_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 double median(std::vector<double> v) {
@@ -178,16 +188,18 @@ struct TrainBench {
     if (!s) fail("training step", s);
   }
 
-  // ms per step over `steps` steps; the allocation counter runs around the timed steps.
-  double time(int warmup, int steps) {
+  // ms per step over `steps` steps, wall clock and CPU time of the calling thread (the whole
+  // step's cost when it runs serially); the allocation counter runs around the timed steps.
+  void time(int warmup, int steps, double* wall_ms, double* cpu_ms) {
     for (int i = 0; i < warmup; ++i) step();
     const long a0 = bench::allocations();
-    const double t0 = platform::now_seconds();
+    const double t0 = platform::now_seconds(), c0 = thread_seconds();
     for (int i = 0; i < steps; ++i) step();
-    const double dt = platform::now_seconds() - t0;
+    const double dt = platform::now_seconds() - t0, dc = thread_seconds() - c0;
     allocations += bench::allocations() - a0;
     steps_counted += steps;
-    return dt * 1000.0 / steps;
+    *wall_ms = dt * 1000.0 / steps;
+    *cpu_ms = dc * 1000.0 / steps;
   }
 };
 
@@ -206,14 +218,16 @@ bool torch_available(const Options& o, std::string* version) {
   return true;
 }
 
-// ms/step from `torch_reference.py bench --json`; NAN when it fails.
-double torch_ms(const Options& o, int threads) {
+// ms/step (wall) and CPU ms/step (the process's) from `torch_reference.py bench --json`; NAN when
+// it fails.
+void torch_ms(const Options& o, int threads, int steps, double* wall_ms, double* cpu_ms) {
+  *wall_ms = *cpu_ms = NAN;
   char args[256];
   std::snprintf(args, sizeof args, " bench --len %d --batch %d --threads %d --steps %d --warmup %d --json", o.len,
-                o.batch, threads, o.torch_steps, std::max(o.warmup, 2));
+                o.batch, threads, steps, std::max(o.warmup, 2));
   std::string cmd = "'" + o.python + "' '" + o.reference + "'" + args + " 2>&1";
   std::FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return NAN;
+  if (!p) return;
   std::string out;
   char buf[512];
   while (std::fgets(buf, sizeof buf, p)) out += buf;
@@ -221,9 +235,11 @@ double torch_ms(const Options& o, int threads) {
   const std::size_t k = out.find("\"ms_per_step\":");
   if (rc != 0 || k == std::string::npos) {
     std::fprintf(stderr, "tinyloop-bench: warning: the PyTorch reference failed (%s):\n%s\n", cmd.c_str(), out.c_str());
-    return NAN;
+    return;
   }
-  return std::atof(out.c_str() + k + std::strlen("\"ms_per_step\":"));
+  *wall_ms = std::atof(out.c_str() + k + std::strlen("\"ms_per_step\":"));
+  const std::size_t c = out.find("\"cpu_ms_per_step\":");
+  if (c != std::string::npos) *cpu_ms = std::atof(out.c_str() + c + std::strlen("\"cpu_ms_per_step\":"));
 }
 
 // ---------------------------------------------------------------- inference
@@ -279,6 +295,7 @@ volatile float g_sink;
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it is measured, also into a file
   const double t_begin = platform::now_seconds();
   {  // the counter must be live, or its zeros prove nothing
     const long a0 = bench::allocations();
@@ -298,11 +315,6 @@ int main(int argc, char** argv) {
 #endif
               platform::hardware_threads(), bench::allocation_hooks());
 
-  // ---- FMA peak first, on a quiet process (no pool threads yet)
-  const bench::FmaPeak peak = bench::measure_fma_peak(o.fma_seconds);
-  std::printf("\nsingle-core FMA peak (measured now): %.1f GFLOP/s (%s, %d float lanes, %d independent chains%s)\n",
-              peak.gflops, peak.arch, peak.lanes, peak.chains, peak.fused ? "" : ", no fused FMA: mul + add");
-
   // ---- training
   std::printf("\ntraining step, lam2026, n=%d, batch %d (forward, backward, clip, AdamW); median of %d x %d steps\n",
               o.len, o.batch, o.repeats, o.steps);
@@ -311,27 +323,40 @@ int main(int argc, char** argv) {
   if (o.threads > 1) all = std::make_unique<TrainBench>(o, o.threads);
   std::string torch_version;
   const bool torch = o.torch && torch_available(o, &torch_version);
-  std::vector<double> tl1, tlT, pt1, ptT;
+  std::vector<double> tl1, tl1c, tlT, pt1, pt1c, ptT;
   for (int r = 0; r < o.repeats; ++r) {
-    tl1.push_back(one.time(o.warmup, o.steps));
-    if (all) tlT.push_back(all->time(o.warmup, o.steps));
+    double w, c;
+    one.time(o.warmup, o.steps, &w, &c);
+    tl1.push_back(w);
+    tl1c.push_back(c);
+    if (all) {
+      all->time(o.warmup, o.steps, &w, &c);
+      tlT.push_back(w);
+    }
     if (torch) {
-      pt1.push_back(torch_ms(o, 1));
-      if (o.threads > 1) ptT.push_back(torch_ms(o, o.threads));
+      torch_ms(o, 1, o.torch_steps, &w, &c);
+      pt1.push_back(w);
+      pt1c.push_back(c);
+      if (o.threads > 1) {
+        torch_ms(o, o.threads, std::max(2, o.torch_steps / 2), &w, &c);
+        ptT.push_back(w);
+      }
     }
   }
-  const double m1 = median(tl1), mT = all ? median(tlT) : m1;
-  std::printf("  tinyloop  1 thread : %8.3f ms/step  (%.0f steps/s)\n", m1, 1000.0 / m1);
-  std::printf("  tinyloop %2d threads: %8.3f ms/step  (%.0f steps/s, %.2fx the 1-thread rate)\n", o.threads, mT,
-              1000.0 / mT, m1 / mT);
+  const double m1 = median(tl1), m1c = median(tl1c), mT = all ? median(tlT) : m1;
+  std::printf("  (wall: elapsed time; cpu: CPU time of the 1-thread run, which leaves out the waits for a core "
+              "on a shared machine)\n");
+  std::printf("  tinyloop  1 thread : %8.3f ms/step wall, %8.3f ms/step cpu  (%.0f steps/s by cpu)\n", m1, m1c,
+              1000.0 / m1c);
+  std::printf("  tinyloop %2d threads: %8.3f ms/step wall  (%.2fx the 1-thread wall rate)\n", o.threads, mT, m1 / mT);
   if (torch) {
-    const double p1 = median(pt1), pT = o.threads > 1 ? median(ptT) : p1;
-    std::printf("  PyTorch   1 thread : %8.3f ms/step  (torch %s eager, %s)\n", p1, torch_version.c_str(),
-                o.python.c_str());
-    std::printf("  PyTorch  %2d threads: %8.3f ms/step\n", o.threads, pT);
-    std::printf("  ratio 1 thread  (PyTorch / tinyloop): %6.1fx   [target >= 30x]\n", p1 / m1);
-    std::printf("  ratio %d threads (PyTorch / tinyloop): %6.1fx\n", o.threads, pT / mT);
-    std::printf("  tinyloop all cores vs PyTorch 1 thread: %6.1fx\n", p1 / mT);
+    const double p1 = median(pt1), p1c = median(pt1c), pT = o.threads > 1 ? median(ptT) : p1;
+    std::printf("  PyTorch   1 thread : %8.3f ms/step wall, %8.3f ms/step cpu  (torch %s eager, %s)\n", p1, p1c,
+                torch_version.c_str(), o.python.c_str());
+    std::printf("  PyTorch  %2d threads: %8.3f ms/step wall\n", o.threads, pT);
+    std::printf("  ratio 1 thread  (PyTorch / tinyloop): %6.1fx by cpu time, %6.1fx by wall time   [target >= 30x]\n",
+                p1c / m1c, p1 / m1);
+    std::printf("  ratio %d threads (PyTorch / tinyloop): %6.1fx by wall time\n", o.threads, pT / mT);
   } else if (!o.torch) {
     std::printf("  PyTorch reference: skipped (--no-torch or --quick)\n");
   } else {
@@ -358,34 +383,47 @@ int main(int argc, char** argv) {
   if (!(s = inf.run(tokens.data(), n, out))) fail("inference", s);  // warm-up
   AttentionOnly att(n);
   att.loop();
-  std::vector<double> inf_ms, att_ms;
+  // Each repeat measures the FMA peak right before the attention it is compared with, so a
+  // load change on a shared machine moves both; the percentage is the median of the repeats'.
+  std::vector<double> inf_ms, att_ms, peaks, shares;
+  bench::FmaPeak peak;
   long inf_allocs = 0, inf_calls = 0;
+  const double flops = attention_flops(n, model.loops, model.causal);
   for (int r = 0; r < o.repeats; ++r) {
+    const bench::FmaPeak p = bench::measure_fma_peak(o.fma_seconds / o.repeats);
+    if (p.gflops > peak.gflops) peak = p;
     const long a0 = bench::allocations();
-    double t0 = platform::now_seconds();
+    double t0 = thread_seconds();
     for (int k = 0; k < o.infer_reps; ++k) inf.run(tokens.data(), n, out);
-    const double dt = platform::now_seconds() - t0;
+    const double dt = thread_seconds() - t0;
     inf_allocs += bench::allocations() - a0;  // before push_back, which may allocate
     inf_calls += o.infer_reps;
     inf_ms.push_back(dt * 1000.0 / o.infer_reps);
-    t0 = platform::now_seconds();
+    t0 = thread_seconds();
     for (int k = 0; k < o.infer_reps; ++k)
       for (int t = 0; t < model.loops; ++t) att.loop();
-    att_ms.push_back((platform::now_seconds() - t0) * 1000.0 / o.infer_reps);
+    att_ms.push_back((thread_seconds() - t0) * 1000.0 / o.infer_reps);
+    peaks.push_back(p.gflops);
+    shares.push_back(flops / (att_ms.back() * 1e-3) / 1e9 / p.gflops);
   }
   g_sink = att.out[0] + float(preds[n - 1]);
-  const double flops = attention_flops(n, model.loops, model.causal);
-  const double ims = median(inf_ms), ams = median(att_ms);
+  const double ims = median(inf_ms), ams = median(att_ms), best_ams = *std::min_element(att_ms.begin(), att_ms.end());
   const double g_total = flops / (ims * 1e-3) / 1e9, g_att = flops / (ams * 1e-3) / 1e9;
-  std::printf("\ninference, n=%d, %d loops, 1 thread; median of %d x %d calls\n", n, model.loops, o.repeats,
-              o.infer_reps);
+  const double g_best = flops / (best_ams * 1e-3) / 1e9;
+  const double pk = median(peaks);
+  std::printf("\ninference, n=%d, %d loops, 1 thread; median of %d x %d calls; CPU time of the thread (the FMA "
+              "peak too)\n", n, model.loops, o.repeats, o.infer_reps);
+  std::printf("  single-core FMA peak, measured in this run: %.1f GFLOP/s median, %.1f best (%s, %d float lanes, "
+              "%d independent chains%s)\n", pk, peak.gflops, peak.arch, peak.lanes, peak.chains,
+              peak.fused ? "" : ", no fused FMA: mul + add");
   std::printf("  time per sequence: %.2f ms (%.1f us per loop)\n", ims, ims * 1000.0 / model.loops);
   std::printf("  attention FLOPs per sequence: %.1f M (causal n(n+1)/2 pairs per loop, QK^T and P.V only, d=%d "
               "multiply-adds each, 2 flops per multiply-add)\n", flops / 1e6, kDim);
-  std::printf("  attention GFLOP/s, attention kernel alone (%.2f ms/seq): %.1f = %.1f%% of the FMA peak   [target >= 40%%]\n",
-              ams, g_att, 100.0 * g_att / peak.gflops);
-  std::printf("  attention GFLOP/s over the whole call (attention FLOPs / call time): %.1f = %.1f%% of the FMA peak\n",
-              g_total, 100.0 * g_total / peak.gflops);
+  std::printf("  attention kernel alone: %.2f ms/seq, %.1f GFLOP/s = %.1f%% of the FMA peak (median of the repeats' "
+              "ratios; best run %.1f GFLOP/s = %.1f%% of the best peak)   [target >= 40%%]\n",
+              ams, g_att, 100.0 * median(shares), g_best, 100.0 * g_best / peak.gflops);
+  std::printf("  attention FLOPs over the whole call time: %.1f GFLOP/s = %.1f%% of the FMA peak (the call also runs "
+              "LayerNorms, projections and the GELU MLP)\n", g_total, 100.0 * g_total / pk);
 
   // ---- memory
   const std::size_t param_bytes = inf.layout().total * sizeof(float);

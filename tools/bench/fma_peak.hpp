@@ -11,7 +11,7 @@ struct FmaPeak {
   bool fused = true;     // false where the architecture has no FMA instruction (mul + add)
 };
 
-// Runs for roughly `seconds` in total on the calling thread.
+// Runs for roughly `seconds` of the calling thread's CPU time (waits for a core not counted).
 FmaPeak measure_fma_peak(double seconds);
 
 }  // namespace tinyloop::bench

@@ -431,13 +431,16 @@ def cmd_bench(args):
 
     for i in range(args.warmup):
         step(i)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for i in range(args.steps):
         step(args.warmup + i)
     ms = (time.perf_counter() - start) * 1000.0 / args.steps
+    # CPU time of the whole process (all its threads): with --threads 1 it is the step's cost
+    # without the time the process spent waiting for a core on a busy machine.
+    cpu_ms = (time.process_time() - cpu_start) * 1000.0 / args.steps
     if args.json:
-        print(json.dumps({"ms_per_step": ms, "threads": args.threads, "len": args.len,
-                          "batch": args.batch, "torch": torch.__version__}))
+        print(json.dumps({"ms_per_step": ms, "cpu_ms_per_step": cpu_ms, "threads": args.threads,
+                          "len": args.len, "batch": args.batch, "torch": torch.__version__}))
     else:
         print(f"torch {torch.__version__} eager float32, {args.threads} thread(s), "
               f"n={args.len} batch={args.batch}: {ms:.2f} ms/step over {args.steps} steps")

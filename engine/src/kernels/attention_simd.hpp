@@ -36,17 +36,31 @@ inline void transpose_out(const float* src, int n, int stride, float* dst) {
     for (int c = 0; c < kDim; ++c) dst[j * kDim + c] = src[c * stride + j];
 }
 
-// row[0 .. padded(count)) = q . K^T / sqrt(d) for keys < count, kMaskedScore beyond.
-inline void scores(const float* q, const float* kt, int stride, int count, float* row) {
+// row[0 .. padded(count)) = q . K^T / sqrt(d) for keys < count, kMaskedScore beyond. Returns
+// the lane-wise maximum over the row's registers (padding included).
+inline fbatch scores(const float* q, const float* kt, int stride, int count, float* row) {
   const int end = padded(count);
   float qs[kDim];
   for (int c = 0; c < kDim; ++c) qs[c] = q[c] * inv_sqrt_dim<float>();
+  fbatch top(kMaskedScore);
   for (int j = 0; j < end; j += kLanes) {
     fbatch s(0.0f);
     for (int c = 0; c < kDim; ++c) s = xsimd::fma(fbatch(qs[c]), fbatch::load_unaligned(kt + c * stride + j), s);
+    if (j + kLanes > count) {  // the row's last register: lanes at or beyond count are masked
+      alignas(64) static constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+      s = xsimd::select(fbatch::load_aligned(kLaneIndex) < fbatch(float(count - j)), s, fbatch(kMaskedScore));
+    }
     s.store_unaligned(row + j);
+    top = xsimd::max(top, s);
   }
-  for (int j = count; j < end; ++j) row[j] = kMaskedScore;
+  return top;
+}
+
+// dst[0 .. count) = src[0 .. count), whole registers first.
+inline void copy_row(const float* src, int count, float* dst) {
+  int j = 0;
+  for (; j + kLanes <= count; j += kLanes) fbatch::load_unaligned(src + j).store_unaligned(dst + j);
+  for (; j < count; ++j) dst[j] = src[j];
 }
 
 inline fbatch tsallis_power(fbatch p, float q) {
@@ -77,11 +91,17 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     const int end = padded(count);
-    scores(Q + i * kDim, kt, stride, count, row);
+    // The row maximum and its first position (ties -> lowest j), as the scalar scan finds them;
+    // the padding lanes hold kMaskedScore, below every real score.
+    const fbatch top = scores(Q + i * kDim, kt, stride, count, row);
+    alignas(64) float lanes[kLanes];
+    top.store_aligned(lanes);
+    float m = lanes[0];
+    for (int l = 1; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
     int best = 0;
-    float m = row[0];
-    for (int j = 1; j < count; ++j)
-      if (row[j] > m) { m = row[j]; best = j; }
+    for (int j = 0; j < count; ++j)
+      if (row[j] == m) { best = j; break; }
+    m = row[best];  // a NaN row: best 0, as the scalar scan
     fbatch sum(0.0f);
     const fbatch mb(m);
     for (int j = 0; j < end; j += kLanes) {
@@ -97,13 +117,8 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
       p.store_unaligned(row + j);
       ts += tsallis_power(p, q_exp);
     }
-    simd::Vec<kDim> a = simd::Vec<kDim>::zero();
-    for (int j = 0; j < count; ++j) a.fma_from(row[j], V + j * kDim);
-    a.store(A + i * kDim);
-    if (P) {
-      float* prow = P + std::size_t(i) * n;
-      for (int j = 0; j < count; ++j) prow[j] = row[j];
-    }
+    simd::weighted_rows<kDim>(row, V, count).store(A + i * kDim);
+    if (P) copy_row(row, count, P + std::size_t(i) * n);
     lse[i] = m + std::log(total);
     argmax[i] = best;
     sums->potential += std::log(total);
@@ -131,8 +146,7 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
     const int count = causal ? i + 1 : n;
     const int end = padded(count);
     if (P) {
-      const float* prow = P + std::size_t(i) * n;
-      for (int j = 0; j < count; ++j) row[j] = prow[j];
+      copy_row(P + std::size_t(i) * n, count, row);
       for (int j = count; j < end; ++j) row[j] = 0.0f;
     } else {
       scores(Q + i * kDim, kt, stride, count, row);
@@ -157,9 +171,7 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
       ((p * (g - dotb) + cpot * p) * sc).store_unaligned(ds + j);
     }
     ds[argmax[i]] -= c_pot * scale;
-    simd::Vec<kDim> dq = simd::Vec<kDim>::zero();
-    for (int j = 0; j < count; ++j) dq.fma_from(ds[j], K + j * kDim);
-    dq.store(dQ + i * kDim);
+    simd::weighted_rows<kDim>(ds, K, count).store(dQ + i * kDim);
     for (int c = 0; c < kDim; ++c) {
       const fbatch qc(qi[c]), dac(da[c]);
       float* dk_row = dkt + c * stride;

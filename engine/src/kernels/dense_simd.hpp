@@ -10,8 +10,11 @@ namespace tinyloop::kernels {
 
 template <int IN, int OUT>
 inline void dense_forward(const float* x, const float* W, const float* b, float* y) {
-  auto acc = b ? simd::Vec<OUT>::load(b) : simd::Vec<OUT>::zero();
-  for (int i = 0; i < IN; ++i) acc.fma_from(x[i], W + i * OUT);
+  auto acc = simd::weighted_rows<OUT>(x, W, IN);
+  if (b) {
+    const auto bias = simd::Vec<OUT>::load(b);
+    for (int k = 0; k < simd::Vec<OUT>::kRegs; ++k) acc.r[k] += bias.r[k];
+  }
   acc.store(y);
 }
 
@@ -29,8 +32,9 @@ inline void dense_backward(const float* x, const float* WT, const float* dy, flo
     w.store(dW + i * OUT);
   }
   if (dx) {
-    auto acc = simd::Vec<IN>::load(dx);
-    for (int o = 0; o < OUT; ++o) acc.fma_from(dy[o], WT + o * IN);
+    auto acc = simd::weighted_rows<IN>(dy, WT, OUT);
+    const auto prior = simd::Vec<IN>::load(dx);
+    for (int k = 0; k < simd::Vec<IN>::kRegs; ++k) acc.r[k] += prior.r[k];
     acc.store(dx);
   }
 }

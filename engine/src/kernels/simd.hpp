@@ -2,6 +2,8 @@
 // The SIMD target of the float kernels. d = 8 floats is one AVX register or two SSE/NEON
 // registers; wider units (AVX-512) are capped at 8 lanes since no row is longer than d.
 #if TINYLOOP_SIMD
+#include <cstddef>
+
 #include <xsimd/xsimd.hpp>
 
 #include "tinyloop/config.hpp"
@@ -59,6 +61,23 @@ struct Vec {
     for (int k = 0; k < kRegs; ++k) r[k] = xsimd::fma(b, fbatch::load_unaligned(p + k * kLanes), r[k]);
   }
 };
+
+// sum over j < count of s[j] * rows[j * N .. j * N + N). A single accumulator would make every
+// multiply-add wait for the previous one (a latency-bound chain); rows narrower than four
+// registers are spread over independent accumulators, summed at the end.
+template <int N>
+inline Vec<N> weighted_rows(const float* s, const float* rows, int count) {
+  constexpr int kChains = Vec<N>::kRegs >= 4 ? 1 : 4 / Vec<N>::kRegs;
+  Vec<N> acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = Vec<N>::zero();
+  int j = 0;
+  for (; j + kChains <= count; j += kChains)
+    for (int c = 0; c < kChains; ++c) acc[c].fma_from(s[j + c], rows + std::ptrdiff_t(j + c) * N);
+  for (; j < count; ++j) acc[0].fma_from(s[j], rows + std::ptrdiff_t(j) * N);
+  for (int c = 1; c < kChains; ++c)
+    for (int k = 0; k < Vec<N>::kRegs; ++k) acc[0].r[k] += acc[c].r[k];
+  return acc[0];
+}
 
 // p += s * q over N floats in memory.
 template <int N>

@@ -50,6 +50,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
   for (int e = 0; e < n * D; ++e) s.z[e] = 0;
 
   AttentionRowSums<T> att{};
+  T kinetic = 0;  // in a register: through *sums every add would wait on a store and a load
   for (int t = 0; t < L; ++t) {
     const std::size_t tn = std::size_t(t) * n;
     T* q = tape.q + tn * D; T* kk = tape.k + tn * D; T* v = tape.v + tn * D;
@@ -80,10 +81,11 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
         if (vel_prev) vc += mu * vel_prev[i * D + c];
         vel[i * D + c] = vc;
         s.z[i * D + c] += vc;
-        sums->kinetic += vc * vc;
+        kinetic += vc * vc;
       }
     }
   }
+  sums->kinetic = kinetic;
   sums->potential = att.potential;
   sums->tsallis = att.tsallis;
 
