@@ -123,7 +123,7 @@ file(READ "${rep}/curves.svg" s)
 expect_match("${s}" ">cross-entropy</text>.*>kinetic K</text>.*>potential U</text>.*>Tsallis entropy S_q</text>" "curves panels")
 expect_match("${s}" "<path d=\" M[0-9.]+ [0-9.]+ L" "curves lines")
 file(READ "${rep}/attention-lam2026.svg" s)
-expect_match("${s}" ">loop 1</text>.*>loop 2</text>.*>loop 3</text>" "attention panels")
+expect_match("${s}" ">loop 1 [^<]*</text>.*>loop 2 [^<]*</text>.*>loop 3 [^<]*</text>" "attention panels")
 expect_match("${s}" "<rect x=\"[0-9.]+\" y=\"[0-9.]+\" width=\"[0-9.]+\" height=\"[0-9.]+\" fill=\"#[0-9a-f]+\"/>" "attention cells")
 # The attention CSV keeps the causal rows: query 4 of loop 1 has keys 0..4.
 file(STRINGS "${rep}/attention.csv" rows REGEX "^lam2026,1,4,")

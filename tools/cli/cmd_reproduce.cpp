@@ -415,10 +415,13 @@ int run_reproduce(const Args& args) {
                     4, 300, 320);
     for (int t : loops) {
       svg::HeatMap m;
-      m.title = "loop " + std::to_string(t);
       m.rows = m.cols = att_len;
       m.values.assign(first.begin() + std::size_t(t - 1) * att_len * att_len,
                       first.begin() + std::size_t(t) * att_len * att_len);
+      m.vmax = std::max(1e-6, double(*std::max_element(m.values.begin(), m.values.end())));
+      char title[64];
+      std::snprintf(title, sizeof title, "loop %d (white 0, dark %.2f)", t, m.vmax);
+      m.title = title;
       for (int i = 0; i < att_len; ++i) {
         m.row_labels.push_back(std::to_string(s.tokens[i]));
         m.col_labels.push_back(std::to_string(s.tokens[i]));

@@ -16,6 +16,7 @@ std::string num(double v) {
 
 std::string tick_text(double v) {
   char b[32];
+  if (std::fabs(v) < 1e-9) v = 0;  // no "-0" from accumulated steps
   if (v != 0 && (std::fabs(v) >= 1e5 || std::fabs(v) < 1e-3)) std::snprintf(b, sizeof b, "%.0e", v);
   else std::snprintf(b, sizeof b, "%g", std::round(v * 1e6) / 1e6);
   return b;
