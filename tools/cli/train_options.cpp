@@ -56,7 +56,7 @@ const CommandSpec& train_spec() {
           {"--keep-checkpoints", nullptr, "also keep DIR/model-step<K>.tlc at every save"},
           {"--max-skipped", "N", "stop after N consecutive skipped steps (non-finite loss or gradient); "
                                  "0: never (default 100)"},
-          {"--out", "DIR", "output directory, created if missing (default runs/lam2026-seed<S>; on "
+          {"--out", "DIR", "output directory, created if missing (default runs/<preset>-seed<S>; on "
                            "--resume the checkpoint's directory)"},
           {"--overwrite", nullptr, "replace an existing DIR/model.tlc"},
           {"--eval-lengths", "N,N,...", "lengths of the final evaluation (default 64,100,200,500,1000)"},
@@ -261,7 +261,8 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
 
   int hw = std::min(std::max(platform::hardware_threads(), 1), kMaxThreads);
   o.threads = static_cast<int>(a.get_int("--threads", hw, 1, kMaxThreads));
-  std::string default_out = resumed ? directory_of(o.resume) : "runs/lam2026-seed" + std::to_string(c.seed);
+  std::string default_out =
+      resumed ? directory_of(o.resume) : "runs/" + a.get_string("--preset", "lam2026") + "-seed" + std::to_string(c.seed);
   o.out = a.get_string("--out", default_out);
   while (o.out.size() > 1 && o.out.back() == '/') o.out.pop_back();  // "runs/x/" -> "runs/x"
   o.overwrite = a.has("--overwrite");
