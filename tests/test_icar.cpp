@@ -187,3 +187,88 @@ TEST_CASE("icar: a short training run reaches the one-step GD loss") {
   CHECK(model < 0.15);
   CHECK(model < gd * 1.05);
 }
+
+TEST_CASE("icar measures: head cosines on constructed heads") {
+  // Three 4x4 heads: disjoint supports (exactly orthogonal), then a copy and a negated copy.
+  std::vector<double> heads(3 * 16, 0.0);
+  heads[0 * 16 + 0] = 1.0;
+  heads[0 * 16 + 5] = 2.0;
+  heads[1 * 16 + 10] = -3.0;
+  heads[2 * 16 + 15] = 0.5;
+  double cos[9], mx = -1;
+  CHECK(icar::pairwise_cosines(heads.data(), 3, 16, cos, &mx) == 0.0);
+  CHECK(mx == 0.0);
+  CHECK(cos[0] == doctest::Approx(1.0));
+  // Rotations R(a) and J R(a) (J = 90 degrees) are Frobenius-orthogonal though dense.
+  const double a = 0.7;
+  const double R[4] = {std::cos(a), -std::sin(a), std::sin(a), std::cos(a)};
+  const double JR[4] = {-std::sin(a), -std::cos(a), std::cos(a), -std::sin(a)};
+  CHECK(std::fabs(icar::frobenius_cosine(R, JR, 4)) < 1e-15);
+  std::vector<double> same(2 * 16);
+  for (int i = 0; i < 16; ++i) same[i] = same[16 + i] = 0.1 * i - 0.3;
+  CHECK(icar::pairwise_cosines(same.data(), 2, 16, nullptr, &mx) == doctest::Approx(1.0));
+  for (int i = 0; i < 16; ++i) same[16 + i] = -same[i];
+  CHECK(icar::pairwise_cosines(same.data(), 2, 16, cos, nullptr) == doctest::Approx(1.0));  // |cos|
+  CHECK(cos[1] == doctest::Approx(-1.0));
+  const double zero[4] = {0, 0, 0, 0};
+  CHECK(icar::frobenius_cosine(R, zero, 4) == 0.0);
+}
+
+TEST_CASE("icar measures: a sinusoidal position table is Toeplitz and fits sinusoids exactly") {
+  const int n = 48, d = 8;
+  const double omega[4] = {0.13, 0.41, 0.9, 2.3};
+  std::vector<double> P(n * d), G(n * n);
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < 4; ++k) {
+      P[i * d + 2 * k] = std::cos(omega[k] * i + 0.3 * k);
+      P[i * d + 2 * k + 1] = std::sin(omega[k] * i + 0.3 * k);
+    }
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      double s = 0;
+      for (int c = 0; c < d; ++c) s += P[i * d + c] * P[j * d + c];
+      G[i * n + j] = s;
+    }
+  CHECK(icar::toeplitz_r2(G.data(), n, false) == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(icar::toeplitz_r2(G.data(), n, true) == doctest::Approx(1.0).epsilon(1e-12));
+  double cols[2 * d];
+  CHECK(icar::sinusoid_r2(P.data(), n, d, cols) > 1 - 1e-9);
+  for (int c = 0; c < d; ++c) {
+    CHECK(cols[2 * c] > 1 - 1e-9);
+    CHECK(cols[2 * c + 1] == doctest::Approx(omega[c / 2]).epsilon(1e-6));
+  }
+  const icar::SineFit f = icar::fit_sinusoid(P.data() + 2, n, d);  // column 2: cos(0.41 i + 0.3)
+  CHECK(f.amplitude == doctest::Approx(1.0).epsilon(1e-6));
+
+  // A random table: far from Toeplitz, far from single sinusoids.
+  Rng rng(11);
+  for (double& v : P) v = normal(rng);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      double s = 0;
+      for (int c = 0; c < d; ++c) s += P[i * d + c] * P[j * d + c];
+      G[i * n + j] = s;
+    }
+  CHECK(icar::toeplitz_r2(G.data(), n, true) < 0.9);  // the diagonal (|p_i|^2) is near-constant
+  CHECK(icar::sinusoid_r2(P.data(), n, d, nullptr) < 0.5);
+  // Off the diagonal a random Gram has no structure in i - j.
+  for (int i = 0; i < n; ++i) G[i * n + i] = 0;
+  CHECK(icar::toeplitz_r2(G.data(), n, true) < 0.2);
+  // A matrix that is not a function of i - j: G_ij = i.
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) G[i * n + j] = i;
+  CHECK(icar::toeplitz_r2(G.data(), n, false) < 0.6);
+}
+
+TEST_CASE("icar: fixed start") {
+  icar::IcarTask task;
+  task.fixed_start = true;
+  Rng rng(2);
+  icar::init_task(&task, rng);
+  const int B = 2, n = task.n, p = task.p;
+  std::vector<double> states(B * n * p);
+  icar::icar_batch<double>(task, rng, B, states.data(), nullptr, nullptr, nullptr);
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < p; ++c) CHECK(states[b * n * p + c] == doctest::Approx(1.0 / std::sqrt(double(p))));
+  CHECK(states[p] != states[n * p + p]);  // different transitions per sequence
+}

@@ -8,6 +8,7 @@
 // = 0) and is asked for s_{i+1}. SPEC's loss positions t = 2..n-1 (1-based) are i = 1..n-2.
 // The reference predictor is one gradient-descent step from W_0 = 0 on
 // (1/2) sum_{i<t} ||s_{i+1} - W s_i||^2: s_hat_{t+1} = eta sum_{i<t} s_{i+1} s_i^T s_t.
+#include <cstddef>
 #include <cstdint>
 
 #include "tinyloop/rng.hpp"
@@ -23,6 +24,10 @@ struct IcarTask {
   int p = 4;
   int n = 50;
   Setting setting = Setting::commuting;
+  // s_1 = (1, .., 1) / sqrt(p) for every sequence instead of uniform on the sphere (tinyloop's
+  // variant for the plain-token model: with a random s_1 a one-layer linear model on plain tokens
+  // cannot beat the zero predictor, see docs/TASKS.md).
+  bool fixed_start = false;
   double Q[kMaxP * kMaxP] = {};  // the task's fixed orthogonal matrix (commuting setting)
 };
 
@@ -46,5 +51,32 @@ void icar_batch(const IcarTask& task, Rng& rng, int B, T* states, T* inputs, T* 
 // g = sum_{i=0}^{t-1} s_{i+1} (s_i . s_t); the prediction is eta * g.
 template <class T>
 void gd_direction(const T* states, int p, int t, T* out);
+
+// Measures of issue 7 part (b) (docs/TASKS.md states them).
+//
+// Frobenius cosine <A, B>_F / (||A||_F ||B||_F) of two arrays of `count` entries (0 when either is 0).
+double frobenius_cosine(const double* a, const double* b, std::size_t count);
+
+// Pairwise Frobenius cosines of H matrices stored one after another (`count` entries each):
+// out (H x H, may be null) gets every cosine; returns the mean |cosine| over the pairs h < g
+// (0 for H < 2). *max_abs (may be null) gets the largest |cosine| over those pairs.
+double pairwise_cosines(const double* mats, int H, std::size_t count, double* out, double* max_abs);
+
+// How far an n x n matrix G (row-major) depends on i - j only: 1 - sum (G_ij - m(i-j))^2 /
+// sum (G_ij - mean)^2, with m(k) the mean of G over the diagonal i - j = k. Only j <= i is used
+// when `lower`. 1 for a Toeplitz matrix (and for a constant one).
+double toeplitz_r2(const double* G, int n, bool lower);
+
+// Best single sinusoid a cos(w i) + b sin(w i) + c for x_0..x_{n-1} (entries `stride` apart), w in
+// [pi / n, pi] (a grid of 4096, then golden-section refinement): R^2 = 1 - SSR / SST (1 when x is
+// constant), and the frequency w.
+struct SineFit {
+  double r2 = 0, omega = 0, amplitude = 0;
+};
+SineFit fit_sinusoid(const double* x, int n, int stride);
+
+// The variance-weighted mean over the d columns of P (n x d, row-major: row = position) of
+// fit_sinusoid's R^2. per_column (d x 2, may be null) gets (r2, omega) of each column.
+double sinusoid_r2(const double* P, int n, int d, double* per_column);
 
 }  // namespace tinyloop::icar
