@@ -49,6 +49,7 @@ struct Options {
   std::string python = "/usr/bin/python3";
   std::string reference = TINYLOOP_TORCH_REFERENCE;
   bool check_allocations = false;
+  long long activation_budget = -1;  // -1: the engine's default
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -66,6 +67,7 @@ struct Options {
                "  --no-torch          skip the PyTorch reference   --torch-steps N  its timed steps (10; half with all cores)\n"
                "  --python PATH       interpreter with torch (/usr/bin/python3)\n"
                "  --reference PATH    torch_reference.py (default: the source tree's)\n"
+               "  --activation-budget B  training Capacity::activation_budget in bytes (0: recompute attention)\n"
                "  --check-allocations exit 1 unless the step and the call allocate nothing\n");
   std::exit(why ? 2 : 0);
 }
@@ -108,6 +110,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--python") o.python = value();
     else if (a == "--reference") o.reference = value();
     else if (a == "--check-allocations") o.check_allocations = true;
+    else if (a == "--activation-budget") o.activation_budget = to_int("--activation-budget", value(), 0, 2000000000);
     else usage(("unknown option '" + a + "'").c_str());
   }
   if (o.threads == 0) o.threads = std::max(platform::hardware_threads(), 1);
@@ -161,6 +164,7 @@ struct TrainBench {
     cap.max_len = o.len;
     cap.max_batch = o.batch;
     cap.workers = threads;
+    if (o.activation_budget >= 0) cap.activation_budget = std::size_t(o.activation_budget);
     buffer.resize(Trainer<float>::plan(cfg, cap).total);
     Status s = trainer.init(cfg, cap, buffer.data(), buffer.size());
     if (!s) fail("training set-up", s);
@@ -416,6 +420,11 @@ int main(int argc, char** argv) {
   std::printf("  single-core FMA peak, measured in this run: %.1f GFLOP/s median, %.1f best (%s, %d float lanes, "
               "%d independent chains%s)\n", pk, peak.gflops, peak.arch, peak.lanes, peak.chains,
               peak.fused ? "" : ", no fused FMA: mul + add");
+  const bench::FmaPeak widest = bench::measure_fma_peak_widest(o.fma_seconds / 2);
+  if (widest.gflops > 0)
+    std::printf("  (the widest registers of this build, %s with %d lanes, peak at %.1f GFLOP/s; the kernels use %d "
+                "lanes, as a d = %d row is %d floats)\n", widest.arch, widest.lanes, widest.gflops, peak.lanes, kDim,
+                kDim);
   std::printf("  time per sequence: %.2f ms (%.1f us per loop)\n", ims, ims * 1000.0 / model.loops);
   std::printf("  attention FLOPs per sequence: %.1f M (causal n(n+1)/2 pairs per loop, QK^T and P.V only, d=%d "
               "multiply-adds each, 2 flops per multiply-add)\n", flops / 1e6, kDim);

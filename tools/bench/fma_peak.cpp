@@ -90,7 +90,56 @@ void try_chains(double seconds, FmaPeak* best) {
   }
 }
 
+#if TINYLOOP_SIMD && XSIMD_WITH_AVX512F
+// The same chains on 16-lane AVX-512 registers, which the kernels do not use (rows are d = 8 wide).
+using wide = xsimd::batch<float, xsimd::avx512f>;
+template <int C>
+double run_wide(long iterations) {
+  wide acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = wide(g_seed + 0.001f * float(c));
+  const wide a(0.99999994f), b(1e-7f);
+  const double start = thread_seconds();
+  for (long i = 0; i < iterations; ++i)
+    for (int c = 0; c < C; ++c) acc[c] = xsimd::fma(acc[c], a, b);
+  const double seconds = thread_seconds() - start;
+  wide sum = acc[0];
+  for (int c = 1; c < C; ++c) sum += acc[c];
+  g_sink = xsimd::hadd(sum);
+  return double(iterations) * C * double(wide::size) * 2.0 / seconds / 1e9;
+}
+#endif
+
 }  // namespace
+
+FmaPeak measure_fma_peak_widest(double seconds) {
+  FmaPeak best;
+#if TINYLOOP_SIMD && XSIMD_WITH_AVX512F
+  best.arch = "avx512f";
+  best.lanes = int(wide::size);
+  long iterations = 1 << 16;
+  run_wide<16>(iterations);
+  for (;;) {
+    const double t0 = thread_seconds();
+    run_wide<16>(iterations);
+    const double dt = thread_seconds() - t0;
+    if (dt > seconds * 0.1 || iterations > (1L << 40)) {
+      iterations = long(double(iterations) * seconds / 3.0 / (dt > 0 ? dt : 1e-9)) + 1;
+      break;
+    }
+    iterations *= 4;
+  }
+  for (int rep = 0; rep < 3; ++rep) {
+    const double g = run_wide<16>(iterations);
+    if (g > best.gflops) {
+      best.gflops = g;
+      best.chains = 16;
+    }
+  }
+#else
+  (void)seconds;
+#endif
+  return best;
+}
 
 FmaPeak measure_fma_peak(double seconds) {
   FmaPeak best;

@@ -14,4 +14,8 @@ struct FmaPeak {
 // Runs for roughly `seconds` of the calling thread's CPU time (waits for a core not counted).
 FmaPeak measure_fma_peak(double seconds);
 
+// The same on the widest registers the build can use when they are wider than the kernels'
+// (AVX-512 with -march=native on such a host); gflops 0 where there are none.
+FmaPeak measure_fma_peak_widest(double seconds);
+
 }  // namespace tinyloop::bench
