@@ -3,6 +3,7 @@
 // on the model family (tinyloop/family.hpp). Reached from `tinyloop reproduce <study>`.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "args.hpp"
@@ -20,10 +21,21 @@ struct IcarOptions {
   int eval_batch = 64;
   std::uint64_t eval_seed = 1234;
   bool verbose = true;
+  // (b) plain tokens, one linear multi-head layer with learned positions (commuting setting).
+  std::int64_t plain_steps = 1500;
+  int plain_heads = 4;
+  float plain_lr = 0.01f;
+  // (c) non-commuting setting, stacked softmax layers on augmented tokens.
+  std::int64_t softmax_steps = 1000;
+  int softmax_layers = 2;
+  int softmax_heads = 2;
+  int softmax_width = 16;
+  float softmax_lr = 0.003f;
 };
 
 struct IcarReport {
   std::string markdown, csv, svg, summary;
+  std::vector<std::pair<std::string, std::string>> files;  // further (name, text) files of (b) and (c)
 };
 
 // The whole study in memory (used by the command and by tests).
