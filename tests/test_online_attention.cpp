@@ -132,17 +132,17 @@ TEST_CASE("SIMD online attention row matches the scalar online row") {
 TEST_CASE("bounded power of two of the online kernel is accurate on its range") {
   double worst = 0;
   for (double x = -125.0; x <= 14.0; x += 0.01) {
-    alignas(64) float in[simd::kLanes], out[simd::kLanes];
-    for (int l = 0; l < simd::kLanes; ++l) in[l] = float(x + 0.001 * l);
-    online::exp2_bounded(simd::fbatch::load_aligned(in)).store_aligned(out);
-    for (int l = 0; l < simd::kLanes; ++l) {
+    alignas(64) float in[online::kLanes], out[online::kLanes];
+    for (int l = 0; l < online::kLanes; ++l) in[l] = float(x + 0.001 * l);
+    online::exp2_bounded(online::fbatch::load_aligned(in)).store_aligned(out);
+    for (int l = 0; l < online::kLanes; ++l) {
       const double want = std::exp2(double(in[l]));
       worst = std::fmax(worst, std::fabs(out[l] - want) / want);
     }
   }
   CHECK(worst < 4e-7);
-  alignas(64) float low[simd::kLanes];
-  online::exp2_bounded(simd::fbatch(-1e30f)).store_aligned(low);
+  alignas(64) float low[online::kLanes];
+  online::exp2_bounded(online::fbatch(-1e30f)).store_aligned(low);
   CHECK(low[0] > 0.0f);
   CHECK(low[0] < 1e-37f);
 }

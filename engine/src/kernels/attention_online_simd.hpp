@@ -24,11 +24,19 @@ namespace tinyloop::kernels {
 
 namespace online {
 
-using simd::fbatch;
-using simd::kLanes;
-using ibatch = xsimd::batch<std::int32_t, simd::arch>;
+// Keys lie along the lanes here and no register holds a d-wide row, so this kernel takes the
+// widest registers the build targets: AVX-512 (16 keys per register) where available, else the
+// engine's SIMD target. Key/value strides must be multiples of kLanes (padded()).
+#if XSIMD_WITH_AVX512F
+using arch = xsimd::avx512f;
+#else
+using arch = simd::arch;
+#endif
+using fbatch = xsimd::batch<float, arch>;
+using ibatch = xsimd::batch<std::int32_t, arch>;
+constexpr int kLanes = int(fbatch::size);
 
-constexpr int kBlockRegs = 4;        // registers of keys per block (4 x 8 = 32 keys on AVX)
+constexpr int kBlockRegs = kLanes > 8 ? 2 : 4;  // registers of keys per block (32 keys on AVX and AVX-512)
 constexpr float kStaleMax = 12.0f;   // max lag (log2 units) of the running max before a rescale
 constexpr float kNoScore = -3.0e38f; // score of a masked lane; below every real score
 
@@ -79,7 +87,11 @@ struct RowState {
   }
   void finish(float* out) const {
     const float inv = 1.0f / xsimd::hadd(sum);
-    for (int c0 = 0; c0 < kDim; c0 += kLanes) (xsimd::haddp(acc + c0) * fbatch(inv)).store_unaligned(out + c0);
+    if constexpr (kLanes <= kDim) {
+      for (int c0 = 0; c0 < kDim; c0 += kLanes) (xsimd::haddp(acc + c0) * fbatch(inv)).store_unaligned(out + c0);
+    } else {
+      for (int c = 0; c < kDim; ++c) out[c] = xsimd::hadd(acc[c]) * inv;
+    }
   }
 };
 

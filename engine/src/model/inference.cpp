@@ -24,8 +24,14 @@ struct Buffers {
 };
 
 // Keys and values of the SIMD path are stored transposed, d rows of a stride padded to whole
-// registers (the padding columns are zeroed on every run); the scalar path keeps n x d rows.
-inline std::size_t padded_len(int len) { return (std::size_t(len) + 7) / 8 * 8; }
+// registers of the attention kernel (the padding columns are zeroed on every run); the scalar
+// path keeps n x d rows.
+#if TINYLOOP_SIMD
+constexpr std::size_t kKeyLanes = std::size_t(kernels::online::kLanes);
+#else
+constexpr std::size_t kKeyLanes = 8;
+#endif
+inline std::size_t padded_len(int len) { return (std::size_t(len) + kKeyLanes - 1) / kKeyLanes * kKeyLanes; }
 
 Buffers take_buffers(Arena& a, const ModelConfig& m, int max_len) {
   const std::size_t N = std::size_t(max_len) * kDim;
