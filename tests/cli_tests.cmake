@@ -1,7 +1,7 @@
 # End-to-end tests of the tinyloop CLI (tools/cli), included from tests/CMakeLists.txt.
 # A tiny training run is the fixture; eval, infer and export run on its checkpoint, and the
 # error cases check the contract: non-zero exit, one "tinyloop: error: " line on stderr.
-set(cli_exe "$<TARGET_FILE:tinyloop>")
+tinyloop_runner(tinyloop cli_exe)  # under qemu in a cross build (tests/CMakeLists.txt)
 set(cli_dir "${CMAKE_CURRENT_SOURCE_DIR}/cli")
 set(cli_work "${CMAKE_CURRENT_BINARY_DIR}/cli_work")
 set(cli_run "${cli_work}/run")
