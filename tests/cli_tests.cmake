@@ -157,8 +157,9 @@ endif()
 # CRC, a cut-off tail); make_reliability_files.cmake builds the fixture files with it.
 add_executable(damage_checkpoint ${cli_dir}/damage_checkpoint.cpp)
 set(cli_rel "${cli_work}/reliability")
+tinyloop_runner(damage_checkpoint damage_exe)  # under qemu in a cross build
 add_test(NAME cli_make_reliability_files
-         COMMAND ${CMAKE_COMMAND} "-DSRC=${cli_model}" "-DDIR=${cli_rel}" "-DDAMAGE=$<TARGET_FILE:damage_checkpoint>"
+         COMMAND ${CMAKE_COMMAND} "-DSRC=${cli_model}" "-DDIR=${cli_rel}" "-DDAMAGE=${damage_exe}"
                  "-DMAX_TOKENS=1048576" -P ${cli_dir}/make_reliability_files.cmake)
 set_tests_properties(cli_make_reliability_files PROPERTIES LABELS cli FIXTURES_SETUP cli_rel FIXTURES_REQUIRED cli_model)
 
