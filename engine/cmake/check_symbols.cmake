@@ -29,6 +29,9 @@ set(allowed
   "^__aarch64_(cas|swp|ldadd|ldclr|ldeor|ldset|have_lse_atomics)"
   "^__(u?div|u?mod|mul|neg|ashl|ashr|lshr|popcount|clz|ctz|ffs|bswap|parity)[a-z]*[0-9]$"
   "^__(float|fix|fixuns|extend|trunc|add|sub|mul|div|cmp|eq|ne|gt|ge|lt|le|unord)[a-z]*[0-9]$"
+  # sanitizer and coverage runtimes of instrumented builds (tools/ci/sanitizers.sh, TINYLOOP_FUZZ)
+  "^__(asan|ubsan|lsan|tsan|msan|sanitizer|sancov)_"
+  "^_ZTVN10__cxxabiv1[0-9]+__[a-z_]*type_infoE$"  # type_info vtables, for UBSan's vptr checks
 )
 
 string(REPLACE "|" ";" libraries "${LIBRARIES}")

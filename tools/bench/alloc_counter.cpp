@@ -10,6 +10,26 @@ std::atomic<long> g_allocations{0};
 void count() { g_allocations.fetch_add(1, std::memory_order_relaxed); }
 }  // namespace
 
+// Under a sanitizer that owns the allocator (ASan, TSan, MSan) malloc and operator new stay its
+// own; the count comes from its allocation hook, which sees all of them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TINYLOOP_SANITIZER_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define TINYLOOP_SANITIZER_ALLOCATOR 1
+#endif
+#endif
+
+#if defined(TINYLOOP_SANITIZER_ALLOCATOR)
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void*, std::size_t),
+                                                         void (*)(const volatile void*));
+namespace {
+void count_hook(const volatile void*, std::size_t) { count(); }
+void free_hook(const volatile void*) {}
+[[maybe_unused]] const int g_hook_installed = __sanitizer_install_malloc_and_free_hooks(count_hook, free_hook);
+}  // namespace
+#define TINYLOOP_HOOKS "the sanitizer's allocation hook (malloc, calloc, realloc and operator new)"
+#else
 #if defined(__GLIBC__)
 extern "C" void* __libc_malloc(std::size_t);
 extern "C" void* __libc_calloc(std::size_t, std::size_t);
@@ -68,6 +88,7 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#endif  // TINYLOOP_SANITIZER_ALLOCATOR
 
 namespace tinyloop::bench {
 
