@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace tinyloop::icar {
 
@@ -149,27 +148,27 @@ double pairwise_cosines(const double* mats, int H, std::size_t count, double* ou
 
 double toeplitz_r2(const double* G, int n, bool lower) {
   if (n <= 0) return 1.0;
-  std::vector<double> sum(2 * n - 1, 0.0);
-  std::vector<int> cnt(2 * n - 1, 0);
+  // One diagonal (offset i - j) at a time, so no per-diagonal table is needed.
   double total = 0;
   long count = 0;
   for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
-      if (lower && j > i) continue;
-      sum[i - j + n - 1] += G[i * n + j];
-      ++cnt[i - j + n - 1];
+    for (int j = 0; j <= (lower ? i : n - 1); ++j) {
       total += G[i * n + j];
       ++count;
     }
   const double mean = total / double(count);
   double ssr = 0, sst = 0;
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
-      if (lower && j > i) continue;
-      const double g = G[i * n + j], m = sum[i - j + n - 1] / cnt[i - j + n - 1];
-      ssr += (g - m) * (g - m);
+  for (int offset = lower ? 0 : -(n - 1); offset <= n - 1; ++offset) {
+    const int i0 = std::max(0, offset), i1 = std::min(n, n + offset);  // rows where j = i - offset is valid
+    double diag_sum = 0;
+    for (int i = i0; i < i1; ++i) diag_sum += G[i * n + (i - offset)];
+    const double diag_mean = diag_sum / double(i1 - i0);
+    for (int i = i0; i < i1; ++i) {
+      const double g = G[i * n + (i - offset)];
+      ssr += (g - diag_mean) * (g - diag_mean);
       sst += (g - mean) * (g - mean);
     }
+  }
   return sst > 0 ? 1.0 - ssr / sst : 1.0;
 }
 
