@@ -16,7 +16,7 @@ set(allowed
   # the C++ ABI: exception tables, pure virtuals, guarded statics, operator delete (virtual
   # destructors reference it even where nothing is ever deleted)
   "^__gxx_personality_v0$"
-  "^__cxa_(pure_virtual|deleted_virtual|guard_acquire|guard_release|guard_abort|atexit|begin_catch|end_catch|call_unexpected)$"
+  "^__cxa_(pure_virtual|deleted_virtual|guard_acquire|guard_release|guard_abort|atexit|begin_catch|end_catch|call_unexpected|end_cleanup)$"  # end_cleanup: ARM EHABI's _Unwind_Resume
   "^_ZSt9terminatev$"
   "^_ZdlPv(m|j)?$"
   "^__dso_handle$"
