@@ -136,7 +136,8 @@ struct Group {
 const CommandSpec& reproduce_spec() {
   static const CommandSpec spec{
       "reproduce",
-      "tinyloop reproduce induction [options] [-- TRAIN FLAGS...]",
+      "tinyloop reproduce induction [options] [-- TRAIN FLAGS...]\n"
+      "       tinyloop reproduce icar [options]   (in-context autoregressive learning; see 'reproduce icar --help')",
       "train N seeds of a recipe and its CE-only twin; write a report with tables and SVG pictures",
       {
           {"--recipe", "NAME", "the recipe (a --preset of train): lam2026 or tinyloop-induction (default lam2026)"},

@@ -70,7 +70,11 @@ int dispatch(const std::vector<std::string>& argv) {
                                             : "unknown command '" + name + "'";
   std::string near = closest_match(name, names);
   if (!near.empty()) msg += "; did you mean '" + near + "'?";
-  else msg += " (commands: train, eval, infer, export)";
+  else {
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+    msg += " (commands: " + list + ")";
+  }
   usage_error(msg);
 }
 
