@@ -11,6 +11,7 @@
 #include "kernels/gelu.hpp"
 #include "loss/cross_entropy.hpp"
 #include "optim/adamw.hpp"
+#include "optim/gradient_slots.hpp"
 #include "tinyloop/arena.hpp"
 
 namespace tinyloop::family {
@@ -242,18 +243,13 @@ typename FamilyModel<T>::State* bind(Arena& a, const FamilyConfig& c, const Fami
   using State = typename FamilyModel<T>::State;
   const Dims dims = Dims::of(c, cap.max_len);
   const std::size_t P = layout.total, B = std::size_t(cap.max_batch);
+  const optim::ParameterBlocks<T> blocks = optim::take_parameter_blocks<T>(a, P, B, plan);
+  *params = blocks.params;
+  *grads = blocks.grads;
+  *m = blocks.m;
+  *v = blocks.v;
+  T* seq_grads = blocks.seq_grads;
   std::size_t mark = a.used();
-  *params = a.take<T>(P);
-  plan->params = a.used() - mark;
-  mark = a.used();
-  *grads = a.take<T>(P);
-  T* seq_grads = a.take<T>(B * P);
-  plan->grads = a.used() - mark;
-  mark = a.used();
-  *m = a.take<T>(P);
-  *v = a.take<T>(P);
-  plan->optimizer = a.used() - mark;
-  mark = a.used();
   State* st = a.take<State>(1);
   auto* tapes = a.take<FTape<T>>(B);
   auto* scratch = a.take<FScratch<T>>(std::size_t(cap.workers));
@@ -651,14 +647,7 @@ Status FamilyModel<T>::pass(const FamilyBatch<T>& b, bool backward, FamilyStats*
   out.counted = count;
   out.loss = count > 0 ? loss / double(count) : 0.0;
   out.accuracy = count > 0 ? double(correct) / double(count) : 1.0;
-  if (backward) {
-    const std::size_t P = layout_.total;
-    for (std::size_t i = 0; i < P; ++i) grads_[i] = state_->seq_grads[i];
-    for (int s = 1; s < b.batch; ++s) {
-      const T* g = state_->seq_grads + std::size_t(s) * P;
-      for (std::size_t i = 0; i < P; ++i) grads_[i] += g[i];
-    }
-  }
+  if (backward) optim::sum_sequence_gradients(state_->seq_grads, b.batch, layout_.total, grads_);
   if (stats) *stats = out;
   return Status::ok();
 }

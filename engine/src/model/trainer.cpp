@@ -5,6 +5,7 @@
 
 #include "model/looped_block.hpp"
 #include "optim/adamw.hpp"
+#include "optim/gradient_slots.hpp"
 #include "tinyloop/arena.hpp"
 
 namespace tinyloop {
@@ -31,18 +32,13 @@ typename Trainer<T>::State* bind(Arena& a, const TrainConfig& cfg, const Capacit
   using State = typename Trainer<T>::State;
   const int L = cfg.model.loops, V = cfg.model.vocab_out;
   const std::size_t P = layout.total, B = std::size_t(cap.max_batch);
+  const optim::ParameterBlocks<T> blocks = optim::take_parameter_blocks<T>(a, P, B, plan);
+  *params = blocks.params;
+  *grads = blocks.grads;
+  *m = blocks.m;
+  *v = blocks.v;
+  T* seq_grads = blocks.seq_grads;
   std::size_t mark = a.used();
-  *params = a.take<T>(P);
-  plan->params = a.used() - mark;
-  mark = a.used();
-  *grads = a.take<T>(P);
-  T* seq_grads = a.take<T>(B * P);
-  plan->grads = a.used() - mark;
-  mark = a.used();
-  *m = a.take<T>(P);
-  *v = a.take<T>(P);
-  plan->optimizer = a.used() - mark;
-  mark = a.used();
   State* st = a.take<State>(1);
   auto* tapes = a.take<model::Tape<T>>(B);
   auto* sums = a.take<model::SequenceSums<T>>(B);
@@ -258,12 +254,7 @@ Status Trainer<T>::forward_backward(const Batch& batch, bool backward, LossTerms
   kernels::transpose(w.W2, kHidden, kDim, wt.W2);
   pool_->run(batch.batch, &backward_task<T>, &ctx);
 
-  const std::size_t P = layout_.total;
-  for (std::size_t i = 0; i < P; ++i) grads_[i] = state_->seq_grads[i];
-  for (int b = 1; b < batch.batch; ++b) {
-    const T* g = state_->seq_grads + std::size_t(b) * P;
-    for (std::size_t i = 0; i < P; ++i) grads_[i] += g[i];
-  }
+  optim::sum_sequence_gradients(state_->seq_grads, batch.batch, layout_.total, grads_);
   return Status::ok();
 }
 
