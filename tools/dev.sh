@@ -116,7 +116,11 @@ cmd_test() {
 
 cmd_train() {
   cmd_deps
-  configure_and_build build/native -DTINYLOOP_NATIVE=ON
+  # Only the CLI: the tests, examples and checks are the test command's business.
+  say "configuring build/native"
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release -DTINYLOOP_NATIVE=ON || die "cmake configure failed (build/native)"
+  say "building the tinyloop CLI in build/native with $JOBS jobs"
+  cmake --build build/native -j "$JOBS" --target tinyloop || die "build failed (build/native)"
   local exe=build/native/tools/tinyloop
   [ -x "$exe" ] || die "$exe was not built"
   local out
