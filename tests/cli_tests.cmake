@@ -156,6 +156,7 @@ endif()
 # A test-only helper that writes damaged checkpoints (a flipped bit, a NaN weight with a valid
 # CRC, a cut-off tail); make_reliability_files.cmake builds the fixture files with it.
 add_executable(damage_checkpoint ${cli_dir}/damage_checkpoint.cpp)
+target_link_libraries(damage_checkpoint PRIVATE tinyloop_engine)  # checkpoint_crc32 to reseal
 set(cli_rel "${cli_work}/reliability")
 tinyloop_runner(damage_checkpoint damage_exe)  # under qemu in a cross build
 add_test(NAME cli_make_reliability_files

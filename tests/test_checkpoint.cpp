@@ -239,9 +239,10 @@ void expect_rejected(const Bytes& b, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("checkpoint: reference CRC-32 matches the IEEE check value") {
+TEST_CASE("checkpoint: the reference and the engine CRC-32 both give the IEEE check value") {
   const char* s = "123456789";
   CHECK(ref_crc32(reinterpret_cast<const std::uint8_t*>(s), 9) == 0xCBF43926u);
+  CHECK(checkpoint_crc32(reinterpret_cast<const std::uint8_t*>(s), 9) == 0xCBF43926u);
 }
 
 TEST_CASE("checkpoint: sizes of the lam2026 preset match docs/CHECKPOINT.md") {

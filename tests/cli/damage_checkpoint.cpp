@@ -11,16 +11,9 @@
 #include <cstring>
 #include <vector>
 
-namespace {
+#include "tinyloop/checkpoint.hpp"
 
-std::uint32_t crc32(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < n; ++i) {
-    c ^= p[i];
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-  }
-  return c ^ 0xFFFFFFFFu;
-}
+namespace {
 
 int fail(const char* what) {
   std::fprintf(stderr, "damage_checkpoint: %s\n", what);
@@ -47,7 +40,7 @@ int main(int argc, char** argv) {
     if (b[192] != 1 || b[196] != 'E') return fail("unexpected layout: the first tensor is not 'E'");
     const std::uint8_t quiet_nan[4] = {0x00, 0x00, 0xC0, 0x7F};
     std::memcpy(&b[first_value], quiet_nan, 4);
-    const std::uint32_t crc = crc32(b.data(), b.size() - 4);
+    const std::uint32_t crc = tinyloop::checkpoint_crc32(b.data(), b.size() - 4);
     for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
   } else if (std::strcmp(mode, "trunc") == 0 && argc == 5) {
     const std::size_t n = std::strtoull(argv[4], nullptr, 10);

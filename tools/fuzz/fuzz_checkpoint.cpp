@@ -24,14 +24,6 @@ using namespace tinyloop;
 
 namespace {
 
-std::uint32_t crc32(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < n; ++i) {
-    c ^= p[i];
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-  }
-  return c ^ 0xFFFFFFFFu;
-}
 
 void put_le(std::uint8_t* p, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
@@ -54,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::uint8_t> file(data + 1, data + size);
   if (repair && file.size() >= 28) {
     put_le(file.data() + 16, file.size(), 8);
-    put_le(file.data() + file.size() - 4, crc32(file.data(), file.size() - 4), 4);
+    put_le(file.data() + file.size() - 4, checkpoint_crc32(file.data(), file.size() - 4), 4);
   }
 
   CheckpointHeader h;

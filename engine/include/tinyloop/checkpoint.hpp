@@ -28,6 +28,11 @@ struct CheckpointHeader {
   std::size_t param_count = 0;  // flat elements, padding included
 };
 
+// The format's checksum, CRC-32 (IEEE 802.3), of data[0, size). A checkpoint's last 4 bytes hold
+// it for the bytes before them. For tools that change a file on purpose and must seal it again
+// (tests, fuzzing).
+std::uint32_t checkpoint_crc32(const std::uint8_t* data, std::size_t size);
+
 // Exact size of the serialised checkpoint.
 std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer);
 

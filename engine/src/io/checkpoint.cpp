@@ -495,4 +495,6 @@ Status checkpoint_read_tensors(const std::uint8_t* data, std::size_t size, float
   return parse(data, size, nullptr, params, adam_m, adam_v);
 }
 
+std::uint32_t checkpoint_crc32(const std::uint8_t* data, std::size_t size) { return crc32(data, size); }
+
 }  // namespace tinyloop
