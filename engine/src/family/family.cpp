@@ -666,15 +666,12 @@ template <class T>
 Status FamilyModel<T>::train_step(const FamilyBatch<T>& b, std::int64_t total_steps, FamilyStats* stats) {
   FamilyStats out;
   TINYLOOP_TRY(pass(b, true, &out));
-  out.grad_norm = optim::global_norm(grads_, layout_.total);
-  out.lr = optim::scheduled_lr(optim_, step_, total_steps);
-  if (!std::isfinite(out.loss) || !std::isfinite(out.grad_norm)) {
-    out.skipped = true;
-  } else {
-    const double factor = optim::clip_factor(out.grad_norm, optim_.clip_norm);
-    out.skipped = !optim::adamw_update(optim_, out.lr, step_ + 1, factor, grads_, params_, adam_m_, adam_v_,
-                                       layout_.total);
-  }
+  const optim::UpdateResult r = optim::apply_update(optim_, step_, total_steps,
+                                                    std::isfinite(out.loss) ? nullptr : "loss", grads_, params_,
+                                                    adam_m_, adam_v_, layout_.total);
+  out.grad_norm = r.grad_norm;
+  out.lr = r.lr;
+  out.skipped = r.fault != nullptr;
   ++step_;
   if (stats) *stats = out;
   return Status::ok();

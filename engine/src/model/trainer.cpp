@@ -288,21 +288,12 @@ template <class T>
 Status Trainer<T>::train_step(const Batch& batch, StepStats* stats) {
   StepStats out;
   TINYLOOP_TRY(compute_gradients(batch, &out.loss, &out.token_accuracy));
-  out.grad_norm = optim::global_norm(grads_, layout_.total);
-  out.lr = learning_rate(step_);
-  const char* fault = first_non_finite(out.loss);
-  if (fault == nullptr && !std::isfinite(out.grad_norm)) fault = "gradient";
-  if (fault != nullptr) {
-    out.skipped = true;
-    out.fault = fault;
-  } else {
-    const double factor = optim::clip_factor(out.grad_norm, cfg_.optim.clip_norm);
-    if (!optim::adamw_update(cfg_.optim, out.lr, step_ + 1, factor, grads_, params_, adam_m_, adam_v_,
-                             layout_.total)) {
-      out.skipped = true;
-      out.fault = "weight update";
-    }
-  }
+  const optim::UpdateResult r = optim::apply_update(cfg_.optim, step_, cfg_.steps, first_non_finite(out.loss), grads_,
+                                                    params_, adam_m_, adam_v_, layout_.total);
+  out.grad_norm = r.grad_norm;
+  out.lr = r.lr;
+  out.skipped = r.fault != nullptr;
+  out.fault = r.fault ? r.fault : "";
   ++step_;
   if (stats) *stats = out;
   return Status::ok();

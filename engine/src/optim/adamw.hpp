@@ -1,6 +1,7 @@
 #pragma once
 // AdamW exactly as PyTorch's torch.optim.AdamW (decoupled weight decay applied first),
 // and global-norm gradient clipping as torch.nn.utils.clip_grad_norm_.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -22,5 +23,28 @@ bool adamw_update(const OptimConfig& o, double lr, std::int64_t t, double grad_s
 
 // Learning rate at 0-based step `step` of `total` (warm-up, then constant or cosine).
 double scheduled_lr(const OptimConfig& o, std::int64_t step, std::int64_t total);
+
+struct UpdateResult {
+  double grad_norm = 0;        // before clipping
+  double lr = 0;
+  const char* fault = nullptr;  // why the weights were left untouched; nullptr when updated
+};
+
+// The update half of every training step, at 0-based step `step` of `total`: the gradient's
+// global norm, the scheduled rate, then clipping and AdamW, unless the loss already failed
+// (`loss_fault`, the broken term's name) or the gradient or the update is not finite.
+template <class T>
+UpdateResult apply_update(const OptimConfig& o, std::int64_t step, std::int64_t total, const char* loss_fault,
+                          const T* grads, T* params, T* m, T* v, std::size_t count) {
+  UpdateResult r;
+  r.grad_norm = global_norm(grads, count);
+  r.lr = scheduled_lr(o, step, total);
+  r.fault = loss_fault;
+  if (r.fault == nullptr && !std::isfinite(r.grad_norm)) r.fault = "gradient";
+  if (r.fault == nullptr &&
+      !adamw_update(o, r.lr, step + 1, clip_factor(r.grad_norm, o.clip_norm), grads, params, m, v, count))
+    r.fault = "weight update";
+  return r;
+}
 
 }  // namespace tinyloop::optim
