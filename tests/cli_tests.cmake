@@ -142,10 +142,12 @@ foreach(mode truncated empty garbage)
 endforeach()
 
 # ---- Ctrl-C: SIGINT mid-run saves the checkpoint and exits 130 (needs coreutils timeout) ----
+# --foreground: one SIGINT to the program, as a terminal's Ctrl-C sends. Without it timeout also
+# signals its whole process group, and a second SIGINT means "kill now" to tinyloop.
 find_program(TINYLOOP_TIMEOUT_PROGRAM timeout)
 if(TINYLOOP_TIMEOUT_PROGRAM)
   tinyloop_cli_ok(cli_train_interrupt
-    LAUNCHER "${TINYLOOP_TIMEOUT_PROGRAM}|--preserve-status|-s|INT|2"
+    LAUNCHER "${TINYLOOP_TIMEOUT_PROGRAM}|--foreground|--preserve-status|-s|INT|2"
     ARGS "train|--steps|100000000|--batch|4|--threads|1|--max-len|32|--out|${cli_work}/interrupted|--overwrite"
     RC 130
     STDERR "interrupted at step [0-9]+"
