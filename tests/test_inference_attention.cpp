@@ -2,26 +2,10 @@
 // loop, or of every loop, equal the training forward's, and asking for them allocates nothing.
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 
+#include "support/alloc_hooks.hpp"  // the counting malloc / operator new: g_allocations
 #include "support/harness.hpp"
-
-namespace {
-std::atomic<long> g_news{0};
-}
-void* operator new(std::size_t n) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace tinyloop;
 using namespace tinyloop::test;
@@ -51,9 +35,9 @@ void compare_attention(TrainConfig cfg, int len) {
   InferOutputs out;
   out.predictions = pred.data();
   out.attention = all.data();  // attention_loop 0: every loop
-  const long before = g_news.load();
+  const long before = g_allocations.load();
   REQUIRE(inf.run(data.tokens.data(), len, out).is_ok());
-  CHECK(g_news.load() - before == 0);
+  CHECK(g_allocations.load() - before == 0);
 
   double worst = 0;
   for (int t = 1; t <= L; ++t) {

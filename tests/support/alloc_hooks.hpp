@@ -2,7 +2,8 @@
 // Counting replacements for the global allocation functions (malloc, calloc, realloc and the
 // operator new family). Include this header in exactly ONE source file of a test executable:
 // it defines the replacements, and from then on every allocation in that program, the
-// engine's included, bumps g_allocations. Used by test_allocations.cpp and test_c_api.cpp.
+// engine's included, bumps g_allocations. Used by test_allocations, test_c_api, test_family and
+// test_inference_attention.
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
