@@ -1,9 +1,11 @@
-// Proves the hot path is allocation-free: this binary replaces the global operator new and
-// malloc family with counting versions, and a training step or an inference call after
-// set-up must not bump the counter.
+// Proves the hot path is allocation-free: this binary links tinyloop_alloc_counter, which
+// replaces the global operator new and malloc family with counting versions, and a training
+// step or an inference call after set-up must not bump the counter.
 #include <doctest/doctest.h>
 
-#include "support/alloc_hooks.hpp"  // the counting malloc / operator new: g_allocations
+#include <cstdlib>
+
+#include "alloc_counter.hpp"  // heap allocations of this process, counted
 #include "support/harness.hpp"
 #include "tinyloop/evaluate.hpp"
 
@@ -11,12 +13,12 @@ using namespace tinyloop;
 using namespace tinyloop::test;
 
 TEST_CASE("the counter sees allocations (the hook is live)") {
-  const long before = g_allocations.load();
+  const long before = alloc_counter::allocations();
   void* volatile p = std::malloc(32);
   std::free(p);
   auto* volatile q = new int(3);
   delete q;
-  CHECK(g_allocations.load() - before >= 2);
+  CHECK(alloc_counter::allocations() - before >= 2);
 }
 
 TEST_CASE("training steps allocate nothing") {
@@ -33,13 +35,13 @@ TEST_CASE("training steps allocate nothing") {
   cfg.curriculum.min_len = 8;
   cfg.curriculum.max_len = 24;
 
-  const long before = g_allocations.load();
+  const long before = alloc_counter::allocations();
   for (int s = 0; s < 20; ++s) {
     const int len = induction_batch(data, cfg, s, buffers);
     StepStats stats;
     REQUIRE(h.trainer.train_step(Batch{tokens.data(), targets.data(), cfg.batch, len}, &stats).is_ok());
   }
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(alloc_counter::allocations() - before == 0);
 }
 
 TEST_CASE("inference and evaluation allocate nothing") {
@@ -57,11 +59,11 @@ TEST_CASE("inference and evaluation allocate nothing") {
   std::vector<double> per_loop(cfg.model.loops);
   auto sc = bind_eval_scratch(scratch.data(), max_len, cfg.task.alphabet, cfg.model.loops);
 
-  const long before = g_allocations.load();
+  const long before = alloc_counter::allocations();
   EvalResult result;
   REQUIRE(evaluate_induction(inf, cfg.task, max_len, 3, 9, sc, &result, per_loop.data()).is_ok());
   InferOutputs out;
   out.logits = logits.data();
   REQUIRE(inf.run(sc.tokens, max_len, out).is_ok());
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(alloc_counter::allocations() - before == 0);
 }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "support/alloc_hooks.hpp"  // counting malloc / operator new: g_allocations
+#include "alloc_counter.hpp"  // heap allocations of this process, counted
 #include "support/harness.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/tinyloop.h"
@@ -401,11 +401,11 @@ TEST_CASE("C API: tinyloop_predict allocates nothing (nor do model_bytes and mod
   tinyloop_model* model = nullptr;
   tinyloop_model_info info;
 
-  const long before = g_allocations.load();
+  const long before = alloc_counter::allocations();
   std::size_t bytes = 0;
   REQUIRE(tinyloop_model_bytes(c.data(), c.size(), kMaxLen, &bytes, &err) == TINYLOOP_OK);
   REQUIRE(tinyloop_model_init(c.data(), c.size(), kMaxLen, memory.data(), memory.size(), &model, &err) == TINYLOOP_OK);
-  const long after_init = g_allocations.load();
+  const long after_init = alloc_counter::allocations();
   for (int r = 0; r < 5; ++r) {
     REQUIRE(tinyloop_predict(model, tokens.data(), kMaxLen, preds.data(), logits.data(), &err) == TINYLOOP_OK);
     REQUIRE(tinyloop_predict(model, tokens.data(), 7, preds.data(), nullptr, &err) == TINYLOOP_OK);
@@ -414,7 +414,7 @@ TEST_CASE("C API: tinyloop_predict allocates nothing (nor do model_bytes and mod
   // Error paths format their messages without allocating either.
   REQUIRE(tinyloop_predict(model, bad.data(), kMaxLen, preds.data(), nullptr, &err) == TINYLOOP_TOKEN_OUT_OF_RANGE);
   REQUIRE(tinyloop_predict(model, tokens.data(), kMaxLen + 1, preds.data(), nullptr, &err) == TINYLOOP_SEQUENCE_TOO_LONG);
-  const long after_predict = g_allocations.load();
+  const long after_predict = alloc_counter::allocations();
   CHECK(after_init - before == 0);
   CHECK(after_predict - after_init == 0);
 }

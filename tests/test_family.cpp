@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "support/alloc_hooks.hpp"
+#include "alloc_counter.hpp"  // heap allocations of this process, counted
 #include "support/family_cases.hpp"
 #include "tinyloop/family.hpp"
 
@@ -93,7 +93,7 @@ TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
     Rng rng(3);
     h.m.init_weights(rng);
     const auto data = random_family_data<float>(fc.cfg, fc.batch, fc.len, 5);
-    const long before = g_allocations.load();
+    const long before = alloc_counter::allocations();
     double first = 0, last = 0;
     bool ok = true;
     const auto full = data.batch(fc.batch, fc.len), shorter = data.batch(fc.batch, fc.len - 1);
@@ -103,7 +103,7 @@ TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
       if (s == 1) first = st.loss;
       if (s == 29) last = st.loss;
     }
-    const long after = g_allocations.load();
+    const long after = alloc_counter::allocations();
     CHECK(ok);
     CHECK(after == before);
     CHECK(last < first);  // AdamW at lr 1e-3 on a fixed batch goes down

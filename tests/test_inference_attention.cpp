@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "support/alloc_hooks.hpp"  // the counting malloc / operator new: g_allocations
+#include "alloc_counter.hpp"  // heap allocations of this process, counted
 #include "support/harness.hpp"
 
 using namespace tinyloop;
@@ -35,9 +35,9 @@ void compare_attention(TrainConfig cfg, int len) {
   InferOutputs out;
   out.predictions = pred.data();
   out.attention = all.data();  // attention_loop 0: every loop
-  const long before = g_allocations.load();
+  const long before = alloc_counter::allocations();
   REQUIRE(inf.run(data.tokens.data(), len, out).is_ok());
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(alloc_counter::allocations() - before == 0);
 
   double worst = 0;
   for (int t = 1; t <= L; ++t) {

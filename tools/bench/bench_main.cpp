@@ -7,7 +7,7 @@
 //              peak measured here (tools/bench/fma_peak.cpp);
 //   memory     bytes planned for training and inference, inference working memory beyond the
 //              parameters (n = 1000 and n = 100,000), heap allocations per step and per call
-//              (counted by tools/bench/alloc_counter.cpp; must be 0).
+//              (counted by tools/alloc_counter; must be 0).
 //
 // Every timing is the median of --repeats runs, and the runs of the things compared are
 // interleaved (tinyloop 1 thread, tinyloop all cores, PyTorch 1 thread, PyTorch all cores, then
@@ -196,11 +196,11 @@ struct TrainBench {
   // step's cost when it runs serially); the allocation counter runs around the timed steps.
   void time(int warmup, int steps, double* wall_ms, double* cpu_ms) {
     for (int i = 0; i < warmup; ++i) step();
-    const long a0 = bench::allocations();
+    const long a0 = alloc_counter::allocations();
     const double t0 = platform::now_seconds(), c0 = thread_seconds();
     for (int i = 0; i < steps; ++i) step();
     const double dt = platform::now_seconds() - t0, dc = thread_seconds() - c0;
-    allocations += bench::allocations() - a0;
+    allocations += alloc_counter::allocations() - a0;
     steps_counted += steps;
     *wall_ms = dt * 1000.0 / steps;
     *cpu_ms = dc * 1000.0 / steps;
@@ -306,10 +306,10 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it is measured, also into a file
   const double t_begin = platform::now_seconds();
   {  // the counter must be live, or its zeros prove nothing
-    const long a0 = bench::allocations();
+    const long a0 = alloc_counter::allocations();
     int* volatile probe = new int(1);
     delete probe;
-    if (bench::allocations() == a0) {
+    if (alloc_counter::allocations() == a0) {
       std::fprintf(stderr, "tinyloop-bench: error: the allocation counter did not see a 'new'\n");
       return 1;
     }
@@ -321,7 +321,7 @@ int main(int argc, char** argv) {
 #else
               "scalar",
 #endif
-              platform::hardware_threads(), bench::allocation_hooks());
+              platform::hardware_threads(), alloc_counter::hooks());
 
   // ---- training
   std::printf("\ntraining step, lam2026, n=%d, batch %d (forward, backward, clip, AdamW); median of %d x %d steps\n",
@@ -404,11 +404,11 @@ int main(int argc, char** argv) {
     const bench::FmaPeak w = bench::measure_fma_peak_widest(o.fma_seconds / o.repeats / 2);
     if (p.gflops > row_peak.gflops) row_peak = p;
     if (w.gflops > wide_peak.gflops) wide_peak = w;
-    const long a0 = bench::allocations();
+    const long a0 = alloc_counter::allocations();
     double t0 = thread_seconds();
     for (int k = 0; k < o.infer_reps; ++k) inf.run(tokens.data(), n, out);
     const double dt = thread_seconds() - t0;
-    inf_allocs += bench::allocations() - a0;  // before push_back, which may allocate
+    inf_allocs += alloc_counter::allocations() - a0;  // before push_back, which may allocate
     inf_calls += o.infer_reps;
     inf_ms.push_back(dt * 1000.0 / o.infer_reps);
     t0 = thread_seconds();

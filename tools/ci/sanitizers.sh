@@ -6,7 +6,7 @@
 # Environment: SAN_JOBS (build and ctest parallelism, default 2), SAN_BUILD (default build/asan),
 # CC/CXX (default: the system compiler; GCC and Clang both work).
 # The allocation-counting tests keep counting under ASan through the sanitizer's allocation hook
-# (tests/support/alloc_hooks.hpp) instead of replacing malloc.
+# (tools/alloc_counter) instead of replacing malloc.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SAN_BUILD:-$root/build/asan}

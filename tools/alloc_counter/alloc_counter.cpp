@@ -1,4 +1,4 @@
-// Counting replacements of the allocation functions (as tests/test_allocations.cpp does).
+// The counting replacements of the allocation functions behind alloc_counter.hpp.
 #include "alloc_counter.hpp"
 
 #include <atomic>
@@ -10,8 +10,9 @@ std::atomic<long> g_allocations{0};
 void count() { g_allocations.fetch_add(1, std::memory_order_relaxed); }
 }  // namespace
 
-// Under a sanitizer that owns the allocator (ASan, TSan, MSan) malloc and operator new stay its
-// own; the count comes from its allocation hook, which sees all of them.
+// Under a sanitizer that owns the allocator (ASan, TSan, MSan) malloc and operator new must stay
+// its own (replacing them would hand its memory to glibc); the count comes from its allocation
+// hook, which sees every malloc, calloc, realloc and operator new of the program.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TINYLOOP_SANITIZER_ALLOCATOR 1
 #elif defined(__has_feature)
@@ -21,6 +22,7 @@ void count() { g_allocations.fetch_add(1, std::memory_order_relaxed); }
 #endif
 
 #if defined(TINYLOOP_SANITIZER_ALLOCATOR)
+// sanitizer/allocator_interface.h, declared here because GCC does not ship that header.
 extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void*, std::size_t),
                                                          void (*)(const volatile void*));
 namespace {
@@ -90,9 +92,9 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 #endif  // TINYLOOP_SANITIZER_ALLOCATOR
 
-namespace tinyloop::bench {
+namespace tinyloop::alloc_counter {
 
 long allocations() { return g_allocations.load(std::memory_order_relaxed); }
-const char* allocation_hooks() { return TINYLOOP_HOOKS; }
+const char* hooks() { return TINYLOOP_HOOKS; }
 
-}  // namespace tinyloop::bench
+}  // namespace tinyloop::alloc_counter
