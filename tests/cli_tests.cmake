@@ -104,6 +104,8 @@ tinyloop_cli_error(cli_err_threads_huge ARGS "train|--threads|5000" RC 2 REGEX "
 tinyloop_cli_error(cli_err_lr ARGS "train|--lr|0" RC 2 REGEX "--lr must be > 0")
 tinyloop_cli_error(cli_err_lr_nan ARGS "train|--lr|nan" RC 2 REGEX "--lr must be a finite number")
 tinyloop_cli_error(cli_err_schedule ARGS "train|--schedule|cosin" RC 2 REGEX "did you mean 'cosine'")
+tinyloop_cli_error(cli_err_eta_final_alone ARGS "train|--eta-final|0.1" RC 2
+  REGEX "--eta-final only applies with --eta-schedule cosine")
 tinyloop_cli_error(cli_err_lengths ARGS "train|--min-len|100|--max-len|50" RC 2 REGEX "--min-len \\(100\\) must be <= --max-len \\(50\\)")
 tinyloop_cli_error(cli_err_repeated ARGS "train|--steps|5|--steps|6" RC 2 REGEX "--steps given more than once")
 tinyloop_cli_error(cli_err_stray ARGS "eval|model.tlc" RC 2 REGEX "unexpected argument 'model.tlc' for eval")
@@ -189,6 +191,12 @@ add_test(NAME cli_resume_bit_identical
          COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/resume"
                  -P ${cli_dir}/resume_identical.cmake)
 set_tests_properties(cli_resume_bit_identical PROPERTIES LABELS cli)
+# The same with the entropy schedule, whose target follows the step (checkpoint format 2).
+add_test(NAME cli_resume_bit_identical_eta_schedule
+         COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/resume_eta"
+                 "-DEXTRA=--eta-schedule\;cosine\;--eta\;1\;--eta-final\;0\;--lambda-s\;0.5" -DEXPECT_VERSION=2
+                 -P ${cli_dir}/resume_identical.cmake)
+set_tests_properties(cli_resume_bit_identical_eta_schedule PROPERTIES LABELS cli)
 tinyloop_cli_ok(cli_save_every
   ARGS "train|--steps|12|--batch|2|--threads|1|--min-len|8|--max-len|12|--save-every|4|--keep-checkpoints|--no-eval|--log-every|4|--out|${cli_work}/periodic|--overwrite"
   FILES "${cli_work}/periodic/model-step4.tlc|${cli_work}/periodic/model-step8.tlc|${cli_work}/periodic/model-step12.tlc|${cli_work}/periodic/model.tlc"
@@ -196,6 +204,8 @@ tinyloop_cli_ok(cli_save_every
 # A resumed run keeps its configuration: a changed flag is refused before anything is written.
 tinyloop_cli_error(cli_resume_refuses_changed_lr ARGS "train|--resume|${cli_model}|--lr|0.01|--stop-at|40" RC 2
   REGEX "--lr 0.01 would change the run saved in '.*model.tlc' \\(it has 0.001\\)" REQUIRES cli_model)
+tinyloop_cli_error(cli_resume_refuses_eta_schedule ARGS "train|--resume|${cli_model}|--eta-schedule|cosine|--eta-final|0.5|--stop-at|40" RC 2
+  REGEX "--eta-schedule cosine would change the run saved in '.*model.tlc' \\(it has constant\\)" REQUIRES cli_model)
 tinyloop_cli_error(cli_resume_refuses_changed_steps ARGS "train|--resume|${cli_model}|--steps|50" RC 2
   REGEX "--steps 50 would change the plan of .*use --stop-at K" REQUIRES cli_model)
 tinyloop_cli_error(cli_resume_refuses_switch ARGS "train|--resume|${cli_model}|--no-mask|--stop-at|40" RC 2

@@ -122,6 +122,15 @@ TrainConfig unusual_config() {
   return c;
 }
 
+// unusual_config() with the entropy schedule set: the writer needs format version 2 for it.
+TrainConfig scheduled_config() {
+  TrainConfig c = unusual_config();
+  c.loss.eta_schedule = Schedule::cosine;
+  c.loss.eta_final = 0.05f;
+  REQUIRE(validate(c).is_ok());
+  return c;
+}
+
 void check_same_config(const TrainConfig& a, const TrainConfig& b) {
   CHECK(a.model.loops == b.model.loops);
   CHECK(a.model.vocab_in == b.model.vocab_in);
@@ -139,6 +148,8 @@ void check_same_config(const TrainConfig& a, const TrainConfig& b) {
   CHECK(a.loss.lambda_s == b.loss.lambda_s);
   CHECK(a.loss.q == b.loss.q);
   CHECK(a.loss.eta == b.loss.eta);
+  CHECK(a.loss.eta_schedule == b.loss.eta_schedule);
+  CHECK(a.loss.eta_final == b.loss.eta_final);
   CHECK(a.optim.lr == b.optim.lr);
   CHECK(a.optim.beta1 == b.optim.beta1);
   CHECK(a.optim.beta2 == b.optim.beta2);
@@ -290,8 +301,60 @@ TEST_CASE("checkpoint: byte layout follows docs/CHECKPOINT.md") {
   }
 }
 
+TEST_CASE("checkpoint: the entropy schedule needs version 2, which appends it to the configuration") {
+  // Defaults (constant, eta_final 0) keep version 1, so the paper's files stay readable by
+  // builds that predate the schedule.
+  Fixture v1(unusual_config(), false);
+  const Bytes a = v1.write();
+  CHECK(get_u32(a, kOffVersion) == 1);
+  TrainConfig final_only = unusual_config();
+  final_only.loss.eta_final = 0.25f;  // ignored by the constant schedule, but kept
+  CHECK(checkpoint_bytes(final_only, false) == a.size() + 8);
+
+  Fixture v2(scheduled_config(), false);
+  const Bytes b = v2.write();
+  CHECK(b.size() == a.size() + 8);
+  CHECK(get_u32(b, kOffVersion) == 2);
+  CHECK(get_u64(b, kOffSize) == b.size());
+  CHECK(std::memcmp(a.data() + kOffSize + 8, b.data() + kOffSize + 8, kOffStep - kOffSize - 8) == 0);
+  constexpr std::size_t kOffEtaSchedule = kOffStep, kOffEtaFinal = kOffStep + 4;  // v2 offsets
+  CHECK(get_u32(b, kOffEtaSchedule) == 1);  // cosine
+  CHECK(get_u32(b, kOffEtaFinal) == 0x3D4CCCCDu);  // 0.05f
+  CHECK(get_u64(b, kOffStep + 8) == 4242);  // the training state moves back by 8 bytes
+  CHECK(get_u32(b, kOffTensors + 8) == 16);  // and so does the first tensor set
+
+  Bytes c = b;
+  put_u32(c, kOffEtaSchedule, 7);
+  reseal(c);
+  expect_rejected(c, "invalid configuration: unknown eta schedule 7");
+  c = b;
+  put_u32(c, kOffEtaSchedule, 0x100);
+  reseal(c);
+  expect_rejected(c, "loss.eta_schedule = 256 is not a known value");
+  c = b;
+  put_f32(c, kOffEtaFinal, std::numeric_limits<float>::infinity());
+  reseal(c);
+  expect_rejected(c, "eta_final must be finite");
+  // A version-1 file relabelled as version 2 (or back) no longer adds up.
+  c = a;
+  put_u32(c, kOffVersion, 2);
+  reseal(c);
+  expect_rejected(c, "invalid configuration");
+  c = b;
+  put_u32(c, kOffVersion, 1);
+  reseal(c);
+  expect_rejected(c, "does not match the configuration");
+  // Version 2 with the default schedule is not what the writer produces: refused, so every
+  // accepted file is its own canonical encoding.
+  c = b;
+  put_u32(c, kOffEtaSchedule, 0);
+  put_f32(c, kOffEtaFinal, 0.0f);
+  reseal(c);
+  expect_rejected(c, "format version 2 does not match the configuration (it is written as version 1)");
+}
+
 TEST_CASE("checkpoint: round trip without optimizer state") {
-  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config()}) {
+  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config(), scheduled_config()}) {
     Fixture f(cfg, false);
     REQUIRE(has_padding(f.layout));
     const Bytes b = f.write();
@@ -325,7 +388,7 @@ TEST_CASE("checkpoint: round trip without optimizer state") {
 }
 
 TEST_CASE("checkpoint: round trip with optimizer state") {
-  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config()}) {
+  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config(), scheduled_config()}) {
     Fixture f(cfg, true);
     const Bytes b = f.write();
     CHECK(b.size() == checkpoint_bytes(cfg, true));
@@ -401,10 +464,10 @@ TEST_CASE("checkpoint: unknown version and flags") {
   Fixture f(preset_lam2026(), false);
   Bytes b = f.write();
   Bytes c = b;
-  put_u32(c, kOffVersion, 2);
-  expect_rejected(c, "unsupported checkpoint version 2");
+  put_u32(c, kOffVersion, 3);
+  expect_rejected(c, "unsupported checkpoint version 3 (this build reads versions 1 to 2)");
   reseal(c);
-  expect_rejected(c, "unsupported checkpoint version 2");
+  expect_rejected(c, "unsupported checkpoint version 3");
   c = b;
   put_u32(c, kOffVersion, 0);
   expect_rejected(c, "version 0");
@@ -420,55 +483,57 @@ TEST_CASE("checkpoint: unknown version and flags") {
 }
 
 TEST_CASE("checkpoint: truncated at every length, and trailing data") {
-  for (bool opt : {false, true}) {
-    Fixture f(preset_lam2026(), opt);
-    const Bytes b = f.write();
-    for (std::size_t n = 0; n < b.size(); ++n) {
-      // Copy into an exactly sized heap block so ASan sees any read past n.
-      Bytes c(b.begin(), b.begin() + std::ptrdiff_t(n));
-      CheckpointHeader h;
-      const Status s = checkpoint_read_header(c.data(), c.size(), &h);
-      REQUIRE(s.code() == Error::bad_checkpoint);
-      REQUIRE_MESSAGE(std::string(s.message()).rfind("truncated", 0) == 0, "n=", n, ": ", s.message());
-    }
-    Bytes c(b.begin(), b.begin() + 1000);
-    expect_rejected(c, "truncated: expected " + std::to_string(b.size()) + " bytes, got 1000");
-    expect_rejected(Bytes(), "truncated");
+  for (bool opt : {false, true})
+    for (const TrainConfig& cfg : {preset_lam2026(), scheduled_config()}) {
+      Fixture f(cfg, opt);
+      const Bytes b = f.write();
+      for (std::size_t n = 0; n < b.size(); ++n) {
+        // Copy into an exactly sized heap block so ASan sees any read past n.
+        Bytes c(b.begin(), b.begin() + std::ptrdiff_t(n));
+        CheckpointHeader h;
+        const Status s = checkpoint_read_header(c.data(), c.size(), &h);
+        REQUIRE(s.code() == Error::bad_checkpoint);
+        REQUIRE_MESSAGE(std::string(s.message()).rfind("truncated", 0) == 0, "n=", n, ": ", s.message());
+      }
+      Bytes c(b.begin(), b.begin() + 1000);
+      expect_rejected(c, "truncated: expected " + std::to_string(b.size()) + " bytes, got 1000");
+      expect_rejected(Bytes(), "truncated");
 
-    Bytes longer = b;
-    longer.push_back(0);
-    expect_rejected(longer, "trailing data");
-    // Declared size edited to match the longer file: the checksum then fails.
-    put_u64(longer, kOffSize, longer.size());
-    expect_rejected(longer, "checksum mismatch");
-  }
+      Bytes longer = b;
+      longer.push_back(0);
+      expect_rejected(longer, "trailing data");
+      // Declared size edited to match the longer file: the checksum then fails.
+      put_u64(longer, kOffSize, longer.size());
+      expect_rejected(longer, "checksum mismatch");
+    }
 }
 
 TEST_CASE("checkpoint: single-byte changes are never accepted") {
-  for (bool opt : {false, true}) {
-    Fixture f(unusual_config(), opt);
-    const Bytes b = f.write();
-    REQUIRE(read_all(b).is_ok());
-    const std::size_t stride = opt ? 3 : 1;
-    const std::uint8_t masks[] = {0x01, 0x80, 0xFF, 0x5A};
-    int checksum_msgs = 0;
-    for (std::size_t i = 0; i < b.size(); i += stride)
-      for (std::uint8_t mask : masks) {
-        Bytes c = b;
-        c[i] ^= mask;
-        const Status s = read_all(c);
-        REQUIRE_MESSAGE(s.code() == Error::bad_checkpoint, "byte ", i, " mask ", int(mask));
-        if (std::string(s.message()) == "checksum mismatch: file is corrupted") ++checksum_msgs;
-      }
-    CHECK(checksum_msgs > 0);
-    // Past the header only the checksum can catch a flip.
-    Bytes c = b;
-    c[kOffTensors + 50] ^= 0x10;
-    expect_rejected(c, "checksum mismatch: file is corrupted");
-    c = b;
-    c[b.size() - 1] ^= 0x01;  // the checksum itself
-    expect_rejected(c, "checksum mismatch: file is corrupted");
-  }
+  for (bool opt : {false, true})
+    for (const TrainConfig& cfg : {unusual_config(), scheduled_config()}) {
+      Fixture f(cfg, opt);
+      const Bytes b = f.write();
+      REQUIRE(read_all(b).is_ok());
+      const std::size_t stride = opt ? 3 : 1;
+      const std::uint8_t masks[] = {0x01, 0x80, 0xFF, 0x5A};
+      int checksum_msgs = 0;
+      for (std::size_t i = 0; i < b.size(); i += stride)
+        for (std::uint8_t mask : masks) {
+          Bytes c = b;
+          c[i] ^= mask;
+          const Status s = read_all(c);
+          REQUIRE_MESSAGE(s.code() == Error::bad_checkpoint, "byte ", i, " mask ", int(mask));
+          if (std::string(s.message()) == "checksum mismatch: file is corrupted") ++checksum_msgs;
+        }
+      CHECK(checksum_msgs > 0);
+      // Past the header only the checksum can catch a flip.
+      Bytes c = b;
+      c[kOffTensors + 50] ^= 0x10;
+      expect_rejected(c, "checksum mismatch: file is corrupted");
+      c = b;
+      c[b.size() - 1] ^= 0x01;  // the checksum itself
+      expect_rejected(c, "checksum mismatch: file is corrupted");
+    }
 }
 
 TEST_CASE("checkpoint: non-finite weights are rejected behind a valid checksum") {

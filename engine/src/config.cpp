@@ -53,8 +53,11 @@ Status validate(const TrainConfig& c) {
     return Status::fail(Error::bad_config, "vocab_in/vocab_out (%d/%d) must be alphabet/alphabet+1 (%d/%d)",
                         c.model.vocab_in, c.model.vocab_out, c.task.alphabet, c.task.alphabet + 1);
   const LossConfig& l = c.loss;
-  if (!finite(l.lambda_p) || !finite(l.lambda_k) || !finite(l.lambda_s) || !finite(l.q) || !finite(l.eta))
-    return Status::fail(Error::bad_config, "loss weights, q and eta must be finite");
+  if (!finite(l.lambda_p) || !finite(l.lambda_k) || !finite(l.lambda_s) || !finite(l.q) || !finite(l.eta) ||
+      !finite(l.eta_final))
+    return Status::fail(Error::bad_config, "loss weights, q, eta and eta_final must be finite");
+  if (l.eta_schedule != Schedule::constant && l.eta_schedule != Schedule::cosine)
+    return Status::fail(Error::bad_config, "unknown eta schedule %d", int(l.eta_schedule));
   if (l.lambda_p < 0 || l.lambda_k < 0 || l.lambda_s < 0)
     return Status::fail(Error::bad_config, "lambda_p, lambda_k and lambda_s must be >= 0");
   if (l.q <= 0.0f || l.q == 1.0f)

@@ -4,13 +4,15 @@
 # (--save-every 10 --keep-checkpoints) with a different thread count. The whole checkpoint is
 # compared byte for byte (weights, AdamW moments, step and data-generator state), and the
 # resumed train_log.csv must equal the uninterrupted one.
-#   cmake -DTINYLOOP=<exe> -DWORK=<dir> -P resume_identical.cmake
+# EXTRA (a ;-list) adds training flags to every fresh run, and EXPECT_VERSION checks the
+# checkpoint format version the runs write (2 with an entropy schedule).
+#   cmake -DTINYLOOP=<exe> -DWORK=<dir> [-DEXTRA=<flags>] [-DEXPECT_VERSION=<n>] -P resume_identical.cmake
 if(NOT DEFINED TINYLOOP OR NOT DEFINED WORK)
   message(FATAL_ERROR "resume_identical.cmake needs -DTINYLOOP and -DWORK")
 endif()
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
-set(common --steps 40 --batch 4 --min-len 8 --max-len 16 --seed 5 --log-every 10 --no-eval)
+set(common --steps 40 --batch 4 --min-len 8 --max-len 16 --seed 5 --log-every 10 --no-eval ${EXTRA})
 
 function(run_ok)
   execute_process(COMMAND "${TINYLOOP}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -41,6 +43,12 @@ if(EXISTS "${WORK}/full/model-step15.tlc" OR EXISTS "${WORK}/full/model-step5.tl
   message(FATAL_ERROR "--save-every 10 saved off its period")
 endif()
 same_bytes("${WORK}/full/model.tlc" "${WORK}/full/model-step40.tlc" "the final model.tlc and model-step40.tlc")
+if(DEFINED EXPECT_VERSION)
+  file(READ "${WORK}/full/model.tlc" version_hex OFFSET 8 LIMIT 4 HEX)
+  if(NOT version_hex STREQUAL "0${EXPECT_VERSION}000000")
+    message(FATAL_ERROR "model.tlc has format version bytes ${version_hex}, expected ${EXPECT_VERSION}")
+  endif()
+endif()
 
 # 2. the same run stopped at step 20, then resumed to the end with the same thread count
 run_ok(train ${common} --threads 2 --stop-at 20 --out "${WORK}/split")

@@ -69,6 +69,9 @@ std::string config_flags(const TrainConfig& c, const TrainConfig& b) {
   if (c.loss.lambda_s != b.loss.lambda_s) add("--lambda-s", g(c.loss.lambda_s));
   if (c.loss.q != b.loss.q) add("--q", g(c.loss.q));
   if (c.loss.eta != b.loss.eta) add("--eta", g(c.loss.eta));
+  if (c.loss.eta_schedule != b.loss.eta_schedule)
+    add("--eta-schedule", c.loss.eta_schedule == Schedule::cosine ? "cosine" : "constant");
+  if (c.loss.eta_final != b.loss.eta_final) add("--eta-final", g(c.loss.eta_final));
   if (c.model.loops != b.model.loops) add("--loops", std::to_string(c.model.loops));
   if (c.task.alphabet != b.task.alphabet) add("--alphabet", std::to_string(c.task.alphabet));
   if (c.task.hops != b.task.hops) add("--hops", std::to_string(c.task.hops));

@@ -35,7 +35,11 @@ const CommandSpec& train_spec() {
           {"--lambda-k", "X", "weight of the kinetic energy K (default 0.001)"},
           {"--lambda-s", "X", "weight of the Tsallis entropy term (default 0.02)"},
           {"--q", "X", "Tsallis q (default 1.5)"},
-          {"--eta", "X", "Tsallis entropy target eta (default 0)"},
+          {"--eta", "X", "Tsallis entropy target eta; with --eta-schedule cosine, its value at the first "
+                         "step (default 0)"},
+          {"--eta-schedule", "NAME", "entropy target schedule: constant (the paper's) or cosine, from --eta "
+                                     "to --eta-final over the run (default constant)"},
+          {"--eta-final", "X", "entropy target at the last step of --eta-schedule cosine (default 0)"},
           {"--loops", "L", "loop iterations of the block (default 25)"},
           {"--alphabet", "A", "induction alphabet size; vocab_in = A, vocab_out = A + 1 (default 4)"},
           {"--hops", "K", "k of the k-hop induction task (default 1)"},
@@ -117,6 +121,11 @@ const std::vector<ConfigFlag>& config_flags() {
       {"--lambda-s", [](const TrainConfig& c) { return g(c.loss.lambda_s); }},
       {"--q", [](const TrainConfig& c) { return g(c.loss.q); }},
       {"--eta", [](const TrainConfig& c) { return g(c.loss.eta); }},
+      {"--eta-schedule",
+       [](const TrainConfig& c) {
+         return std::string(c.loss.eta_schedule == Schedule::cosine ? "cosine" : "constant");
+       }},
+      {"--eta-final", [](const TrainConfig& c) { return g(c.loss.eta_final); }},
       {"--loops", [](const TrainConfig& c) { return std::to_string(c.model.loops); }},
       {"--alphabet", [](const TrainConfig& c) { return std::to_string(c.task.alphabet); }},
       {"--hops", [](const TrainConfig& c) { return std::to_string(c.task.hops); }},
@@ -145,7 +154,8 @@ bool same_config(const TrainConfig& x, const TrainConfig& y) {
   return a.loops == b.loops && a.vocab_in == b.vocab_in && a.vocab_out == b.vocab_out && a.positions == b.positions &&
          a.pe_scale == b.pe_scale && a.causal == b.causal && a.loop == b.loop && a.mu == b.mu && a.alpha == b.alpha &&
          a.beta == b.beta && a.tau == b.tau && la.lambda_p == lb.lambda_p && la.lambda_k == lb.lambda_k &&
-         la.lambda_s == lb.lambda_s && la.q == lb.q && la.eta == lb.eta && oa.lr == ob.lr && oa.beta1 == ob.beta1 &&
+         la.lambda_s == lb.lambda_s && la.q == lb.q && la.eta == lb.eta && la.eta_schedule == lb.eta_schedule &&
+         la.eta_final == lb.eta_final && oa.lr == ob.lr && oa.beta1 == ob.beta1 &&
          oa.beta2 == ob.beta2 && oa.eps == ob.eps && oa.weight_decay == ob.weight_decay &&
          oa.clip_norm == ob.clip_norm && oa.warmup_steps == ob.warmup_steps && oa.schedule == ob.schedule &&
          oa.min_lr_ratio == ob.min_lr_ratio && x.task.alphabet == y.task.alphabet && x.task.hops == y.task.hops &&
@@ -170,6 +180,13 @@ void apply_config_flags(const ParsedArgs& a, TrainConfig& c) {
   c.loss.q = a.get_float("--q", c.loss.q, 0.0, FLT_MAX, true);
   if (c.loss.q == 1.0f) usage_error("--q must not be 1 (the Tsallis entropy divides by q - 1)");
   c.loss.eta = a.get_float("--eta", c.loss.eta, -FLT_MAX, FLT_MAX);
+  if (a.has("--eta-schedule")) {
+    std::string schedule = a.get_choice("--eta-schedule", "constant", {"constant", "cosine"});
+    c.loss.eta_schedule = schedule == "cosine" ? Schedule::cosine : Schedule::constant;
+  }
+  c.loss.eta_final = a.get_float("--eta-final", c.loss.eta_final, -FLT_MAX, FLT_MAX);
+  if (a.has("--eta-final") && c.loss.eta_schedule != Schedule::cosine)
+    usage_error("--eta-final only applies with --eta-schedule cosine");
   c.model.loops = static_cast<int>(a.get_int("--loops", c.model.loops, 1, kMaxLoopsFlag));
   if (a.has("--alphabet")) {
     c.task.alphabet = static_cast<int>(a.get_int("--alphabet", c.task.alphabet, 2, kMaxAlphabet));

@@ -30,15 +30,19 @@ struct ModelConfig {
   float tau = 1.0f;
 };
 
+enum class Schedule : std::uint8_t { constant = 0, cosine = 1 };
+
 struct LossConfig {
   float lambda_p = 0.1f;    // potential: -log max_j P_ij
   float lambda_k = 0.001f;  // kinetic: (1/2L) sum_t ||Z_t - Z_{t-1}||^2
   float lambda_s = 0.02f;   // |Tsallis entropy - eta|
   float q = 1.5f;
   float eta = 0.0f;
+  // Entropy schedule (not in the paper, which keeps eta fixed): with cosine, the target moves
+  // from eta at the first step to eta_final at the last (high early, low late).
+  Schedule eta_schedule = Schedule::constant;
+  float eta_final = 0.0f;
 };
-
-enum class Schedule : std::uint8_t { constant = 0, cosine = 1 };
 
 struct OptimConfig {
   float lr = 1e-3f;

@@ -35,6 +35,7 @@ struct LossTerms {
   double kinetic = 0;    // K
   double potential = 0;  // U
   double tsallis = 0;    // mean Tsallis entropy of the attention rows (before |. - eta|)
+  double eta = 0;        // the entropy target at this step (LossConfig::eta unless scheduled)
   double entropy = 0;    // Ent = |tsallis - eta|
   double total = 0;      // CE + lambda_P U + lambda_K K + lambda_S Ent
 };

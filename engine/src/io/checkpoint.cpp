@@ -22,14 +22,17 @@ namespace {
 
 // ---- format constants (docs/CHECKPOINT.md) ---------------------------------------------
 constexpr std::uint8_t kMagic[8] = {'T', 'L', 'O', 'O', 'P', 'C', 'K', 0};
-constexpr std::uint32_t kVersion = 1;
+// Version 2 appends the entropy schedule (loss.eta_schedule, loss.eta_final) to the
+// configuration block. The writer keeps version 1 whenever those two are at their defaults, so
+// files of the paper's recipe stay readable by older builds; the reader takes both.
+constexpr std::uint32_t kVersionLatest = 2;
 constexpr std::uint32_t kFlagOptimizer = 1u;
 constexpr std::uint32_t kKnownFlags = kFlagOptimizer;
 
 constexpr std::size_t kHeaderBytes = 24;   // magic, version, flags, total size
-constexpr std::size_t kConfigBytes = 140;  // TrainConfig, field by field
-constexpr std::size_t kStateBytes = 24;    // step, rng state, rng increment
-constexpr std::size_t kTensorsOffset = kHeaderBytes + kConfigBytes + kStateBytes;  // 188
+constexpr std::size_t kConfigBytesV1 = 140;  // TrainConfig, field by field
+constexpr std::size_t kConfigBytesV2 = 148;  // + eta_schedule, eta_final
+constexpr std::size_t kStateBytes = 24;      // step, rng state, rng increment
 constexpr std::size_t kCrcBytes = 4;
 constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before being read
 
@@ -148,16 +151,25 @@ std::uint64_t tensor_set_bytes(const ParamLayout& l) {
   return n;
 }
 
-// Exact file size in 64 bits; 0 when the model's shapes are invalid.
-std::uint64_t file_bytes64(const TrainConfig& cfg, bool with_optimizer) {
+// The oldest version that can hold the configuration.
+std::uint32_t version_for(const TrainConfig& cfg) {
+  const bool default_eta_schedule = cfg.loss.eta_schedule == Schedule::constant && cfg.loss.eta_final == 0.0f;
+  return default_eta_schedule ? 1u : 2u;
+}
+
+std::size_t config_bytes(std::uint32_t version) { return version >= 2 ? kConfigBytesV2 : kConfigBytesV1; }
+std::size_t tensors_offset(std::uint32_t version) { return kHeaderBytes + config_bytes(version) + kStateBytes; }
+
+// Exact file size in 64 bits for the given format version; 0 when the model's shapes are invalid.
+std::uint64_t file_bytes64(const TrainConfig& cfg, bool with_optimizer, std::uint32_t version) {
   if (!validate(cfg.model).is_ok()) return 0;  // shapes come from the model (bounded there)
   const ParamLayout l = ParamLayout::make(cfg.model);
   const std::uint64_t sets = with_optimizer ? 3 : 1;
-  return kTensorsOffset + sets * tensor_set_bytes(l) + kCrcBytes;
+  return tensors_offset(version) + sets * tensor_set_bytes(l) + kCrcBytes;
 }
 
 // ---- configuration block ----------------------------------------------------------------
-void write_config(Writer& w, const TrainConfig& c) {
+void write_config(Writer& w, const TrainConfig& c, std::uint32_t version) {
   const ModelConfig& m = c.model;
   w.i32(m.loops);
   w.i32(m.vocab_in);
@@ -194,6 +206,10 @@ void write_config(Writer& w, const TrainConfig& c) {
   w.i32(c.batch);
   w.i64(c.steps);
   w.u64(c.seed);
+  if (version >= 2) {
+    w.u32(static_cast<std::uint32_t>(l.eta_schedule));
+    w.f32(l.eta_final);
+  }
 }
 
 // Enumerations and booleans are stored as u32; values that would not survive the narrowing
@@ -206,8 +222,8 @@ Status read_enum(std::uint32_t v, const char* field, std::uint8_t* out) {
   return Status::ok();
 }
 
-Status read_config(Reader& r, TrainConfig* out) {
-  if (!r.has(kConfigBytes)) return truncated_at(r, "configuration block");
+Status read_config(Reader& r, std::uint32_t version, TrainConfig* out) {
+  if (!r.has(config_bytes(version))) return truncated_at(r, "configuration block");
   TrainConfig c;
   ModelConfig& m = c.model;
   std::uint8_t e = 0;
@@ -253,6 +269,11 @@ Status read_config(Reader& r, TrainConfig* out) {
   c.batch = r.i32();
   c.steps = r.i64();
   c.seed = r.u64();
+  if (version >= 2) {
+    TINYLOOP_TRY(read_enum(r.u32(), "loss.eta_schedule", &e));
+    l.eta_schedule = static_cast<Schedule>(e);
+    l.eta_final = r.f32();
+  }
 
   const Status v = validate(c);
   if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid configuration: %s", v.message());
@@ -358,9 +379,10 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
                         static_cast<unsigned long long>(kHeaderBytes), static_cast<unsigned long long>(size));
   Reader r{data, size, sizeof kMagic};
   const std::uint32_t version = r.u32();
-  if (version != kVersion)
-    return Status::fail(Error::bad_checkpoint, "unsupported checkpoint version %lu (this build reads version %lu)",
-                        static_cast<unsigned long>(version), static_cast<unsigned long>(kVersion));
+  if (version < 1 || version > kVersionLatest)
+    return Status::fail(Error::bad_checkpoint,
+                        "unsupported checkpoint version %lu (this build reads versions 1 to %lu)",
+                        static_cast<unsigned long>(version), static_cast<unsigned long>(kVersionLatest));
   const std::uint32_t flags = r.u32();
   if (flags & ~kKnownFlags)
     return Status::fail(Error::bad_checkpoint, "unknown checkpoint flags 0x%08lx",
@@ -373,9 +395,9 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
   if (declared < std::uint64_t(size))
     return Status::fail(Error::bad_checkpoint, "size mismatch: header declares %llu bytes, got %llu (trailing data)",
                         static_cast<unsigned long long>(declared), static_cast<unsigned long long>(size));
-  if (size < kTensorsOffset + kCrcBytes)
+  if (size < tensors_offset(version) + kCrcBytes)
     return Status::fail(Error::bad_checkpoint, "truncated: expected at least %llu bytes, got %llu",
-                        static_cast<unsigned long long>(kTensorsOffset + kCrcBytes),
+                        static_cast<unsigned long long>(tensors_offset(version) + kCrcBytes),
                         static_cast<unsigned long long>(size));
   const std::size_t body = size - kCrcBytes;
   Reader crc_reader{data, size, body};
@@ -386,8 +408,14 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
   r.size = body;  // from here on the checksum is not part of the payload
   CheckpointHeader h;
   h.has_optimizer = has_opt;
-  TINYLOOP_TRY(read_config(r, &h.config));
-  const std::uint64_t expect = file_bytes64(h.config, has_opt);
+  TINYLOOP_TRY(read_config(r, version, &h.config));
+  // One configuration, one encoding: a file the writer would not produce is refused, so that
+  // every accepted file is written back byte for byte.
+  if (version != version_for(h.config))
+    return Status::fail(Error::bad_checkpoint,
+                        "format version %lu does not match the configuration (it is written as version %lu)",
+                        static_cast<unsigned long>(version), static_cast<unsigned long>(version_for(h.config)));
+  const std::uint64_t expect = file_bytes64(h.config, has_opt, version);
   if (expect != std::uint64_t(size))
     return Status::fail(Error::bad_checkpoint, "size %llu does not match the configuration (expected %llu bytes)",
                         static_cast<unsigned long long>(size), static_cast<unsigned long long>(expect));
@@ -424,7 +452,7 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
 // Returns 0 when the model configuration is invalid (its shapes are then undefined) or the
 // size does not fit in size_t.
 std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer) {
-  const std::uint64_t n = file_bytes64(cfg, with_optimizer);
+  const std::uint64_t n = file_bytes64(cfg, with_optimizer, version_for(cfg));
   if (n > std::uint64_t(std::numeric_limits<std::size_t>::max())) return 0;
   return static_cast<std::size_t>(n);
 }
@@ -469,10 +497,11 @@ Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t
 
   Writer w{out, total};
   w.bytes(kMagic, sizeof kMagic);
-  w.u32(kVersion);
+  const std::uint32_t version = version_for(in.config);
+  w.u32(version);
   w.u32(has_opt ? kFlagOptimizer : 0u);
   w.u64(total);
-  write_config(w, in.config);
+  write_config(w, in.config, version);
   w.i64(in.step);
   w.u64(in.rng_state);
   w.u64(in.rng_inc);

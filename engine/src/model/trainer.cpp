@@ -233,7 +233,9 @@ Status Trainer<T>::forward_backward(const Batch& batch, bool backward, LossTerms
   terms.kinetic = kin / (2.0 * L * B);
   terms.potential = pot / (L * B * n);
   terms.tsallis = ts / (L * B * n);
-  terms.entropy = std::fabs(terms.tsallis - double(lc.eta));
+  const double eta = optim::scheduled_eta(lc, step_, cfg_.steps);
+  terms.eta = eta;
+  terms.entropy = std::fabs(terms.tsallis - eta);
   terms.total = terms.ce + double(lc.lambda_p) * terms.potential + double(lc.lambda_k) * terms.kinetic +
                 double(lc.lambda_s) * terms.entropy;
   if (loss) *loss = terms;
@@ -244,7 +246,7 @@ Status Trainer<T>::forward_backward(const Batch& batch, bool backward, LossTerms
   ctx.scales.ce = T(1.0 / (B * n));
   ctx.scales.kinetic = T(double(lc.lambda_k) / (L * B));
   ctx.scales.potential = T(double(lc.lambda_p) / rows);
-  ctx.scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, double(lc.eta)) / rows);
+  ctx.scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, eta) / rows);
   const auto w = Weights<const T>::bind(params_, layout_);
   const auto& wt = state_->transposed;
   kernels::transpose(w.Wq, kDim, kDim, wt.Wq);

@@ -73,18 +73,6 @@ bool adamw_update(const OptimConfig& o, double lr, std::int64_t t, double grad_s
   return true;
 }
 
-double scheduled_lr(const OptimConfig& o, std::int64_t step, std::int64_t total) {
-  const double base = o.lr;
-  if (o.warmup_steps > 0 && step < o.warmup_steps) return base * double(step + 1) / double(o.warmup_steps);
-  if (o.schedule == Schedule::cosine && total > o.warmup_steps) {
-    double progress = double(step - o.warmup_steps) / double(total - o.warmup_steps);
-    progress = progress < 0 ? 0 : (progress > 1 ? 1 : progress);
-    const double floor = o.min_lr_ratio;
-    return base * (floor + (1.0 - floor) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * progress)));
-  }
-  return base;
-}
-
 template double global_norm<float>(const float*, std::size_t);
 template double global_norm<double>(const double*, std::size_t);
 template bool adamw_update<float>(const OptimConfig&, double, std::int64_t, double, const float*, float*, float*,

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "optim/schedule.hpp"
 #include "tinyloop/config.hpp"
 
 namespace tinyloop::optim {
@@ -20,9 +21,6 @@ double clip_factor(double norm, double max_norm);
 template <class T>
 bool adamw_update(const OptimConfig& o, double lr, std::int64_t t, double grad_scale, const T* grad, T* param,
                   T* m, T* v, std::size_t count);
-
-// Learning rate at 0-based step `step` of `total` (warm-up, then constant or cosine).
-double scheduled_lr(const OptimConfig& o, std::int64_t step, std::int64_t total);
 
 struct UpdateResult {
   double grad_norm = 0;        // before clipping
