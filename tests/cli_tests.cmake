@@ -104,6 +104,8 @@ tinyloop_cli_error(cli_err_threads_huge ARGS "train|--threads|5000" RC 2 REGEX "
 tinyloop_cli_error(cli_err_lr ARGS "train|--lr|0" RC 2 REGEX "--lr must be > 0")
 tinyloop_cli_error(cli_err_lr_nan ARGS "train|--lr|nan" RC 2 REGEX "--lr must be a finite number")
 tinyloop_cli_error(cli_err_schedule ARGS "train|--schedule|cosin" RC 2 REGEX "did you mean 'cosine'")
+tinyloop_cli_error(cli_err_ramp ARGS "train|--ramp|1.5" RC 2 REGEX "--ramp must be in \\[0, 1\\], got 1.5")
+tinyloop_cli_error(cli_err_init_scale ARGS "train|--init-scale|0" RC 2 REGEX "--init-scale must be > 0")
 tinyloop_cli_error(cli_err_eta_final_alone ARGS "train|--eta-final|0.1" RC 2
   REGEX "--eta-final only applies with --eta-schedule cosine")
 tinyloop_cli_error(cli_err_lengths ARGS "train|--min-len|100|--max-len|50" RC 2 REGEX "--min-len \\(100\\) must be <= --max-len \\(50\\)")
@@ -191,10 +193,12 @@ add_test(NAME cli_resume_bit_identical
          COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/resume"
                  -P ${cli_dir}/resume_identical.cmake)
 set_tests_properties(cli_resume_bit_identical PROPERTIES LABELS cli)
-# The same with the entropy schedule, whose target follows the step (checkpoint format 2).
+# The same with the entropy schedule, whose target follows the step, a scaled initialisation
+# and another curriculum ramp (checkpoint format 2).
 add_test(NAME cli_resume_bit_identical_eta_schedule
          COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/resume_eta"
-                 "-DEXTRA=--eta-schedule\;cosine\;--eta\;1\;--eta-final\;0\;--lambda-s\;0.5" -DEXPECT_VERSION=2
+                 "-DEXTRA=--eta-schedule\;cosine\;--eta\;1\;--eta-final\;0\;--lambda-s\;0.5\;--init-scale\;0.5\;--ramp\;0.25"
+                 -DEXPECT_VERSION=2
                  -P ${cli_dir}/resume_identical.cmake)
 set_tests_properties(cli_resume_bit_identical_eta_schedule PROPERTIES LABELS cli)
 tinyloop_cli_ok(cli_save_every

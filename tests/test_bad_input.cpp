@@ -114,4 +114,12 @@ TEST_CASE("invalid configurations are rejected with a message naming the field")
   c = small_config();
   c.optim.lr = NAN;
   CHECK(mentions(validate(c), "lr"));
+  c = small_config();
+  c.init_scale = 0.0f;
+  CHECK(mentions(validate(c), "init scale"));
+  c.init_scale = INFINITY;
+  CHECK(mentions(validate(c), "init scale"));
+  c = small_config();
+  c.loss.eta_final = NAN;
+  CHECK(mentions(validate(c), "eta_final"));
 }

@@ -127,6 +127,7 @@ TrainConfig scheduled_config() {
   TrainConfig c = unusual_config();
   c.loss.eta_schedule = Schedule::cosine;
   c.loss.eta_final = 0.05f;
+  c.init_scale = 0.75f;
   REQUIRE(validate(c).is_ok());
   return c;
 }
@@ -150,6 +151,7 @@ void check_same_config(const TrainConfig& a, const TrainConfig& b) {
   CHECK(a.loss.eta == b.loss.eta);
   CHECK(a.loss.eta_schedule == b.loss.eta_schedule);
   CHECK(a.loss.eta_final == b.loss.eta_final);
+  CHECK(a.init_scale == b.init_scale);
   CHECK(a.optim.lr == b.optim.lr);
   CHECK(a.optim.beta1 == b.optim.beta1);
   CHECK(a.optim.beta2 == b.optim.beta2);
@@ -301,27 +303,31 @@ TEST_CASE("checkpoint: byte layout follows docs/CHECKPOINT.md") {
   }
 }
 
-TEST_CASE("checkpoint: the entropy schedule needs version 2, which appends it to the configuration") {
-  // Defaults (constant, eta_final 0) keep version 1, so the paper's files stay readable by
+TEST_CASE("checkpoint: the entropy schedule and the init scale need version 2, which appends them") {
+  // Defaults (constant, eta_final 0, init_scale 1) keep version 1, so the paper's files stay readable by
   // builds that predate the schedule.
   Fixture v1(unusual_config(), false);
   const Bytes a = v1.write();
   CHECK(get_u32(a, kOffVersion) == 1);
   TrainConfig final_only = unusual_config();
   final_only.loss.eta_final = 0.25f;  // ignored by the constant schedule, but kept
-  CHECK(checkpoint_bytes(final_only, false) == a.size() + 8);
+  CHECK(checkpoint_bytes(final_only, false) == a.size() + 12);
+  TrainConfig init_only = unusual_config();
+  init_only.init_scale = 0.5f;
+  CHECK(checkpoint_bytes(init_only, false) == a.size() + 12);
 
   Fixture v2(scheduled_config(), false);
   const Bytes b = v2.write();
-  CHECK(b.size() == a.size() + 8);
+  CHECK(b.size() == a.size() + 12);
   CHECK(get_u32(b, kOffVersion) == 2);
   CHECK(get_u64(b, kOffSize) == b.size());
   CHECK(std::memcmp(a.data() + kOffSize + 8, b.data() + kOffSize + 8, kOffStep - kOffSize - 8) == 0);
-  constexpr std::size_t kOffEtaSchedule = kOffStep, kOffEtaFinal = kOffStep + 4;  // v2 offsets
+  constexpr std::size_t kOffEtaSchedule = kOffStep, kOffEtaFinal = kOffStep + 4, kOffInitScale = kOffStep + 8;
   CHECK(get_u32(b, kOffEtaSchedule) == 1);  // cosine
   CHECK(get_u32(b, kOffEtaFinal) == 0x3D4CCCCDu);  // 0.05f
-  CHECK(get_u64(b, kOffStep + 8) == 4242);  // the training state moves back by 8 bytes
-  CHECK(get_u32(b, kOffTensors + 8) == 16);  // and so does the first tensor set
+  CHECK(get_u32(b, kOffInitScale) == 0x3F400000u);  // 0.75f
+  CHECK(get_u64(b, kOffStep + 12) == 4242);  // the training state moves back by 12 bytes
+  CHECK(get_u32(b, kOffTensors + 12) == 16);  // and so does the first tensor set
 
   Bytes c = b;
   put_u32(c, kOffEtaSchedule, 7);
@@ -335,6 +341,10 @@ TEST_CASE("checkpoint: the entropy schedule needs version 2, which appends it to
   put_f32(c, kOffEtaFinal, std::numeric_limits<float>::infinity());
   reseal(c);
   expect_rejected(c, "eta_final must be finite");
+  c = b;
+  put_f32(c, kOffInitScale, -1.0f);
+  reseal(c);
+  expect_rejected(c, "invalid configuration: init scale must be > 0, got -1");
   // A version-1 file relabelled as version 2 (or back) no longer adds up.
   c = a;
   put_u32(c, kOffVersion, 2);
@@ -349,6 +359,7 @@ TEST_CASE("checkpoint: the entropy schedule needs version 2, which appends it to
   c = b;
   put_u32(c, kOffEtaSchedule, 0);
   put_f32(c, kOffEtaFinal, 0.0f);
+  put_f32(c, kOffInitScale, 1.0f);
   reseal(c);
   expect_rejected(c, "format version 2 does not match the configuration (it is written as version 1)");
 }

@@ -37,6 +37,33 @@ std::vector<float> train_50_steps(int workers) {
 
 }  // namespace
 
+TEST_CASE("init_scale multiplies the random initial weights and leaves LayerNorm at 1 and 0") {
+  TrainConfig one = small_config(3), two = one;
+  two.init_scale = 2.0f;
+  const Capacity cap{8, 2, 1};
+  TrainerHarness<double> a(one, cap), b(two, cap);
+  REQUIRE(a.status.is_ok());
+  REQUIRE(b.status.is_ok());
+  Rng ra(9, 1), rb(9, 1);
+  a.trainer.init_weights(ra);
+  b.trainer.init_weights(rb);
+  const ParamLayout& l = a.trainer.layout();
+  int scaled = 0;
+  for (const ParamInfo& t : l.info) {
+    const bool layer_norm = std::strncmp(t.name, "ln", 2) == 0;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      const double x = a.trainer.params()[t.offset + k], y = b.trainer.params()[t.offset + k];
+      if (layer_norm) {
+        CHECK(y == x);
+      } else {
+        CHECK(y == 2.0 * x);
+        scaled += x != 0.0;
+      }
+    }
+  }
+  CHECK(scaled > 800);  // every random tensor, not only some
+}
+
 TEST_CASE("two runs with the same seed give bit-identical weights after 50 steps") {
   const auto a = train_50_steps(1);
   const auto b = train_50_steps(1);

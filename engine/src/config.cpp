@@ -76,6 +76,8 @@ Status validate(const TrainConfig& c) {
     return Status::fail(Error::bad_config, "unknown lr schedule %d", int(o.schedule));
   if (!(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1))
     return Status::fail(Error::bad_config, "min lr ratio must be in [0, 1]");
+  if (!(c.init_scale > 0.0f) || !finite(c.init_scale))
+    return Status::fail(Error::bad_config, "init scale must be > 0, got %g", double(c.init_scale));
   const CurriculumConfig& cu = c.curriculum;
   if (cu.min_len < 1 || cu.max_len < cu.min_len)
     return Status::fail(Error::bad_config, "curriculum needs 1 <= min_len <= max_len, got %d..%d", cu.min_len,

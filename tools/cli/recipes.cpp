@@ -77,6 +77,8 @@ std::string config_flags(const TrainConfig& c, const TrainConfig& b) {
   if (c.task.hops != b.task.hops) add("--hops", std::to_string(c.task.hops));
   if (c.curriculum.min_len != b.curriculum.min_len) add("--min-len", std::to_string(c.curriculum.min_len));
   if (c.curriculum.max_len != b.curriculum.max_len) add("--max-len", std::to_string(c.curriculum.max_len));
+  if (c.curriculum.ramp != b.curriculum.ramp) add("--ramp", g(c.curriculum.ramp));
+  if (c.init_scale != b.init_scale) add("--init-scale", g(c.init_scale));
   if (c.model.positions != b.model.positions && c.model.positions == PositionKind::none) add("--no-positions", "");
   if (c.model.pe_scale != b.model.pe_scale) add("--pe-scale", g(c.model.pe_scale));
   if (c.model.causal != b.model.causal && !c.model.causal) add("--no-mask", "");

@@ -276,6 +276,7 @@ std::vector<GroupSummary> summarize(const std::vector<RunResult>& runs, double t
     if (std::isfinite(at) && at >= target) g->success++;
   }
   for (GroupSummary& g : out) {
+    std::sort(g.seeds.begin(), g.seeds.end());  // runs merged from several folders arrive in folder order
     for (int len : g.lengths) {
       double sum = 0, lo = INFINITY, hi = -INFINITY;
       int n = 0;

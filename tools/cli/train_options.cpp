@@ -45,6 +45,9 @@ const CommandSpec& train_spec() {
           {"--hops", "K", "k of the k-hop induction task (default 1)"},
           {"--min-len", "N", "shortest training sequence (default 16)"},
           {"--max-len", "N", "longest training sequence, reached halfway through (default 64)"},
+          {"--ramp", "F", "fraction of the run over which the longest length grows from --min-len to "
+                          "--max-len; 0: --max-len from the start (default 0.5)"},
+          {"--init-scale", "X", "multiplies the random initial weights (PyTorch's defaults at 1; default 1)"},
           {"--pe-scale", "X", "scale of the sinusoidal positions (default 0.15)"},
           {"--no-positions", nullptr, "no positional encoding"},
           {"--no-mask", nullptr, "attention without the causal mask"},
@@ -131,6 +134,8 @@ const std::vector<ConfigFlag>& config_flags() {
       {"--hops", [](const TrainConfig& c) { return std::to_string(c.task.hops); }},
       {"--min-len", [](const TrainConfig& c) { return std::to_string(c.curriculum.min_len); }},
       {"--max-len", [](const TrainConfig& c) { return std::to_string(c.curriculum.max_len); }},
+      {"--ramp", [](const TrainConfig& c) { return g(c.curriculum.ramp); }},
+      {"--init-scale", [](const TrainConfig& c) { return g(c.init_scale); }},
       {"--pe-scale", [](const TrainConfig& c) { return g(c.model.pe_scale); }},
       {"--no-positions",
        [](const TrainConfig& c) {
@@ -160,7 +165,8 @@ bool same_config(const TrainConfig& x, const TrainConfig& y) {
          oa.clip_norm == ob.clip_norm && oa.warmup_steps == ob.warmup_steps && oa.schedule == ob.schedule &&
          oa.min_lr_ratio == ob.min_lr_ratio && x.task.alphabet == y.task.alphabet && x.task.hops == y.task.hops &&
          x.curriculum.min_len == y.curriculum.min_len && x.curriculum.max_len == y.curriculum.max_len &&
-         x.curriculum.ramp == y.curriculum.ramp && x.batch == y.batch && x.steps == y.steps && x.seed == y.seed;
+         x.curriculum.ramp == y.curriculum.ramp && x.batch == y.batch && x.steps == y.steps && x.seed == y.seed &&
+         x.init_scale == y.init_scale;
 }
 
 // Applies the configuration flags present in `a` on top of `c` (absent flags keep c's value).
@@ -198,6 +204,8 @@ void apply_config_flags(const ParsedArgs& a, TrainConfig& c) {
   if (c.curriculum.min_len > c.curriculum.max_len)
     usage_error("--min-len (" + std::to_string(c.curriculum.min_len) + ") must be <= --max-len (" +
                 std::to_string(c.curriculum.max_len) + ")");
+  c.curriculum.ramp = a.get_float("--ramp", c.curriculum.ramp, 0.0, 1.0);
+  c.init_scale = a.get_float("--init-scale", c.init_scale, 0.0, FLT_MAX, /*min_exclusive=*/true);
   c.model.pe_scale = a.get_float("--pe-scale", c.model.pe_scale, -FLT_MAX, FLT_MAX);
   if (a.has("--no-positions")) c.model.positions = PositionKind::none;
   if (a.has("--no-mask")) c.model.causal = false;

@@ -78,6 +78,9 @@ struct TrainConfig {
   int batch = 32;
   std::int64_t steps = 20000;
   std::uint64_t seed = 1;
+  // Multiplies every randomly initialised tensor of init_weights() (SPEC §1's PyTorch defaults
+  // at 1); LayerNorm gains and biases keep 1 and 0. Not in the paper: a knob of issue 6's search.
+  float init_scale = 1.0f;
 };
 
 // The paper's recipe exactly as SPEC.md §1-§3 states it.

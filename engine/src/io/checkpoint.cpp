@@ -22,8 +22,8 @@ namespace {
 
 // ---- format constants (docs/CHECKPOINT.md) ---------------------------------------------
 constexpr std::uint8_t kMagic[8] = {'T', 'L', 'O', 'O', 'P', 'C', 'K', 0};
-// Version 2 appends the entropy schedule (loss.eta_schedule, loss.eta_final) to the
-// configuration block. The writer keeps version 1 whenever those two are at their defaults, so
+// Version 2 appends the entropy schedule (loss.eta_schedule, loss.eta_final) and the
+// initialisation scale to the configuration block. The writer keeps version 1 whenever those two are at their defaults, so
 // files of the paper's recipe stay readable by older builds; the reader takes both.
 constexpr std::uint32_t kVersionLatest = 2;
 constexpr std::uint32_t kFlagOptimizer = 1u;
@@ -31,7 +31,7 @@ constexpr std::uint32_t kKnownFlags = kFlagOptimizer;
 
 constexpr std::size_t kHeaderBytes = 24;   // magic, version, flags, total size
 constexpr std::size_t kConfigBytesV1 = 140;  // TrainConfig, field by field
-constexpr std::size_t kConfigBytesV2 = 148;  // + eta_schedule, eta_final
+constexpr std::size_t kConfigBytesV2 = 152;  // + eta_schedule, eta_final, init_scale
 constexpr std::size_t kStateBytes = 24;      // step, rng state, rng increment
 constexpr std::size_t kCrcBytes = 4;
 constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before being read
@@ -153,8 +153,9 @@ std::uint64_t tensor_set_bytes(const ParamLayout& l) {
 
 // The oldest version that can hold the configuration.
 std::uint32_t version_for(const TrainConfig& cfg) {
-  const bool default_eta_schedule = cfg.loss.eta_schedule == Schedule::constant && cfg.loss.eta_final == 0.0f;
-  return default_eta_schedule ? 1u : 2u;
+  const bool version1_fields = cfg.loss.eta_schedule == Schedule::constant && cfg.loss.eta_final == 0.0f &&
+                               cfg.init_scale == 1.0f;
+  return version1_fields ? 1u : 2u;
 }
 
 std::size_t config_bytes(std::uint32_t version) { return version >= 2 ? kConfigBytesV2 : kConfigBytesV1; }
@@ -209,6 +210,7 @@ void write_config(Writer& w, const TrainConfig& c, std::uint32_t version) {
   if (version >= 2) {
     w.u32(static_cast<std::uint32_t>(l.eta_schedule));
     w.f32(l.eta_final);
+    w.f32(c.init_scale);
   }
 }
 
@@ -273,6 +275,7 @@ Status read_config(Reader& r, std::uint32_t version, TrainConfig* out) {
     TINYLOOP_TRY(read_enum(r.u32(), "loss.eta_schedule", &e));
     l.eta_schedule = static_cast<Schedule>(e);
     l.eta_final = r.f32();
+    c.init_scale = r.f32();
   }
 
   const Status v = validate(c);

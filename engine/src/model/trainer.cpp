@@ -125,12 +125,13 @@ template <class T>
 void Trainer<T>::init_weights(Rng& rng) {
   const Weights<T> w = Weights<T>::bind(params_, layout_);
   for (std::size_t i = 0; i < layout_.total; ++i) params_[i] = adam_m_[i] = adam_v_[i] = T(0);
+  const double scale = cfg_.init_scale;
   auto fill_normal = [&](Param p) {
     const ParamInfo& info = layout_[p];
-    for (std::size_t i = 0; i < info.size(); ++i) params_[info.offset + i] = T(normal(rng));
+    for (std::size_t i = 0; i < info.size(); ++i) params_[info.offset + i] = T(scale * normal(rng));
   };
   auto fill_uniform = [&](Param p, int fan_in) {
-    const double bound = 1.0 / std::sqrt(double(fan_in));
+    const double bound = scale / std::sqrt(double(fan_in));
     const ParamInfo& info = layout_[p];
     for (std::size_t i = 0; i < info.size(); ++i)
       params_[info.offset + i] = T((2.0 * rng.uniform01_double() - 1.0) * bound);
