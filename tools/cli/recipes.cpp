@@ -18,6 +18,14 @@ TrainConfig preset_best() {
   c.model.loops = 8;
   c.model.positions = PositionKind::none;
   c.steps = 10000;
+  // The entropy term alone, its target cooled from about uniform attention (1.5) to one-hot (0)
+  // over the run: the one energy-entropy variant that beat its CE-only twin (docs/RESULTS.md §8).
+  c.loss.lambda_p = 0.0f;
+  c.loss.lambda_k = 0.0f;
+  c.loss.lambda_s = 0.3f;
+  c.loss.eta = 1.5f;
+  c.loss.eta_schedule = Schedule::cosine;
+  c.loss.eta_final = 0.0f;
   return c;
 }
 
