@@ -47,7 +47,7 @@ t0=$(date +%s)
 
 step "configure $build ($toolchain)"
 cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
-  || fail "configure (see the messages above)"
+  -DTINYLOOP_OS_HEADER_CHECK="${TINYLOOP_OS_HEADER_CHECK:-ON}" || fail "configure (see the messages above)"
 # The toolchain file sets CMAKE_CROSSCOMPILING_EMULATOR only when it finds qemu; make sure it did.
 grep -q "^TINYLOOP_QEMU:FILEPATH=.*$qemu\$" "$build/CMakeCache.txt" \
   || fail "the toolchain file found no $qemu (TINYLOOP_QEMU in $build/CMakeCache.txt)"
