@@ -1,6 +1,5 @@
 #pragma once
-// Named training recipes (`train --preset NAME`, `reproduce --recipe NAME`) and the flag text
-// of a configuration, so that reports can print the exact command of every run.
+// Named training recipes (`train --preset NAME`, `reproduce --recipe NAME`).
 #include <string>
 #include <vector>
 
@@ -18,10 +17,6 @@ const std::vector<Recipe>& recipes();
 std::vector<std::string> recipe_names();
 // nullptr when unknown.
 const Recipe* find_recipe(const std::string& name);
-
-// The `tinyloop train` flags that turn preset `base` into `cfg` (seed included when it
-// differs), e.g. "--lr 0.003 --warmup 100 --schedule cosine". Empty when they are equal.
-std::string config_flags(const TrainConfig& cfg, const TrainConfig& base);
 
 // The cross-entropy-only twin's flags: all three lambdas 0.
 inline const char* ce_only_flags() { return "--lambda-p 0 --lambda-k 0 --lambda-s 0"; }

@@ -13,6 +13,7 @@
 #include "model_io.hpp"
 #include "recipes.hpp"
 #include "report.hpp"
+#include "train_options.hpp"
 
 namespace tinyloop::cli {
 

@@ -94,10 +94,13 @@ const CommandSpec& train_spec() {
 namespace {
 
 // The flags that make up the run's configuration (what a checkpoint stores), each with the
-// text of the value(s) it sets, so that a resumed run can name the flag that would change it.
+// text of the value(s) it sets: a resumed run names the flag that would change it, and reports
+// print the flags that make a run's configuration. A switch (a flag without a value) also says
+// whether a configuration has it on.
 struct ConfigFlag {
   const char* name;
   std::function<std::string(const TrainConfig&)> text;
+  std::function<bool(const TrainConfig&)> switched_on = nullptr;
 };
 
 // The shortest "%g" text that reads back to the same float ("0.002", not "0.00200000009").
@@ -136,13 +139,14 @@ const std::vector<ConfigFlag>& config_flags() {
       {"--max-len", [](const TrainConfig& c) { return std::to_string(c.curriculum.max_len); }},
       {"--ramp", [](const TrainConfig& c) { return g(c.curriculum.ramp); }},
       {"--init-scale", [](const TrainConfig& c) { return g(c.init_scale); }},
-      {"--pe-scale", [](const TrainConfig& c) { return g(c.model.pe_scale); }},
       {"--no-positions",
        [](const TrainConfig& c) {
          return std::string(c.model.positions == PositionKind::none ? "no positions" : "sinusoidal positions");
-       }},
-      {"--no-mask",
-       [](const TrainConfig& c) { return std::string(c.model.causal ? "causal mask" : "no mask"); }},
+       },
+       [](const TrainConfig& c) { return c.model.positions == PositionKind::none; }},
+      {"--pe-scale", [](const TrainConfig& c) { return g(c.model.pe_scale); }},
+      {"--no-mask", [](const TrainConfig& c) { return std::string(c.model.causal ? "causal mask" : "no mask"); },
+       [](const TrainConfig& c) { return !c.model.causal; }},
       {"--loop",
        [](const TrainConfig& c) { return std::string(c.model.loop == LoopKind::hamiltonian ? "hamiltonian" : "standard"); }},
       {"--mu", [](const TrainConfig& c) { return g(c.model.mu); }},
@@ -244,6 +248,16 @@ void check_unchanged(const ParsedArgs& a, const TrainConfig& stored, const std::
 }
 
 }  // namespace
+
+std::string config_flags(const TrainConfig& cfg, const TrainConfig& base) {
+  std::string s;
+  for (const ConfigFlag& f : config_flags()) {
+    if (f.text(cfg) == f.text(base)) continue;
+    if (f.switched_on && !f.switched_on(cfg)) continue;  // a switch cannot be turned off
+    s += (s.empty() ? "" : " ") + std::string(f.name) + (f.switched_on ? "" : " " + f.text(cfg));
+  }
+  return s;
+}
 
 std::string directory_of(const std::string& path) {
   std::size_t slash = path.find_last_of('/');

@@ -46,6 +46,10 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
 // hand-made checkpoint cannot ask for a plan no flag could. Empty when fine, else the problem.
 std::string check_cli_limits(const TrainConfig& cfg);
 
+// The `tinyloop train` flags that turn configuration `base` into `cfg` (seed included when it
+// differs), e.g. "--lr 0.003 --warmup 100 --schedule cosine". Empty when they are equal.
+std::string config_flags(const TrainConfig& cfg, const TrainConfig& base);
+
 // "dir/model.tlc" -> "dir", "model.tlc" -> ".", "/model.tlc" -> "/".
 std::string directory_of(const std::string& path);
 
