@@ -21,8 +21,12 @@ TEST_CASE("the counter sees allocations (the hook is live)") {
   CHECK(alloc_counter::allocations() - before >= 2);
 }
 
-TEST_CASE("training steps allocate nothing") {
+TEST_CASE("training steps allocate nothing, with every position scheme") {
+  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
+                         PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  CAPTURE(int(k));
   TrainConfig cfg = small_config(5);
+  cfg.model.positions = k;
   cfg.batch = 4;
   const Capacity cap{24, 4, 1};
   TrainerHarness<float> h(cfg, cap);
@@ -42,10 +46,15 @@ TEST_CASE("training steps allocate nothing") {
     REQUIRE(h.trainer.train_step(Batch{tokens.data(), targets.data(), cfg.batch, len}, &stats).is_ok());
   }
   CHECK(alloc_counter::allocations() - before == 0);
+  }
 }
 
-TEST_CASE("inference and evaluation allocate nothing") {
+TEST_CASE("inference and evaluation allocate nothing, with every position scheme") {
+  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
+                         PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  CAPTURE(int(k));
   TrainConfig cfg = small_config(4);
+  cfg.model.positions = k;
   const int max_len = 300;
   std::vector<unsigned char> buffer(Inference::plan(cfg.model, max_len).total);
   Inference inf;
@@ -66,4 +75,5 @@ TEST_CASE("inference and evaluation allocate nothing") {
   out.logits = logits.data();
   REQUIRE(inf.run(sc.tokens, max_len, out).is_ok());
   CHECK(alloc_counter::allocations() - before == 0);
+  }
 }

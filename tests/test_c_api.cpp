@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -30,7 +31,8 @@ struct Fixture {
   Bytes checkpoint;
   std::vector<float> params;
 
-  Fixture() {
+  explicit Fixture(PositionKind positions = PositionKind::sinusoidal) {
+    cfg.model.positions = positions;
     cfg.batch = 2;
     TrainerHarness<float> h(cfg, Capacity{16, 2, 1});
     REQUIRE(h.status.is_ok());
@@ -92,8 +94,8 @@ void check_error(tinyloop_status got, const tinyloop_error& err, tinyloop_status
 }
 
 // The C++ engine's answer for `tokens` on the fixture's weights.
-void cpp_reference(const std::vector<std::int32_t>& tokens, std::vector<float>* logits, std::vector<std::int32_t>* preds) {
-  const Fixture& f = fixture();
+void cpp_reference(const std::vector<std::int32_t>& tokens, std::vector<float>* logits, std::vector<std::int32_t>* preds,
+                   const Fixture& f = fixture()) {
   std::vector<unsigned char> buffer(Inference::plan(f.cfg.model, kMaxLen).total);
   Inference inf;
   REQUIRE(inf.init(f.cfg.model, kMaxLen, buffer.data(), buffer.size()).is_ok());
@@ -131,7 +133,10 @@ TEST_CASE("C API: version and status names") {
 }
 
 TEST_CASE("C API: predictions and logits equal the C++ Inference on the same checkpoint") {
-  const Fixture& f = fixture();
+  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
+                         PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  CAPTURE(int(k));
+  const Fixture f(k);
   const std::size_t bytes = model_bytes(f.checkpoint);
   CHECK(bytes > Inference::plan(f.cfg.model, kMaxLen).total);
   std::vector<unsigned char> memory(bytes);
@@ -152,13 +157,21 @@ TEST_CASE("C API: predictions and logits equal the C++ Inference on the same che
   CHECK(info.trained_steps == 3);
   CHECK(info.param_count == f.params.size());
   CHECK(info.bytes == bytes);
+  CHECK(info.positions == int(k));
+  if (uses_alibi(k)) {
+    const float rho = f.params[ParamLayout::make(f.cfg.model)[Param::rho].offset];
+    CHECK(rho != f.cfg.model.alibi_rho);  // trained for three steps
+    CHECK(info.alibi_slope == doctest::Approx(std::log1p(std::exp(double(rho)))));
+  } else {
+    CHECK(info.alibi_slope == 0.0f);
+  }
 
   for (int len : {1, 2, 7, 16, 33, kMaxLen}) {
     CAPTURE(len);
     const std::vector<std::int32_t> tokens = sample_tokens(len, 100 + std::uint64_t(len));
     std::vector<float> ref_logits;
     std::vector<std::int32_t> ref_preds;
-    cpp_reference(tokens, &ref_logits, &ref_preds);
+    cpp_reference(tokens, &ref_logits, &ref_preds, f);
 
     std::vector<float> logits(ref_logits.size(), -1.0f);
     std::vector<std::int32_t> preds(std::size_t(len), -1);
@@ -173,6 +186,7 @@ TEST_CASE("C API: predictions and logits equal the C++ Inference on the same che
     std::vector<float> only_logits(ref_logits.size(), -1.0f);
     REQUIRE(tinyloop_predict(model, tokens.data(), len, nullptr, only_logits.data(), nullptr) == TINYLOOP_OK);
     CHECK(std::memcmp(only_logits.data(), ref_logits.data(), only_logits.size() * sizeof(float)) == 0);
+  }
   }
 }
 

@@ -295,7 +295,8 @@ TEST_CASE("checkpoint: byte layout follows docs/CHECKPOINT.md") {
   CHECK(get_u32(b, kOffTensors + 17) == e0);
   CHECK(get_u32(b, b.size() - 4) == ref_crc32(b.data(), b.size() - 4));
   // Every tensor appears in ParamLayout order with its shape.
-  for (const ParamInfo& t : f.layout.info) {
+  for (int i = 0; i < f.layout.count; ++i) {
+    const ParamInfo& t = f.layout.info[i];
     const std::size_t at = block_offset(b, 0, t.name);
     CHECK(get_u32(b, at) == std::strlen(t.name));
     CHECK(get_u32(b, at + 4 + std::strlen(t.name)) == std::uint32_t(t.rows));
@@ -475,10 +476,10 @@ TEST_CASE("checkpoint: unknown version and flags") {
   Fixture f(preset_lam2026(), false);
   Bytes b = f.write();
   Bytes c = b;
-  put_u32(c, kOffVersion, 3);
-  expect_rejected(c, "unsupported checkpoint version 3 (this build reads versions 1 to 2)");
+  put_u32(c, kOffVersion, 4);
+  expect_rejected(c, "unsupported checkpoint version 4 (this build reads versions 1 to 3)");
   reseal(c);
-  expect_rejected(c, "unsupported checkpoint version 3");
+  expect_rejected(c, "unsupported checkpoint version 4");
   c = b;
   put_u32(c, kOffVersion, 0);
   expect_rejected(c, "version 0");

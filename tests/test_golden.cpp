@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/golden_file.hpp"
@@ -127,9 +128,15 @@ tinyloop::TrainConfig config_from(const GoldenFile& g, int batch, int len) {
 
   tinyloop::ModelConfig& m = cfg.model;
   m.loops = as_int("config.loops");
-  m.positions = as_int("config.positions") == 0 ? tinyloop::PositionKind::sinusoidal
-                                                 : tinyloop::PositionKind::none;
+  const int positions = as_int("config.positions");
+  REQUIRE(positions >= 0);
+  REQUIRE(positions <= static_cast<int>(tinyloop::PositionKind::rope));
+  m.positions = static_cast<tinyloop::PositionKind>(positions);
   m.pe_scale = as_float("config.pe_scale");
+  if (positions >= static_cast<int>(tinyloop::PositionKind::alibi)) {  // SPEC 1.1 cases carry their settings
+    m.alibi_rho = as_float("config.alibi_rho");
+    m.rope_base = as_float("config.rope_base");
+  }
   m.causal = as_int("config.causal") != 0;
   m.loop = as_int("config.loop") == 0 ? tinyloop::LoopKind::standard : tinyloop::LoopKind::hamiltonian;
   m.mu = as_float("config.mu");
@@ -184,7 +191,7 @@ void run_golden_case(const std::string& case_name) {
   const tinyloop::ParamLayout& layout = trainer.layout();
   T* params = trainer.params();
   std::fill(params, params + trainer.param_count(), T(0));
-  for (int p = 0; p < tinyloop::kParamCount; ++p) {
+  for (int p = 0; p < layout.count; ++p) {
     const tinyloop::ParamInfo& info = layout.info[p];
     const GoldenTensor& w = need(g, std::string("param.") + info.name);
     INFO("param " << std::string(info.name));
@@ -230,15 +237,14 @@ void run_golden_case(const std::string& case_name) {
   // Gradients at the parameter offsets; the gradient padding must be exactly 0 as well.
   const T* grads = trainer.grads();
   std::vector<T> first_grads(grads, grads + trainer.param_count());
-  for (int p = 0; p < tinyloop::kParamCount; ++p) {
+  for (int p = 0; p < layout.count; ++p) {
     const tinyloop::ParamInfo& info = layout.info[p];
     const GoldenTensor& want = need(g, std::string("grad.") + info.name);
     REQUIRE(want.data.size() == info.size());
     check_close<T>(std::string("grad.") + info.name, grads + info.offset, want.data.data(), info.size(),
                    max_abs(want));
-    const std::size_t end = p + 1 < tinyloop::kParamCount ? layout.info[p + 1].offset : layout.total;
     std::size_t nonzero = 0;
-    for (std::size_t i = info.offset + info.size(); i < end; ++i) nonzero += grads[i] != T(0);
+    for (std::size_t i = info.offset + info.size(); i < layout.end_of(p); ++i) nonzero += grads[i] != T(0);
     CHECK_MESSAGE(nonzero == 0, "gradient padding after " << std::string(info.name) << " is not zero");
   }
 
@@ -292,11 +298,28 @@ TEST_CASE_TEMPLATE("golden lam2026_full: B 2, n 16, 25 loops, lam2026 defaults",
   run_golden_case<T>("lam2026_full");
 }
 
+TEST_CASE_TEMPLATE("golden alibi_small: learned recency slope, causal, every term", T, float, double) {
+  run_golden_case<T>("alibi_small");
+}
+
+TEST_CASE_TEMPLATE("golden alibi_sinusoidal_nomask: ALiBi with sinusoids, no mask, eta above entropy", T, float,
+                   double) {
+  run_golden_case<T>("alibi_sinusoidal_nomask");
+}
+
+TEST_CASE_TEMPLATE("golden rope_small: rotary positions, base 100", T, float, double) {
+  run_golden_case<T>("rope_small");
+}
+
 TEST_CASE("golden files: every case has the tensors the tests use") {
-  for (const char* name : {"lam2026_small", "variant", "lam2026_full"}) {
+  // Relative-position cases add their two settings; ALiBi ones the parameter rho and its gradient.
+  const std::pair<const char*, std::size_t> cases[] = {{"lam2026_small", 57},         {"variant", 57},
+                                                       {"lam2026_full", 57},          {"alibi_small", 61},
+                                                       {"alibi_sinusoidal_nomask", 61}, {"rope_small", 59}};
+  for (const auto& [name, tensors] : cases) {
     INFO("case " << std::string(name));
     const GoldenFile g = load_case(name);
-    CHECK(g.tensors().size() == 57);
+    CHECK(g.tensors().size() == tensors);
     for (const char* key : {"config.loops", "config.vocab_in", "config.vocab_out", "config.positions",
                             "config.pe_scale", "config.causal", "config.loop", "config.mu",
                             "config.alpha", "loss.lambda_p", "loss.lambda_k", "loss.lambda_s",

@@ -35,10 +35,9 @@ void check_gradients(const Case& tc, int batch, int len) {
   tr.init_weights(rng);
   // Move LayerNorm and biases off their initial values so their gradients are generic.
   for (std::size_t i = 0; i < tr.param_count(); ++i) tr.params()[i] += 0.1 * (normal(rng));
-  for (int p = 0; p < kParamCount; ++p) {  // keep padding exactly zero
+  for (int p = 0; p < tr.layout().count; ++p) {  // keep padding exactly zero
     const ParamInfo& info = tr.layout().info[p];
-    const std::size_t end = p + 1 < kParamCount ? tr.layout().info[p + 1].offset : tr.param_count();
-    for (std::size_t i = info.offset + info.size(); i < end; ++i) tr.params()[i] = 0;
+    for (std::size_t i = info.offset + info.size(); i < tr.layout().end_of(p); ++i) tr.params()[i] = 0;
   }
   const auto data = make_induction(11, batch, len, tc.cfg.task.alphabet, tc.cfg.task.hops);
   LossTerms loss;
@@ -53,7 +52,7 @@ void check_gradients(const Case& tc, int batch, int len) {
   int checked = 0;
   double worst = 0;
   std::string worst_name;
-  for (int p = 0; p < kParamCount; ++p) {
+  for (int p = 0; p < tr.layout().count; ++p) {
     const ParamInfo& info = tr.layout().info[p];
     for (std::size_t e = 0; e < info.size(); ++e) {
       double& w = tr.params()[info.offset + e];
@@ -85,7 +84,8 @@ void check_gradients(const Case& tc, int batch, int len) {
     }
   }
   CAPTURE(worst_name);
-  CHECK(checked == 869 + (tc.cfg.task.alphabet - 4) * 17);  // E, Wout, bout grow with A
+  // E, Wout, bout grow with A; ALiBi adds its slope parameter rho.
+  CHECK(checked == 869 + (tc.cfg.task.alphabet - 4) * 17 + (uses_alibi(tc.cfg.model.positions) ? 1 : 0));
   CHECK(worst < 1e-6);
 }
 
@@ -134,8 +134,27 @@ TEST_CASE("finite differences: all terms with the model options") {
   check_gradients({"2-hop targets", two_hop}, 2, 8);
 }
 
+TEST_CASE("finite differences: relative positions (SPEC 1.1), every term on") {
+  const TrainConfig all = with_lambdas(small_config(4, 5), 0.3f, 0.05f, 0.2f);
+  for (PositionKind k : {PositionKind::alibi, PositionKind::alibi_sinusoidal, PositionKind::rope, PositionKind::none}) {
+    TrainConfig c = all;
+    c.model.positions = k;
+    c.model.alibi_rho = -0.3f;  // a slope of 0.55, then moved by the parameter noise
+    c.model.rope_base = 50.0f;  // large angles within the few positions of the test
+    check_gradients({"positions " + std::to_string(int(k)), c}, 3, 9);
+    c.model.causal = false;  // symmetric ALiBi distances |i - j|
+    check_gradients({"positions " + std::to_string(int(k)) + ", no mask", c}, 2, 6);
+  }
+  TrainConfig ce_only = with_lambdas(small_config(), 0, 0, 0);
+  ce_only.model.positions = PositionKind::alibi;
+  check_gradients({"alibi, cross-entropy alone", ce_only}, 2, 7);
+}
+
 TEST_CASE("the recompute (flash-style) backward matches the stored-probability backward") {
-  const TrainConfig cfg = with_lambdas(small_config(3), 0.3f, 0.05f, 0.2f);
+  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::alibi, PositionKind::rope}) {
+  CAPTURE(int(k));
+  TrainConfig cfg = with_lambdas(small_config(3), 0.3f, 0.05f, 0.2f);
+  cfg.model.positions = k;
   Capacity keep_cap{9, 3, 1};
   Capacity recompute_cap = keep_cap;
   recompute_cap.activation_budget = 0;
@@ -155,4 +174,5 @@ TEST_CASE("the recompute (flash-style) backward matches the stored-probability b
   CHECK(a.total == doctest::Approx(b.total).epsilon(1e-14));
   for (std::size_t i = 0; i < keep.trainer.param_count(); ++i)
     REQUIRE(keep.trainer.grads()[i] == doctest::Approx(recompute.trainer.grads()[i]).epsilon(1e-10));
+  }
 }

@@ -57,6 +57,19 @@ TEST_CASE("streaming inference matches the training forward pass") {
   compare_with_trainer(nomask, 17);
 }
 
+TEST_CASE("streaming inference matches the training forward pass with relative positions") {
+  for (PositionKind k : {PositionKind::alibi, PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+    CAPTURE(int(k));
+    TrainConfig c = small_config(6);
+    c.model.positions = k;
+    c.model.alibi_rho = 0.2f;
+    c.model.rope_base = 100.0f;
+    compare_with_trainer(c, 45);  // pairs of queries and a ragged last one
+    c.model.causal = false;
+    compare_with_trainer(c, 19);
+  }
+}
+
 TEST_CASE("inference memory grows linearly in the sequence length") {
   const ModelConfig m = preset_lam2026().model;
   const std::size_t at1000 = Inference::plan(m, 1000).activations;

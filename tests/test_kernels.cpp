@@ -49,7 +49,8 @@ struct AttentionBuffers {
   }
 };
 
-void compare_attention(int n, bool causal, float q, bool keep_p) {
+void compare_attention(int n, bool causal, float q, bool keep_p, float slope = 0.0f) {
+  CAPTURE(slope);
   CAPTURE(n);
   CAPTURE(causal);
   CAPTURE(q);
@@ -62,9 +63,9 @@ void compare_attention(int n, bool causal, float q, bool keep_p) {
   std::vector<std::int32_t> arg_s(n), arg_v(n);
   AttentionRowSums<float> sums_s, sums_v;
   attention_forward<float>(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Ps.data() : nullptr, sb.view(),
-                           lse_s.data(), arg_s.data(), As.data(), &sums_s);
+                           lse_s.data(), arg_s.data(), As.data(), &sums_s, slope);
   attention_forward(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Pv.data() : nullptr, vb.view(),
-                    lse_v.data(), arg_v.data(), Av.data(), &sums_v);
+                    lse_v.data(), arg_v.data(), Av.data(), &sums_v, slope);
   check_close(Av.data(), As.data(), As.size(), 1e-5, "A");
   check_close(lse_v.data(), lse_s.data(), n, 1e-5, "lse");
   if (keep_p) check_close(Pv.data(), Ps.data(), Ps.size(), 1e-5, "P");
@@ -73,10 +74,19 @@ void compare_attention(int n, bool causal, float q, bool keep_p) {
   for (int i = 0; i < n; ++i) CHECK(arg_v[i] == arg_s[i]);
 
   std::vector<float> dQs(n * kDim), dKs(n * kDim), dVs(n * kDim), dQv(n * kDim), dKv(n * kDim), dVv(n * kDim);
+  float dm_s = 0.25f, dm_v = 0.25f;  // accumulated into, not overwritten
+  float* dm_s_ptr = slope != 0.0f ? &dm_s : nullptr;
+  float* dm_v_ptr = slope != 0.0f ? &dm_v : nullptr;
   attention_backward<float>(Q.data(), K.data(), V.data(), n, causal, keep_p ? Ps.data() : nullptr, lse_s.data(),
-                            arg_s.data(), dA.data(), 0.01f, 0.02f, q, sb.view(), dQs.data(), dKs.data(), dVs.data());
+                            arg_s.data(), dA.data(), 0.01f, 0.02f, q, sb.view(), dQs.data(), dKs.data(), dVs.data(),
+                            slope, dm_s_ptr);
   attention_backward(Q.data(), K.data(), V.data(), n, causal, keep_p ? Pv.data() : nullptr, lse_v.data(),
-                     arg_v.data(), dA.data(), 0.01f, 0.02f, q, vb.view(), dQv.data(), dKv.data(), dVv.data());
+                     arg_v.data(), dA.data(), 0.01f, 0.02f, q, vb.view(), dQv.data(), dKv.data(), dVv.data(), slope,
+                     dm_v_ptr);
+  if (slope != 0.0f) {
+    if (n > 1) CHECK(dm_s != 0.25f);  // one token: every distance is 0
+    CHECK(dm_v == doctest::Approx(dm_s).epsilon(1e-4).scale(1.0));
+  }
   check_close(dQv.data(), dQs.data(), dQs.size(), 1e-5, "dQ");
   check_close(dKv.data(), dKs.data(), dKs.size(), 1e-5, "dK");
   check_close(dVv.data(), dVs.data(), dVs.size(), 1e-5, "dV");
@@ -90,6 +100,13 @@ TEST_CASE("SIMD attention matches the scalar kernel") {
     for (bool causal : {true, false})
       for (float q : {1.5f, 2.0f, 0.7f})
         for (bool keep_p : {true, false}) compare_attention(n, causal, q, keep_p);
+}
+
+TEST_CASE("SIMD attention with the ALiBi recency bias matches the scalar kernel") {
+  for (int n : {1, 5, 8, 13, 64, 77})
+    for (bool causal : {true, false})
+      for (float slope : {0.05f, 0.7f, 3.0f})
+        for (bool keep_p : {true, false}) compare_attention(n, causal, 1.5f, keep_p, slope);
 }
 
 TEST_CASE("SIMD dense layers and GELU match the scalar kernels") {

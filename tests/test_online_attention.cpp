@@ -58,15 +58,15 @@ Problem make_problem(int n, Scores kind, double scale, std::uint64_t seed) {
   return p;
 }
 
-// softmax(q K^T / sqrt d) V over keys 0..count-1, in double.
-void reference_row(const Problem& p, int i, int count, double* out) {
+// softmax(q K^T / sqrt d - slope |i - j|) V over keys 0..count-1, in double.
+void reference_row(const Problem& p, int i, int count, double* out, double slope) {
   const double scale = 1.0 / std::sqrt(double(kDim));
   std::vector<double> s(count);
   double m = -INFINITY;
   for (int j = 0; j < count; ++j) {
     double d = 0;
     for (int c = 0; c < kDim; ++c) d += double(p.Q[std::size_t(i) * kDim + c]) * p.K[std::size_t(j) * kDim + c];
-    s[j] = d * scale;
+    s[j] = d * scale - slope * std::fabs(double(i - j));
     m = std::fmax(m, s[j]);
   }
   double sum = 0;
@@ -79,7 +79,8 @@ void reference_row(const Problem& p, int i, int count, double* out) {
   for (int c = 0; c < kDim; ++c) out[c] /= sum;
 }
 
-void compare(int n, bool causal, Scores kind, double scale) {
+void compare(int n, bool causal, Scores kind, double scale, float slope = 0.0f) {
+  CAPTURE(slope);
   CAPTURE(n);
   CAPTURE(causal);
   CAPTURE(int(kind));
@@ -94,15 +95,27 @@ void compare(int n, bool causal, Scores kind, double scale) {
     for (int i : {0, 1, 6, 7, 8, 30, 31, 32, 33, 63, 64, 65, 99, 500, 511, 512, n - 2, n - 1})
       if (i < n) queries.push_back(i);
   }
-  double worst_scalar = 0, worst_ref = 0;
+  double worst_scalar = 0, worst_ref = 0, worst_pair = 0;
   for (int i : queries) {
     const int count = causal ? i + 1 : n;
     float simd_out[kDim], scalar_out[kDim];
     double ref[kDim];
     attention_row_online_simd(p.Q.data() + std::size_t(i) * kDim, p.kt.data(), p.vt.data(), p.stride, count,
-                              simd_out);
-    attention_row_online(p.Q.data() + std::size_t(i) * kDim, p.K.data(), p.V.data(), count, scalar_out);
-    reference_row(p, i, count, ref);
+                              simd_out, i, slope);
+    attention_row_online(p.Q.data() + std::size_t(i) * kDim, p.K.data(), p.V.data(), count, scalar_out, i, slope);
+    reference_row(p, i, count, ref, slope);
+    if (i + 1 < n) {  // the paired kernel gives the same two rows
+      float pair0[kDim], pair1[kDim], single1[kDim];
+      const int count1 = causal ? i + 2 : n;
+      attention_rows2_online_simd(p.Q.data() + std::size_t(i) * kDim, p.Q.data() + std::size_t(i + 1) * kDim,
+                                  p.kt.data(), p.vt.data(), p.stride, count, count1, pair0, pair1, i, i + 1, slope);
+      attention_row_online_simd(p.Q.data() + std::size_t(i + 1) * kDim, p.kt.data(), p.vt.data(), p.stride, count1,
+                                single1, i + 1, slope);
+      for (int c = 0; c < kDim; ++c) {
+        worst_pair = std::fmax(worst_pair, std::fabs(double(pair0[c]) - simd_out[c]));
+        worst_pair = std::fmax(worst_pair, std::fabs(double(pair1[c]) - single1[c]));
+      }
+    }
     for (int c = 0; c < kDim; ++c) {
       REQUIRE(std::isfinite(simd_out[c]));
       worst_scalar = std::fmax(worst_scalar, std::fabs(double(simd_out[c]) - scalar_out[c]));
@@ -112,6 +125,7 @@ void compare(int n, bool causal, Scores kind, double scale) {
   // Outputs are convex combinations of V (|V| of order 1-4); float rounding over up to 1000 keys.
   CHECK(worst_scalar < 2e-5);
   CHECK(worst_ref < 2e-5);
+  CHECK(worst_pair < 2e-6);
 }
 
 }  // namespace
@@ -127,6 +141,19 @@ TEST_CASE("SIMD online attention row matches the scalar online row") {
       compare(n, causal, Scores::flat, 1.0);    // uniform rows
     }
   for (int n : {31, 32, 33, 40, 41, 64, 65}) compare(n, true, Scores::random, 2.0);  // block edges
+}
+
+TEST_CASE("SIMD online attention row with the ALiBi recency bias matches the scalar row and the reference") {
+  // Slopes from barely there to one that leaves only the last few keys; n = 1000 and 3000 rows
+  // are processed nearest-first, so the running max is set by the diagonal block.
+  for (float slope : {0.01f, 0.3f, 2.0f})
+    for (int n : {1, 7, 33, 100, 1000, 3000})
+      for (bool causal : {true, false}) {
+        compare(n, causal, Scores::random, 1.0, slope);
+        compare(n, causal, Scores::random, 3.0, slope);
+        compare(n, causal, Scores::falling, 1.0, slope);
+        compare(n, causal, Scores::flat, 1.0, slope);
+      }
 }
 
 TEST_CASE("bounded power of two of the online kernel is accurate on its range") {

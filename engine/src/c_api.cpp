@@ -184,6 +184,8 @@ tinyloop_status tinyloop_model_get_info(const tinyloop_model* model, tinyloop_mo
   info->trained_steps = model->step;
   info->param_count = model->engine.layout().total;
   info->bytes = model->bytes;
+  info->positions = static_cast<int32_t>(c.positions);
+  info->alibi_slope = model->engine.alibi_slope();
   return TINYLOOP_OK;
 }
 

@@ -30,8 +30,12 @@ Status validate(const ModelConfig& m) {
     return Status::fail(Error::bad_config, "vocab_in must be in [1, %d], got %d", kMaxVocab, m.vocab_in);
   if (m.vocab_out < 2 || m.vocab_out > kMaxVocab)
     return Status::fail(Error::bad_config, "vocab_out must be in [2, %d], got %d", kMaxVocab, m.vocab_out);
-  if (m.positions != PositionKind::sinusoidal && m.positions != PositionKind::none)
+  if (static_cast<int>(m.positions) > static_cast<int>(PositionKind::rope))
     return Status::fail(Error::bad_config, "unknown position kind %d", int(m.positions));
+  if (!finite(m.alibi_rho) || m.alibi_rho < -30.0f || m.alibi_rho > 30.0f)
+    return Status::fail(Error::bad_config, "alibi rho must be in [-30, 30], got %g", double(m.alibi_rho));
+  if (!(m.rope_base > 1.0f) || !finite(m.rope_base))
+    return Status::fail(Error::bad_config, "rope base must be > 1, got %g", double(m.rope_base));
   if (m.loop != LoopKind::standard && m.loop != LoopKind::hamiltonian)
     return Status::fail(Error::bad_config, "unknown loop kind %d", int(m.loop));
   if (!finite(m.pe_scale) || !finite(m.mu) || !finite(m.alpha) || !finite(m.beta) || !finite(m.tau))

@@ -19,20 +19,23 @@ ParamLayout ParamLayout::make(const ModelConfig& m) {
       {"W2", kHidden, kDim, false},         {"b2", 1, kDim, true},
       {"lnf.gain", 1, kDim, true},          {"lnf.bias", 1, kDim, true},
       {"Wout", kDim, m.vocab_out, false},   {"bout", 1, m.vocab_out, true},
+      {"rho", 1, 1, true},
   };
   ParamLayout l;
+  l.count = uses_alibi(m.positions) ? kParamCount : static_cast<int>(Param::rho);
   std::size_t offset = 0;
-  for (int i = 0; i < kParamCount; ++i) {
+  for (int i = 0; i < l.count; ++i) {
     const Shape& s = shapes[i];
     l.info[i] = ParamInfo{s.name, s.rows, s.cols, s.vec, offset};
     offset += round8(std::size_t(s.rows) * std::size_t(s.cols));
   }
   l.total = offset;
+  for (int i = l.count; i < kParamCount; ++i) l.info[i] = ParamInfo{shapes[i].name, 0, 0, shapes[i].vec, offset};
   return l;
 }
 
 int ParamLayout::find(const char* name) const {
-  for (int i = 0; i < kParamCount; ++i)
+  for (int i = 0; i < count; ++i)
     if (std::strcmp(info[i].name, name) == 0) return i;
   return -1;
 }

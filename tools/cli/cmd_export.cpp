@@ -44,6 +44,8 @@ std::string export_json(const LoadedCheckpoint& ck) {
   j.key("vocab_out").value(m.vocab_out);
   j.key("positions").value(position_name(m.positions));
   j.key("pe_scale").value(static_cast<double>(m.pe_scale));
+  j.key("alibi_rho").value(static_cast<double>(m.alibi_rho));
+  j.key("rope_base").value(static_cast<double>(m.rope_base));
   j.key("causal").value(m.causal);
   j.key("loop").value(loop_name(m.loop));
   j.key("mu").value(static_cast<double>(m.mu));
@@ -52,7 +54,7 @@ std::string export_json(const LoadedCheckpoint& ck) {
   j.key("tau").value(static_cast<double>(m.tau));
   j.end_object();
   j.key("params").begin_object();
-  for (int p = 0; p < kParamCount; ++p) {
+  for (int p = 0; p < layout.count; ++p) {
     const ParamInfo& info = layout.info[p];
     j.key(info.name).begin_object();
     j.key("shape").begin_array();
@@ -99,7 +101,7 @@ int run_export(const Args& args) {
   std::string text = export_json(ck);
   std::size_t values = 0;  // without the alignment padding of the flat array
   const ParamLayout layout = ParamLayout::make(ck.header.config.model);
-  for (int p = 0; p < kParamCount; ++p) values += layout.info[p].size();
+  for (int p = 0; p < layout.count; ++p) values += layout.info[p].size();
   write_text_atomic(out, text, "export");
   std::fprintf(stderr, "wrote %s (%s, %zu parameters, step %lld)\n", out.c_str(), format_bytes(text.size()).c_str(),
                values, static_cast<long long>(ck.header.step));

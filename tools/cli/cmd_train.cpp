@@ -92,7 +92,7 @@ std::string first_non_finite_weight(const Trainer<float>& trainer) {
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isfinite(p[i])) continue;
     const ParamLayout& layout = trainer.layout();
-    for (int t = 0; t < kParamCount; ++t) {
+    for (int t = 0; t < layout.count; ++t) {
       const ParamInfo& info = layout.info[t];
       if (i >= info.offset && i < info.offset + info.size())
         return std::string("tensor '") + info.name + "' index " + std::to_string(i - info.offset);

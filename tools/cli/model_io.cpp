@@ -84,7 +84,16 @@ InferenceSession::InferenceSession(const ModelConfig& model, int max_len, const 
   if (!s) runtime_error(std::string("cannot load the weights: ") + s.message());
 }
 
-const char* position_name(PositionKind k) { return k == PositionKind::none ? "none" : "sinusoidal"; }
+const char* position_name(PositionKind k) {
+  switch (k) {
+    case PositionKind::sinusoidal: return "sinusoidal";
+    case PositionKind::none: return "none";
+    case PositionKind::alibi: return "alibi";
+    case PositionKind::alibi_sinusoidal: return "alibi+sinusoidal";
+    case PositionKind::rope: return "rope";
+  }
+  return "unknown";
+}
 const char* loop_name(LoopKind k) { return k == LoopKind::hamiltonian ? "hamiltonian" : "standard"; }
 
 }  // namespace tinyloop::cli

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "commands.hpp"
+#include "model_io.hpp"
 #include "report.hpp"
 #include "tinyloop/platform/posix.hpp"
 
@@ -29,6 +30,7 @@ const CommandSpec& train_spec() {
           {"--threads", "T", "worker threads, 1..1024 (default: the hardware threads)"},
           {"--batch", "B", "sequences per batch (default 32)"},
           {"--lr", "X", "AdamW learning rate (default 0.001)"},
+          {"--weight-decay", "X", "AdamW weight decay on every parameter (default 0.1)"},
           {"--warmup", "N", "linear warm-up steps (default 0)"},
           {"--schedule", "NAME", "learning-rate schedule: constant or cosine (default constant)"},
           {"--lambda-p", "X", "weight of the potential U (default 0.1)"},
@@ -48,8 +50,13 @@ const CommandSpec& train_spec() {
           {"--ramp", "F", "fraction of the run over which the longest length grows from --min-len to "
                           "--max-len; 0: --max-len from the start (default 0.5)"},
           {"--init-scale", "X", "multiplies the random initial weights (PyTorch's defaults at 1; default 1)"},
+          {"--positions", "KIND", "sinusoidal (the paper's, added to the input), none (only the causal mask "
+                                  "orders), alibi (learned recency slope in the scores), alibi+sinusoidal, or "
+                                  "rope (rotated queries and keys); SPEC §1.1 (default sinusoidal)"},
           {"--pe-scale", "X", "scale of the sinusoidal positions (default 0.15)"},
-          {"--no-positions", nullptr, "no positional encoding"},
+          {"--alibi-rho", "X", "initial rho of the ALiBi slope softplus(rho), in [-30, 30] (default 0.5)"},
+          {"--rope-base", "X", "RoPE base: pair k turns by position * base^(-2k/d) (default 10000)"},
+          {"--no-positions", nullptr, "same as --positions none"},
           {"--no-mask", nullptr, "attention without the causal mask"},
           {"--loop", "KIND", "standard or hamiltonian (default standard)"},
           {"--mu", "X", "hamiltonian loop momentum mu (default 0.9)"},
@@ -119,6 +126,7 @@ const std::vector<ConfigFlag>& config_flags() {
       {"--seed", [](const TrainConfig& c) { return std::to_string(c.seed); }},
       {"--batch", [](const TrainConfig& c) { return std::to_string(c.batch); }},
       {"--lr", [](const TrainConfig& c) { return g(c.optim.lr); }},
+      {"--weight-decay", [](const TrainConfig& c) { return g(c.optim.weight_decay); }},
       {"--warmup", [](const TrainConfig& c) { return std::to_string(c.optim.warmup_steps); }},
       {"--schedule",
        [](const TrainConfig& c) { return std::string(c.optim.schedule == Schedule::cosine ? "cosine" : "constant"); }},
@@ -139,12 +147,10 @@ const std::vector<ConfigFlag>& config_flags() {
       {"--max-len", [](const TrainConfig& c) { return std::to_string(c.curriculum.max_len); }},
       {"--ramp", [](const TrainConfig& c) { return g(c.curriculum.ramp); }},
       {"--init-scale", [](const TrainConfig& c) { return g(c.init_scale); }},
-      {"--no-positions",
-       [](const TrainConfig& c) {
-         return std::string(c.model.positions == PositionKind::none ? "no positions" : "sinusoidal positions");
-       },
-       [](const TrainConfig& c) { return c.model.positions == PositionKind::none; }},
+      {"--positions", [](const TrainConfig& c) { return std::string(position_name(c.model.positions)); }},
       {"--pe-scale", [](const TrainConfig& c) { return g(c.model.pe_scale); }},
+      {"--alibi-rho", [](const TrainConfig& c) { return g(c.model.alibi_rho); }},
+      {"--rope-base", [](const TrainConfig& c) { return g(c.model.rope_base); }},
       {"--no-mask", [](const TrainConfig& c) { return std::string(c.model.causal ? "causal mask" : "no mask"); },
        [](const TrainConfig& c) { return !c.model.causal; }},
       {"--loop",
@@ -161,7 +167,7 @@ bool same_config(const TrainConfig& x, const TrainConfig& y) {
   const LossConfig &la = x.loss, &lb = y.loss;
   const OptimConfig &oa = x.optim, &ob = y.optim;
   return a.loops == b.loops && a.vocab_in == b.vocab_in && a.vocab_out == b.vocab_out && a.positions == b.positions &&
-         a.pe_scale == b.pe_scale && a.causal == b.causal && a.loop == b.loop && a.mu == b.mu && a.alpha == b.alpha &&
+         a.pe_scale == b.pe_scale && a.alibi_rho == b.alibi_rho && a.rope_base == b.rope_base && a.causal == b.causal && a.loop == b.loop && a.mu == b.mu && a.alpha == b.alpha &&
          a.beta == b.beta && a.tau == b.tau && la.lambda_p == lb.lambda_p && la.lambda_k == lb.lambda_k &&
          la.lambda_s == lb.lambda_s && la.q == lb.q && la.eta == lb.eta && la.eta_schedule == lb.eta_schedule &&
          la.eta_final == lb.eta_final && oa.lr == ob.lr && oa.beta1 == ob.beta1 &&
@@ -179,6 +185,7 @@ void apply_config_flags(const ParsedArgs& a, TrainConfig& c) {
   c.seed = a.get_u64("--seed", c.seed);
   c.batch = static_cast<int>(a.get_int("--batch", c.batch, 1, kMaxBatch));
   c.optim.lr = a.get_float("--lr", c.optim.lr, 0.0, FLT_MAX, /*min_exclusive=*/true);
+  c.optim.weight_decay = a.get_float("--weight-decay", c.optim.weight_decay, 0.0, FLT_MAX);
   c.optim.warmup_steps = static_cast<int>(a.get_int("--warmup", c.optim.warmup_steps, 0, INT_MAX));
   if (a.has("--schedule")) {
     std::string schedule = a.get_choice("--schedule", "constant", {"constant", "cosine"});
@@ -211,7 +218,22 @@ void apply_config_flags(const ParsedArgs& a, TrainConfig& c) {
   c.curriculum.ramp = a.get_float("--ramp", c.curriculum.ramp, 0.0, 1.0);
   c.init_scale = a.get_float("--init-scale", c.init_scale, 0.0, FLT_MAX, /*min_exclusive=*/true);
   c.model.pe_scale = a.get_float("--pe-scale", c.model.pe_scale, -FLT_MAX, FLT_MAX);
+  if (a.has("--positions") && a.has("--no-positions"))
+    usage_error("--no-positions is --positions none; give one of the two");
+  if (a.has("--positions")) {
+    const std::string kind =
+        a.get_choice("--positions", "sinusoidal", {"sinusoidal", "none", "alibi", "alibi+sinusoidal", "rope"});
+    for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
+                           PositionKind::alibi_sinusoidal, PositionKind::rope})
+      if (kind == position_name(k)) c.model.positions = k;
+  }
   if (a.has("--no-positions")) c.model.positions = PositionKind::none;
+  c.model.alibi_rho = a.get_float("--alibi-rho", c.model.alibi_rho, -30.0, 30.0);
+  c.model.rope_base = a.get_float("--rope-base", c.model.rope_base, 1.0, FLT_MAX, /*min_exclusive=*/true);
+  if (a.has("--alibi-rho") && !uses_alibi(c.model.positions))
+    usage_error("--alibi-rho only applies to --positions alibi or alibi+sinusoidal");
+  if (a.has("--rope-base") && !uses_rope(c.model.positions))
+    usage_error("--rope-base only applies to --positions rope");
   if (a.has("--no-mask")) c.model.causal = false;
   if (a.has("--loop")) {
     std::string loop = a.get_choice("--loop", "standard", {"standard", "hamiltonian"});

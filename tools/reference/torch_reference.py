@@ -39,9 +39,21 @@ D = 8             # model width (SPEC 1)
 HIDDEN = 4 * D    # MLP width
 LN_EPS = 1e-5
 
-# Parameter names in SPEC order; a linear map is y = x W + b with W stored (in x out).
+# Parameter names in SPEC order; a linear map is y = x W + b with W stored (in x out). A model
+# with ALiBi positions (SPEC 1.1) adds "rho", its slope being softplus(rho).
 PARAM_NAMES = ["E", "Wq", "Wk", "Wv", "ln1.gain", "ln1.bias", "ln2.gain", "ln2.bias",
                "W1", "b1", "W2", "b2", "lnf.gain", "lnf.bias", "Wout", "bout"]
+
+# Position kinds as the engine numbers them (tinyloop::PositionKind, checkpoint field).
+POSITION_CODES = {"sinusoidal": 0, "none": 1, "alibi": 2, "alibi+sinusoidal": 3, "rope": 4}
+
+
+def uses_alibi(cfg):
+    return cfg.positions in ("alibi", "alibi+sinusoidal")
+
+
+def param_names(cfg):
+    return PARAM_NAMES + (["rho"] if uses_alibi(cfg) else [])
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,8 +65,10 @@ class ModelConfig:
     loops: int = 25
     vocab_in: int = 4
     vocab_out: int = 5
-    positions: str = "sinusoidal"   # or "none"
+    positions: str = "sinusoidal"   # a key of POSITION_CODES
     pe_scale: float = 0.15
+    alibi_rho: float = 0.5           # initial rho of the ALiBi slope softplus(rho)
+    rope_base: float = 10000.0
     causal: bool = True
     loop: str = "standard"          # or "hamiltonian"
     mu: float = 0.9
@@ -72,12 +86,15 @@ class LossConfig:
 
 def param_shapes(cfg):
     """Shape of each parameter, by name."""
-    return {
+    shapes = {
         "E": (cfg.vocab_in, D), "Wq": (D, D), "Wk": (D, D), "Wv": (D, D),
         "ln1.gain": (D,), "ln1.bias": (D,), "ln2.gain": (D,), "ln2.bias": (D,),
         "W1": (D, HIDDEN), "b1": (HIDDEN,), "W2": (HIDDEN, D), "b2": (D,),
         "lnf.gain": (D,), "lnf.bias": (D,), "Wout": (D, cfg.vocab_out), "bout": (cfg.vocab_out,),
     }
+    if uses_alibi(cfg):
+        shapes["rho"] = (1,)
+    return shapes
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,8 +113,9 @@ def default_init(cfg, dtype):
         "ln1.gain": ln1.weight, "ln1.bias": ln1.bias, "ln2.gain": ln2.weight, "ln2.bias": ln2.bias,
         "W1": fc1.weight.t(), "b1": fc1.bias, "W2": fc2.weight.t(), "b2": fc2.bias,
         "lnf.gain": lnf.weight, "lnf.bias": lnf.bias, "Wout": out.weight.t(), "bout": out.bias,
+        "rho": torch.tensor([cfg.alibi_rho]),
     }
-    return {name: raw[name].detach().to(dtype).contiguous() for name in PARAM_NAMES}
+    return {name: raw[name].detach().to(dtype).contiguous() for name in param_names(cfg)}
 
 
 def perturb(params):
@@ -107,6 +125,8 @@ def perturb(params):
         params[name] = 1.0 + 0.2 * torch.randn_like(params[name])
     for name in ("ln1.bias", "ln2.bias", "lnf.bias", "b1", "b2", "bout"):
         params[name] = 0.1 * torch.randn_like(params[name])
+    if "rho" in params:
+        params["rho"] = params["rho"] + 0.3 * torch.randn_like(params["rho"])
     return params
 
 
@@ -143,20 +163,46 @@ def attention_mask(n, causal):
 
 
 def embed(params, cfg, tokens):
-    """X = E[x] + pe_scale * P (or E[x] alone without positions); tokens [B, n] -> [B, n, d]."""
-    x = params["E"][tokens]
-    if cfg.positions == "sinusoidal":
-        x = x + cfg.pe_scale * sinusoidal_table(tokens.shape[1], x.dtype)
-    elif cfg.positions != "none":
+    """X = E[x] + pe_scale * P (E[x] alone when the scheme adds no sinusoids); [B, n] -> [B, n, d]."""
+    if cfg.positions not in POSITION_CODES:
         raise ValueError(f"unknown positions {cfg.positions!r}")
+    x = params["E"][tokens]
+    if cfg.positions in ("sinusoidal", "alibi+sinusoidal"):
+        x = x + cfg.pe_scale * sinusoidal_table(tokens.shape[1], x.dtype)
     return x
 
 
-def block(params, y, mask):
+def rope(x, base):
+    """SPEC 1.1: rotates each pair (2k, 2k+1) of x[..., i, :] by the angle i * base^(-2k/d)."""
+    n = x.shape[-2]
+    i = torch.arange(n, dtype=torch.float64).unsqueeze(1)
+    theta = torch.pow(torch.tensor(float(base), dtype=torch.float64),
+                      -torch.arange(0, D, 2, dtype=torch.float64) / D)
+    angle = i * theta  # [n, d/2]
+    cos, sin = torch.cos(angle).to(x.dtype), torch.sin(angle).to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin
+    out[..., 1::2] = even * sin + odd * cos
+    return out
+
+
+def alibi_bias(params, n, dtype):
+    """SPEC 1.1: -softplus(rho) * |i - j| (i - j under the causal mask, which hides j > i)."""
+    i = torch.arange(n, dtype=dtype)
+    distance = (i.unsqueeze(1) - i.unsqueeze(0)).abs()
+    return -F.softplus(params["rho"][0]) * distance
+
+
+def block(params, y, mask, cfg):
     """One pass of the shared block on Y = Z + X: returns (A, M, P)."""
     h = layer_norm(y, params["ln1.gain"], params["ln1.bias"])
     q, k, v = h @ params["Wq"], h @ params["Wk"], h @ params["Wv"]
+    if cfg.positions == "rope":
+        q, k = rope(q, cfg.rope_base), rope(k, cfg.rope_base)
     scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+    if uses_alibi(cfg):
+        scores = scores + alibi_bias(params, y.shape[-2], scores.dtype)
     scores = scores.masked_fill(~mask, float("-inf"))
     p = torch.softmax(scores, dim=-1)
     a = p @ v
@@ -175,7 +221,7 @@ def forward(params, cfg, tokens):
     states, attns = [z], []
     for _ in range(cfg.loops):
         y = z + x
-        a, m, p = block(params, y, mask)
+        a, m, p = block(params, y, mask, cfg)
         if cfg.loop == "standard":
             z = z + a + m
         elif cfg.loop == "hamiltonian":  # beta = 0: V_t = mu V_{t-1} + alpha (F(Z) - Z)
@@ -282,11 +328,26 @@ GOLDEN_CASES = {
         seed=40, batch=2, n=16,
         model=ModelConfig(loops=25, vocab_in=4, vocab_out=5),
         loss=LossConfig()),
+    # SPEC 1.1: relative positions, every loss term on.
+    "alibi_small": dict(
+        seed=91, batch=3, n=11,
+        model=ModelConfig(loops=4, vocab_in=4, vocab_out=5, positions="alibi", alibi_rho=-0.2),
+        loss=LossConfig(lambda_p=0.2, lambda_k=0.01, lambda_s=0.1)),
+    "alibi_sinusoidal_nomask": dict(
+        seed=17, batch=2, n=8,
+        model=ModelConfig(loops=3, vocab_in=5, vocab_out=6, positions="alibi+sinusoidal",
+                          pe_scale=0.5, causal=False, alibi_rho=0.8),
+        loss=LossConfig(lambda_p=0.3, lambda_k=0.05, lambda_s=0.2, q=2.0, eta=0.9)),
+    "rope_small": dict(
+        seed=55, batch=3, n=10,
+        model=ModelConfig(loops=4, vocab_in=4, vocab_out=5, positions="rope", rope_base=100.0),
+        loss=LossConfig(lambda_p=0.2, lambda_k=0.01, lambda_s=0.1)),
 }
 
 # The C++ configuration holds these scalars as float; the golden cases use the float-rounded
 # values so the double engine and this reference compute with the very same numbers.
-FLOAT_FIELDS = {"pe_scale", "mu", "alpha", "lambda_p", "lambda_k", "lambda_s", "q", "eta"}
+FLOAT_FIELDS = {"pe_scale", "alibi_rho", "rope_base", "mu", "alpha", "lambda_p", "lambda_k", "lambda_s",
+                "q", "eta"}
 
 # Smallest accepted relative gap between the largest and second-largest probability of any
 # attention row, so that float32 rounding cannot move the arg-max of the potential term.
@@ -339,20 +400,22 @@ def make_case(spec):
     scalars = [
         ("config.loops", cfg.loops), ("config.vocab_in", cfg.vocab_in),
         ("config.vocab_out", cfg.vocab_out),
-        ("config.positions", 0 if cfg.positions == "sinusoidal" else 1),
+        ("config.positions", POSITION_CODES[cfg.positions]),
         ("config.pe_scale", cfg.pe_scale), ("config.causal", 1 if cfg.causal else 0),
         ("config.loop", 0 if cfg.loop == "standard" else 1),
         ("config.mu", cfg.mu), ("config.alpha", cfg.alpha),
         ("loss.lambda_p", lcfg.lambda_p), ("loss.lambda_k", lcfg.lambda_k),
         ("loss.lambda_s", lcfg.lambda_s), ("loss.q", lcfg.q), ("loss.eta", lcfg.eta),
     ]
+    if cfg.positions not in ("sinusoidal", "none"):  # the SPEC 1.1 settings (older cases stay as they were)
+        scalars += [("config.alibi_rho", cfg.alibi_rho), ("config.rope_base", cfg.rope_base)]
     entries = [(name, torch.tensor(float(v), dtype=torch.float64)) for name, v in scalars]
     entries += [("tokens", tokens), ("targets", targets)]
-    entries += [(f"param.{name}", params[name]) for name in PARAM_NAMES]
+    entries += [(f"param.{name}", params[name]) for name in param_names(cfg)]
     entries.append(("logits", trace["logits"]))
     entries += [(f"loss.{name}", terms[name]) for name in
                 ("ce", "kinetic", "potential", "tsallis", "entropy", "total")]
-    entries += [(f"grad.{name}", params[name].grad) for name in PARAM_NAMES]
+    entries += [(f"grad.{name}", params[name].grad) for name in param_names(cfg)]
     entries += [("attention.first", trace["attns"][0]), ("attention.last", trace["attns"][-1])]
     summary = {k: round(v.item(), 6) for k, v in terms.items()}
     return [(name, t.detach().to(torch.float64)) for name, t in entries], summary, gap
@@ -464,9 +527,12 @@ def load_export(path):
     cfg = ModelConfig(loops=int(c["loops"]), vocab_in=int(c["vocab_in"]),
                       vocab_out=int(c["vocab_out"]), positions=c["positions"],
                       pe_scale=float(c["pe_scale"]), causal=bool(c["causal"]), loop=c["loop"],
-                      mu=float(c.get("mu", 0.9)), alpha=float(c.get("alpha", 1.0)))
+                      mu=float(c.get("mu", 0.9)), alpha=float(c.get("alpha", 1.0)),
+                      alibi_rho=float(c.get("alibi_rho", 0.5)), rope_base=float(c.get("rope_base", 10000.0)))
+    if cfg.positions not in POSITION_CODES:
+        raise ValueError(f"{path}: unknown positions {cfg.positions!r}")
     shapes, params = param_shapes(cfg), {}
-    for name in PARAM_NAMES:
+    for name in param_names(cfg):
         entry = doc["params"][name]
         if tuple(entry["shape"]) != shapes[name]:
             raise ValueError(f"{path}: {name} has shape {entry['shape']}, expected {shapes[name]}")

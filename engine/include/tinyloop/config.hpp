@@ -12,7 +12,20 @@ namespace tinyloop {
 constexpr int kDim = 8;
 constexpr int kHidden = 4 * kDim;
 
-enum class PositionKind : std::uint8_t { sinusoidal = 0, none = 1 };
+// Where order enters the model (SPEC §1, §1.1). The first two act on the input X; ALiBi and
+// RoPE act inside attention, so they hold at absolute positions never seen in training.
+enum class PositionKind : std::uint8_t {
+  sinusoidal = 0,        // X = E[x] + pe_scale * P (the paper's)
+  none = 1,              // NoPE: only the causal mask carries order
+  alibi = 2,             // scores - softplus(rho) (i - j), no sinusoids in X
+  alibi_sinusoidal = 3,  // both
+  rope = 4,              // query/key pairs rotated by position, no sinusoids in X
+};
+constexpr bool uses_sinusoids(PositionKind k) {
+  return k == PositionKind::sinusoidal || k == PositionKind::alibi_sinusoidal;
+}
+constexpr bool uses_alibi(PositionKind k) { return k == PositionKind::alibi || k == PositionKind::alibi_sinusoidal; }
+constexpr bool uses_rope(PositionKind k) { return k == PositionKind::rope; }
 enum class LoopKind : std::uint8_t { standard = 0, hamiltonian = 1 };
 
 struct ModelConfig {
@@ -21,6 +34,8 @@ struct ModelConfig {
   int vocab_out = 5;  // A + 1 (class A is NONE)
   PositionKind positions = PositionKind::sinusoidal;
   float pe_scale = 0.15f;
+  float alibi_rho = 0.5f;       // initial rho of the learned ALiBi slope softplus(rho)
+  float rope_base = 10000.0f;   // RoPE: theta_k = base^(-2k/d)
   bool causal = true;
   LoopKind loop = LoopKind::standard;
   // Hamiltonian loop (SPEC §1 option): V_t = mu V_{t-1} + alpha (F(Z) - Z) - beta grad E.

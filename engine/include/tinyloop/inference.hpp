@@ -34,6 +34,8 @@ class Inference {
   const ParamLayout& layout() const { return layout_; }
   const ModelConfig& config() const { return cfg_; }
   int max_len() const { return max_len_; }
+  // The loaded model's ALiBi recency slope softplus(rho); 0 for other position schemes.
+  float alibi_slope() const;
 
  private:
   ModelConfig cfg_{};
@@ -45,6 +47,7 @@ class Inference {
   float* vel_ = nullptr;  // Hamiltonian velocity, len x d (only for that loop kind)
   float* k_ = nullptr;    // keys: d x stride (stride = len rounded up to 8) with SIMD, else len x d
   float* v_ = nullptr;    // values, laid out as the keys
+  float* rope_ = nullptr; // RoPE cosines and sines, len x d (only for that position kind)
   bool ready_ = false;
 };
 

@@ -78,6 +78,8 @@ typedef struct tinyloop_model_info {
   int64_t trained_steps; /* the training step at which the checkpoint was saved */
   size_t param_count;    /* float parameters, padding included */
   size_t bytes;          /* bytes of the caller's buffer the model uses */
+  int32_t positions;     /* position scheme: 0 sinusoidal, 1 none, 2 ALiBi, 3 ALiBi + sinusoidal, 4 RoPE */
+  float alibi_slope;     /* the learned recency slope softplus(rho) with ALiBi, else 0 */
 } tinyloop_model_info;
 
 /* The library version, e.g. "0.1.0". */

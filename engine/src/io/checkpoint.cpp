@@ -23,15 +23,19 @@ namespace {
 // ---- format constants (docs/CHECKPOINT.md) ---------------------------------------------
 constexpr std::uint8_t kMagic[8] = {'T', 'L', 'O', 'O', 'P', 'C', 'K', 0};
 // Version 2 appends the entropy schedule (loss.eta_schedule, loss.eta_final) and the
-// initialisation scale to the configuration block. The writer keeps version 1 whenever those two are at their defaults, so
-// files of the paper's recipe stay readable by older builds; the reader takes both.
-constexpr std::uint32_t kVersionLatest = 2;
+// initialisation scale to the configuration block; version 3 appends the relative-position
+// settings (model.alibi_rho, model.rope_base) and is the one that can hold the ALiBi and RoPE
+// position kinds, whose models carry a 17th tensor (rho) with ALiBi. The writer picks the
+// oldest version that holds the configuration, so files of the paper's recipe stay readable
+// by older builds; the reader takes every version.
+constexpr std::uint32_t kVersionLatest = 3;
 constexpr std::uint32_t kFlagOptimizer = 1u;
 constexpr std::uint32_t kKnownFlags = kFlagOptimizer;
 
 constexpr std::size_t kHeaderBytes = 24;   // magic, version, flags, total size
 constexpr std::size_t kConfigBytesV1 = 140;  // TrainConfig, field by field
 constexpr std::size_t kConfigBytesV2 = 152;  // + eta_schedule, eta_final, init_scale
+constexpr std::size_t kConfigBytesV3 = 160;  // + alibi_rho, rope_base
 constexpr std::size_t kStateBytes = 24;      // step, rng state, rng increment
 constexpr std::size_t kCrcBytes = 4;
 constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before being read
@@ -144,7 +148,7 @@ Status truncated_at(const Reader& r, const char* what) {
 // Bytes of one tensor set (count + 16 named blocks), or 0 when it would not fit in size_t.
 std::uint64_t tensor_set_bytes(const ParamLayout& l) {
   std::uint64_t n = 4;
-  for (int i = 0; i < kParamCount; ++i) {
+  for (int i = 0; i < l.count; ++i) {
     const ParamInfo& t = l.info[i];
     n += 4 + std::strlen(t.name) + 4 + 4 + 4 * std::uint64_t(t.rows) * std::uint64_t(t.cols);
   }
@@ -153,12 +157,19 @@ std::uint64_t tensor_set_bytes(const ParamLayout& l) {
 
 // The oldest version that can hold the configuration.
 std::uint32_t version_for(const TrainConfig& cfg) {
+  const ModelConfig defaults;
+  const PositionKind k = cfg.model.positions;
+  const bool version2_fields = k == PositionKind::sinusoidal || k == PositionKind::none;
+  if (!version2_fields || cfg.model.alibi_rho != defaults.alibi_rho || cfg.model.rope_base != defaults.rope_base)
+    return 3u;
   const bool version1_fields = cfg.loss.eta_schedule == Schedule::constant && cfg.loss.eta_final == 0.0f &&
                                cfg.init_scale == 1.0f;
   return version1_fields ? 1u : 2u;
 }
 
-std::size_t config_bytes(std::uint32_t version) { return version >= 2 ? kConfigBytesV2 : kConfigBytesV1; }
+std::size_t config_bytes(std::uint32_t version) {
+  return version >= 3 ? kConfigBytesV3 : version == 2 ? kConfigBytesV2 : kConfigBytesV1;
+}
 std::size_t tensors_offset(std::uint32_t version) { return kHeaderBytes + config_bytes(version) + kStateBytes; }
 
 // Exact file size in 64 bits for the given format version; 0 when the model's shapes are invalid.
@@ -211,6 +222,10 @@ void write_config(Writer& w, const TrainConfig& c, std::uint32_t version) {
     w.u32(static_cast<std::uint32_t>(l.eta_schedule));
     w.f32(l.eta_final);
     w.f32(c.init_scale);
+  }
+  if (version >= 3) {
+    w.f32(m.alibi_rho);
+    w.f32(m.rope_base);
   }
 }
 
@@ -277,6 +292,10 @@ Status read_config(Reader& r, std::uint32_t version, TrainConfig* out) {
     l.eta_final = r.f32();
     c.init_scale = r.f32();
   }
+  if (version >= 3) {
+    m.alibi_rho = r.f32();
+    m.rope_base = r.f32();
+  }
 
   const Status v = validate(c);
   if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid configuration: %s", v.message());
@@ -299,8 +318,8 @@ void printable_name(const std::uint8_t* p, std::size_t n, char (&buf)[40]) {
 }
 
 void write_set(Writer& w, const ParamLayout& l, const float* flat) {
-  w.u32(static_cast<std::uint32_t>(kParamCount));
-  for (int i = 0; i < kParamCount; ++i) {
+  w.u32(static_cast<std::uint32_t>(l.count));
+  for (int i = 0; i < l.count; ++i) {
     const ParamInfo& t = l.info[i];
     const std::size_t len = std::strlen(t.name);
     w.u32(static_cast<std::uint32_t>(len));
@@ -321,10 +340,10 @@ Status read_set(Reader& r, const ParamLayout& l, int set, float* dst) {
   const char* space = set == 0 ? "" : " ";
   if (!r.has(4)) return truncated_at(r, "tensor count");
   const std::uint32_t count = r.u32();
-  if (count != static_cast<std::uint32_t>(kParamCount))
-    return Status::fail(Error::bad_checkpoint, "%s: expected %d tensors, found %lu", set_name, kParamCount,
+  if (count != static_cast<std::uint32_t>(l.count))
+    return Status::fail(Error::bad_checkpoint, "%s: expected %d tensors, found %lu", set_name, l.count,
                         static_cast<unsigned long>(count));
-  for (int i = 0; i < kParamCount; ++i) {
+  for (int i = 0; i < l.count; ++i) {
     const ParamInfo& t = l.info[i];
     if (!r.has(4)) return truncated_at(r, "tensor name length");
     const std::uint32_t name_len = r.u32();
@@ -362,8 +381,7 @@ Status read_set(Reader& r, const ParamLayout& l, int set, float* dst) {
       if (dst) dst[t.offset + k] = bits_float(bits);
     }
     if (dst) {
-      const std::size_t end = (i + 1 < kParamCount) ? l.info[i + 1].offset : l.total;
-      for (std::size_t k = t.offset + count_n; k < end; ++k) dst[k] = 0.0f;
+      for (std::size_t k = t.offset + count_n; k < l.end_of(i); ++k) dst[k] = 0.0f;
     }
   }
   return Status::ok();
@@ -485,7 +503,7 @@ Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t
   const ParamLayout l = ParamLayout::make(in.config.model);
   const float* sets[3] = {in.params, in.adam_m, in.adam_v};
   for (int s = 0; s < (has_opt ? 3 : 1); ++s)
-    for (int i = 0; i < kParamCount; ++i) {
+    for (int i = 0; i < l.count; ++i) {
       const ParamInfo& t = l.info[i];
       for (std::size_t k = 0; k < t.size(); ++k) {
         const std::uint32_t bits = float_bits(sets[s][t.offset + k]);

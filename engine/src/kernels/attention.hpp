@@ -39,25 +39,30 @@ struct AttentionRowSums {
   T tsallis = 0;    // sum over rows of S_q(P_i)
 };
 
-// Scores of query i against keys 0..count-1 (count = i+1 when causal), written to `s`.
+// ALiBi distance of key j from query i: i - j under the causal mask; |i - j| without it
+// (SPEC §1.1 defines j <= i; the symmetric form keeps "far is penalised" for the unmasked option).
+inline int alibi_distance(int i, int j) { return i >= j ? i - j : j - i; }
+
+// Scores of query i against keys 0..count-1 (count = i+1 when causal), written to `s`:
+// q.k / sqrt(d) - slope * distance(i, j) (slope 0: no recency bias).
 template <class T>
-inline void attention_scores(const T* q, const T* K, int count, T* s) {
+inline void attention_scores(const T* q, const T* K, int count, T* s, int i = 0, T slope = T(0)) {
   const T scale = inv_sqrt_dim<T>();
-  for (int j = 0; j < count; ++j) s[j] = dot8(q, K + j * kDim) * scale;
+  for (int j = 0; j < count; ++j) s[j] = dot8(q, K + j * kDim) * scale - slope * T(alibi_distance(i, j));
 }
 
 // Forward over a sequence of n tokens. P (n x n, row stride n) may be null: the row is then
 // built in scratch.row and only lse survives. Masked entries (j > i when causal) of P are
-// never written. A receives n x d outputs.
+// never written. A receives n x d outputs. `slope` is the ALiBi recency slope (0: none).
 template <class T>
 inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool causal, T q_exp, T* P,
                               const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* A,
-                              AttentionRowSums<T>* sums) {
+                              AttentionRowSums<T>* sums, T slope = T(0)) {
   T* row = scratch.row;
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     T* p = P ? P + std::size_t(i) * n : row;
-    attention_scores(Q + i * kDim, K, count, p);
+    attention_scores(Q + i * kDim, K, count, p, i, slope);
     int best = 0;
     T m = p[0];
     for (int j = 1; j < count; ++j)
@@ -80,11 +85,14 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool ca
 }
 
 // Backward. dA: n x d. c_pot scales the potential gradient, c_ts the Tsallis one (both
-// already divided by the number of rows). dQ, dK, dV are overwritten.
+// already divided by the number of rows). dQ, dK, dV are overwritten. With an ALiBi slope,
+// *dslope (when given) gains the gradient of the slope: sum over rows and keys of
+// dL/dS_ij * -distance(i, j).
 template <class T>
 inline void attention_backward(const T* Q, const T* K, const T* V, int n, bool causal, const T* P, const T* lse,
                                const std::int32_t* argmax, const T* dA, T c_pot, T c_ts, T q_exp,
-                               const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV) {
+                               const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV, T slope = T(0),
+                               T* dslope = nullptr) {
   T* row = scratch.row;
   T* dP = scratch.dp;
   const T scale = inv_sqrt_dim<T>();
@@ -94,7 +102,7 @@ inline void attention_backward(const T* Q, const T* K, const T* V, int n, bool c
     const int count = causal ? i + 1 : n;
     const T* p = P ? P + std::size_t(i) * n : row;
     if (!P) {
-      attention_scores(Q + i * kDim, K, count, row);
+      attention_scores(Q + i * kDim, K, count, row, i, slope);
       for (int j = 0; j < count; ++j) row[j] = std::exp(row[j] - lse[i]);
     }
     const T* da = dA + i * kDim;
@@ -110,25 +118,29 @@ inline void attention_backward(const T* Q, const T* K, const T* V, int n, bool c
     }
     const T* qi = Q + i * kDim;
     T* dq = dQ + i * kDim;
+    T dm = 0;
     for (int j = 0; j < count; ++j) {
       T ds = p[j] * (dP[j] - dot) + c_pot * (p[j] - (j == argmax[i] ? T(1) : T(0)));
+      dm -= ds * T(alibi_distance(i, j));
       ds *= scale;
       const T* kj = K + j * kDim;
       T* dk = dK + j * kDim;
       for (int c = 0; c < kDim; ++c) { dq[c] += ds * kj[c]; dk[c] += ds * qi[c]; }
     }
+    if (dslope) *dslope += dm;
   }
 }
 
-// Streaming row for inference: A_i = softmax(q K^T / sqrt d) V over `count` keys with a
-// running max and sum, never materialising the row.
+// Streaming row for inference: A_i = softmax(q K^T / sqrt d - slope * distance(i, j)) V over
+// `count` keys with a running max and sum, never materialising the row.
 template <class T>
-inline void attention_row_online(const T* q, const T* K, const T* V, int count, T* out) {
+inline void attention_row_online(const T* q, const T* K, const T* V, int count, T* out, int i = 0,
+                                 T slope = T(0)) {
   const T scale = inv_sqrt_dim<T>();
   T m = -INFINITY, l = 0;
   T acc[kDim] = {};
   for (int j = 0; j < count; ++j) {
-    const T s = dot8(q, K + j * kDim) * scale;
+    const T s = dot8(q, K + j * kDim) * scale - slope * T(alibi_distance(i, j));
     const T* v = V + j * kDim;
     if (s > m) {
       const T r = std::exp(m - s);

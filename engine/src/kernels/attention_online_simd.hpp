@@ -111,13 +111,19 @@ inline fbatch load_shared(const float* p) {
   return pinned<NQ>(fbatch::load_unaligned(p));
 }
 
+// The ALiBi recency bias of a row: scores lose slope * |i - j| (in log2 units here).
+struct RowBias {
+  float slope;  // 0: no bias
+  const int* row;  // query positions i, one per row
+};
+
 // NQ queries (scaled scores weights qv) against R registers of keys starting at key j. When
 // `masked`, lanes at or beyond key count[q] are excluded for query q (score kNoScore, weight
 // exactly 0). Channel-outer order: each query weight is loaded once per block and each key
 // register once for all queries.
 template <int NQ, int R, bool masked>
 inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int stride, int j, const int* count,
-                  RowState* st) {
+                  const RowBias& bias, RowState* st) {
   fbatch s[NQ][R];
   for (int c = 0; c < kDim; ++c) {
     fbatch qc[NQ];
@@ -127,10 +133,17 @@ inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int
       for (int q = 0; q < NQ; ++q) s[q][r] = c == 0 ? qc[q] * x : xsimd::fma(qc[q], x, s[q][r]);
     }
   }
+  if (bias.slope != 0.0f) {
+    const fbatch lane = fbatch::load_aligned(simd::kLaneIndex), slope(bias.slope);
+    for (int q = 0; q < NQ; ++q)
+      for (int r = 0; r < R; ++r) {
+        const fbatch dist = xsimd::abs(fbatch(float(bias.row[q] - (j + r * kLanes))) - lane);  // exact integers
+        s[q][r] = xsimd::fnma(slope, dist, s[q][r]);
+      }
+  }
   typename fbatch::batch_bool_type live[NQ][R];
   if (masked) {
-    alignas(64) static constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const fbatch lane = fbatch::load_aligned(kLaneIndex);
+    const fbatch lane = fbatch::load_aligned(simd::kLaneIndex);
     for (int q = 0; q < NQ; ++q)
       for (int r = 0; r < R; ++r) {
         live[q][r] = lane < fbatch(float(count[q] - (j + r * kLanes)));  // <= 0: every lane masked
@@ -170,12 +183,15 @@ inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int
   }
 }
 
-// NQ rows sharing the keys: count[0] <= count[1] <= ... (each >= 1).
+// NQ rows sharing the keys: count[0] <= count[1] <= ... (each >= 1); row[q] is query q's
+// position, which the ALiBi bias (slope != 0) measures distances from.
 template <int NQ>
 inline void rows(const float* const* q, const float* kt, const float* vt, int stride, const int* count,
-                 float* const* out) {
+                 float* const* out, const int* row, float slope) {
   // Scores in log2 units: q . k / sqrt(d) * log2(e), so every weight is a power of two.
-  const float scale = inv_sqrt_dim<float>() * 1.44269504088896341f;
+  constexpr float kLog2e = 1.44269504088896341f;
+  const float scale = inv_sqrt_dim<float>() * kLog2e;
+  const RowBias bias{slope * kLog2e, row};
   float qv[NQ][kDim];
   RowState st[NQ];
   for (int i = 0; i < NQ; ++i) {
@@ -186,31 +202,44 @@ inline void rows(const float* const* q, const float* kt, const float* vt, int st
   const int whole = count[0] / kLanes;                     // registers with no masked lane for any row
   const int regs = (count[NQ - 1] + kLanes - 1) / kLanes;  // registers any row needs
   const int blocks = whole / kBlockRegs;
-  int j = 0;
-  for (int b = 0; b < blocks; ++b, j += kBlock) block<NQ, kBlockRegs, false>(qv, kt, vt, stride, j, count, st);
-  for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes) block<NQ, 1, false>(qv, kt, vt, stride, j, count, st);
-  for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true>(qv, kt, vt, stride, j, count, st);
+  if (slope == 0.0f) {
+    int j = 0;
+    for (int b = 0; b < blocks; ++b, j += kBlock) block<NQ, kBlockRegs, false>(qv, kt, vt, stride, j, count, bias, st);
+    for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes)
+      block<NQ, 1, false>(qv, kt, vt, stride, j, count, bias, st);
+    for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true>(qv, kt, vt, stride, j, count, bias, st);
+  } else {
+    // Nearest keys first: under a recency bias they hold the row's highest scores, so the
+    // running max is set by the first block and the far keys (ever lower) never rescale it.
+    for (int r = whole; r < regs; ++r) block<NQ, 1, true>(qv, kt, vt, stride, r * kLanes, count, bias, st);
+    for (int r = whole - 1; r >= blocks * kBlockRegs; --r)
+      block<NQ, 1, false>(qv, kt, vt, stride, r * kLanes, count, bias, st);
+    for (int b = blocks - 1; b >= 0; --b) block<NQ, kBlockRegs, false>(qv, kt, vt, stride, b * kBlock, count, bias, st);
+  }
   for (int i = 0; i < NQ; ++i) st[i].finish(out[i]);
 }
 
 }  // namespace online
 
-// out = softmax(q K^T / sqrt d) V over keys 0..count-1 (count >= 1). kt and vt are d x stride
-// with stride >= padded(count); columns of kt/vt at or beyond the sequence length must hold
-// finite values (the inference zeroes them). No alignment is required.
+// out = softmax(q K^T / sqrt d - slope |i - j|) V over keys 0..count-1 (count >= 1), i the
+// query's position (used only when slope != 0). kt and vt are d x stride with stride >=
+// padded(count); columns of kt/vt at or beyond the sequence length must hold finite values
+// (the inference zeroes them). No alignment is required.
 inline void attention_row_online_simd(const float* q, const float* kt, const float* vt, int stride, int count,
-                                      float* out) {
-  online::rows<1>(&q, kt, vt, stride, &count, &out);
+                                      float* out, int i = 0, float slope = 0.0f) {
+  online::rows<1>(&q, kt, vt, stride, &count, &out, &i, slope);
 }
 
-// Two rows at once (count0 <= count1), sharing every key and value load; for targets with 32
-// vector registers, where the two rows' state fits. Same results as two single rows.
+// Two rows at once (count0 <= count1; positions i0, i1), sharing every key and value load; for
+// targets with 32 vector registers, where the two rows' state fits. Same results as two single rows.
 inline void attention_rows2_online_simd(const float* q0, const float* q1, const float* kt, const float* vt,
-                                        int stride, int count0, int count1, float* out0, float* out1) {
+                                        int stride, int count0, int count1, float* out0, float* out1, int i0 = 0,
+                                        int i1 = 0, float slope = 0.0f) {
   const float* q[2] = {q0, q1};
   const int count[2] = {count0, count1};
   float* out[2] = {out0, out1};
-  online::rows<2>(q, kt, vt, stride, count, out);
+  const int row[2] = {i0, i1};
+  online::rows<2>(q, kt, vt, stride, count, out, row, slope);
 }
 
 }  // namespace tinyloop::kernels

@@ -16,6 +16,7 @@ namespace tinyloop::kernels {
 namespace detail {
 
 using simd::fbatch;
+using simd::kLaneIndex;
 using simd::kLanes;
 constexpr float kMaskedScore = -1e30f;  // exp(kMaskedScore - max) == 0
 
@@ -36,20 +37,25 @@ inline void transpose_out(const float* src, int n, int stride, float* dst) {
     for (int c = 0; c < kDim; ++c) dst[j * kDim + c] = src[c * stride + j];
 }
 
-// row[0 .. padded(count)) = q . K^T / sqrt(d) for keys < count, kMaskedScore beyond. Returns
-// the lane-wise maximum over the row's registers (padding included).
-inline fbatch scores(const float* q, const float* kt, int stride, int count, float* row) {
+// ALiBi distances |i - j| of keys j .. j + kLanes - 1 from query i (exact below 2^24).
+inline fbatch distances(int i, int j) {
+  return xsimd::abs(fbatch(float(i)) - (fbatch::load_aligned(kLaneIndex) + fbatch(float(j))));
+}
+
+// row[0 .. padded(count)) = q . K^T / sqrt(d) - slope * |i - j| for keys < count, kMaskedScore
+// beyond. Returns the lane-wise maximum over the row's registers (padding included).
+inline fbatch scores(const float* q, const float* kt, int stride, int count, float* row, int i, float slope) {
   const int end = padded(count);
   float qs[kDim];
   for (int c = 0; c < kDim; ++c) qs[c] = q[c] * inv_sqrt_dim<float>();
   fbatch top(kMaskedScore);
+  const fbatch slope_b(slope);
   for (int j = 0; j < end; j += kLanes) {
     fbatch s(0.0f);
     for (int c = 0; c < kDim; ++c) s = xsimd::fma(fbatch(qs[c]), fbatch::load_unaligned(kt + c * stride + j), s);
-    if (j + kLanes > count) {  // the row's last register: lanes at or beyond count are masked
-      alignas(64) static constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    if (slope != 0.0f) s = xsimd::fnma(slope_b, distances(i, j), s);
+    if (j + kLanes > count)  // the row's last register: lanes at or beyond count are masked
       s = xsimd::select(fbatch::load_aligned(kLaneIndex) < fbatch(float(count - j)), s, fbatch(kMaskedScore));
-    }
     s.store_unaligned(row + j);
     top = xsimd::max(top, s);
   }
@@ -82,7 +88,7 @@ inline fbatch tsallis_slope(fbatch p, float q) {  // p^(q-1) where p > 0, else 0
 // Same contract as the scalar attention_forward (kernels/attention.hpp).
 inline void attention_forward(const float* Q, const float* K, const float* V, int n, bool causal, float q_exp,
                               float* P, const AttentionScratch<float>& scratch, float* lse, std::int32_t* argmax,
-                              float* A, AttentionRowSums<float>* sums) {
+                              float* A, AttentionRowSums<float>* sums, float slope = 0.0f) {
   using namespace detail;
   const int stride = padded(n);
   float* kt = scratch.kt;
@@ -93,7 +99,7 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
     const int end = padded(count);
     // The row maximum and its first position (ties -> lowest j), as the scalar scan finds them;
     // the padding lanes hold kMaskedScore, below every real score.
-    const fbatch top = scores(Q + i * kDim, kt, stride, count, row);
+    const fbatch top = scores(Q + i * kDim, kt, stride, count, row, i, slope);
     alignas(64) float lanes[kLanes];
     top.store_aligned(lanes);
     float m = lanes[0];
@@ -130,7 +136,7 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
 inline void attention_backward(const float* Q, const float* K, const float* V, int n, bool causal, const float* P,
                                const float* lse, const std::int32_t* argmax, const float* dA, float c_pot,
                                float c_ts, float q_exp, const AttentionScratch<float>& scratch, float* dQ, float* dK,
-                               float* dV) {
+                               float* dV, float slope = 0.0f, float* dslope = nullptr) {
   using namespace detail;
   const int stride = padded(n);
   const float scale = inv_sqrt_dim<float>();
@@ -149,7 +155,7 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
       copy_row(P + std::size_t(i) * n, count, row);
       for (int j = count; j < end; ++j) row[j] = 0.0f;
     } else {
-      scores(Q + i * kDim, kt, stride, count, row);
+      scores(Q + i * kDim, kt, stride, count, row, i, slope);
       const fbatch l(lse[i]);
       for (int j = 0; j < end; j += kLanes) xsimd::exp(fbatch::load_unaligned(row + j) - l).store_unaligned(row + j);
     }
@@ -165,10 +171,21 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
       dot = xsimd::fma(p, g, dot);
     }
     const fbatch dotb(xsimd::hadd(dot)), cpot(c_pot), sc(scale);
-    for (int j = 0; j < end; j += kLanes) {
-      const fbatch p = fbatch::load_unaligned(row + j);
-      const fbatch g = fbatch::load_unaligned(ds + j);
-      ((p * (g - dotb) + cpot * p) * sc).store_unaligned(ds + j);
+    if (dslope) {  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
+      fbatch dm(0.0f);
+      for (int j = 0; j < end; j += kLanes) {
+        const fbatch p = fbatch::load_unaligned(row + j);
+        const fbatch u = p * (fbatch::load_unaligned(ds + j) - dotb) + cpot * p;
+        dm = xsimd::fnma(u, distances(i, j), dm);
+        (u * sc).store_unaligned(ds + j);
+      }
+      *dslope += xsimd::hadd(dm) + c_pot * float(alibi_distance(i, argmax[i]));
+    } else {
+      for (int j = 0; j < end; j += kLanes) {
+        const fbatch p = fbatch::load_unaligned(row + j);
+        const fbatch g = fbatch::load_unaligned(ds + j);
+        ((p * (g - dotb) + cpot * p) * sc).store_unaligned(ds + j);
+      }
     }
     ds[argmax[i]] -= c_pot * scale;
     simd::weighted_rows<kDim>(ds, K, count).store(dQ + i * kDim);

@@ -32,6 +32,9 @@ static_assert(kDim % kLanes == 0 && kHidden % kLanes == 0, "rows must fill whole
 
 inline const char* arch_name() { return arch::name(); }
 
+// 0, 1, 2, ... : the lane numbers of a register of up to 16 floats (masks, key distances).
+alignas(64) inline constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
 // N consecutive floats held in N / kLanes registers.
 template <int N>
 struct Vec {

@@ -20,7 +20,7 @@ namespace {
 constexpr int kMaxInferLen = 1 << 24;
 
 struct Buffers {
-  float *params, *x, *z, *vel, *k, *v;
+  float *params, *x, *z, *vel, *k, *v, *rope;
 };
 
 // Keys and values of the SIMD path are stored transposed, d rows of a stride padded to whole
@@ -43,6 +43,7 @@ Buffers take_buffers(Arena& a, const ModelConfig& m, int max_len) {
   b.vel = m.loop == LoopKind::hamiltonian ? a.take<float>(N) : nullptr;
   b.k = a.take<float>(KV);
   b.v = a.take<float>(KV);
+  b.rope = uses_rope(m.positions) ? a.take<float>(N) : nullptr;
   return b;
 }
 
@@ -78,9 +79,15 @@ Status Inference::init(const ModelConfig& m, int max_len, void* buffer, std::siz
   vel_ = b.vel;
   k_ = b.k;
   v_ = b.v;
+  rope_ = b.rope;
   for (std::size_t i = 0; i < layout_.total; ++i) params_[i] = 0;
   ready_ = true;
   return Status::ok();
+}
+
+float Inference::alibi_slope() const {
+  if (!ready_) return 0.0f;
+  return model::alibi_slope(cfg_, Weights<const float>::bind(params_, layout_).rho);
 }
 
 Status Inference::load_params(const float* flat, std::size_t count) {
@@ -125,15 +132,16 @@ inline float* attention_row(const InferOutputs& out, int t, int len, int i) {
   return out.attention + (std::size_t(t) * std::size_t(len) + std::size_t(i)) * std::size_t(len);
 }
 
-// softmax(q K^T / sqrt d) over keys 0..count-1 into row[0..len) (masked keys 0). Keys are
-// k[c * kstride + j] (transposed) or, with kstride 0, k[j * d + c].
-void attention_probs_row(const float* q, const float* k, int kstride, int count, int len, float* row) {
+// softmax(q K^T / sqrt d - slope |i - j|) over keys 0..count-1 into row[0..len) (masked keys
+// 0). Keys are k[c * kstride + j] (transposed) or, with kstride 0, k[j * d + c].
+void attention_probs_row(const float* q, const float* k, int kstride, int count, int len, int i, float slope,
+                         float* row) {
   const float scale = kernels::inv_sqrt_dim<float>();
   float m = -INFINITY, sum = 0;
   for (int j = 0; j < count; ++j) {
     float s = 0;
     for (int c = 0; c < kDim; ++c) s += q[c] * (kstride ? k[c * kstride + j] : k[j * kDim + c]);
-    row[j] = s * scale;
+    row[j] = s * scale - slope * float(kernels::alibi_distance(i, j));
     m = std::fmax(m, row[j]);
   }
   for (int j = 0; j < count; ++j) sum += (row[j] = std::exp(row[j] - m));
@@ -162,7 +170,11 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
   const auto coef = model::LoopCoefficients::of(cfg_);
   const float mu = float(coef.mu), alpha = float(coef.alpha);
   const int D = kDim, V = cfg_.vocab_out;
+  const float slope = model::alibi_slope(cfg_, w.rho);
+  const bool rope = rope_ != nullptr;
+  auto rotate_at = [&](int i, float* v) { model::rope_rotate(rope_ + std::size_t(i) * D, false, v); };
   for (int i = 0; i < len; ++i) {
+    if (rope) model::rope_angles(i, cfg_.rope_base, rope_ + std::size_t(i) * D);
     model::embed_token(cfg_, w.E, tokens[i], i, x_ + i * D);
     for (int c = 0; c < D; ++c) {
       z_[i * D + c] = 0;
@@ -184,6 +196,7 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
       token::layernorm(y, w.ln1_gain, w.ln1_bias).store(h);
       token::dense<kDim, kDim>(h, w.Wk, nullptr).store(kv);
       token::dense<kDim, kDim>(h, w.Wv, nullptr).store(kv + kDim);
+      if (rope) rotate_at(j, kv);
       for (int c = 0; c < D; ++c) {
         k_[c * stride + j] = kv[c];
         v_[c * stride + j] = kv[kDim + c];
@@ -202,14 +215,16 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
         float h[kDim];
         token::layernorm(yr, w.ln1_gain, w.ln1_bias).store(h);
         token::dense<kDim, kDim>(h, w.Wq, nullptr).store(q[r]);
+        if (rope) rotate_at(i + r, q[r]);
         if (float* P = attention_row(out, t, len, i + r))
-          attention_probs_row(q[r], k_, stride, cfg_.causal ? i + r + 1 : len, len, P);
+          attention_probs_row(q[r], k_, stride, cfg_.causal ? i + r + 1 : len, len, i + r, slope, P);
       }
       const int count0 = cfg_.causal ? i + 1 : len;
       if (rows == 2)
-        attention_rows2_online_simd(q[0], q[1], k_, v_, stride, count0, cfg_.causal ? i + 2 : len, a[0], a[1]);
+        attention_rows2_online_simd(q[0], q[1], k_, v_, stride, count0, cfg_.causal ? i + 2 : len, a[0], a[1], i,
+                                    i + 1, slope);
       else
-        attention_row_online_simd(q[0], k_, v_, stride, count0, a[0]);
+        attention_row_online_simd(q[0], k_, v_, stride, count0, a[0], i, slope);
       for (int r = 0; r < rows; ++r) {
         float* z = z_ + (i + r) * D;
         Row u = Row::load(y[r]);
@@ -239,6 +254,7 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
       layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
       dense_forward<kDim, kDim>(h, w.Wk, (const float*)nullptr, k_ + j * D);
       dense_forward<kDim, kDim>(h, w.Wv, (const float*)nullptr, v_ + j * D);
+      if (rope) rotate_at(j, k_ + j * D);
     }
     for (int i = 0; i < len; ++i) {
       float y[kDim], h[kDim], q[kDim], a[kDim], u[kDim], g[kHidden], act[kHidden], mlp[kDim];
@@ -246,9 +262,10 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
       for (int c = 0; c < D; ++c) y[c] = z[c] + x_[i * D + c];
       layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
       dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
+      if (rope) rotate_at(i, q);
       if (float* P = attention_row(out, t, len, i))
-        attention_probs_row(q, k_, 0, cfg_.causal ? i + 1 : len, len, P);
-      attention_row_online(q, k_, v_, cfg_.causal ? i + 1 : len, a);
+        attention_probs_row(q, k_, 0, cfg_.causal ? i + 1 : len, len, i, slope, P);
+      attention_row_online(q, k_, v_, cfg_.causal ? i + 1 : len, a, i, slope);
       for (int c = 0; c < D; ++c) u[c] = y[c] + a[c];
       layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
       dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);

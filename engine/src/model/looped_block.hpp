@@ -48,6 +48,9 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
 
   for (int i = 0; i < n; ++i) embed_token(m, w.E, tokens[i], i, tape.x + i * D);
   for (int e = 0; e < n * D; ++e) s.z[e] = 0;
+  if (tape.rope)
+    for (int i = 0; i < n; ++i) rope_angles(i, m.rope_base, tape.rope + i * D);
+  const T slope = alibi_slope(m, w.rho);
 
   AttentionRowSums<T> att{};
   T kinetic = 0;  // in a register: through *sums every add would wait on a store and a load
@@ -61,9 +64,13 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
       dense_forward<kDim, kDim>(h, w.Wq, (const T*)nullptr, q + i * D);
       dense_forward<kDim, kDim>(h, w.Wk, (const T*)nullptr, kk + i * D);
       dense_forward<kDim, kDim>(h, w.Wv, (const T*)nullptr, v + i * D);
+      if (tape.rope) {  // the tape keeps the rotated queries and keys, as attention sees them
+        rope_rotate(tape.rope + i * D, false, q + i * D);
+        rope_rotate(tape.rope + i * D, false, kk + i * D);
+      }
     }
     T* P = tape.P ? tape.P + tn * n : nullptr;
-    attention_forward(q, kk, v, n, m.causal, q_exp, P, s.att, tape.lse + tn, tape.argmax + tn, s.a, &att);
+    attention_forward(q, kk, v, n, m.causal, q_exp, P, s.att, tape.lse + tn, tape.argmax + tn, s.a, &att, slope);
     const T* vel_prev = t > 0 ? tape.vel + (tn - n) * D : nullptr;
     T* vel = tape.vel + tn * D;
     for (int i = 0; i < n; ++i) {
@@ -122,6 +129,8 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
   const int L = m.loops, D = kDim, V = m.vocab_out;
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
+  const T slope = alibi_slope(m, w.rho);
+  T dslope = 0;
 
   for (int i = 0; i < n; ++i) {
     T h[kDim], dh[kDim] = {};
@@ -162,9 +171,14 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
     }
     const T* P = tape.P ? tape.P + tn * n : nullptr;
     attention_backward(tape.q + tn * D, tape.k + tn * D, tape.v + tn * D, n, m.causal, P, tape.lse + tn,
-                       tape.argmax + tn, s.a, scale.potential, scale.tsallis, q_exp, s.att, s.dq, s.dk, s.dv);
+                       tape.argmax + tn, s.a, scale.potential, scale.tsallis, q_exp, s.att, s.dq, s.dk, s.dv, slope,
+                       g.rho ? &dslope : nullptr);
     for (int i = 0; i < n; ++i) {
       T h1[kDim], dh1[kDim] = {};
+      if (tape.rope) {  // back through the rotation: its transpose
+        rope_rotate(tape.rope + i * D, true, s.dq + i * D);
+        rope_rotate(tape.rope + i * D, true, s.dk + i * D);
+      }
       const T* xhat1 = tape.xhat1 + (tn + i) * D;
       layernorm_apply(xhat1, w.ln1_gain, w.ln1_bias, h1);
       dense_backward<kDim, kDim>(h1, wt.Wq, s.dq + i * D, g.Wq, (T*)nullptr, dh1);
@@ -183,6 +197,7 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
     T* de = g.E + tokens[i] * D;
     for (int c = 0; c < D; ++c) de[c] += s.dx[i * D + c];
   }
+  if (g.rho) g.rho[0] += dslope * sigmoid(w.rho[0]);  // m = softplus(rho)
 }
 
 }  // namespace tinyloop::model

@@ -28,8 +28,9 @@ struct Tape {
   T* xhatf;              // n x d      final LN
   T* rstdf;              // n
   T* logits;             // n x V_out
+  T* rope;               // n x d      RoPE cosines and sines per position, or null
 
-  static Tape take(Arena& a, int loops, int n, int vocab_out, bool keep_p) {
+  static Tape take(Arena& a, int loops, int n, int vocab_out, bool keep_p, bool rope) {
     const std::size_t L = std::size_t(loops), N = std::size_t(n), D = kDim;
     Tape t{};
     t.x = a.take<T>(N * D);
@@ -49,6 +50,7 @@ struct Tape {
     t.xhatf = a.take<T>(N * D);
     t.rstdf = a.take<T>(N);
     t.logits = a.take<T>(N * std::size_t(vocab_out));
+    t.rope = rope ? a.take<T>(N * D) : nullptr;
     return t;
   }
 };

@@ -47,7 +47,7 @@ typename Trainer<T>::State* bind(Arena& a, const TrainConfig& cfg, const Capacit
   std::size_t bookkeeping = a.used() - mark;
   mark = a.used();
   for (std::size_t b = 0; b < B; ++b) {
-    auto tape = model::Tape<T>::take(a, L, cap.max_len, V, keep_p);
+    auto tape = model::Tape<T>::take(a, L, cap.max_len, V, keep_p, uses_rope(cfg.model.positions));
     if (tapes) tapes[b] = tape;
   }
   plan->activations = a.used() - mark;
@@ -147,6 +147,7 @@ void Trainer<T>::init_weights(Rng& rng) {
   fill_uniform(Param::Wout, kDim);
   fill_uniform(Param::bout, kDim);
   for (int c = 0; c < kDim; ++c) w.ln1_gain[c] = w.ln2_gain[c] = w.lnf_gain[c] = T(1);
+  if (w.rho) w.rho[0] = T(cfg_.model.alibi_rho);  // a setting, not a draw: the weights above stay as they were
   step_ = 0;
 }
 
