@@ -132,7 +132,25 @@ TrainConfig scheduled_config() {
   return c;
 }
 
+// Relative positions (SPEC 1.1) need format version 3: ALiBi adds the 17th tensor, rho.
+TrainConfig alibi_config() {
+  TrainConfig c = scheduled_config();
+  c.model.positions = PositionKind::alibi_sinusoidal;
+  c.model.alibi_rho = -1.25f;
+  REQUIRE(validate(c).is_ok());
+  return c;
+}
+TrainConfig rope_config() {
+  TrainConfig c = preset_lam2026();
+  c.model.positions = PositionKind::rope;
+  c.model.rope_base = 500.0f;
+  REQUIRE(validate(c).is_ok());
+  return c;
+}
+
 void check_same_config(const TrainConfig& a, const TrainConfig& b) {
+  CHECK(a.model.alibi_rho == b.model.alibi_rho);
+  CHECK(a.model.rope_base == b.model.rope_base);
   CHECK(a.model.loops == b.model.loops);
   CHECK(a.model.vocab_in == b.model.vocab_in);
   CHECK(a.model.vocab_out == b.model.vocab_out);
@@ -242,7 +260,7 @@ void expect_rejected(const Bytes& b, const std::string& part) {
   CheckpointHeader h;
   const Status s = checkpoint_read_header(b.data(), b.size(), &h);
   CHECK(s.code() == Error::bad_checkpoint);
-  CHECK_MESSAGE(std::string(s.message()).find(part) != std::string::npos, "message: ", s.message());
+  CHECK_MESSAGE(std::string(s.message()).find(part) != std::string::npos, "message: " << std::string(s.message()));
   std::vector<float> buf(1 << 16, 9.0f);
   const Status t = checkpoint_read_tensors(b.data(), b.size(), buf.data(), buf.data(), buf.data());
   CHECK(t.code() == Error::bad_checkpoint);
@@ -365,8 +383,80 @@ TEST_CASE("checkpoint: the entropy schedule and the init scale need version 2, w
   expect_rejected(c, "format version 2 does not match the configuration (it is written as version 1)");
 }
 
+TEST_CASE("checkpoint: relative positions need version 3, which appends their settings (and rho with ALiBi)") {
+  Fixture v2(scheduled_config(), false);
+  const Bytes a = v2.write();
+  Fixture v3(alibi_config(), false);
+  const Bytes b = v3.write();
+  constexpr std::size_t kOffAlibiRho = kOffStep + 12, kOffRopeBase = kOffStep + 16;
+  // 8 more configuration bytes; one more tensor: name length, "rho", 1 x 1, one float.
+  CHECK(b.size() == a.size() + 8 + 4 + 3 + 8 + 4);
+  CHECK(get_u32(b, kOffVersion) == 3);
+  CHECK(get_u32(b, kOffPositions) == 3);  // alibi + sinusoidal
+  CHECK(std::memcmp(a.data() + kOffPositions + 4, b.data() + kOffPositions + 4, kOffStep + 12 - kOffPositions - 4) == 0);
+  CHECK(get_u32(b, kOffAlibiRho) == 0xBFA00000u);  // -1.25f
+  CHECK(get_u32(b, kOffRopeBase) == 0x461C4000u);  // 10000.0f
+  CHECK(get_u64(b, kOffStep + 20) == 4242);
+  CHECK(get_u32(b, kOffTensors + 20) == 17);
+  REQUIRE(v3.layout.count == 17);
+  CHECK(std::string(v3.layout[Param::rho].name) == "rho");
+  // rho is the last tensor: its block ends where the checksum starts.
+  const std::size_t rho_at = b.size() - 4 - (4 + 3 + 8 + 4);
+  CHECK(get_u32(b, rho_at) == 3);
+  CHECK(std::memcmp(b.data() + rho_at + 4, "rho", 3) == 0);
+  float rho = 0;
+  std::memcpy(&rho, b.data() + rho_at + 15, 4);
+  CHECK(rho == v3.params[v3.layout[Param::rho].offset]);
+
+  // RoPE has no extra tensor; a non-default setting alone also needs version 3.
+  Fixture rope(rope_config(), false);
+  const Bytes r = rope.write();
+  CHECK(get_u32(r, kOffVersion) == 3);
+  CHECK(get_u32(r, kOffTensors + 20) == 16);
+  CHECK(r.size() == checkpoint_bytes(preset_lam2026(), false) + 12 + 8);
+  TrainConfig rho_only = preset_lam2026();
+  rho_only.model.alibi_rho = 2.0f;  // no effect without ALiBi, but kept
+  CHECK(checkpoint_bytes(rho_only, false) == r.size());
+
+  // Relabelled positions no longer add up: the tensor count or the version gives it away.
+  Bytes c = b;
+  put_u32(c, kOffPositions, 0);  // sinusoidal: 16 tensors expected, the file holds 17
+  reseal(c);
+  expect_rejected(c, "size 4110 does not match the configuration (expected 4091 bytes)");
+  c = r;
+  put_u32(c, kOffPositions, 2);  // ALiBi: rho expected
+  reseal(c);
+  expect_rejected(c, "does not match the configuration");
+  c = a;
+  put_u32(c, kOffPositions, 4);  // RoPE in a version-2 file
+  reseal(c);
+  expect_rejected(c, "format version 2 does not match the configuration (it is written as version 3)");
+  c = r;
+  put_u32(c, kOffPositions, 5);
+  reseal(c);
+  expect_rejected(c, "unknown position kind 5");
+  c = r;
+  put_f32(c, kOffRopeBase, 1.0f);
+  reseal(c);
+  expect_rejected(c, "rope base must be > 1");
+  c = b;
+  put_f32(c, kOffAlibiRho, std::numeric_limits<float>::quiet_NaN());
+  reseal(c);
+  expect_rejected(c, "alibi rho must be in [-30, 30]");
+  c = b;
+  put_f32(c, rho_at + 15, std::numeric_limits<float>::infinity());
+  reseal(c);
+  expect_rejected(c, "non-finite value in tensor 'rho'");
+  // Version 3 holding only version-2 settings is not what the writer produces.
+  c = r;
+  put_f32(c, kOffRopeBase, 10000.0f);
+  put_u32(c, kOffPositions, 0);
+  reseal(c);
+  expect_rejected(c, "format version 3 does not match the configuration (it is written as version 1)");
+}
+
 TEST_CASE("checkpoint: round trip without optimizer state") {
-  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config(), scheduled_config()}) {
+  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config(), scheduled_config(), alibi_config(), rope_config()}) {
     Fixture f(cfg, false);
     REQUIRE(has_padding(f.layout));
     const Bytes b = f.write();
@@ -400,7 +490,7 @@ TEST_CASE("checkpoint: round trip without optimizer state") {
 }
 
 TEST_CASE("checkpoint: round trip with optimizer state") {
-  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config(), scheduled_config()}) {
+  for (const TrainConfig& cfg : {preset_lam2026(), unusual_config(), scheduled_config(), alibi_config(), rope_config()}) {
     Fixture f(cfg, true);
     const Bytes b = f.write();
     CHECK(b.size() == checkpoint_bytes(cfg, true));
@@ -496,7 +586,7 @@ TEST_CASE("checkpoint: unknown version and flags") {
 
 TEST_CASE("checkpoint: truncated at every length, and trailing data") {
   for (bool opt : {false, true})
-    for (const TrainConfig& cfg : {preset_lam2026(), scheduled_config()}) {
+    for (const TrainConfig& cfg : {preset_lam2026(), scheduled_config(), alibi_config()}) {
       Fixture f(cfg, opt);
       const Bytes b = f.write();
       for (std::size_t n = 0; n < b.size(); ++n) {
@@ -522,7 +612,7 @@ TEST_CASE("checkpoint: truncated at every length, and trailing data") {
 
 TEST_CASE("checkpoint: single-byte changes are never accepted") {
   for (bool opt : {false, true})
-    for (const TrainConfig& cfg : {unusual_config(), scheduled_config()}) {
+    for (const TrainConfig& cfg : {unusual_config(), scheduled_config(), alibi_config()}) {
       Fixture f(cfg, opt);
       const Bytes b = f.write();
       REQUIRE(read_all(b).is_ok());

@@ -1,10 +1,11 @@
 // The model family (issue 7): finite-difference checks of every parameter element in double
 // precision for each configuration in support/family_cases.hpp, planning, allocation-free
-// steps, thread-count independence and configuration errors.
+// steps, thread-count independence, configuration errors, and the ALiBi / RoPE schemes.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "alloc_counter.hpp"  // heap allocations of this process, counted
@@ -40,49 +41,118 @@ void perturb_weights(FamilyModel<double>& m, std::uint64_t seed) {
   }
 }
 
+// Every parameter element of the case against central differences (double), from the weights
+// of perturb_weights; returns the worst relative error and sets *checked to the count.
+double check_every_gradient(const FamilyCase& fc, int* checked) {
+  Model<double> h(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});
+  REQUIRE(h.status.is_ok());
+  perturb_weights(h.m, 11);
+  const auto data = random_family_data<double>(fc.cfg, fc.batch, fc.len, 7);
+  const auto batch = data.batch(fc.batch, fc.len);
+  FamilyStats st;
+  REQUIRE(h.m.compute_gradients(batch, &st).is_ok());
+  CHECK(st.counted > 0);
+  const std::vector<double> analytic(h.m.grads(), h.m.grads() + h.m.param_count());
+  const FamilyLayout& l = h.m.layout();
+  double worst = 0;
+  *checked = 0;
+  for (int t = 0; t < l.count; ++t) {
+    const FamilyTensor& ft = l.tensors[t];
+    for (std::size_t i = 0; i < ft.size(); ++i) {
+      double* p = h.m.params() + ft.offset + i;
+      const double keep = *p, eps = 1e-5;
+      FamilyStats plus, minus;
+      *p = keep + eps;
+      REQUIRE(h.m.evaluate(batch, &plus).is_ok());
+      *p = keep - eps;
+      REQUIRE(h.m.evaluate(batch, &minus).is_ok());
+      *p = keep;
+      const double numeric = (plus.loss - minus.loss) / (2 * eps);
+      const double a = analytic[ft.offset + i];
+      const double err = std::fabs(a - numeric) / std::fmax(1e-3, std::fabs(a) + std::fabs(numeric));
+      if (err > worst) worst = err;
+      if (err > 1e-6) {
+        CAPTURE(ft.name);
+        CAPTURE(i);
+        CHECK(a == doctest::Approx(numeric).epsilon(1e-6));
+      }
+      ++*checked;
+    }
+  }
+  return worst;
+}
+
+int element_count(const FamilyConfig& c) {
+  const FamilyLayout l = FamilyLayout::make(c);
+  std::size_t s = 0;
+  for (int t = 0; t < l.count; ++t) s += l.tensors[t].size();
+  return int(s);
+}
+
 }  // namespace
 
 TEST_CASE("family: every parameter matches central differences (double)") {
   for (const FamilyCase& fc : family_cases()) {
     CAPTURE(fc.name);
-    Model<double> h(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});
-    REQUIRE(h.status.is_ok());
-    perturb_weights(h.m, 11);
-    const auto data = random_family_data<double>(fc.cfg, fc.batch, fc.len, 7);
-    const auto batch = data.batch(fc.batch, fc.len);
-    FamilyStats st;
-    REQUIRE(h.m.compute_gradients(batch, &st).is_ok());
-    CHECK(st.counted > 0);
-    const std::vector<double> analytic(h.m.grads(), h.m.grads() + h.m.param_count());
-    const FamilyLayout& l = h.m.layout();
-    double worst = 0;
     int checked = 0;
-    for (int t = 0; t < l.count; ++t) {
-      const FamilyTensor& ft = l.tensors[t];
-      for (std::size_t i = 0; i < ft.size(); ++i) {
-        double* p = h.m.params() + ft.offset + i;
-        const double keep = *p, eps = 1e-5;
-        FamilyStats plus, minus;
-        *p = keep + eps;
-        REQUIRE(h.m.evaluate(batch, &plus).is_ok());
-        *p = keep - eps;
-        REQUIRE(h.m.evaluate(batch, &minus).is_ok());
-        *p = keep;
-        const double numeric = (plus.loss - minus.loss) / (2 * eps);
-        const double a = analytic[ft.offset + i];
-        const double err = std::fabs(a - numeric) / std::fmax(1e-3, std::fabs(a) + std::fabs(numeric));
-        if (err > worst) worst = err;
-        if (err > 1e-6) {
-          CAPTURE(ft.name);
-          CAPTURE(i);
-          CHECK(a == doctest::Approx(numeric).epsilon(1e-6));
-        }
-        ++checked;
-      }
-    }
+    const double worst = check_every_gradient(fc, &checked);
     MESSAGE(fc.name << ": " << checked << " parameters, worst relative error " << worst);
-    CHECK(checked == [&] { std::size_t s = 0; for (int t = 0; t < l.count; ++t) s += l.tensors[t].size(); return int(s); }());
+    CHECK(checked == element_count(fc.cfg));
   }
+}
+
+TEST_CASE("family: ALiBi slopes (rho) and RoPE match central differences (double)") {
+  std::vector<FamilyCase> cases;
+  {  // one shared rho per head, its gradient summed over the loops
+    FamilyConfig c;
+    c.layers = 3; c.looped = true; c.heads = 2; c.width = 4; c.hidden = 8; c.positions = Positions::alibi;
+    c.alibi_rho = 1.5f; c.vocab_in = 3; c.out_dim = 3;
+    cases.push_back({"looped_alibi", c, 2, 6});
+  }
+  {  // ALiBi on vector inputs with a fixed attention scale, regression
+    FamilyConfig c;
+    c.layers = 1; c.heads = 2; c.width = 4; c.mlp = false; c.attn_scale = 0.9f; c.positions = Positions::alibi;
+    c.alibi_rho = -1.0f; c.input = InputKind::vectors; c.in_dim = 3; c.output = OutputKind::regression;
+    c.out_dim = 2;
+    cases.push_back({"alibi_regression", c, 2, 5});
+  }
+  {  // RoPE without the causal mask or LayerNorm, heads of width 2, the default base
+    FamilyConfig c;
+    c.layers = 2; c.heads = 2; c.width = 4; c.layernorm = false; c.causal = false; c.positions = Positions::rope;
+    c.vocab_in = 4; c.out_dim = 3;
+    cases.push_back({"rope_nomask", c, 2, 6});
+  }
+  for (const FamilyCase& fc : cases) {
+    CAPTURE(fc.name);
+    const FamilyLayout l = FamilyLayout::make(fc.cfg);
+    const int rho = l.find("L0.rho");
+    CHECK((rho >= 0) == uses_alibi(fc.cfg.positions));
+    if (rho >= 0) CHECK(l.tensors[rho].size() == std::size_t(fc.cfg.heads));
+    int checked = 0;
+    const double worst = check_every_gradient(fc, &checked);
+    MESSAGE(fc.name << ": " << checked << " parameters, worst relative error " << worst);
+    CHECK(checked == element_count(fc.cfg));
+  }
+}
+
+TEST_CASE("family: ALiBi starts at alibi_rho and its map is the softmax after the bias") {
+  FamilyConfig c;
+  c.layers = 2; c.heads = 2; c.positions = Positions::alibi; c.alibi_rho = 30.0f;
+  Model<double> h(c, FamilyCapacity{6, 1, 1});
+  REQUIRE(h.status.is_ok());
+  Rng rng(2);
+  h.m.init_weights(rng);
+  const FamilyLayout& l = h.m.layout();
+  for (int b = 0; b < 2; ++b)
+    for (int hd = 0; hd < 2; ++hd) CHECK(h.m.params()[l.block[b].rho + hd] == 30.0);
+  const auto data = random_family_data<double>(c, 1, 6, 3);
+  REQUIRE(h.m.evaluate(data.batch(1, 6), nullptr).is_ok());
+  // A slope of softplus(30) ~ 30 per step of distance leaves each query on itself.
+  for (int layer = 0; layer < 2; ++layer)
+    for (int hd = 0; hd < 2; ++hd) {
+      const double* P = h.m.attention(0, layer, hd);
+      for (int i = 0; i < 6; ++i) CHECK(P[i * 6 + i] > 0.999);
+    }
 }
 
 TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
@@ -170,6 +240,34 @@ TEST_CASE("family: invalid configurations and batches are named") {
   c.positions = Positions::learned;
   c.max_len = 4;
   CHECK(FamilyModel<float>::plan(c, FamilyCapacity{8, 1, 1}).total == 0);
+  c = FamilyConfig{};
+  c.positions = Positions::rope;
+  c.width = 6;
+  c.heads = 2;  // heads of width 3: RoPE rotates pairs
+  CHECK(validate(c).code() == Error::bad_config);
+  c.head_dim = 4;
+  CHECK(validate(c).is_ok());
+  c.rope_base = 1.0f;
+  CHECK(validate(c).code() == Error::bad_config);
+  c = FamilyConfig{};
+  c.positions = Positions::alibi;
+  c.alibi_rho = 31.0f;
+  CHECK(validate(c).code() == Error::bad_config);
+  c.alibi_rho = NAN;
+  CHECK(validate(c).code() == Error::bad_config);
+  c.alibi_rho = -30.0f;
+  CHECK(validate(c).is_ok());
+  for (Positions p : {Positions::alibi, Positions::alibi_sinusoidal, Positions::rope}) {
+    c = FamilyConfig{};
+    c.positions = p;
+    c.attention = AttentionKind::linear;
+    const Status s = validate(c);
+    CHECK(s.code() == Error::bad_config);
+    CHECK(std::string(s.message()).find("softmax") != std::string::npos);
+  }
+  c = FamilyConfig{};
+  c.positions = Positions(6);
+  CHECK(validate(c).code() == Error::bad_config);
 
   const FamilyCase fc = family_cases()[0];
   Model<float> h(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});

@@ -16,8 +16,9 @@ using namespace tinyloop::test;
 
 namespace {
 
-const char* const kCases[] = {"family_stacked_softmax", "family_looped_learned", "family_linear_icar",
-                              "family_linear_multihead_mlp", "family_stacked_nomlp"};
+const char* const kCases[] = {"family_stacked_softmax",      "family_looped_learned", "family_linear_icar",
+                              "family_linear_multihead_mlp", "family_stacked_nomlp",  "family_stacked_alibi",
+                              "family_looped_rope",          "family_alibi_sinusoidal_nomask"};
 
 FamilyConfig config_of(const GoldenFile& g) {
   auto i = [&](const char* k) { return int(g.scalar(std::string("cfg.") + k)); };
@@ -46,6 +47,8 @@ FamilyConfig config_of(const GoldenFile& g) {
   c.output = OutputKind(i("output"));
   c.out_dim = i("out_dim");
   c.readout_bias = i("readout_bias") != 0;
+  if (g.find("cfg.alibi_rho")) c.alibi_rho = f("alibi_rho");  // only the cases with ALiBi or RoPE hold them
+  if (g.find("cfg.rope_base")) c.rope_base = f("rope_base");
   return c;
 }
 
@@ -149,7 +152,7 @@ void check_case(const std::string& name, double tol) {
       }
   }
   CHECK(w_att <= tol);
-  MESSAGE(name << " (" << (sizeof(T) == 8 ? "double" : "float") << "): outputs " << w_out << ", gradients "
+  MESSAGE(name << " (" << std::string(sizeof(T) == 8 ? "double" : "float") << "): outputs " << w_out << ", gradients "
                << w_grad << ", attention " << w_att);
 }
 

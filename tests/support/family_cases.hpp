@@ -53,6 +53,25 @@ inline std::vector<FamilyCase> family_cases() {
     c.attn_scale = 0.7f; c.vocab_in = 7; c.out_dim = 7;
     v.push_back({"stacked_nomlp", c, 3, 5});
   }
+  {  // ALiBi (SPEC §1.1): 2 stacked layers, 2 heads, a learned slope per head and layer, causal
+    FamilyConfig c;
+    c.layers = 2; c.heads = 2; c.width = 8; c.positions = Positions::alibi; c.alibi_rho = 0.3f;
+    c.vocab_in = 5; c.out_dim = 6;
+    v.push_back({"stacked_alibi", c, 2, 7});
+  }
+  {  // RoPE: looped block, 3 heads of width 4 (heads * head_dim != width)
+    FamilyConfig c;
+    c.layers = 3; c.looped = true; c.heads = 3; c.width = 8; c.head_dim = 4; c.hidden = 12;
+    c.positions = Positions::rope; c.rope_base = 100.0f; c.vocab_in = 4; c.out_dim = 5;
+    v.push_back({"looped_rope", c, 2, 7});
+  }
+  {  // ALiBi plus sinusoids without the causal mask (distance |i - j|), heads of width 2, no MLP
+    FamilyConfig c;
+    c.layers = 2; c.heads = 3; c.width = 6; c.mlp = false; c.causal = false;
+    c.positions = Positions::alibi_sinusoidal; c.pe_scale = 0.5f; c.alibi_rho = -0.4f; c.vocab_in = 4;
+    c.out_dim = 4;
+    v.push_back({"alibi_sinusoidal_nomask", c, 2, 6});
+  }
   return v;
 }
 

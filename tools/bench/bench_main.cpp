@@ -5,6 +5,8 @@
 //              float32) on 1 thread and all cores, run as a subprocess in the same run;
 //   inference  n = 1000, 25 loops: ms per sequence, attention GFLOP/s against the single-core FMA
 //              peak measured here (tools/bench/fma_peak.cpp);
+//   positions  the same training step and inference call with the ALiBi recency bias (SPEC §1.1)
+//              in place of the sinusoids, timed interleaved with them: what the bias costs;
 //   memory     bytes planned for training and inference, inference working memory beyond the
 //              parameters (n = 1000 and n = 100,000), heap allocations per step and per call
 //              (counted by tools/alloc_counter; must be 0).
@@ -157,8 +159,9 @@ struct TrainBench {
   int next = 0;
   long steps_counted = 0, allocations = 0;
 
-  TrainBench(const Options& o, int threads) {
+  TrainBench(const Options& o, int threads, PositionKind positions = PositionKind::sinusoidal) {
     cfg = preset_lam2026();
+    cfg.model.positions = positions;
     cfg.batch = o.batch;
     cfg.curriculum.min_len = cfg.curriculum.max_len = o.len;
     cap.max_len = o.len;
@@ -327,16 +330,19 @@ int main(int argc, char** argv) {
   std::printf("\ntraining step, lam2026, n=%d, batch %d (forward, backward, clip, AdamW); median of %d x %d steps\n",
               o.len, o.batch, o.repeats, o.steps);
   TrainBench one(o, 1);
+  TrainBench alibi(o, 1, PositionKind::alibi);
   std::unique_ptr<TrainBench> all;
   if (o.threads > 1) all = std::make_unique<TrainBench>(o, o.threads);
   std::string torch_version;
   const bool torch = o.torch && torch_available(o, &torch_version);
-  std::vector<double> tl1, tl1c, tlT, pt1, pt1c, ptT;
+  std::vector<double> tl1, tl1c, tlT, pt1, pt1c, ptT, ta1c;
   for (int r = 0; r < o.repeats; ++r) {
     double w, c;
     one.time(o.warmup, o.steps, &w, &c);
     tl1.push_back(w);
     tl1c.push_back(c);
+    alibi.time(o.warmup, o.steps, &w, &c);
+    ta1c.push_back(c);
     if (all) {
       all->time(o.warmup, o.steps, &w, &c);
       tlT.push_back(w);
@@ -389,13 +395,21 @@ int main(int argc, char** argv) {
   InferOutputs out;
   out.predictions = preds.data();
   if (!(s = inf.run(tokens.data(), n, out))) fail("inference", s);  // warm-up
+  ModelConfig alibi_model = model;
+  alibi_model.positions = PositionKind::alibi;
+  std::vector<unsigned char> abuf(Inference::plan(alibi_model, n).total);
+  Inference inf_alibi;
+  if (!(s = inf_alibi.init(alibi_model, n, abuf.data(), abuf.size()))) fail("ALiBi inference set-up", s);
+  if (!(s = inf_alibi.load_params(alibi.trainer.params(), alibi.trainer.param_count())))
+    fail("ALiBi inference parameters", s);
+  if (!(s = inf_alibi.run(tokens.data(), n, out))) fail("ALiBi inference", s);
   AttentionOnly att(n);
   att.loop();
   // Each repeat measures the FMA peaks right before the attention they are compared with, so a
   // load change on a shared machine moves both; percentages are the medians of the repeats'. The
   // machine's peak is the one on its widest registers (AVX-512 where the build targets it); the
   // d-row width (the training kernels' registers) is shown beside it.
-  std::vector<double> inf_ms, att_ms, peaks, row_peaks, shares, row_shares;
+  std::vector<double> inf_ms, att_ms, peaks, row_peaks, shares, row_shares, alibi_ms;
   bench::FmaPeak row_peak, wide_peak;
   long inf_allocs = 0, inf_calls = 0;
   const double flops = attention_flops(n, model.loops, model.causal);
@@ -411,6 +425,12 @@ int main(int argc, char** argv) {
     inf_allocs += alloc_counter::allocations() - a0;  // before push_back, which may allocate
     inf_calls += o.infer_reps;
     inf_ms.push_back(dt * 1000.0 / o.infer_reps);
+    const long a1 = alloc_counter::allocations();
+    t0 = thread_seconds();
+    for (int k = 0; k < o.infer_reps; ++k) inf_alibi.run(tokens.data(), n, out);
+    alibi_ms.push_back((thread_seconds() - t0) * 1000.0 / o.infer_reps);
+    inf_allocs += alloc_counter::allocations() - a1;
+    inf_calls += o.infer_reps;
     t0 = thread_seconds();
     for (int k = 0; k < o.infer_reps; ++k)
       for (int t = 0; t < model.loops; ++t) att.loop();
@@ -451,6 +471,17 @@ int main(int argc, char** argv) {
   std::printf("  attention FLOPs over the whole call time: %.1f GFLOP/s = %.1f%% of the machine's FMA peak (the call "
               "also runs LayerNorms, projections and the GELU MLP)\n", g_total, 100.0 * g_total / pk);
 
+  // ---- relative positions
+  {
+    const double step_sin = m1c, step_alibi = median(ta1c), call_sin = ims, call_alibi = median(alibi_ms);
+    std::printf("\nrelative positions: the ALiBi recency bias (learned slope, no sinusoids) against the sinusoid model, "
+                "1 thread, CPU time, runs interleaved\n");
+    std::printf("  training step n=%d batch %d: %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n",
+                o.len, o.batch, step_alibi, step_sin, 100.0 * (step_alibi / step_sin - 1.0));
+    std::printf("  inference n=%d, %d loops  : %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n", n,
+                model.loops, call_alibi, call_sin, 100.0 * (call_alibi / call_sin - 1.0));
+  }
+
   // ---- memory
   const std::size_t param_bytes = inf.layout().total * sizeof(float);
   auto working = [&](int len) {
@@ -478,8 +509,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- allocations
-  const long train_allocs = one.allocations + (all ? all->allocations : 0);
-  const long train_steps = one.steps_counted + (all ? all->steps_counted : 0);
+  const long train_allocs = one.allocations + alibi.allocations + (all ? all->allocations : 0);
+  const long train_steps = one.steps_counted + alibi.steps_counted + (all ? all->steps_counted : 0);
   std::printf("\nheap allocations (every malloc/calloc/realloc/operator new counted)\n");
   std::printf("  heap allocations per training step: %ld (%ld over %ld timed steps, 1 and %d threads)\n",
               train_steps ? train_allocs / train_steps + (train_allocs % train_steps ? 1 : 0) : 0, train_allocs,

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "evaluation.hpp"
 #include "model_io.hpp"
+#include "train_options.hpp"
 
 namespace tinyloop::cli {
 
@@ -18,6 +19,7 @@ const CommandSpec& eval_spec() {
           {"--samples", "N", "sequences per length (default 256)"},
           {"--seed", "S", "evaluation seed; length n uses Rng(S, stream n) (default 1234)"},
           {"--per-loop", nullptr, "also report the accuracy of the readout applied after each loop"},
+          {"--loops", "L", "run the shared block L times instead of the trained count (default: as trained)"},
           {"--json", nullptr, "print one JSON object instead of the table"},
       },
       "Token accuracy counts the positions whose target is not NONE; sequence accuracy is the\n"
@@ -38,14 +40,19 @@ int run_eval(const Args& args) {
   opt.samples = static_cast<int>(a.get_int("--samples", kDefaultEvalSamples, 1, 1000000));
   opt.seed = a.get_u64("--seed", kDefaultEvalSeed);
   opt.per_loop = a.has("--per-loop");
+  opt.loops = static_cast<int>(a.get_int("--loops", 0, 1, kMaxLoopsFlag));
   const bool json = a.has("--json");
 
   LoadedCheckpoint ck = load_checkpoint(path);
   const TrainConfig& cfg = ck.header.config;
   if (!json) {
-    std::printf("checkpoint %s: step %lld, loops %d, alphabet %d, hops %d; %d samples per length, seed %llu\n",
-                path.c_str(), static_cast<long long>(ck.header.step), cfg.model.loops, cfg.task.alphabet,
-                cfg.task.hops, opt.samples, static_cast<unsigned long long>(opt.seed));
+    const std::string loops = opt.loops > 0 ? std::to_string(opt.loops) + " (trained with " +
+                                                  std::to_string(cfg.model.loops) + ")"
+                                            : std::to_string(cfg.model.loops);
+    std::printf("checkpoint %s: step %lld, positions %s, loops %s, alphabet %d, hops %d; %d samples per length, "
+                "seed %llu\n",
+                path.c_str(), static_cast<long long>(ck.header.step), position_name(cfg.model.positions),
+                loops.c_str(), cfg.task.alphabet, cfg.task.hops, opt.samples, static_cast<unsigned long long>(opt.seed));
     print_eval_header(stdout);
   }
   auto on_row = [&](const LengthResult& r) {

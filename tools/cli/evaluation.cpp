@@ -16,8 +16,10 @@ std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* p
   std::vector<LengthResult> rows;
   if (opt.lengths.empty()) return rows;
   const int max_len = *std::max_element(opt.lengths.begin(), opt.lengths.end());
-  const int loops = cfg.model.loops;
-  InferenceSession session(cfg.model, max_len, params, count);
+  ModelConfig model = cfg.model;
+  if (opt.loops > 0) model.loops = opt.loops;
+  const int loops = model.loops;
+  InferenceSession session(model, max_len, params, count);
 
   const int scratch_loops = opt.per_loop ? loops : 0;
   std::vector<std::int32_t> ints;
@@ -76,6 +78,7 @@ std::string eval_json(const std::string& checkpoint, const EvalOptions& opt,
   j.key("checkpoint").value(checkpoint);
   j.key("seed").value(opt.seed);
   j.key("samples").value(opt.samples);
+  if (opt.loops > 0) j.key("loops").value(opt.loops);
   j.key("results").begin_array();
   for (const LengthResult& r : rows) {
     j.begin_object();

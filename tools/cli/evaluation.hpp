@@ -25,6 +25,7 @@ struct EvalOptions {
   int samples = kDefaultEvalSamples;
   std::uint64_t seed = kDefaultEvalSeed;
   bool per_loop = false;
+  int loops = 0;  // loops of the block at evaluation; 0: as trained (the weights are shared, so any count runs)
 };
 
 struct LengthResult {

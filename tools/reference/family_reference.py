@@ -2,8 +2,9 @@
 """Independent PyTorch reference for tinyloop's model family (issue 7, engine/include/tinyloop/family.hpp).
 
 Stacked or looped layers, several heads, softmax or linear attention, MLP and LayerNorm on or
-off, sinusoidal / learned / no positions, token or vector inputs, cross-entropy or MSE outputs,
-written with plain autograd in float64. `golden` writes one .tlg file per case (configuration,
+off, sinusoidal / learned / no positions or the relative schemes of SPEC 1.1 (ALiBi with a
+learned slope per head, alone or with the sinusoids; RoPE), token or vector inputs,
+cross-entropy or MSE outputs, written with plain autograd in float64. `golden` writes one .tlg file per case (configuration,
 parameters, inputs, outputs, loss, every gradient, every attention map); the C++ test
 tests/test_family_golden.cpp builds the same model from the stored configuration and compares.
 
@@ -28,8 +29,11 @@ DEFAULTS = dict(layers=2, looped=0, heads=1, width=8, head_dim=0, mlp=1, hidden=
                 attention=0, attn_scale=0.0, causal=1, out_proj=1, residual=1, positions=1,
                 pe_scale=1.0, max_len=64, input=0, vocab_in=4, in_dim=8, input_proj=1, output=0,
                 out_dim=5, readout_bias=1)
+# The SPEC 1.1 settings; written only for the cases that use ALiBi or RoPE, so that the older
+# golden files stay as they were.
+RELATIVE_DEFAULTS = dict(alibi_rho=0.5, rope_base=10000.0)
 SOFTMAX, LINEAR = 0, 1
-P_NONE, P_SIN, P_LEARNED = 0, 1, 2
+P_NONE, P_SIN, P_LEARNED, P_ALIBI, P_ALIBI_SIN, P_ROPE = 0, 1, 2, 3, 4, 5
 TOKENS, VECTORS = 0, 1
 CLASSES, REGRESSION = 0, 1
 
@@ -45,6 +49,13 @@ CASES = {
                                          output=REGRESSION, out_dim=2, hidden=6), 2, 5),
     "family_stacked_nomlp": (dict(layers=3, heads=2, width=6, mlp=0, pe_scale=0.5, readout_bias=0,
                                   attn_scale=0.7, vocab_in=7, out_dim=7), 3, 5),
+    "family_stacked_alibi": (dict(layers=2, heads=2, width=8, positions=P_ALIBI, alibi_rho=0.3, vocab_in=5,
+                                  out_dim=6), 2, 7),
+    "family_looped_rope": (dict(layers=3, looped=1, heads=3, width=8, head_dim=4, hidden=12, positions=P_ROPE,
+                                rope_base=100.0, vocab_in=4, out_dim=5), 2, 7),
+    "family_alibi_sinusoidal_nomask": (dict(layers=2, heads=3, width=6, mlp=0, causal=0,
+                                            positions=P_ALIBI_SIN, pe_scale=0.5, alibi_rho=-0.4, vocab_in=4,
+                                            out_dim=4), 2, 6),
 }
 
 
@@ -52,11 +63,18 @@ def f32(x):
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
 
+def uses_alibi(c):
+    return c["positions"] in (P_ALIBI, P_ALIBI_SIN)
+
+
 def full_config(over):
     c = dict(DEFAULTS)
+    if over.get("positions") in (P_ALIBI, P_ALIBI_SIN, P_ROPE):
+        c.update(RELATIVE_DEFAULTS)
     c.update(over)
-    c["attn_scale"] = f32(c["attn_scale"])
-    c["pe_scale"] = f32(c["pe_scale"])
+    for key in ("attn_scale", "pe_scale", "alibi_rho", "rope_base"):
+        if key in c:
+            c[key] = f32(c[key])
     return c
 
 
@@ -85,6 +103,8 @@ def param_shapes(c):
         out += [(p + "Wq", (d, Fw)), (p + "Wk", (d, Fw)), (p + "Wv", (d, Fw))]
         if c["out_proj"]:
             out.append((p + "Wo", (Fw, d)))
+        if uses_alibi(c):
+            out.append((p + "rho", (c["heads"],)))
         if c["mlp"]:
             if c["layernorm"]:
                 out += [(p + "ln2.gain", (d,)), (p + "ln2.bias", (d,))]
@@ -107,6 +127,28 @@ def sinusoids(n, d):
     return t
 
 
+def rope(x, base):
+    """SPEC 1.1: rotates each pair (2k, 2k+1) of x[..., i, :] by i * base^(-2k/dh), dh = x's last dim."""
+    n, dh = x.shape[-2], x.shape[-1]
+    i = torch.arange(n, dtype=torch.float64).unsqueeze(1)
+    theta = torch.pow(torch.tensor(float(base), dtype=torch.float64),
+                      -torch.arange(0, dh, 2, dtype=torch.float64) / dh)
+    angle = i * theta  # [n, dh/2]
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin
+    out[..., 1::2] = even * sin + odd * cos
+    return out
+
+
+def alibi_bias(rho, n):
+    """SPEC 1.1: -softplus(rho_h) * |i - j| per head, [heads, n, n] (the causal mask hides j > i)."""
+    i = torch.arange(n, dtype=torch.float64)
+    distance = (i.unsqueeze(1) - i.unsqueeze(0)).abs()
+    return -F.softplus(rho).view(-1, 1, 1) * distance
+
+
 def layer_norm(x, g, b):
     return F.layer_norm(x, (x.shape[-1],), g, b, LN_EPS)
 
@@ -120,7 +162,7 @@ def forward(c, P, data):
     else:
         x = data["inputs"]
     B, n, d = x.shape
-    if c["positions"] == P_SIN:
+    if c["positions"] in (P_SIN, P_ALIBI_SIN):
         x = x + c["pe_scale"] * sinusoids(n, d)
     elif c["positions"] == P_LEARNED:
         x = x + P["pos"][:n]
@@ -133,7 +175,11 @@ def forward(c, P, data):
         h = layer_norm(x, P[p + "ln1.gain"], P[p + "ln1.bias"]) if c["layernorm"] else x
         split = lambda t: t.view(B, n, heads, dh).transpose(1, 2)
         q, k, v = split(h @ P[p + "Wq"]), split(h @ P[p + "Wk"]), split(h @ P[p + "Wv"])
+        if c["positions"] == P_ROPE:
+            q, k = rope(q, c["rope_base"]), rope(k, c["rope_base"])
         s = q @ k.transpose(-1, -2) * scale
+        if uses_alibi(c):
+            s = s + alibi_bias(P[p + "rho"], n)
         if c["attention"] == SOFTMAX:
             a_map = torch.softmax(s.masked_fill(~allowed, float("-inf")), dim=-1)
         else:
@@ -169,6 +215,8 @@ def make_case(over, B, n, seed):
         t = torch.randn(*shape, generator=g, dtype=torch.float64) * 0.4
         if name.endswith("gain"):
             t = 1.0 + 0.1 * t
+        elif name.endswith("rho"):
+            t = c["alibi_rho"] + t
         P[name] = t.requires_grad_(True)
     data = {}
     if c["input"] == TOKENS:

@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "kernels/attention.hpp"
 #include "kernels/generic.hpp"
 #include "kernels/gelu.hpp"
 #include "loss/cross_entropy.hpp"
+#include "model/positions.hpp"
 #include "optim/adamw.hpp"
 #include "optim/gradient_slots.hpp"
 #include "tinyloop/arena.hpp"
@@ -42,9 +44,17 @@ Status validate(const FamilyConfig& c) {
     return Status::fail(Error::bad_config, "unknown attention kind %d", int(c.attention));
   if (!std::isfinite(c.attn_scale) || c.attn_scale < 0)
     return Status::fail(Error::bad_config, "attn_scale must be finite and >= 0");
-  if (c.positions != Positions::none && c.positions != Positions::sinusoidal && c.positions != Positions::learned)
+  if (int(c.positions) > int(Positions::rope))
     return Status::fail(Error::bad_config, "unknown position kind %d", int(c.positions));
   if (!std::isfinite(c.pe_scale)) return Status::fail(Error::bad_config, "pe_scale must be finite");
+  if (!std::isfinite(c.alibi_rho) || c.alibi_rho < -30.0f || c.alibi_rho > 30.0f)
+    return Status::fail(Error::bad_config, "alibi_rho must be in [-30, 30], got %g", double(c.alibi_rho));
+  if (!(c.rope_base > 1.0f) || !std::isfinite(c.rope_base))
+    return Status::fail(Error::bad_config, "rope_base must be > 1, got %g", double(c.rope_base));
+  if ((uses_alibi(c.positions) || uses_rope(c.positions)) && c.attention != AttentionKind::softmax)
+    return Status::fail(Error::bad_config, "ALiBi and RoPE positions need softmax attention, not linear");
+  if (uses_rope(c.positions) && c.head_width() % 2 != 0)
+    return Status::fail(Error::bad_config, "RoPE rotates pairs: the head width must be even, got %d", c.head_width());
   if (c.max_len < 1 || c.max_len > (1 << 20)) return Status::fail(Error::bad_config, "max_len out of range");
   if (c.input == InputKind::tokens) {
     if (c.vocab_in < 1 || c.vocab_in > (1 << 20)) return Status::fail(Error::bad_config, "vocab_in out of range");
@@ -89,7 +99,8 @@ FamilyLayout FamilyLayout::make(const FamilyConfig& c) {
   char name[24];
   for (int b = 0; b < c.blocks() && b < kMaxFamilyBlocks; ++b) {
     Block& k = l.block[b];
-    k = Block{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
+    k = Block{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent,
+              kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
     auto nm = [&](const char* role) {
       std::snprintf(name, sizeof name, "L%d.%s", b, role);
       return name;
@@ -102,6 +113,7 @@ FamilyLayout FamilyLayout::make(const FamilyConfig& c) {
     k.Wk = add(nm("Wk"), d, F);
     k.Wv = add(nm("Wv"), d, F);
     if (c.out_proj) k.Wo = add(nm("Wo"), F, d);
+    if (uses_alibi(c.positions)) k.rho = add(nm("rho"), 1, c.heads);
     if (c.mlp) {
       if (c.layernorm) {
         k.ln2_g = add(nm("ln2.gain"), 1, d);
@@ -155,6 +167,7 @@ struct FScratch {
   T* dp;                       // N
   T* dg;                       // N x hidden
   T* dout;                     // N x out_dim
+  T* rope;                     // N x head_dim: the RoPE table of each position (RoPE only)
 };
 
 struct Dims {
@@ -200,7 +213,7 @@ FTape<T> take_tape(Arena& a, const FamilyConfig& c, const Dims& m) {
 }
 
 template <class T>
-FScratch<T> take_scratch(Arena& a, const Dims& m) {
+FScratch<T> take_scratch(Arena& a, const FamilyConfig& c, const Dims& m) {
   const std::size_t N = m.N, d = m.d, F = m.F;
   FScratch<T> s{};
   s.dx = a.take<T>(N * d);
@@ -214,12 +227,20 @@ FScratch<T> take_scratch(Arena& a, const Dims& m) {
   s.dp = a.take<T>(N);
   s.dg = a.take<T>(N * std::size_t(m.H));
   s.dout = a.take<T>(N * std::size_t(m.O));
+  if (uses_rope(c.positions)) s.rope = a.take<T>(N * std::size_t(m.dh));
   return s;
 }
 
 template <class T>
 inline void zero(T* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) p[i] = T(0);
+}
+
+// Rotates the query or key pairs of every head of one row (heads x dh) by position's RoPE
+// table; `inverse` applies the transpose.
+template <class T>
+void rope_row(const T* table, int heads, int dh, bool inverse, T* row) {
+  for (int hd = 0; hd < heads; ++hd) model::rope_rotate(table, inverse, row + std::size_t(hd) * dh, dh);
 }
 
 }  // namespace
@@ -264,7 +285,7 @@ typename FamilyModel<T>::State* bind(Arena& a, const FamilyConfig& c, const Fami
   plan->activations = a.used() - mark;
   mark = a.used();
   for (int w = 0; w < cap.workers; ++w) {
-    auto s = take_scratch<T>(a, dims);
+    auto s = take_scratch<T>(a, c, dims);
     if (scratch) scratch[w] = s;
   }
   plan->scratch = a.used() - mark + bookkeeping;
@@ -318,6 +339,7 @@ void sequence_task(void* raw, int b, int worker) {
   const std::size_t N = std::size_t(n);  // rows are packed with the actual length
   const std::size_t base = std::size_t(b) * N;
   const bool softmax = c.attention == AttentionKind::softmax;
+  const bool alibi = uses_alibi(c.positions), rope = uses_rope(c.positions);
   const T scale = T(c.attn_scale > 0 ? double(c.attn_scale) : 1.0 / std::sqrt(double(dh)));
   auto blk = [&](int l) -> const FamilyLayout::Block& { return lay.block[c.looped ? 0 : l]; };
   auto at = [&](int l, T* p, std::size_t per) { return p + std::size_t(l) * per; };
@@ -334,7 +356,7 @@ void sequence_task(void* raw, int b, int worker) {
     } else {
       for (int k = 0; k < d; ++k) x[k] = batch.inputs[(base + i) * c.in_dim + k];
     }
-    if (c.positions == Positions::sinusoidal) {
+    if (uses_sinusoids(c.positions)) {
       for (int k = 0; k < d; ++k) {
         const int k2 = k - (k % 2);
         const double angle = double(i) / std::pow(10000.0, double(k2) / double(d));
@@ -345,6 +367,9 @@ void sequence_task(void* raw, int b, int worker) {
       for (int k = 0; k < d; ++k) x[k] += p[k];
     }
   }
+
+  if (rope)
+    for (int i = 0; i < n; ++i) model::rope_angles(i, c.rope_base, s.rope + std::size_t(i) * dh, dh);
 
   // ---- layers
   const std::size_t Nd = N * d, NF = N * F, NH = N * std::size_t(H), NN = N * N;
@@ -363,9 +388,17 @@ void sequence_task(void* raw, int b, int worker) {
     dense_rows(h1, n, d, W + k.Wq, (const T*)nullptr, F, q);
     dense_rows(h1, n, d, W + k.Wk, (const T*)nullptr, F, kk);
     dense_rows(h1, n, d, W + k.Wv, (const T*)nullptr, F, v);
-    for (int hd = 0; hd < c.heads; ++hd)
-      attention_head(q + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, scale,
-                     t.P + (std::size_t(l) * c.heads + hd) * NN, cc + hd * dh);
+    if (rope)  // the tape keeps the rotated queries and keys, as attention sees them
+      for (int i = 0; i < n; ++i) {
+        rope_row(s.rope + std::size_t(i) * dh, c.heads, dh, false, q + std::size_t(i) * F);
+        rope_row(s.rope + std::size_t(i) * dh, c.heads, dh, false, kk + std::size_t(i) * F);
+      }
+    for (int hd = 0; hd < c.heads; ++hd) {
+      T* P = t.P + (std::size_t(l) * c.heads + hd) * NN;
+      const T slope = alibi ? model::softplus(W[k.rho + hd]) : T(0);
+      attention_head(q + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, scale, P, cc + hd * dh,
+                     slope);
+    }
     T* u = at(l, t.u, Nd);
     if (c.out_proj) dense_rows(cc, n, F, W + k.Wo, (const T*)nullptr, d, u);
     else for (std::size_t e = 0; e < Nd; ++e) u[e] = cc[e];
@@ -478,10 +511,19 @@ void sequence_task(void* raw, int b, int worker) {
     }
     const T* q = at(l, t.q, NF); const T* kk = at(l, t.k, NF); const T* v = at(l, t.v, NF);
     zero(s.dq, NF); zero(s.dk, NF); zero(s.dv, NF);
-    for (int hd = 0; hd < c.heads; ++hd)
-      attention_head_backward(q + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, scale,
-                              t.P + (std::size_t(l) * c.heads + hd) * NN, s.dc + hd * dh, s.dp, s.dq + hd * dh,
-                              s.dk + hd * dh, s.dv + hd * dh);
+    for (int hd = 0; hd < c.heads; ++hd) {
+      const T* P = t.P + (std::size_t(l) * c.heads + hd) * NN;
+      T dslope = 0;
+      attention_head_backward(q + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, scale, P,
+                              s.dc + hd * dh, s.dp, s.dq + hd * dh, s.dk + hd * dh, s.dv + hd * dh,
+                              alibi ? &dslope : nullptr);
+      if (alibi) G[k.rho + hd] += dslope * model::sigmoid(W[k.rho + hd]);  // slope = softplus(rho)
+    }
+    if (rope)  // back through the rotation: its transpose
+      for (int i = 0; i < n; ++i) {
+        rope_row(s.rope + std::size_t(i) * dh, c.heads, dh, true, s.dq + std::size_t(i) * F);
+        rope_row(s.rope + std::size_t(i) * dh, c.heads, dh, true, s.dk + std::size_t(i) * F);
+      }
     const T* y = at(l, t.ys, Nd);
     const T* h1 = c.layernorm ? at(l, t.h1, Nd) : y;
     zero(s.dh, Nd);
@@ -583,6 +625,8 @@ void FamilyModel<T>::init_weights(Rng& rng) {
     uniform_fill(k.Wk, std::size_t(d) * F, d);
     uniform_fill(k.Wv, std::size_t(d) * F, d);
     if (k.Wo != kAbsent) uniform_fill(k.Wo, std::size_t(F) * d, F);
+    if (k.rho != kAbsent)  // a setting, not a draw
+      for (int h = 0; h < c.heads; ++h) params_[k.rho + h] = T(c.alibi_rho);
     if (c.mlp) {
       if (k.ln2_g != kAbsent) ones(k.ln2_g, d);
       uniform_fill(k.W1, std::size_t(d) * H, d);

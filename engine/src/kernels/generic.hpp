@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "kernels/attention.hpp"  // alibi_distance
 #include "kernels/layernorm.hpp"
 
 namespace tinyloop::kernels::generic {
@@ -86,7 +87,7 @@ inline void layernorm_backward(const T* dy, const T* xhat, T rstd, int width, co
 // (softmax) or the masked scaled scores (linear); entries j > i are zero when causal.
 template <class T>
 inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, int dh, bool causal, bool softmax,
-                           T scale, T* P, T* A) {
+                           T scale, T* P, T* A, T slope = T(0)) {
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     T* p = P + std::size_t(i) * n;
@@ -95,7 +96,7 @@ inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, in
       const T* k = K + std::size_t(j) * ld;
       T s = 0;
       for (int c = 0; c < dh; ++c) s += q[c] * k[c];
-      p[j] = s * scale;
+      p[j] = s * scale - slope * T(alibi_distance(i, j));
     }
     for (int j = count; j < n; ++j) p[j] = 0;
     if (softmax) {
@@ -117,10 +118,12 @@ inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, in
 }
 
 // Backward of attention_head: dQ, dK, dV (stride ld, the head's columns) are added to.
-// dp is a scratch row of n.
+// dp is a scratch row of n. *dslope, when given, gains the gradient of the ALiBi slope:
+// sum over rows and keys of dL/dS_ij * -distance(i, j).
 template <class T>
 inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, int n, int dh, bool causal,
-                                    bool softmax, T scale, const T* P, const T* dA, T* dp, T* dQ, T* dK, T* dV) {
+                                    bool softmax, T scale, const T* P, const T* dA, T* dp, T* dQ, T* dK, T* dV,
+                                    T* dslope = nullptr) {
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     const T* p = P + std::size_t(i) * n;
@@ -137,7 +140,9 @@ inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, 
     const T* q = Q + std::size_t(i) * ld;
     T* dq = dQ + std::size_t(i) * ld;
     for (int j = 0; j < count; ++j) {
-      const T ds = (softmax ? p[j] * (dp[j] - dot) : dp[j]) * scale;
+      const T dscore = softmax ? p[j] * (dp[j] - dot) : dp[j];
+      if (dslope) *dslope -= dscore * T(alibi_distance(i, j));
+      const T ds = dscore * scale;
       const T* k = K + std::size_t(j) * ld;
       T* dk = dK + std::size_t(j) * ld;
       for (int c = 0; c < dh; ++c) { dq[c] += ds * k[c]; dk[c] += ds * q[c]; }

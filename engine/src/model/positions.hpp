@@ -47,24 +47,25 @@ inline T alibi_slope(const ModelConfig& m, const T* rho) {
   return uses_alibi(m.positions) && rho ? softplus(rho[0]) : T(0);
 }
 
-// RoPE: cos and sin of the angles i * theta_k, theta_k = base^(-2k/d), for the d/2 pairs of
-// position i; table[0 .. d/2) holds the cosines, table[d/2 .. d) the sines. Angles are formed
-// in double so that positions in the millions keep their phase.
+// RoPE: cos and sin of the angles i * theta_k, theta_k = base^(-2k/width), for the width/2
+// pairs of position i (width: the head's, d = 8 in the looped block); table[0 .. width/2)
+// holds the cosines, table[width/2 .. width) the sines. Angles are formed in double so that
+// positions in the millions keep their phase.
 template <class T>
-inline void rope_angles(int i, float base, T* table) {
-  for (int k = 0; k < kDim / 2; ++k) {
-    const double angle = double(i) * std::pow(double(base), -double(2 * k) / double(kDim));
+inline void rope_angles(int i, float base, T* table, int width = kDim) {
+  for (int k = 0; k < width / 2; ++k) {
+    const double angle = double(i) * std::pow(double(base), -double(2 * k) / double(width));
     table[k] = T(std::cos(angle));
-    table[kDim / 2 + k] = T(std::sin(angle));
+    table[width / 2 + k] = T(std::sin(angle));
   }
 }
 
-// Rotates each pair (2k, 2k+1) of v by the table's angle; `inverse` rotates back (the
-// transpose, which is how gradients flow through the rotation).
+// Rotates each pair (2k, 2k+1) of v (width values) by the table's angle; `inverse` rotates
+// back (the transpose, which is how gradients flow through the rotation).
 template <class T>
-inline void rope_rotate(const T* table, bool inverse, T* v) {
-  for (int k = 0; k < kDim / 2; ++k) {
-    const T c = table[k], s = inverse ? -table[kDim / 2 + k] : table[kDim / 2 + k];
+inline void rope_rotate(const T* table, bool inverse, T* v, int width = kDim) {
+  for (int k = 0; k < width / 2; ++k) {
+    const T c = table[k], s = inverse ? -table[width / 2 + k] : table[width / 2 + k];
     const T a = v[2 * k], b = v[2 * k + 1];
     v[2 * k] = a * c - b * s;
     v[2 * k + 1] = a * s + b * c;
