@@ -6,6 +6,8 @@ set(cli_dir "${CMAKE_CURRENT_SOURCE_DIR}/cli")
 set(cli_work "${CMAKE_CURRENT_BINARY_DIR}/cli_work")
 set(cli_run "${cli_work}/run")
 set(cli_model "${cli_run}/model.tlc")
+set(cli_alibi_model "${cli_work}/alibi/model.tlc")  # the default preset's (tinyloop-alibi)
+set(cli_rope_model "${cli_work}/rope/model.tlc")
 
 # Keep '[' and ']' balanced inside every regex: CMake does not split a list at a ';' that
 # sits inside unbalanced square brackets, which would glue the following arguments together.
@@ -69,6 +71,42 @@ tinyloop_cli_ok(cli_train
   CHECK_FILE "${cli_run}/train_log.csv"
   CHECK_REGEX "^step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len\n10,[^\n]*\n20,[^\n]*\n30,"
   FIXTURE_SETUP cli_model)
+
+# Relative positions (SPEC §1.1): the default preset (ALiBi) and RoPE, as tiny runs.
+tinyloop_cli_ok(cli_train_alibi
+  ARGS "train|--steps|30|--batch|8|--threads|2|--seed|7|--eval-lengths|16,300|--eval-samples|4|--log-every|10|--out|${cli_work}/alibi|--overwrite"
+  STDOUT "len +token_acc +seq_acc +positions
+ +16 [^
+]*
+ +300 "
+  STDERR "step 30/30 +loss"
+  FILES "${cli_alibi_model}|${cli_work}/alibi/eval.json"
+  FIXTURE_SETUP cli_alibi)
+tinyloop_cli_ok(cli_train_rope
+  ARGS "train|--preset|lam2026|--positions|rope|--rope-base|100|--steps|10|--batch|4|--threads|1|--max-len|24|--eval-lengths|16|--eval-samples|4|--out|${cli_work}/rope|--overwrite"
+  FILES "${cli_rope_model}" FIXTURE_SETUP cli_rope)
+tinyloop_cli_ok(cli_eval_alibi_more_loops ARGS "eval|--checkpoint|${cli_alibi_model}|--lengths|16,50|--samples|4|--loops|10|--per-loop"
+  STDOUT "positions alibi, loops 10 \\(trained with 8\\).*
+ +50 +[0-9.]+% .*per-loop readout.*
+ +10 +[0-9.]+ +[0-9.]+
+"
+  REQUIRES cli_alibi)
+tinyloop_cli_ok(cli_export_alibi ARGS "export|--checkpoint|${cli_alibi_model}|--json|${cli_work}/export_alibi.json"
+  CHECK_FILE "${cli_work}/export_alibi.json"
+  CHECK_REGEX "\"positions\": \"alibi\".*\"alibi_rho\": 0.5.*\"bout\": {\"shape\": \\[5\\].*\"rho\": {\"shape\": \\[1\\], \"data\": \\[[-0-9.e]+\\]}"
+  REQUIRES cli_alibi)
+tinyloop_cli_ok(cli_export_rope ARGS "export|--checkpoint|${cli_rope_model}|--json|${cli_work}/export_rope.json"
+  CHECK_FILE "${cli_work}/export_rope.json" CHECK_REGEX "\"positions\": \"rope\".*\"rope_base\": 100"
+  REQUIRES cli_rope)
+tinyloop_cli_error(cli_err_positions ARGS "train|--positions|alibbi" RC 2 REGEX "did you mean 'alibi'")
+tinyloop_cli_error(cli_err_positions_twice ARGS "train|--positions|alibi|--no-positions" RC 2
+  REGEX "--no-positions is --positions none; give one of the two")
+tinyloop_cli_error(cli_err_alibi_rho_alone ARGS "train|--preset|lam2026|--alibi-rho|1" RC 2
+  REGEX "--alibi-rho only applies to --positions alibi or alibi\\+sinusoidal")
+tinyloop_cli_error(cli_err_alibi_rho_range ARGS "train|--alibi-rho|40" RC 2 REGEX "--alibi-rho must be in")
+tinyloop_cli_error(cli_err_rope_base ARGS "train|--positions|rope|--rope-base|1" RC 2 REGEX "--rope-base must be > 1")
+tinyloop_cli_error(cli_resume_refuses_positions ARGS "train|--resume|${cli_alibi_model}|--positions|rope|--stop-at|40" RC 2
+  REGEX "--positions rope would change the run saved in '.*model.tlc' \\(it has alibi\\)" REQUIRES cli_alibi)
 
 # ---- eval / infer / export on the checkpoint ----
 tinyloop_cli_ok(cli_eval ARGS "eval|--checkpoint|${cli_model}|--lengths|16,40|--samples|8"
@@ -201,6 +239,12 @@ add_test(NAME cli_resume_bit_identical_eta_schedule
                  -DEXPECT_VERSION=2
                  -P ${cli_dir}/resume_identical.cmake)
 set_tests_properties(cli_resume_bit_identical_eta_schedule PROPERTIES LABELS cli)
+# The same with ALiBi (format 3, the learned slope rho in every tensor set).
+add_test(NAME cli_resume_bit_identical_alibi
+         COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/resume_alibi"
+                 "-DEXTRA=--positions\;alibi\;--lr\;0.01" -DEXPECT_VERSION=3
+                 -P ${cli_dir}/resume_identical.cmake)
+set_tests_properties(cli_resume_bit_identical_alibi PROPERTIES LABELS cli)
 tinyloop_cli_ok(cli_save_every
   ARGS "train|--steps|12|--batch|2|--threads|1|--min-len|8|--max-len|12|--save-every|4|--keep-checkpoints|--no-eval|--log-every|4|--out|${cli_work}/periodic|--overwrite"
   FILES "${cli_work}/periodic/model-step4.tlc|${cli_work}/periodic/model-step8.tlc|${cli_work}/periodic/model-step12.tlc|${cli_work}/periodic/model.tlc"

@@ -9,9 +9,10 @@
 #                               target. TEST_LEGS picks legs (default:
 #                               "native aarch64 armhf sanitizers fuzz").
 #   tools/dev.sh train [args]   deps + build a host-tuned tree (build/native, -march=native) and
-#                               train the lam2026 preset into runs/default-<timestamp> (a new
-#                               folder each time, so no earlier run is touched); extra args go to
-#                               `tinyloop train`
+#                               train the default preset (tinyloop-alibi) into
+#                               runs/default-<timestamp> (a new folder each time, so no earlier
+#                               run is touched); extra args go to `tinyloop train` (e.g.
+#                               --preset lam2026 for the paper's recipe)
 #
 # Works from any directory. Environment: JOBS (parallel build jobs, default: nproc).
 set -euo pipefail
@@ -29,7 +30,7 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd_deps() {
@@ -129,8 +130,8 @@ cmd_train() {
   [ -x "$exe" ] || die "$exe was not built"
   local out
   out="runs/default-$(date +%Y%m%d-%H%M%S)"
-  say "training: $exe train --preset lam2026 --out $out $*"
-  "$exe" train --preset lam2026 --out "$out" "$@"
+  say "training: $exe train --out $out $*"
+  "$exe" train --out "$out" "$@"
 }
 
 main() {

@@ -1,5 +1,6 @@
-// tinyloop reproduce induction: N seeds of a recipe and of its cross-entropy-only twin, the
-// length table of each, and a report folder with Markdown, CSVs and SVG pictures (issue 6).
+// tinyloop reproduce induction: N seeds of a recipe and of its twin (CE-only, or with the
+// energy-entropy terms), the length table of each, and a report folder with Markdown, CSVs and
+// SVG pictures.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -75,6 +76,7 @@ Sequence eval_sequence(const TrainConfig& cfg, int n, int index, std::uint64_t s
 struct MechanismRow {
   int len = 0, loop = 0;
   double prev = 0, self = 0, copy = 0, answer = 0, all_answers = 0, readout = 0;
+  double peak = 0;  // largest weight of the row: how sharp the attention is
 };
 
 std::vector<MechanismRow> mechanism(const TrainConfig& cfg, const std::vector<float>& params, int n, int samples,
@@ -100,6 +102,7 @@ std::vector<MechanismRow> mechanism(const TrainConfig& cfg, const std::vector<fl
       for (int i = 1; i < n; ++i) {
         if (s.targets[i] == cfg.task.alphabet) continue;  // NONE
         const float* row = P + std::size_t(i) * n;
+        r.peak += *std::max_element(row, row + i + 1);
         r.prev += row[i - 1];
         r.self += row[i];
         const int j = s.recent[i];
@@ -121,14 +124,14 @@ std::vector<MechanismRow> mechanism(const TrainConfig& cfg, const std::vector<fl
     const double c = std::max(count[t], 1.0);
     r.len = n;
     r.loop = t + 1;
-    r.prev /= c; r.self /= c; r.copy /= c; r.answer /= c; r.all_answers /= c; r.readout /= c;
+    r.prev /= c; r.self /= c; r.copy /= c; r.answer /= c; r.all_answers /= c; r.readout /= c; r.peak /= c;
   }
   return rows;
 }
 
 struct Group {
   std::string name, flags;  // flags on top of --preset
-  bool ce_twin = false;
+  bool twin = false;  // the comparison run (dashed in the figures)
 };
 
 }  // namespace
@@ -138,26 +141,31 @@ const CommandSpec& reproduce_spec() {
       "reproduce",
       "tinyloop reproduce induction [options] [-- TRAIN FLAGS...]\n"
       "       tinyloop reproduce icar [options]   (in-context autoregressive learning; see 'reproduce icar --help')",
-      "train N seeds of a recipe and its CE-only twin; write a report with tables and SVG pictures",
+      "train N seeds of a recipe and its twin (CE-only, or energy-entropy for a CE-only recipe); write a "
+      "report with tables and SVG pictures",
       {
-          {"--recipe", "NAME", "the recipe (a --preset of train): lam2026 or tinyloop-induction (default lam2026)"},
+          {"--recipe", "NAME", "the recipe (a --preset of train): tinyloop-alibi, lam2026 or tinyloop-induction "
+                               "(default tinyloop-alibi)"},
           {"--seeds", "N", "seeds 1..N of each recipe (default 5)"},
           {"--first-seed", "S", "first seed (default 1)"},
           {"--steps", "N", "training steps of every run (default: the recipe's)"},
           {"--threads", "T", "threads of each training run (default: all cores)"},
           {"--out", "DIR", "report folder (default runs/reproduce-<recipe>)"},
           {"--eval-samples", "N", "sequences per evaluation length (default 256)"},
-          {"--no-twin", nullptr, "skip the cross-entropy-only twin"},
+          {"--no-twin", nullptr, "skip the twin"},
           {"--target", "X", "token accuracy at n=1000 that counts as a success (default 0.95)"},
           {"--curve-points", "N", "checkpoints of the first seed evaluated at n=64 and n=1000 for the "
                                   "accuracy-over-training curve (default 8; 0: none)"},
           {"--curve-samples", "N", "sequences per length for that curve (default 32)"},
           {"--attention-len", "N", "length of the sequence drawn in attention.svg (default 32)"},
-          {"--attention-loops", "T,T,...", "loops drawn in attention.svg (default 1,2,3,4,6,10,25)"},
+          {"--attention-loops", "T,T,...", "loops drawn in attention.svg (default: every loop up to 8 loops, "
+                                           "else 1,2,3,4,6,10,25 and the last)"},
           {"--mechanism-samples", "N", "sequences (n=64) for the attention statistics (default 16)"},
       },
       "Flags after '--' go to every training run of both recipes, e.g. '-- --loops 12 --lr 0.003'.\n"
-      "Runs go to DIR/runs/<recipe>/seed<S>/ and DIR/runs/<recipe>-ce/seed<S>/; a run whose\n"
+      "The twin of a recipe with energy-entropy terms is its CE-only twin (<recipe>-ce, all lambdas 0);\n"
+      "that of a CE-only recipe adds the paper's terms (<recipe>-ee: lambda-p 0.1, -k 0.001, -s 0.02).\n"
+      "Runs go to DIR/runs/<recipe>/seed<S>/ and DIR/runs/<recipe>-ce/seed<S>/ (or -ee); a run whose\n"
       "eval.json exists is kept, so an interrupted reproduce continues where it stopped (delete a\n"
       "run folder to redo it). DIR/report.md holds the table (mean, min and max token accuracy per\n"
       "length and recipe, success count), the exact commands and the figures: curves.svg (loss\n"
@@ -181,7 +189,7 @@ int run_reproduce(const Args& args) {
   }
   if (pos.size() != 1 || pos[0] != "induction")
     usage_error("reproduce needs the task: 'tinyloop reproduce induction [options]'");
-  const std::string recipe = a.get_choice("--recipe", "lam2026", recipe_names());
+  const std::string recipe = a.get_choice("--recipe", default_recipe(), recipe_names());
   const int seeds = int(a.get_int("--seeds", 5, 1, 1000));
   const int first_seed = int(a.get_int("--first-seed", 1, 0, 1 << 30));
   const TrainConfig base = find_recipe(recipe)->make();
@@ -200,7 +208,8 @@ int run_reproduce(const Args& args) {
   const int mech_samples = int(a.get_int("--mechanism-samples", 16, 1, 100000));
 
   std::vector<Group> groups = {{recipe, "", false}};
-  if (!a.has("--no-twin")) groups.push_back({recipe + "-ce", ce_only_flags(), true});
+  const Twin twin = twin_of(base);
+  if (!a.has("--no-twin")) groups.push_back({recipe + twin.suffix, twin.flags, true});
 
   Status made = platform::make_directories((out + "/runs").c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
@@ -325,7 +334,7 @@ int run_reproduce(const Args& args) {
   // ---- figures ----
   auto color_of = [&](const std::string& group) { return group == groups[0].name ? svg::palette(0) : svg::palette(1); };
   {
-    svg::Figure fig("Training of " + recipe + " (solid) and its CE-only twin (dashed), seeds " +
+    svg::Figure fig("Training of " + recipe + " (solid) and " + recipe + twin.suffix + " (dashed), seeds " +
                         std::to_string(first_seed) + ".." + std::to_string(first_seed + seeds - 1),
                     3, 400, 270);
     struct Term { const char* title; double LogRow::*field; bool log; };
@@ -359,8 +368,8 @@ int run_reproduce(const Args& args) {
       for (int len : {64, 1000}) {
         svg::Series s;
         s.label = g.name + " n=" + std::to_string(len);
-        s.color = svg::palette((g.ce_twin ? 1 : 0) * 2 + (len == 1000 ? 2 : 0));
-        s.dashed = g.ce_twin;
+        s.color = svg::palette((g.twin ? 1 : 0) * 2 + (len == 1000 ? 2 : 0));
+        s.dashed = g.twin;
         for (const CurvePoint& p : curve)
           if (p.group == g.name && p.len == len) {
             s.x.push_back(double(p.step));
@@ -398,7 +407,7 @@ int run_reproduce(const Args& args) {
   }
 
   // Attention of one sequence and the mechanism statistics, first seed of each recipe.
-  std::string mech_csv = "group,len,loop,prev,self,copy,answer,all_answers,readout_accuracy\n";
+  std::string mech_csv = "group,len,loop,prev,self,copy,answer,all_answers,peak,readout_accuracy\n";
   std::string mech_md;
   std::string att_csv = "group,loop,query,key,p\n";
   for (const Group& g : groups) {
@@ -411,6 +420,12 @@ int run_reproduce(const Args& args) {
     mechanism(cfg, ck.params, att_len, 1, &first);
     const Sequence s = eval_sequence(cfg, att_len, 0, kDefaultEvalSeed);
     std::vector<int> loops = clip_loops(att_loops_want, L);
+    if (!a.has("--attention-loops")) {
+      loops.clear();
+      for (int t = 1; t <= L; ++t)
+        if (L <= 8 || t == L || std::find(att_loops_want.begin(), att_loops_want.end(), t) != att_loops_want.end())
+          loops.push_back(t);
+    }
     svg::Figure fig(g.name + " seed " + std::to_string(cfg.seed) + ": attention of one n=" + std::to_string(att_len) +
                         " sequence (evaluation seed 1234); row i = query, labels = tokens",
                     4, 300, 320);
@@ -440,16 +455,18 @@ int run_reproduce(const Args& args) {
       if (n == 64) {
         mech_md += "\n**" + g.name + "** (seed " + std::to_string(cfg.seed) + ", n = 64, " +
                    std::to_string(mech_samples) + " sequences): mean attention mass per loop\n\n"
-                   "| loop | previous token | itself | last copy of x_i | token after it (answer) | after any copy | readout acc |\n"
-                   "|---:|---:|---:|---:|---:|---:|---:|\n";
+                   "| loop | previous token | itself | last copy of x_i | token after it (answer) | after any copy | "
+                   "largest weight | readout acc |\n"
+                   "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
       }
       for (const MechanismRow& m : rows) {
         mech_csv += g.name + "," + std::to_string(n) + "," + std::to_string(m.loop) + "," + format_g9(m.prev) + "," +
                     format_g9(m.self) + "," + format_g9(m.copy) + "," + format_g9(m.answer) + "," +
-                    format_g9(m.all_answers) + "," + format_g9(m.readout) + "\n";
+                    format_g9(m.all_answers) + "," + format_g9(m.peak) + "," + format_g9(m.readout) + "\n";
         if (n == 64)
           mech_md += "| " + std::to_string(m.loop) + " | " + f4(m.prev) + " | " + f4(m.self) + " | " + f4(m.copy) +
-                     " | " + f4(m.answer) + " | " + f4(m.all_answers) + " | " + pct1(m.readout) + "% |\n";
+                     " | " + f4(m.answer) + " | " + f4(m.all_answers) + " | " + f4(m.peak) + " | " + pct1(m.readout) +
+                     "% |\n";
       }
     }
   }
@@ -461,7 +478,7 @@ int run_reproduce(const Args& args) {
   md += "Recipe `" + recipe + "` (" + find_recipe(recipe)->summary + ")" +
         (extra.empty() ? "" : " with `" + extra + "`") + ", " + std::to_string(steps) + " steps, seeds " +
         std::to_string(first_seed) + ".." + std::to_string(first_seed + seeds - 1) +
-        (groups.size() > 1 ? ", and its cross-entropy-only twin (`" + std::string(ce_only_flags()) + "`)" : "") +
+        (groups.size() > 1 ? ", and " + twin.description + " (`" + twin.flags + "`)" : "") +
         ". Token accuracy (%) on positions with a target, " + std::to_string(eval_samples) +
         " sequences per length, evaluation seed 1234; mean (min-max) over seeds.\n\n";
   md += summary_markdown(summary, target, 1000);
@@ -479,8 +496,22 @@ int run_reproduce(const Args& args) {
         "`per_loop.csv`, `attention.csv`, `mechanism.csv` (attention mass per loop at n = 64 and 1000).\n\n"
         "## Mechanism\n\nMass of each loop's attention on the previous token, on the query itself, on the most "
         "recent earlier copy of x_i, on the token after that copy (the position that holds the answer), and on "
-        "the tokens after any earlier copy; readout = accuracy of the readout applied after that loop.\n";
+        "the tokens after any earlier copy; largest weight = the row's largest attention weight (1: one-hot); "
+        "readout = accuracy of the readout applied after that loop.\n";
   md += mech_md;
+  std::string slopes;
+  for (const RunResult& r : runs) {
+    if (!r.have_cfg || !uses_alibi(r.cfg.model.positions)) continue;
+    LoadedCheckpoint ck = load_checkpoint(r.dir + "/model.tlc");
+    InferenceSession session(ck.header.config.model, 1, ck.params.data(), ck.params.size());
+    char cell[64];
+    std::snprintf(cell, sizeof cell, "| %s | %d | %.4f |\n", r.group.c_str(), int(r.cfg.seed),
+                  double(session.engine().alibi_slope()));
+    slopes += cell;
+  }
+  if (!slopes.empty())
+    md += "\nLearned ALiBi slope m = softplus(rho) after training (scores lose m per token of distance; rho "
+          "starts at --alibi-rho):\n\n| run | seed | slope |\n|---|---:|---:|\n" + slopes;
   md += "\n## Exact commands\n\nEquivalent to running, one after another:\n\n```sh\n";
   for (const std::string& c : commands) md += c + "\n";
   md += "```\n";

@@ -20,11 +20,12 @@ namespace tinyloop::cli {
 const CommandSpec& train_spec() {
   static const CommandSpec spec{
       "train",
-      "tinyloop train [--preset lam2026] [options]\n       tinyloop train --resume DIR/model.tlc [run options]",
+      "tinyloop train [--preset tinyloop-alibi] [options]\n       tinyloop train --resume DIR/model.tlc [run options]",
       "train a looped transformer on the k-hop induction task",
       {
-          {"--preset", "NAME", "starting configuration: lam2026 (SPEC §1-§3; the default) or tinyloop-induction "
-                               "(issue 6's searched recipe, docs/RESULTS.md)"},
+          {"--preset", "NAME", "starting configuration: tinyloop-alibi (the default: ALiBi positions, solves the "
+                               "task at every length), lam2026 (the paper's, SPEC §1-§3) or tinyloop-induction "
+                               "(the best sinusoid-free recipe before ALiBi); docs/RESULTS.md"},
           {"--steps", "N", "planned optimizer steps; the curriculum and lr schedule span them (default 20000)"},
           {"--seed", "S", "seed: weights from Rng(S, 1), data from Rng(S, 2) (default 1)"},
           {"--threads", "T", "worker threads, 1..1024 (default: the hardware threads)"},
@@ -315,7 +316,7 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
     if (!same_config(c, *resumed))
       usage_error("the flags would change the configuration saved in '" + o.resume + "'");
   } else {
-    const std::string preset = a.get_choice("--preset", "lam2026", recipe_names());
+    const std::string preset = a.get_choice("--preset", default_recipe(), recipe_names());
     c = find_recipe(preset)->make();
     apply_config_flags(a, c);
   }
@@ -323,7 +324,8 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
   int hw = std::min(std::max(platform::hardware_threads(), 1), kMaxThreads);
   o.threads = static_cast<int>(a.get_int("--threads", hw, 1, kMaxThreads));
   std::string default_out =
-      resumed ? directory_of(o.resume) : "runs/" + a.get_string("--preset", "lam2026") + "-seed" + std::to_string(c.seed);
+      resumed ? directory_of(o.resume)
+              : "runs/" + a.get_string("--preset", default_recipe()) + "-seed" + std::to_string(c.seed);
   o.out = a.get_string("--out", default_out);
   while (o.out.size() > 1 && o.out.back() == '/') o.out.pop_back();  // "runs/x/" -> "runs/x"
   o.overwrite = a.has("--overwrite");
