@@ -3,7 +3,7 @@
 # of the same configuration trained for 0 steps (the initial weights), byte for byte.
 #   cmake -DTINYLOOP=<exe> -DWORK=<dir> -P fault_weights_untouched.cmake
 file(REMOVE_RECURSE "${WORK}")
-set(common --pe-scale 3e38 --batch 2 --threads 1 --min-len 8 --max-len 12 --seed 3 --no-eval --log-every 5)
+set(common --preset lam2026 --pe-scale 3e38 --batch 2 --threads 1 --min-len 8 --max-len 12 --seed 3 --no-eval --log-every 5)
 foreach(steps 0 5)
   execute_process(COMMAND "${TINYLOOP}" train ${common} --steps ${steps} --out "${WORK}/s${steps}"
                   RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)

@@ -32,7 +32,7 @@ endfunction()
 # ---- sweep ----
 set(spec "${WORK}/spec.txt")
 file(WRITE "${spec}" "# tiny sweep\nout ${WORK}/sweep\nseeds 1,2\n"
-     "common --steps 12 --threads 1 --min-len 6 --max-len 12 --loops 2 --eval-lengths 12,20 --eval-samples 2 --save-every 0\n"
+     "common --preset lam2026 --steps 12 --threads 1 --min-len 6 --max-len 12 --loops 2 --eval-lengths 12,20 --eval-samples 2 --save-every 0\n"
      "run base   # the paper's recipe\n"
      "run best --preset tinyloop-induction\n"
      "grid g --lambda-p 0,0.5 --loops 2,3\n")
@@ -45,7 +45,7 @@ list(LENGTH cmd_list n)
 if(NOT n EQUAL 12)
   message(FATAL_ERROR "sweep printed ${n} commands, expected 12:\n${cmds}")
 endif()
-expect_match("${cmds}" " train --steps 12 [^\n]* --seed 2 --out [^\n]*/sweep/base/seed2\n" "sweep commands")
+expect_match("${cmds}" " train --preset lam2026 --steps 12 [^\n]* --seed 2 --out [^\n]*/sweep/base/seed2\n" "sweep commands")
 expect_match("${cmds}" "--lambda-p 0 --loops 3 --seed 1 --out [^\n]*/sweep/g_lambda-p0_loops3/seed1" "grid command")
 expect_match("${cmds}" "--preset tinyloop-induction" "preset command")
 foreach(line IN LISTS cmd_list)
@@ -99,7 +99,7 @@ endif()
 
 # ---- reproduce ----
 set(rep "${WORK}/rep")
-set(rargs reproduce induction --seeds 2 --steps 12 --threads 1 --out "${rep}" --eval-samples 2
+set(rargs reproduce induction --recipe lam2026 --seeds 2 --steps 12 --threads 1 --out "${rep}" --eval-samples 2
     --curve-points 2 --curve-samples 2 --mechanism-samples 1 --attention-len 10 -- --loops 3 --min-len 6 --max-len 12)
 run_ok(out err ${rargs})
 expect_match("${out}" "\\| lam2026 \\| `--steps 12 --loops 3 --min-len 6 --max-len 12` \\| 1,2 \\| 12 \\|" "reproduce table")

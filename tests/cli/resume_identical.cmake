@@ -12,7 +12,7 @@ if(NOT DEFINED TINYLOOP OR NOT DEFINED WORK)
 endif()
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
-set(common --steps 40 --batch 4 --min-len 8 --max-len 16 --seed 5 --log-every 10 --no-eval ${EXTRA})
+set(common --preset lam2026 --steps 40 --batch 4 --min-len 8 --max-len 16 --seed 5 --log-every 10 --no-eval ${EXTRA})
 
 function(run_ok)
   execute_process(COMMAND "${TINYLOOP}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
