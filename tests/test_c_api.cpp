@@ -380,6 +380,30 @@ TEST_CASE("C API: every truncation of the checkpoint is refused") {
   }
 }
 
+TEST_CASE("C API: a length that disagrees with the header is refused, and nothing past it is read") {
+  const Bytes& c = fixture().checkpoint;
+  std::vector<unsigned char> memory(model_bytes(c));
+  auto refused = [&](const Bytes& bytes, const std::string& needle) {  // each its own allocation, for ASan
+    tinyloop_error err;
+    std::size_t size = 1;
+    check_error(tinyloop_model_bytes(bytes.data(), bytes.size(), kMaxLen, &size, &err), err, TINYLOOP_BAD_CHECKPOINT,
+                needle.c_str());
+    CHECK(size == 0);
+    tinyloop_model* model = nullptr;
+    check_error(tinyloop_model_init(bytes.data(), bytes.size(), kMaxLen, memory.data(), memory.size(), &model, &err),
+                err, TINYLOOP_BAD_CHECKPOINT, needle.c_str());
+    CHECK(model == nullptr);
+  };
+  Bytes longer = c;
+  longer.push_back(0);
+  refused(longer, "trailing data");
+  Bytes huge = c;  // a header that declares 2^62 bytes, given the real length
+  for (int i = 0; i < 8; ++i) huge[16 + i] = std::uint8_t((std::uint64_t(1) << 62) >> (8 * i));
+  refused(huge, "truncated: expected 4611686018427387904 bytes");
+  const Bytes head(c.begin(), c.begin() + std::ptrdiff_t(kCheckpointHeadBytes));  // valid header, nothing more
+  refused(head, "truncated: expected " + std::to_string(c.size()) + " bytes");
+}
+
 TEST_CASE("C API: every flipped byte of the checkpoint is refused") {
   const Fixture& f = fixture();
   Bytes c = f.checkpoint;

@@ -610,6 +610,69 @@ TEST_CASE("checkpoint: truncated at every length, and trailing data") {
     }
 }
 
+// checkpoint_size_from_head on the first n bytes of b, in an allocation of exactly n bytes so
+// that ASan sees any read past them.
+Status size_from_head(const Bytes& b, std::size_t n, std::size_t* bytes) {
+  const Bytes head(b.begin(), b.begin() + std::ptrdiff_t(n < b.size() ? n : b.size()));
+  return checkpoint_size_from_head(head.data(), head.size(), bytes);
+}
+
+TEST_CASE("checkpoint: the head alone gives the file's exact size, for versions 1 to 3") {
+  for (bool opt : {false, true})
+    for (const TrainConfig& cfg : {preset_lam2026(), scheduled_config(), alibi_config(), rope_config()}) {
+      Fixture f(cfg, opt);
+      const Bytes b = f.write();
+      CAPTURE(get_u32(b, kOffVersion));
+      std::size_t bytes = 0;
+      REQUIRE(size_from_head(b, kCheckpointHeadBytes, &bytes).is_ok());
+      CHECK(bytes == b.size());
+      CHECK(bytes == checkpoint_bytes(cfg, opt));
+      // Everything after the configuration block is irrelevant to the size.
+      const std::size_t config_end = get_u32(b, kOffVersion) == 1 ? 164 : get_u32(b, kOffVersion) == 2 ? 176 : 184;
+      REQUIRE(size_from_head(b, config_end, &bytes).is_ok());
+      CHECK(bytes == b.size());
+      for (std::size_t n = 0; n < config_end; ++n) {
+        const Status s = size_from_head(b, n, &bytes);
+        REQUIRE_MESSAGE(s.code() == Error::bad_checkpoint, "n=", n);
+        CHECK(std::string(s.message()).rfind("truncated", 0) == 0);
+        CHECK(bytes == 0);
+      }
+    }
+}
+
+TEST_CASE("checkpoint: a head whose declared size disagrees with its configuration is refused") {
+  Fixture f(preset_lam2026(), true);
+  Bytes b = f.write();
+  const std::string real = std::to_string(b.size());
+  std::size_t bytes = 1;
+  for (std::uint64_t declared : {std::uint64_t(1) << 62, std::uint64_t(b.size()) + 1, std::uint64_t(b.size()) - 1,
+                                 std::uint64_t(0), ~std::uint64_t(0)}) {
+    CAPTURE(declared);
+    put_u64(b, kOffSize, declared);
+    const Status s = size_from_head(b, kCheckpointHeadBytes, &bytes);
+    CHECK(s.code() == Error::bad_checkpoint);
+    CHECK(std::string(s.message()) == "size mismatch: header declares " + std::to_string(declared) +
+                                          " bytes, its configuration implies " + real);
+    CHECK(bytes == 0);
+  }
+  // The other checks of the head: magic, version, flags, configuration.
+  auto head_message = [&](const Bytes& c) {
+    return std::string(size_from_head(c, kCheckpointHeadBytes, &bytes).message());
+  };
+  Bytes c = f.write();
+  c[0] ^= 0x20;
+  CHECK(head_message(c) == "not a tinyloop checkpoint (bad magic)");
+  c = f.write();
+  put_u32(c, kOffVersion, 4);
+  CHECK(head_message(c).find("unsupported checkpoint version 4") != std::string::npos);
+  c = f.write();
+  put_u32(c, kOffFlags, 0);  // no optimizer state: the configuration implies a smaller file
+  CHECK(head_message(c).find("size mismatch") != std::string::npos);
+  c = f.write();
+  put_u32(c, kOffVocabIn, 5);
+  CHECK(head_message(c).find("invalid configuration") != std::string::npos);
+}
+
 TEST_CASE("checkpoint: single-byte changes are never accepted") {
   for (bool opt : {false, true})
     for (const TrainConfig& cfg : {unusual_config(), scheduled_config(), alibi_config()}) {

@@ -1,5 +1,6 @@
 // Tests for the POSIX platform layer: files, thread pool, clock, interrupt flag.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,11 @@ bool has_temp_file(const std::string& dir) {
   return false;
 }
 
+constexpr std::size_t kCap = 1 << 20;  // far above every file these tests write
+
 std::string read_string(const std::string& path) {
   std::vector<std::uint8_t> bytes;
-  const Status s = tp::read_file(path.c_str(), &bytes);
+  const Status s = tp::read_file(path.c_str(), kCap, &bytes);
   REQUIRE_MESSAGE(s.is_ok(), s.message());
   return std::string(bytes.begin(), bytes.end());
 }
@@ -90,13 +93,13 @@ TEST_CASE("write_file_atomic creates and replaces a file") {
     for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 131 + (i >> 8));
     REQUIRE(tp::write_file_atomic(path.c_str(), bytes.data(), bytes.size()).is_ok());
     std::vector<std::uint8_t> back;
-    REQUIRE(tp::read_file(path.c_str(), &back).is_ok());
+    REQUIRE(tp::read_file(path.c_str(), kCap, &back).is_ok());
     CHECK(back == bytes);
   }
   SUBCASE("empty file") {
     REQUIRE(tp::write_file_atomic(path.c_str(), nullptr, 0).is_ok());
     std::vector<std::uint8_t> back{1, 2, 3};
-    REQUIRE(tp::read_file(path.c_str(), &back).is_ok());
+    REQUIRE(tp::read_file(path.c_str(), kCap, &back).is_ok());
     CHECK(back.empty());
   }
   SUBCASE("relative path in the current directory") {
@@ -195,23 +198,111 @@ TEST_CASE("read_file reports clear one-line errors") {
 
   SUBCASE("missing file") {
     const std::string path = dir / "nope.bin";
-    const Status s = tp::read_file(path.c_str(), &out);
+    const Status s = tp::read_file(path.c_str(), kCap, &out);
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.code() == Error::io_error);
     CHECK(std::string(s.message()) == "cannot open '" + path + "': " + strerror(ENOENT));
   }
   SUBCASE("a directory") {
-    const Status s = tp::read_file(dir.path.c_str(), &out);
+    const Status s = tp::read_file(dir.path.c_str(), kCap, &out);
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.code() == Error::io_error);
     CHECK(one_line(s.message()));
     CHECK(std::string(s.message()).find(dir.path) != std::string::npos);
   }
   SUBCASE("empty path") {
-    const Status s = tp::read_file("", &out);
+    const Status s = tp::read_file("", kCap, &out);
     REQUIRE_FALSE(s.is_ok());
     CHECK(one_line(s.message()));
   }
+}
+
+// A FIFO in `dir`, and a guard that fails the test (SIGALRM) if a read blocks on it.
+struct Fifo {
+  std::string path;
+  explicit Fifo(const TempDir& dir) : path(dir / "fifo") {
+    REQUIRE(mkfifo(path.c_str(), 0600) == 0);
+    alarm(10);
+  }
+  ~Fifo() { alarm(0); }
+};
+
+TEST_CASE("bounded reads take regular files up to the cap and nothing else") {
+  TempDir dir;
+  const std::string path = dir / "ten.bin";
+  REQUIRE(write_string(path, "0123456789").is_ok());
+  std::vector<std::uint8_t> out;
+
+  SUBCASE("a file of exactly the cap is read, one byte more is refused unread") {
+    REQUIRE(tp::read_file(path.c_str(), 10, &out).is_ok());
+    CHECK(std::string(out.begin(), out.end()) == "0123456789");
+    const Status s = tp::read_file(path.c_str(), 9, &out);
+    CHECK(s.code() == Error::buffer_too_small);
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()) == "'" + path + "' has 10 bytes, more than the 9-byte limit");
+    CHECK(out.empty());
+  }
+  SUBCASE("a sparse gigabyte is refused without allocating") {
+    const std::string big = dir / "big.bin";
+    const int fd = open(big.c_str(), O_WRONLY | O_CREAT, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(ftruncate(fd, off_t(1) << 30) == 0);
+    close(fd);
+    const Status s = tp::read_file(big.c_str(), kCap, &out);
+    CHECK(s.code() == Error::buffer_too_small);
+    CHECK(std::string(s.message()).find("1073741824 bytes, more than the 1048576-byte limit") != std::string::npos);
+    CHECK(out.capacity() == 0);
+  }
+  SUBCASE("the head of a file") {
+    REQUIRE(tp::read_file_head(path.c_str(), 4, &out).is_ok());
+    CHECK(std::string(out.begin(), out.end()) == "0123");
+    REQUIRE(tp::read_file_head(path.c_str(), 100, &out).is_ok());
+    CHECK(out.size() == 10);
+  }
+  SUBCASE("a FIFO with no writer is refused at once, by every read") {
+    Fifo fifo(dir);
+    for (int form = 0; form < 3; ++form) {
+      CAPTURE(form);
+      std::uint8_t buffer[16];
+      std::size_t size = 0;
+      const Status s = form == 0   ? tp::read_file(fifo.path.c_str(), kCap, &out)
+                       : form == 1 ? tp::read_file_head(fifo.path.c_str(), 8, &out)
+                                   : tp::read_file(fifo.path.c_str(), buffer, sizeof buffer, &size);
+      CHECK(s.code() == Error::io_error);
+      CHECK(std::string(s.message()) == "'" + fifo.path + "' is a FIFO; only regular files are read");
+    }
+  }
+  SUBCASE("a character device is refused") {
+    const Status s = tp::read_file("/dev/zero", kCap, &out);
+    CHECK(s.code() == Error::io_error);
+    CHECK(std::string(s.message()) == "'/dev/zero' is a character device; only regular files are read");
+  }
+}
+
+TEST_CASE("read_stdin reads a stream up to its cap") {
+  const int saved = dup(STDIN_FILENO);
+  REQUIRE(saved >= 0);
+  auto feed = [](const std::string& text) {  // stdin becomes a pipe holding `text`, then its end
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    REQUIRE(write(p[1], text.data(), text.size()) == ssize_t(text.size()));
+    close(p[1]);
+    REQUIRE(dup2(p[0], STDIN_FILENO) == STDIN_FILENO);
+    close(p[0]);
+  };
+  std::vector<std::uint8_t> out;
+  feed("0 1 2 3");
+  const Status ok = tp::read_stdin(7, &out);
+  const std::string got(out.begin(), out.end());
+  feed("0 1 2 3");
+  const Status over = tp::read_stdin(6, &out);
+  REQUIRE(dup2(saved, STDIN_FILENO) == STDIN_FILENO);
+  close(saved);
+  CHECK(ok.is_ok());
+  CHECK(got == "0 1 2 3");
+  CHECK(over.code() == Error::buffer_too_small);
+  CHECK(std::string(over.message()) == "stdin holds more than the 6-byte limit");
+  CHECK(out.empty());
 }
 
 TEST_CASE("make_directories") {

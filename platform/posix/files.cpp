@@ -1,4 +1,5 @@
-// POSIX file access: whole-file reads, atomic replacement, directory creation.
+// POSIX file access: bounded reads of regular files and stdin, atomic replacement, directory
+// creation.
 // Every failure becomes a one-line Status naming the path and the OS's reason.
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,57 @@ int write_all(int fd, const std::uint8_t* p, std::size_t size) {
   return 0;
 }
 
+// Reads until `n` bytes are in or the file ends, retrying short reads and EINTR. Returns 0 or
+// an errno value; *got receives the bytes read.
+int read_up_to(int fd, std::uint8_t* p, std::size_t n, std::size_t* got) {
+  *got = 0;
+  while (*got < n) {
+    const ssize_t r = ::read(fd, p + *got, n - *got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (r == 0) break;
+    *got += static_cast<std::size_t>(r);
+  }
+  return 0;
+}
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a plain file";
+}
+
+// Opens `path` for reading when it is a regular file, whose size is known before a byte is
+// read. Anything else (a FIFO, a device, a socket) may have no size and no end, so it is
+// refused unread; O_NONBLOCK keeps open() from waiting for a FIFO's writer.
+Status open_regular(const char* path, int* fd, std::uint64_t* size) {
+  if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot open '': empty path");
+  *fd = open_retry(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (*fd < 0) return io_fail("cannot open", path, errno);
+  struct stat st;
+  if (fstat(*fd, &st) != 0) {
+    const int err = errno;
+    ::close(*fd);
+    return io_fail("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(*fd);
+    return Status::fail(Error::io_error, "'%s' is %s; only regular files are read", path, file_kind(st.st_mode));
+  }
+  *size = static_cast<std::uint64_t>(st.st_size);
+  return Status::ok();
+}
+
+Status over_cap(const char* path, std::uint64_t size, std::size_t cap) {
+  return Status::fail(Error::buffer_too_small, "'%s' has %llu bytes, more than the %zu-byte limit", path,
+                      static_cast<unsigned long long>(size), cap);
+}
+
 // The directory part of `path` ("." when there is none), into `out` of PATH_MAX bytes.
 bool parent_directory(const char* path, char* out) {
   const std::size_t len = strlen(path);
@@ -67,91 +119,96 @@ bool parent_directory(const char* path, char* out) {
 
 }  // namespace
 
-Status read_file(const char* path, std::vector<std::uint8_t>* out) {
-  if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot open '': empty path");
-  const int fd = open_retry(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_fail("cannot open", path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return io_fail("cannot stat", path, err);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return io_fail("cannot read", path, EISDIR);
-  }
+Status read_file(const char* path, std::size_t cap, std::vector<std::uint8_t>* out) {
   out->clear();
-  // Regular files: read exactly what stat reports, then keep going in case the file grew.
-  // Pipes and devices report 0 and are read in chunks until end of file.
-  std::size_t used = 0;
-  std::size_t want = (S_ISREG(st.st_mode) && st.st_size > 0) ? static_cast<std::size_t>(st.st_size) + 1 : 65536;
-  out->resize(want);
-  for (;;) {
-    if (used == out->size()) out->resize(out->size() * 2);
-    const ssize_t n = ::read(fd, out->data() + used, out->size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      out->clear();
-      return io_fail("cannot read", path, err);
-    }
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
+  int fd = -1;
+  std::uint64_t size = 0;
+  TINYLOOP_TRY(open_regular(path, &fd, &size));
+  if (size > cap) {
+    ::close(fd);
+    return over_cap(path, size, cap);
+  }
+  // One byte past the size stat gave tells a file that grew while being read; it is read on,
+  // up to one byte past the cap.
+  out->resize(static_cast<std::size_t>(size) + 1);
+  std::size_t got = 0;
+  int err = read_up_to(fd, out->data(), out->size(), &got);
+  if (err == 0 && got == out->size() && got <= cap) {
+    out->resize(cap + 1);
+    std::size_t more = 0;
+    err = read_up_to(fd, out->data() + got, out->size() - got, &more);
+    got += more;
   }
   ::close(fd);
-  out->resize(used);
+  if (err != 0 || got > cap) out->clear();
+  if (err != 0) return io_fail("cannot read", path, err);
+  if (got > cap)
+    return Status::fail(Error::buffer_too_small, "'%s' grew past the %zu-byte limit while being read", path, cap);
+  out->resize(got);
   return Status::ok();
+}
+
+Status read_file_head(const char* path, std::size_t n, std::vector<std::uint8_t>* out) {
+  out->clear();
+  int fd = -1;
+  std::uint64_t size = 0;
+  TINYLOOP_TRY(open_regular(path, &fd, &size));
+  out->resize(size < n ? static_cast<std::size_t>(size) : n);
+  std::size_t got = 0;
+  const int err = read_up_to(fd, out->data(), out->size(), &got);
+  ::close(fd);
+  if (err != 0) {
+    out->clear();
+    return io_fail("cannot read", path, err);
+  }
+  out->resize(got);
+  return Status::ok();
+}
+
+Status read_stdin(std::size_t cap, std::vector<std::uint8_t>* out) {
+  out->clear();
+  std::uint8_t chunk[65536];
+  for (;;) {
+    std::size_t got = 0;
+    const int err = read_up_to(STDIN_FILENO, chunk, sizeof chunk, &got);
+    if (err != 0) return io_fail("cannot read", "stdin", err);
+    if (got > cap - out->size()) {
+      out->clear();
+      return Status::fail(Error::buffer_too_small, "stdin holds more than the %zu-byte limit", cap);
+    }
+    out->insert(out->end(), chunk, chunk + got);
+    if (got < sizeof chunk) return Status::ok();  // end of input
+  }
 }
 
 Status read_file(const char* path, void* buffer, std::size_t capacity, std::size_t* size) {
   if (size != nullptr) *size = 0;
-  if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot open '': empty path");
-  if (buffer == nullptr && capacity > 0) return Status::fail(Error::io_error, "cannot read '%s': no buffer", path);
-  const int fd = open_retry(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_fail("cannot open", path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
+  int fd = -1;
+  std::uint64_t file_size = 0;
+  TINYLOOP_TRY(open_regular(path, &fd, &file_size));
+  if (buffer == nullptr && capacity > 0) {
     ::close(fd);
-    return io_fail("cannot stat", path, err);
+    return Status::fail(Error::io_error, "cannot read '%s': no buffer", path);
   }
-  if (S_ISDIR(st.st_mode)) {
+  if (file_size > capacity) {
     ::close(fd);
-    return io_fail("cannot read", path, EISDIR);
-  }
-  const bool regular = S_ISREG(st.st_mode);
-  if (regular && static_cast<std::uint64_t>(st.st_size) > capacity) {
-    ::close(fd);
-    if (size != nullptr) *size = static_cast<std::size_t>(st.st_size);
+    if (size != nullptr) *size = static_cast<std::size_t>(file_size);
     return Status::fail(Error::buffer_too_small, "'%s' has %llu bytes, more than the %zu-byte buffer", path,
-                        static_cast<unsigned long long>(st.st_size), capacity);
+                        static_cast<unsigned long long>(file_size), capacity);
   }
-  auto* p = static_cast<std::uint8_t*>(buffer);
-  std::size_t used = 0;
-  for (;;) {
-    std::uint8_t probe;  // one byte past the buffer tells a full buffer from a file that grew
-    std::uint8_t* dst = used < capacity ? p + used : &probe;
-    const std::size_t want = used < capacity ? capacity - used : 1;
-    const ssize_t n = ::read(fd, dst, want);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return io_fail("cannot read", path, err);
-    }
-    if (n == 0) break;
-    if (used >= capacity) {
-      ::close(fd);
-      if (size != nullptr) *size = capacity + 1;
-      return Status::fail(Error::buffer_too_small, "'%s' has more than the %zu bytes that fit the buffer", path,
-                          capacity);
-    }
-    used += static_cast<std::size_t>(n);
-  }
+  std::size_t got = 0;
+  int err = read_up_to(fd, static_cast<std::uint8_t*>(buffer), capacity, &got);
+  std::uint8_t probe;  // one byte past the buffer tells a full buffer from a file that grew
+  std::size_t more = 0;
+  if (err == 0 && got == capacity) err = read_up_to(fd, &probe, 1, &more);
   ::close(fd);
-  if (size != nullptr) *size = used;
+  if (err != 0) return io_fail("cannot read", path, err);
+  if (more != 0) {
+    if (size != nullptr) *size = capacity + 1;
+    return Status::fail(Error::buffer_too_small, "'%s' has more than the %zu bytes that fit the buffer", path,
+                        capacity);
+  }
+  if (size != nullptr) *size = got;
   return Status::ok();
 }
 

@@ -7,7 +7,6 @@
 #include "model_io.hpp"
 #include "report.hpp"
 #include "tinyloop/params.hpp"
-#include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
 
@@ -78,7 +77,7 @@ std::string export_json(const LoadedCheckpoint& ck) {
 // True when `path` already holds a readable, valid checkpoint (which export must not clobber).
 bool holds_checkpoint(const std::string& path) {
   std::vector<std::uint8_t> bytes;
-  if (!platform::read_file(path.c_str(), &bytes)) return false;
+  if (!read_checkpoint_file(path, &bytes)) return false;
   CheckpointHeader h;
   return checkpoint_read_header(bytes.data(), bytes.size(), &h).is_ok();
 }

@@ -1,8 +1,8 @@
 // tinyloop sweep: a sweep spec -> one `tinyloop train` command per run (for GNU parallel or a
 // Slurm array); tinyloop merge: the report table from the runs' eval.json files.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,11 +15,23 @@
 #include "report.hpp"
 #include "results.hpp"
 #include "sweep.hpp"
+#include "tinyloop/platform/posix.hpp"
 #include "train_options.hpp"
 
 namespace tinyloop::cli {
 
 namespace {
+
+// A sweep spec is written by hand (the largest in docs/sweeps has 3 KB) and expands into one
+// command per run, so both are capped: a larger file is refused unread, and a spec whose grids
+// and seeds multiply past kMaxSweepRuns is refused before the runs are built.
+constexpr std::size_t kMaxSweepSpecBytes = std::size_t(1) << 20;
+constexpr std::size_t kMaxSweepRuns = 10000;
+
+void check_run_count(std::size_t a, std::size_t b, const std::string& where) {
+  if (b != 0 && a > kMaxSweepRuns / b)
+    usage_error(where + "expands into more than " + std::to_string(kMaxSweepRuns) + " runs, the most a sweep may have");
+}
 
 std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> w;
@@ -134,11 +146,13 @@ std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& wh
         const std::string& tok = rest[i];
         bool is_value = tok.rfind("--", 0) != 0;
         if (is_value && tok.find(',') != std::string::npos && i > 1) {
+          const std::vector<std::string> values = split(tok, ',');
+          check_run_count(combos.size(), values.size(), at);
           std::vector<Pending> next;
           std::string flag = rest[i - 1];
           while (!flag.empty() && flag[0] == '-') flag.erase(0, 1);
           for (const Pending& c : combos)
-            for (const std::string& v : split(tok, ',')) {
+            for (const std::string& v : values) {
               Pending p = c;
               p.name += "_" + flag + v;
               p.flags.push_back(v);
@@ -149,11 +163,13 @@ std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& wh
           for (Pending& c : combos) c.flags.push_back(tok);
         }
       }
+      check_run_count(pending.size() + combos.size(), 1, at);
       pending.insert(pending.end(), combos.begin(), combos.end());
     } else {
       usage_error(at + "unknown line '" + key + "' (expected out, seeds, common, run or grid)");
     }
   }
+  check_run_count(pending.size(), seeds.size(), where + ": ");
   for (const Pending& p : pending) {
     if (p.name.find_first_of("/ \t") != std::string::npos) usage_error(where + ": run name '" + p.name + "' has a '/' or blank");
     for (const std::string& s : seeds) {
@@ -221,11 +237,13 @@ int run_sweep(const Args& args) {
     return kExitOk;
   }
   if (pos.size() != 1) usage_error("sweep takes one SPEC file; try 'tinyloop sweep --help'");
-  std::ifstream f(pos[0]);
-  if (!f) runtime_error("cannot read sweep spec '" + pos[0] + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::vector<SweepRun> runs = parse_sweep(ss.str(), pos[0]);
+  std::vector<std::uint8_t> spec;
+  const Status s = platform::read_file(pos[0].c_str(), kMaxSweepSpecBytes, &spec);
+  if (s.code() == Error::buffer_too_small)
+    runtime_error("sweep spec '" + pos[0] + "' is larger than " + std::to_string(kMaxSweepSpecBytes >> 20) +
+                  " MiB, the most a sweep spec may hold");
+  if (!s) runtime_error("cannot read sweep spec '" + pos[0] + "': " + s.message());
+  std::vector<SweepRun> runs = parse_sweep(std::string(spec.begin(), spec.end()), pos[0]);
   if (a.has("--count")) {
     std::printf("%zu\n", runs.size());
     return kExitOk;

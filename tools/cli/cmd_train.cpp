@@ -122,6 +122,7 @@ int run_train(const Args& args) {
   } else {
     o = parse_train_options(a, nullptr);
   }
+  for (const std::string& w : o.warnings) std::fprintf(stderr, "tinyloop: warning: %s\n", w.c_str());
   const TrainConfig& cfg = o.cfg;
   const std::int64_t start = resuming ? ck.header.step : 0;
   std::int64_t stop = o.stop_at;
@@ -143,13 +144,15 @@ int run_train(const Args& args) {
   std::string earlier_log;
   if (resuming) {
     const std::string old_log = directory_of(o.resume) + "/train_log.csv";
-    std::vector<std::uint8_t> text;
-    if (platform::read_file(old_log.c_str(), &text)) {
-      earlier_log = train_log_prefix(std::string(text.begin(), text.end()), start);
-      if (earlier_log.empty())
-        std::fprintf(stderr, "tinyloop: warning: '%s' is not a training log; the new log starts at step %" PRId64 "\n",
-                     old_log.c_str(), start);
-    }
+    std::string text;
+    const Status read = read_train_log_file(old_log, std::max(start, cfg.steps), &text);
+    if (read) earlier_log = train_log_prefix(text, start);
+    if (read.code() == Error::buffer_too_small)
+      std::fprintf(stderr, "tinyloop: warning: '%s' is %s; the new log starts at step %" PRId64 "\n", old_log.c_str(),
+                   read.message(), start);
+    else if (read && earlier_log.empty())
+      std::fprintf(stderr, "tinyloop: warning: '%s' is not a training log; the new log starts at step %" PRId64 "\n",
+                   old_log.c_str(), start);
   }
 
   // ---- set-up: the only allocations of the run up to the saves ----

@@ -28,13 +28,24 @@ std::size_t physical_memory() {
 
 }  // namespace
 
+Status read_checkpoint_file(const std::string& path, std::vector<std::uint8_t>* bytes) {
+  TINYLOOP_TRY(platform::read_file_head(path.c_str(), kCheckpointHeadBytes, bytes));
+  std::size_t expected = 0;
+  TINYLOOP_TRY(checkpoint_size_from_head(bytes->data(), bytes->size(), &expected));
+  const Status s = platform::read_file(path.c_str(), expected, bytes);
+  if (s.code() == Error::buffer_too_small)
+    return Status::fail(Error::bad_checkpoint, "it has more than the %zu bytes its header declares (trailing data)",
+                        expected);
+  return s;
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer) {
   LoadedCheckpoint ck;
   ck.path = path;
   std::vector<std::uint8_t> bytes;
-  Status s = platform::read_file(path.c_str(), &bytes);
-  if (!s) runtime_error(std::string("cannot read checkpoint: ") + s.message());
-  s = checkpoint_read_header(bytes.data(), bytes.size(), &ck.header);
+  Status s = read_checkpoint_file(path, &bytes);
+  if (s.code() == Error::io_error) runtime_error(std::string("cannot read checkpoint: ") + s.message());
+  if (s) s = checkpoint_read_header(bytes.data(), bytes.size(), &ck.header);
   if (!s) runtime_error("checkpoint '" + path + "' is not valid: " + s.message());
   s = validate(ck.header.config);
   if (!s) runtime_error("checkpoint '" + path + "' holds an invalid configuration: " + s.message());

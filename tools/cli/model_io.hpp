@@ -18,9 +18,15 @@ struct LoadedCheckpoint {
   std::vector<float> adam_v;
 };
 
-// read_file + checkpoint_read_header + checkpoint_read_tensors, plus a check that the layout
-// of the stored configuration matches the tensor count. Every failure is a runtime error
-// whose message names the checkpoint. With `with_optimizer` the AdamW state is loaded too,
+// The bytes of the checkpoint file at `path`, read header first: its first kCheckpointHeadBytes
+// give the exact size its configuration implies, and no more than that (and one byte, to see
+// trailing data) is read. A FIFO or a device is refused unread. Error::io_error when the file
+// cannot be read, Error::bad_checkpoint when its head is invalid or it is too long.
+Status read_checkpoint_file(const std::string& path, std::vector<std::uint8_t>* bytes);
+
+// read_checkpoint_file + checkpoint_read_header + checkpoint_read_tensors, plus a check that
+// the layout of the stored configuration matches the tensor count. Every failure is a runtime
+// error whose message names the checkpoint. With `with_optimizer` the AdamW state is loaded too,
 // and a checkpoint without one is an error.
 LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer = false);
 

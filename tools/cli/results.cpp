@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -13,6 +12,7 @@
 #include "model_io.hpp"
 #include "recipes.hpp"
 #include "report.hpp"
+#include "tinyloop/platform/posix.hpp"
 #include "train_options.hpp"
 
 namespace tinyloop::cli {
@@ -21,7 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A minimal JSON reader for the files tinyloop itself writes.
+// eval.json: the default 5 lengths with a 25-loop per-loop readout take 2 KB, and 1 MiB holds 40
+// lengths of a 1,000-loop model. A larger file is refused unread.
+constexpr std::size_t kMaxEvalJsonBytes = std::size_t(1) << 20;
+
+// A minimal JSON reader for the files tinyloop itself writes. Nesting and the number of values
+// are capped (eval.json has 4 levels), so a hostile file can exhaust neither stack nor memory.
 struct JValue {
   enum Kind { null, boolean, number, string, array, object } kind = null;
   double num = 0;
@@ -39,7 +44,7 @@ class JParser {
  public:
   explicit JParser(const std::string& t) : t_(t) {}
   bool parse(JValue* out) {
-    if (!value(out)) return false;
+    if (!value(out, 0)) return false;
     ws();
     return p_ == t_.size();
   }
@@ -72,9 +77,12 @@ class JParser {
     ++p_;
     return true;
   }
-  bool value(JValue* v) {
+  static constexpr int kMaxDepth = 16;
+  static constexpr std::size_t kMaxValues = 65536;
+
+  bool value(JValue* v, int depth) {
     ws();
-    if (p_ >= t_.size()) return false;
+    if (p_ >= t_.size() || depth > kMaxDepth || ++values_ > kMaxValues) return false;
     char c = t_[p_];
     if (c == '{') {
       v->kind = JValue::object;
@@ -88,7 +96,7 @@ class JParser {
         ws();
         if (p_ >= t_.size() || t_[p_++] != ':') return false;
         JValue m;
-        if (!value(&m)) return false;
+        if (!value(&m, depth + 1)) return false;
         v->members.emplace_back(k, std::move(m));
         ws();
         if (p_ < t_.size() && t_[p_] == ',') { ++p_; continue; }
@@ -103,7 +111,7 @@ class JParser {
       if (p_ < t_.size() && t_[p_] == ']') { ++p_; return true; }
       for (;;) {
         JValue m;
-        if (!value(&m)) return false;
+        if (!value(&m, depth + 1)) return false;
         v->items.push_back(std::move(m));
         ws();
         if (p_ < t_.size() && t_[p_] == ',') { ++p_; continue; }
@@ -125,14 +133,16 @@ class JParser {
   }
   const std::string& t_;
   std::size_t p_ = 0;
+  std::size_t values_ = 0;
 };
 
-std::string slurp(const std::string& path, bool* ok) {
-  std::ifstream f(path, std::ios::binary);
-  *ok = bool(f);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+std::string read_eval_json(const std::string& path) {
+  std::vector<std::uint8_t> bytes;
+  const Status s = platform::read_file(path.c_str(), kMaxEvalJsonBytes, &bytes);
+  if (s.code() == Error::buffer_too_small)
+    runtime_error("'" + path + "' is larger than 1 MiB, the most an eval.json may hold");
+  if (!s) runtime_error("cannot read '" + path + "': " + s.message());
+  return std::string(bytes.begin(), bytes.end());
 }
 
 std::string pct(double v) {
@@ -155,11 +165,12 @@ double RunResult::token_at(int len) const {
   return NAN;
 }
 
-std::vector<LogRow> read_train_log(const std::string& path) {
+std::vector<LogRow> read_train_log(const std::string& path, std::int64_t step) {
   std::vector<LogRow> rows;
-  bool ok = false;
-  std::string text = slurp(path, &ok);
-  if (!ok) return rows;
+  std::string text;
+  const Status s = read_train_log_file(path, step, &text);
+  if (s.code() == Error::buffer_too_small) runtime_error("'" + path + "' is " + s.message());
+  if (!s) return rows;
   std::istringstream in(text);
   std::string line;
   std::vector<std::string> cols;
@@ -199,9 +210,7 @@ RunResult read_run(const std::string& dir, const std::string& group) {
   r.dir = dir;
   r.group = group;
   const std::string eval_path = dir + "/eval.json";
-  bool ok = false;
-  std::string text = slurp(eval_path, &ok);
-  if (!ok) runtime_error("cannot read '" + eval_path + "'");
+  const std::string text = read_eval_json(eval_path);
   JValue j;
   if (!JParser(text).parse(&j) || j.kind != JValue::object) runtime_error("'" + eval_path + "' is not valid JSON");
   const JValue* results = j.get("results");
@@ -224,8 +233,8 @@ RunResult read_run(const std::string& dir, const std::string& group) {
     r.cfg = ck.header.config;
     r.step = ck.header.step;
     r.have_cfg = true;
+    r.log = read_train_log(dir + "/train_log.csv", std::max(r.step, r.cfg.steps));  // the plan bounds the log
   }
-  r.log = read_train_log(dir + "/train_log.csv");
   return r;
 }
 

@@ -34,8 +34,10 @@ struct RunResult {
 std::vector<RunResult> collect_runs(const std::vector<std::string>& roots);
 RunResult read_run(const std::string& dir, const std::string& group);
 
-// train_log.csv rows (empty when missing).
-std::vector<LogRow> read_train_log(const std::string& path);
+// train_log.csv rows of a run planned to `step` (empty when missing or not a regular file); a
+// file over max_train_log_bytes(step) is a runtime error naming the limit. read_run reads it
+// only beside a checkpoint, whose step and plan bound it.
+std::vector<LogRow> read_train_log(const std::string& path, std::int64_t step);
 
 struct GroupSummary {
   std::string group, flags;

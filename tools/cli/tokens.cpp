@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "args.hpp"
 #include "evaluation.hpp"
@@ -29,13 +30,9 @@ std::string shown(const std::string& item) {
 
 [[noreturn]] void fail(int exit_code, const std::string& message) { throw CliError{exit_code, message}; }
 
-// Longest text a sequence of kMaxSequenceLength tokens could reasonably take (a token, padded
-// with blanks, per 32 bytes): a larger file is refused before it is read in full.
-constexpr std::size_t kMaxTokensFileBytes = std::size_t(kMaxSequenceLength) * 32;
-
 }  // namespace
 
-TokenList parse_tokens(const std::string& text, const std::string& source, int exit_code) {
+TokenList parse_tokens(std::string_view text, const std::string& source, int exit_code) {
   TokenList list;
   list.source = source;
   std::vector<std::int32_t>& out = list.ids;
@@ -47,7 +44,7 @@ TokenList parse_tokens(const std::string& text, const std::string& source, int e
     if (i >= n) break;
     std::size_t start = i;
     while (i < n && !is_sep(text[i])) ++i;
-    const std::string item = text.substr(start, i - start);
+    const std::string item(text.substr(start, i - start));
     std::int64_t v = 0;
     bool overflow = false;
     if (!parse_int64(item, &v, &overflow) && !overflow)
@@ -67,24 +64,16 @@ TokenList parse_tokens(const std::string& text, const std::string& source, int e
 TokenList read_tokens_file(const std::string& path) {
   const std::string source = path == "-" ? std::string("stdin") : "tokens file '" + path + "'";
   std::vector<std::uint8_t> bytes;
-  if (path == "-") {
-    std::uint8_t buf[65536];
-    std::size_t got = 0;
-    while ((got = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
-      bytes.insert(bytes.end(), buf, buf + got);
-      if (bytes.size() > kMaxTokensFileBytes) break;
-    }
-    if (std::ferror(stdin)) runtime_error("cannot read tokens from stdin");
-  } else {
-    Status s = platform::read_file(path.c_str(), &bytes);
-    if (!s) runtime_error("cannot read " + source + ": " + s.message());
-  }
-  if (bytes.size() > kMaxTokensFileBytes)
+  const Status s = path == "-" ? platform::read_stdin(kMaxTokensFileBytes, &bytes)
+                               : platform::read_file(path.c_str(), kMaxTokensFileBytes, &bytes);
+  if (s.code() == Error::buffer_too_small)
     runtime_error(source + " is larger than " + std::to_string(kMaxTokensFileBytes >> 20) +
                   " MiB; no sequence of at most " + std::to_string(kMaxSequenceLength) + " tokens is that long");
+  if (!s) runtime_error("cannot read " + source + ": " + s.message());
   if (!bytes.empty() && std::memchr(bytes.data(), 0, bytes.size()) != nullptr)
     runtime_error(source + " is not text (it holds a NUL byte); expect token ids such as \"0 1 2 3\"");
-  return parse_tokens(std::string(bytes.begin(), bytes.end()), source, kExitRuntime);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return parse_tokens(text, source, kExitRuntime);
 }
 
 }  // namespace tinyloop::cli

@@ -1,8 +1,12 @@
 #pragma once
 // Token sequences for `tinyloop infer`: parsed from --tokens text or read from a file.
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "evaluation.hpp"
 
 namespace tinyloop::cli {
 
@@ -16,10 +20,16 @@ struct TokenList {
 // error messages ("--tokens" or "tokens file 'x.txt'"); `exit_code` is the CliError's code
 // (2 for a flag, 1 for a file). Rejects a non-integer (naming it and its position), empty input
 // and more than kMaxSequenceLength tokens. Vocabulary checks are the caller's.
-TokenList parse_tokens(const std::string& text, const std::string& source, int exit_code);
+TokenList parse_tokens(std::string_view text, const std::string& source, int exit_code);
+
+// The most a tokens file (or stdin) may hold: kMaxSequenceLength tokens of up to 16 bytes each
+// (a 7-digit id, the largest a vocabulary can have, and 9 bytes of blanks and commas), 16 MiB.
+// A larger regular file is refused before it is read; stdin is read up to one byte past it.
+constexpr std::size_t kMaxTokensFileBytes = std::size_t(kMaxSequenceLength) * 16;
 
 // Reads `path` (whole file, "-" for stdin) and parses it like --tokens. Runtime errors (exit 1)
-// name the file: unreadable, not text (a NUL byte), larger than any sequence could be, empty.
+// name the file: unreadable, not a regular file (a FIFO or a device), not text (a NUL byte),
+// larger than kMaxTokensFileBytes, empty.
 TokenList read_tokens_file(const std::string& path);
 
 }  // namespace tinyloop::cli

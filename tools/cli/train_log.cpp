@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "args.hpp"
 #include "report.hpp"
+#include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
 
@@ -56,6 +58,25 @@ void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, d
 }
 
 const char* train_log_header() { return "step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len\n"; }
+
+std::size_t max_train_log_bytes(std::int64_t step) {
+  const std::size_t header = std::char_traits<char>::length(train_log_header());
+  // Saturates a step count too large for size_t one row short of the top, so cap + 1 still fits.
+  const std::size_t most_rows = (std::numeric_limits<std::size_t>::max() - header) / kMaxLogRowBytes - 1;
+  const std::size_t rows = step <= 0 ? 0 : std::uint64_t(step) > most_rows ? most_rows : std::size_t(step);
+  return header + rows * kMaxLogRowBytes;
+}
+
+Status read_train_log_file(const std::string& path, std::int64_t step, std::string* text) {
+  const std::size_t cap = max_train_log_bytes(step);
+  std::vector<std::uint8_t> bytes;
+  const Status s = platform::read_file(path.c_str(), cap, &bytes);
+  if (s.code() == Error::buffer_too_small)
+    return Status::fail(Error::buffer_too_small, "larger than the %zu bytes a training log of %lld steps holds", cap,
+                        static_cast<long long>(step));
+  if (s) text->assign(bytes.begin(), bytes.end());
+  return s;
+}
 
 std::string train_log_prefix(const std::string& text, std::int64_t step) {
   const std::string header = train_log_header();

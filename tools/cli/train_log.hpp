@@ -1,11 +1,13 @@
 #pragma once
 // Training progress: interval means of the step statistics, the progress line and
 // train_log.csv. Nothing here allocates once the row vector has been reserved.
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "tinyloop/status.hpp"
 #include "tinyloop/trainer.hpp"
 
 namespace tinyloop::cli {
@@ -42,6 +44,16 @@ void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, d
 // `earlier` (a resumed run): the header and rows of the log so far, put in front of `rows`.
 std::string train_log_csv(const std::vector<LogRow>& rows, const std::string& earlier = std::string());
 const char* train_log_header();  // the header line, "\n" included
+
+// The most the train_log.csv of a run at `step` can hold: the header and at most one row per
+// step, each shorter than kMaxLogRowBytes (train_log_csv writes at most 176 characters a row).
+constexpr std::size_t kMaxLogRowBytes = 256;
+std::size_t max_train_log_bytes(std::int64_t step);
+
+// The text of the train_log.csv at `path` of a run at `step`. Error::buffer_too_small, with a
+// message naming the limit ("larger than the N bytes ..."), when it is longer than
+// max_train_log_bytes(step).
+Status read_train_log_file(const std::string& path, std::int64_t step, std::string* text);
 
 // The part of an existing train_log.csv a run resumed at `step` continues: the header and
 // every row up to `step` (later rows belong to a future the resumed run replaces). Empty

@@ -17,7 +17,29 @@
 
 namespace tinyloop::cli {
 
+namespace {
+std::string plausible_ranges_help();
+}  // namespace
+
 const CommandSpec& train_spec() {
+  static const std::string notes =
+      "Writes DIR/model.tlc (weights, optimizer state and data-generator state), DIR/train_log.csv\n"
+      "(one row per log interval: means over the interval of the loss terms, gradient norm and\n"
+      "accuracy; lr and len, the curriculum's longest length, at its last step) and DIR/eval.json\n"
+      "(the length-generalisation table with evaluation seed 1234, per-loop readout included).\n"
+      "Every file is replaced atomically: a crash or a full disk never damages the previous one.\n"
+      "Ctrl-C stops cleanly: the checkpoint and log are saved, then the exit code is 130.\n"
+      "\n"
+      "Resuming: 'train --resume DIR/model.tlc' continues to the end of the run's plan, bit for\n"
+      "bit as if it had never stopped. Flags that would change the configuration (the model, loss,\n"
+      "optimizer, task, curriculum, batch, seed or --steps) are refused; --threads, --out,\n"
+      "--log-every, --save-every, --eval-* may differ. --steps is the plan the curriculum and the\n"
+      "lr schedule are laid out over, so it cannot change; --stop-at K trains past the plan, with\n"
+      "the plan's final state (longest length max-len, the schedule's last lr). The log continues\n"
+      "the train_log.csv beside the checkpoint.\n"
+      "A step whose loss or gradient is not finite leaves the weights untouched and is reported\n"
+      "(step and term) and counted; --max-skipped consecutive ones end the run with exit 1.\n" +
+      plausible_ranges_help();
   static const CommandSpec spec{
       "train",
       "tinyloop train [--preset tinyloop-alibi] [options]\n       tinyloop train --resume DIR/model.tlc [run options]",
@@ -80,22 +102,7 @@ const CommandSpec& train_spec() {
           {"--log-every", "N", "log interval in steps: a train_log.csv row and a progress line "
                                "(default: a row every 100 steps, a line about every second)"},
       },
-      "Writes DIR/model.tlc (weights, optimizer state and data-generator state), DIR/train_log.csv\n"
-      "(one row per log interval: means over the interval of the loss terms, gradient norm and\n"
-      "accuracy; lr and len, the curriculum's longest length, at its last step) and DIR/eval.json\n"
-      "(the length-generalisation table with evaluation seed 1234, per-loop readout included).\n"
-      "Every file is replaced atomically: a crash or a full disk never damages the previous one.\n"
-      "Ctrl-C stops cleanly: the checkpoint and log are saved, then the exit code is 130.\n"
-      "\n"
-      "Resuming: 'train --resume DIR/model.tlc' continues to the end of the run's plan, bit for\n"
-      "bit as if it had never stopped. Flags that would change the configuration (the model, loss,\n"
-      "optimizer, task, curriculum, batch, seed or --steps) are refused; --threads, --out,\n"
-      "--log-every, --save-every, --eval-* may differ. --steps is the plan the curriculum and the\n"
-      "lr schedule are laid out over, so it cannot change; --stop-at K trains past the plan, with\n"
-      "the plan's final state (longest length max-len, the schedule's last lr). The log continues\n"
-      "the train_log.csv beside the checkpoint.\n"
-      "A step whose loss or gradient is not finite leaves the weights untouched and is reported\n"
-      "(step and term) and counted; --max-skipped consecutive ones end the run with exit 1."};
+      notes.c_str()};
   return spec;
 }
 
@@ -119,6 +126,63 @@ std::string g(float v) {
     if (std::strtof(buf, nullptr) == v) return buf;
   }
   return format_g9(double(v));
+}
+
+// Values a flag accepts (finite and valid) but no sensible run uses. Outside its range the run
+// still starts, after a warning: a hard limit would also forbid the absurd learning rate with
+// which the fault tests provoke non-finite steps on purpose.
+struct PlausibleRange {
+  const char* flag;
+  double lo, hi;
+  float (*value)(const TrainConfig&);
+};
+
+const PlausibleRange kPlausibleRanges[] = {
+    {"--lr", 1e-6, 1, [](const TrainConfig& c) { return c.optim.lr; }},
+    {"--weight-decay", 0, 1, [](const TrainConfig& c) { return c.optim.weight_decay; }},
+    {"--lambda-p", 0, 100, [](const TrainConfig& c) { return c.loss.lambda_p; }},
+    {"--lambda-k", 0, 100, [](const TrainConfig& c) { return c.loss.lambda_k; }},
+    {"--lambda-s", 0, 100, [](const TrainConfig& c) { return c.loss.lambda_s; }},
+    {"--q", 0.1, 10, [](const TrainConfig& c) { return c.loss.q; }},
+    {"--eta", 0, 100, [](const TrainConfig& c) { return c.loss.eta; }},
+    {"--eta-final", 0, 100, [](const TrainConfig& c) { return c.loss.eta_final; }},
+    {"--init-scale", 0.01, 10, [](const TrainConfig& c) { return c.init_scale; }},
+    {"--pe-scale", -10, 10, [](const TrainConfig& c) { return c.model.pe_scale; }},
+    {"--mu", 0, 1, [](const TrainConfig& c) { return c.model.mu; }},
+    {"--alpha", 0, 10, [](const TrainConfig& c) { return c.model.alpha; }},
+};
+
+std::string range_text(const PlausibleRange& r) { return format_g9(r.lo) + ".." + format_g9(r.hi); }
+
+// The ranges for --help, wrapped like the rest of the notes.
+std::string plausible_ranges_help() {
+  std::string text = "\nPlausible ranges (a value outside its range is accepted, with a warning, as it rarely\n"
+                     "trains anything):";
+  std::size_t line = text.size() - text.rfind('\n') - 1;
+  for (const PlausibleRange& r : kPlausibleRanges) {
+    const std::string item = std::string(r.flag) + " " + range_text(r) + ",";
+    if (line + 1 + item.size() > 92) {
+      text += "\n" + item;
+      line = item.size();
+    } else {
+      text += " " + item;
+      line += 1 + item.size();
+    }
+  }
+  text.back() = '.';
+  return text + "\n";
+}
+
+// One warning per flag given with a value outside its plausible range.
+std::vector<std::string> implausible_values(const ParsedArgs& a, const TrainConfig& c) {
+  std::vector<std::string> warnings;
+  for (const PlausibleRange& r : kPlausibleRanges) {
+    const float v = r.value(c);
+    if (a.has(r.flag) && (v < r.lo || v > r.hi))
+      warnings.push_back(std::string(r.flag) + " " + g(v) + " is outside the plausible range " + range_text(r) +
+                         "; the run goes ahead, but expect it to diverge or to learn nothing");
+  }
+  return warnings;
 }
 
 const std::vector<ConfigFlag>& config_flags() {
@@ -319,6 +383,7 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
     const std::string preset = a.get_choice("--preset", default_recipe(), recipe_names());
     c = find_recipe(preset)->make();
     apply_config_flags(a, c);
+    o.warnings = implausible_values(a, c);
   }
 
   int hw = std::min(std::max(platform::hardware_threads(), 1), kMaxThreads);

@@ -2,6 +2,7 @@
 // The flags of `tinyloop train` and the options they produce (validated).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "args.hpp"
 #include "evaluation.hpp"
@@ -34,10 +35,12 @@ struct TrainOptions {
   bool keep_checkpoints = false;                // also DIR/model-step<k>.tlc at every save
   std::int64_t max_skipped = kDefaultMaxSkipped;  // consecutive skipped steps before giving up; 0: never
   std::string resume;                           // checkpoint to continue from; empty for a fresh run
+  std::vector<std::string> warnings;            // flags outside their plausible range, one line each
 };
 
 // Fresh run (`resumed` == nullptr): preset_lam2026() changed by the flags, then
-// validate(TrainConfig). Resumed run: the checkpoint's configuration `resumed`, which no flag
+// validate(TrainConfig); a flag outside its plausible range (listed in `train --help`) adds a
+// warning. Resumed run: the checkpoint's configuration `resumed`, which no flag
 // may change (a flag that repeats the stored value is accepted); the default --out is the
 // checkpoint's directory. Usage errors otherwise.
 TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed = nullptr);

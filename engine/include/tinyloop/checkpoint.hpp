@@ -36,6 +36,16 @@ std::uint32_t checkpoint_crc32(const std::uint8_t* data, std::size_t size);
 // Exact size of the serialised checkpoint.
 std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer);
 
+// The head of a checkpoint: the fixed header and the longest configuration block (version 3).
+constexpr std::size_t kCheckpointHeadBytes = 184;
+
+// Header first: from the first `size` bytes of a checkpoint (kCheckpointHeadBytes, or the whole
+// file when it is shorter) checks the magic, version, flags and configuration, and sets *bytes
+// to the exact file size that configuration implies, which the declared size must equal. A
+// loader then reads no more of the file than that (and one byte, to see trailing data) before
+// checkpoint_read_header validates the rest. Reads nothing past head[size).
+Status checkpoint_size_from_head(const std::uint8_t* head, std::size_t size, std::size_t* bytes);
+
 Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t capacity,
                         std::size_t* written);
 

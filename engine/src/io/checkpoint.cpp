@@ -40,6 +40,8 @@ constexpr std::size_t kStateBytes = 24;      // step, rng state, rng increment
 constexpr std::size_t kCrcBytes = 4;
 constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before being read
 
+static_assert(kCheckpointHeadBytes == kHeaderBytes + kConfigBytesV3, "the head holds the longest configuration");
+
 const char* const kSetNames[3] = {"params", "adam_m", "adam_v"};
 
 // ---- CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), table built at compile time --
@@ -387,29 +389,56 @@ Status read_set(Reader& r, const ParamLayout& l, int set, float* dst) {
   return Status::ok();
 }
 
-// Full validation; with params != nullptr it then copies the tensors (second pass, so the
-// outputs are untouched unless the whole file is valid).
-Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* header, float* params, float* adam_m,
-             float* adam_v) {
-  if (data == nullptr && size != 0) return Status::fail(Error::bad_checkpoint, "no checkpoint data (null pointer)");
+// The fields of the first 24 bytes.
+struct Preamble {
+  std::uint32_t version = 0;
+  bool has_optimizer = false;
+  std::uint64_t declared = 0;  // total file size the header states
+};
+
+// Magic, version, flags and declared size; leaves `r` after them.
+Status read_preamble(Reader& r, Preamble* out) {
+  if (r.p == nullptr && r.size != 0) return Status::fail(Error::bad_checkpoint, "no checkpoint data (null pointer)");
   // Magic over the bytes that are present, so a short foreign file is "bad magic".
-  for (std::size_t i = 0; i < sizeof kMagic && i < size; ++i)
-    if (data[i] != kMagic[i]) return Status::fail(Error::bad_checkpoint, "not a tinyloop checkpoint (bad magic)");
-  if (size < kHeaderBytes)
+  for (std::size_t i = 0; i < sizeof kMagic && i < r.size; ++i)
+    if (r.p[i] != kMagic[i]) return Status::fail(Error::bad_checkpoint, "not a tinyloop checkpoint (bad magic)");
+  if (r.size < kHeaderBytes)
     return Status::fail(Error::bad_checkpoint, "truncated: expected at least %llu bytes, got %llu",
-                        static_cast<unsigned long long>(kHeaderBytes), static_cast<unsigned long long>(size));
-  Reader r{data, size, sizeof kMagic};
-  const std::uint32_t version = r.u32();
-  if (version < 1 || version > kVersionLatest)
+                        static_cast<unsigned long long>(kHeaderBytes), static_cast<unsigned long long>(r.size));
+  r.pos = sizeof kMagic;
+  out->version = r.u32();
+  if (out->version < 1 || out->version > kVersionLatest)
     return Status::fail(Error::bad_checkpoint,
                         "unsupported checkpoint version %lu (this build reads versions 1 to %lu)",
-                        static_cast<unsigned long>(version), static_cast<unsigned long>(kVersionLatest));
+                        static_cast<unsigned long>(out->version), static_cast<unsigned long>(kVersionLatest));
   const std::uint32_t flags = r.u32();
   if (flags & ~kKnownFlags)
     return Status::fail(Error::bad_checkpoint, "unknown checkpoint flags 0x%08lx",
                         static_cast<unsigned long>(flags));
-  const bool has_opt = (flags & kFlagOptimizer) != 0;
-  const std::uint64_t declared = r.u64();
+  out->has_optimizer = (flags & kFlagOptimizer) != 0;
+  out->declared = r.u64();
+  return Status::ok();
+}
+
+// One configuration, one encoding: a file the writer would not produce is refused, so that
+// every accepted file is written back byte for byte.
+Status check_version(std::uint32_t version, const TrainConfig& cfg) {
+  if (version == version_for(cfg)) return Status::ok();
+  return Status::fail(Error::bad_checkpoint,
+                      "format version %lu does not match the configuration (it is written as version %lu)",
+                      static_cast<unsigned long>(version), static_cast<unsigned long>(version_for(cfg)));
+}
+
+// Full validation; with params != nullptr it then copies the tensors (second pass, so the
+// outputs are untouched unless the whole file is valid).
+Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* header, float* params, float* adam_m,
+             float* adam_v) {
+  Reader r{data, size};
+  Preamble pre;
+  TINYLOOP_TRY(read_preamble(r, &pre));
+  const std::uint32_t version = pre.version;
+  const bool has_opt = pre.has_optimizer;
+  const std::uint64_t declared = pre.declared;
   if (declared > std::uint64_t(size))
     return Status::fail(Error::bad_checkpoint, "truncated: expected %llu bytes, got %llu",
                         static_cast<unsigned long long>(declared), static_cast<unsigned long long>(size));
@@ -430,12 +459,7 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
   CheckpointHeader h;
   h.has_optimizer = has_opt;
   TINYLOOP_TRY(read_config(r, version, &h.config));
-  // One configuration, one encoding: a file the writer would not produce is refused, so that
-  // every accepted file is written back byte for byte.
-  if (version != version_for(h.config))
-    return Status::fail(Error::bad_checkpoint,
-                        "format version %lu does not match the configuration (it is written as version %lu)",
-                        static_cast<unsigned long>(version), static_cast<unsigned long>(version_for(h.config)));
+  TINYLOOP_TRY(check_version(version, h.config));
   const std::uint64_t expect = file_bytes64(h.config, has_opt, version);
   if (expect != std::uint64_t(size))
     return Status::fail(Error::bad_checkpoint, "size %llu does not match the configuration (expected %llu bytes)",
@@ -532,6 +556,26 @@ Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t
                         static_cast<unsigned long long>(w.pos), static_cast<unsigned long long>(total));
   w.u32(crc32(out, w.pos));
   if (written) *written = total;
+  return Status::ok();
+}
+
+Status checkpoint_size_from_head(const std::uint8_t* head, std::size_t size, std::size_t* bytes) {
+  if (bytes) *bytes = 0;
+  Reader r{head, size};
+  Preamble pre;
+  TINYLOOP_TRY(read_preamble(r, &pre));
+  TrainConfig cfg;
+  TINYLOOP_TRY(read_config(r, pre.version, &cfg));
+  TINYLOOP_TRY(check_version(pre.version, cfg));
+  const std::uint64_t expect = file_bytes64(cfg, pre.has_optimizer, pre.version);
+  if (pre.declared != expect)
+    return Status::fail(Error::bad_checkpoint,
+                        "size mismatch: header declares %llu bytes, its configuration implies %llu",
+                        static_cast<unsigned long long>(pre.declared), static_cast<unsigned long long>(expect));
+  if (expect > std::uint64_t(std::numeric_limits<std::size_t>::max()))
+    return Status::fail(Error::bad_checkpoint, "checkpoint of %llu bytes does not fit this machine's memory",
+                        static_cast<unsigned long long>(expect));
+  if (bytes) *bytes = static_cast<std::size_t>(expect);
   return Status::ok();
 }
 

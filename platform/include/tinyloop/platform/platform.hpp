@@ -48,7 +48,8 @@ struct Platform {
 
   // Reads the whole file at `path` into buffer[0, capacity). *size receives the file's size.
   // A file larger than `capacity` fails with Error::buffer_too_small and *size set, so that a
-  // call with capacity 0 asks for the size. No file system: Error::unsupported.
+  // call with capacity 0 asks for the size. Only regular files are read: a FIFO or a device,
+  // which may have no size and no end, is refused. No file system: Error::unsupported.
   Status (*read_file)(void* user, const char* path, void* buffer, std::size_t capacity,
                       std::size_t* size) = nullptr;
   // Replaces `path` with `size` bytes, atomically where the system allows (the old file stays

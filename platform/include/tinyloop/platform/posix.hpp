@@ -1,7 +1,7 @@
 #pragma once
 // The POSIX platform layer: everything that touches the OS lives behind these calls. It
 // implements the platform interface (tinyloop/platform/platform.hpp) through posix_platform(),
-// and offers a few more calls of its own (directories, vector reads, Ctrl-C) for the CLI.
+// and offers a few more calls of its own (directories, bounded reads, Ctrl-C) for the CLI.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -28,12 +28,25 @@ double now_seconds();
 
 int hardware_threads();
 
-// Whole-file read; fails with Error::io_error and a message naming the path.
-Status read_file(const char* path, std::vector<std::uint8_t>* out);
+// Bounded reads. Only regular files are read: a FIFO, a device, a socket or a directory may have
+// no size and no end, so it is refused (Error::io_error) before a byte is read from it, and a
+// FIFO without a writer does not block the call. Every message is one line naming the path.
+
+// The whole file, when it holds at most `cap` bytes (cap < SIZE_MAX). A larger file fails with
+// Error::buffer_too_small, naming the limit, without being read; one that grows past the cap
+// while being read fails after cap + 1 bytes.
+Status read_file(const char* path, std::size_t cap, std::vector<std::uint8_t>* out);
+
+// The first min(n, file size) bytes, for formats whose header says how long the file must be.
+Status read_file_head(const char* path, std::size_t n, std::vector<std::uint8_t>* out);
+
+// Standard input to its end, when it holds at most `cap` bytes; more fails with
+// Error::buffer_too_small once cap + 1 bytes have arrived.
+Status read_stdin(std::size_t cap, std::vector<std::uint8_t>* out);
 
 // Whole-file read into caller memory (the Platform::read_file contract): *size receives the
 // file's size; a file larger than `capacity` fails with Error::buffer_too_small and *size set
-// (for a pipe, which has no size, *size is then capacity + 1: "more than fits").
+// (capacity + 1 for a file that grew while being read).
 Status read_file(const char* path, void* buffer, std::size_t capacity, std::size_t* size);
 
 // Atomic replace: writes `path.tmp.<pid>`, flushes it to disk, renames over `path`, and syncs
