@@ -61,6 +61,13 @@ endfunction()
 tinyloop_cli_ok(cli_help ARGS "--help" STDOUT "train.*eval.*infer.*export")
 tinyloop_cli_ok(cli_train_help ARGS "train|--help" STDOUT "--steps N.*--eval-lengths")
 tinyloop_cli_ok(cli_eval_help ARGS "eval|--help" STDOUT "--per-loop")
+# Implausible but valid values: each flag's range is in --help, and a run outside it starts with
+# a warning (the fault tests below rely on an absurd --lr running).
+tinyloop_cli_ok(cli_train_help_ranges ARGS "train|--help"
+  STDOUT "Plausible ranges \\(a value outside its range is accepted, with a warning.*--lr 1e-06..1, --weight-decay 0..1,.*--alpha 0..10.\n$")
+tinyloop_cli_ok(cli_warn_implausible_values
+  ARGS "train|--lr|1e-9|--init-scale|50|--steps|0|--threads|1|--no-eval|--out|${cli_work}/implausible|--overwrite"
+  STDERR "^tinyloop: warning: --lr 1e-09 is outside the plausible range 1e-06..1. [^\n]*\ntinyloop: warning: --init-scale 50 is outside the plausible range 0.01..10. ")
 
 # ---- the fixture: a tiny training run ----
 tinyloop_cli_ok(cli_train
@@ -115,6 +122,12 @@ tinyloop_cli_ok(cli_eval ARGS "eval|--checkpoint|${cli_model}|--lengths|16,40|--
 tinyloop_cli_ok(cli_eval_json ARGS "eval|--checkpoint|${cli_model}|--lengths|16|--samples|4|--per-loop|--json"
   STDOUT "^{.*\"results\": \\[.*\"len\": 16.*\"token_accuracy\": .*\"per_loop\": \\[[0-9.e-]+(, [0-9.e-]+)*\\]}.*\\]"
   REQUIRES cli_model)
+# Values, not only the format: tests/frozen/forced_a2_v1.tlc is built to predict the other symbol
+# after loops 1-2 (every target of the alphabet-2 task, whose sequences alternate) and class 0
+# after loops 3-4 (half the targets at an even length, no whole sequence); see tests/frozen/README.md.
+tinyloop_cli_ok(cli_eval_json_values
+  ARGS "eval|--checkpoint|${CMAKE_CURRENT_SOURCE_DIR}/frozen/forced_a2_v1.tlc|--lengths|8,64|--samples|16|--per-loop|--json"
+  STDOUT "\"results\": \\[\n +{\"len\": 8, \"token_accuracy\": 0\\.5, \"sequence_accuracy\": 0, \"positions\": 96, \"per_loop\": \\[1, 1, 0\\.5, 0\\.5\\]},\n +{\"len\": 64, \"token_accuracy\": 0\\.5, \"sequence_accuracy\": 0, \"positions\": 992, \"per_loop\": \\[1, 1, 0\\.5, 0\\.5\\]}\n +\\]")
 tinyloop_cli_ok(cli_eval_per_loop ARGS "eval|--checkpoint|${cli_model}|--lengths|16|--samples|4|--per-loop"
   STDOUT "per-loop readout.*\n +25 +[0-9.]+\n"
   REQUIRES cli_model)
@@ -271,7 +284,7 @@ tinyloop_cli_error(cli_resume_stop_before ARGS "train|--resume|${cli_model}|--st
 set(fault_term "(cross-entropy|potential|kinetic|tsallis entropy|total loss|gradient|weight update)")
 tinyloop_cli_ok(cli_fault_reported_and_skipped
   ARGS "train|--lr|1e30|--steps|6|--batch|2|--threads|1|--min-len|8|--max-len|12|--log-every|2|--no-eval|--out|${cli_work}/fault|--overwrite"
-  STDERR "step 2: non-finite ${fault_term}; update skipped, weights unchanged \\(1 skipped so far\\)\n.*step 6/6 [^\n]* skipped 5 \\(last: ${fault_term}\\)\n.*trained 6 steps [^\n]*, 5 skipped")
+  STDERR "^tinyloop: warning: --lr 1e\\+30 is outside the plausible range 1e-06..1. the run goes ahead, but expect it to diverge or to learn nothing\n.*step 2: non-finite ${fault_term}; update skipped, weights unchanged \\(1 skipped so far\\)\n.*step 6/6 [^\n]* skipped 5 \\(last: ${fault_term}\\)\n.*trained 6 steps [^\n]*, 5 skipped")
 # --max-skipped N consecutive skipped steps end the run: exit 1, the steps and the term named.
 tinyloop_cli_keeps(cli_fault_max_skipped
   ARGS "train|--lr|1e30|--steps|20|--max-skipped|3|--batch|2|--threads|1|--min-len|8|--max-len|12|--no-eval|--out|${cli_rel}/diverged|--overwrite"
@@ -324,3 +337,72 @@ tinyloop_cli_keeps(cli_err_tokens_over_capacity ARGS "infer|--checkpoint|${cli_m
   REGEX "tokens file '.*too_long.txt' holds more than 1048576 tokens, the longest sequence this tool runs")
 tinyloop_cli_error(cli_err_tokens_both ARGS "infer|--checkpoint|x.tlc|--tokens|0|--tokens-file|t.txt" RC 2
   REGEX "give either --tokens or --tokens-file, not both")
+
+# ---- bounded inputs: no read without a cap ----
+# Each input below would take gigabytes (or forever) if read whole. The CLI must refuse it within
+# seconds with one line naming the limit, under a 64 MiB address-space limit natively (under qemu
+# and ASan, which reserve more than that on their own, the limit is left out).
+set(cli_bound "${cli_work}/bounded")
+set(cli_memory_kb 65536)
+if(CMAKE_CROSSCOMPILING OR CMAKE_CXX_FLAGS MATCHES "fsanitize=address")
+  set(cli_memory_kb "")
+endif()
+set(gigabyte 1073741824)
+add_test(NAME cli_make_bounded_files
+         COMMAND ${CMAKE_COMMAND} "-DSRC=${cli_model}" "-DDIR=${cli_bound}" "-DDAMAGE=${damage_exe}"
+                 "-DGIGABYTE=${gigabyte}" -P ${cli_dir}/make_bounded_files.cmake)
+set_tests_properties(cli_make_bounded_files PROPERTIES LABELS cli FIXTURES_SETUP cli_bound FIXTURES_REQUIRED cli_model)
+
+# tinyloop_cli_bounded(NAME ARGS <a|b> REGEX <regex> [FIFO path] [STDIN file])
+function(tinyloop_cli_bounded name)
+  cmake_parse_arguments(T "" "ARGS;REGEX;FIFO;STDIN" "" ${ARGN})
+  set(defs "-DTINYLOOP=${cli_exe}" "-DARGS=${T_ARGS}" "-DEXPECT_RC=1" "-DREGEX=${T_REGEX}"
+           "-DMEMORY_KB=${cli_memory_kb}")
+  foreach(opt FIFO STDIN)
+    if(DEFINED T_${opt})
+      list(APPEND defs "-D${opt}=${T_${opt}}")
+    endif()
+  endforeach()
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${cli_dir}/expect_bounded.cmake)
+  set_tests_properties(${name} PROPERTIES LABELS cli FIXTURES_REQUIRED cli_bound TIMEOUT 60)
+endfunction()
+
+set(not_regular "only regular files are read")
+foreach(dev zero urandom)
+  tinyloop_cli_bounded(cli_bound_checkpoint_dev_${dev} ARGS "eval|--checkpoint|/dev/${dev}"
+    REGEX "cannot read checkpoint: '/dev/${dev}' is a character device. ${not_regular}")
+  tinyloop_cli_bounded(cli_bound_tokens_dev_${dev} ARGS "infer|--checkpoint|${cli_model}|--tokens-file|/dev/${dev}"
+    REGEX "cannot read tokens file '/dev/${dev}': '/dev/${dev}' is a character device. ${not_regular}")
+endforeach()
+tinyloop_cli_bounded(cli_bound_checkpoint_fifo ARGS "eval|--checkpoint|${cli_bound}/model.fifo" FIFO "${cli_bound}/model.fifo"
+  REGEX "cannot read checkpoint: '.*model.fifo' is a FIFO. ${not_regular}")
+tinyloop_cli_bounded(cli_bound_tokens_fifo ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${cli_bound}/tokens.fifo"
+  FIFO "${cli_bound}/tokens.fifo" REGEX "'.*tokens.fifo' is a FIFO. ${not_regular}")
+tinyloop_cli_bounded(cli_bound_checkpoint_stdin ARGS "eval|--checkpoint|/dev/stdin" STDIN /dev/zero
+  REGEX "cannot read checkpoint: '/dev/stdin' is a character device. ${not_regular}")
+# stdin is read as a stream, up to the cap.
+tinyloop_cli_bounded(cli_bound_tokens_stdin_dev_zero ARGS "infer|--checkpoint|${cli_model}|--tokens-file|-" STDIN /dev/zero
+  REGEX "stdin is larger than 16 MiB. no sequence of at most 1048576 tokens is that long")
+
+# A 1 GB sparse file: of zeros, a valid checkpoint followed by zeros, a valid header declaring
+# 2^62 bytes; and a valid checkpoint with one byte more.
+tinyloop_cli_bounded(cli_bound_checkpoint_sparse_1g ARGS "eval|--checkpoint|${cli_bound}/zeros_1g.bin"
+  REGEX "zeros_1g.bin' is not valid: not a tinyloop checkpoint \\(bad magic\\)")
+tinyloop_cli_bounded(cli_bound_checkpoint_trailing_1g ARGS "eval|--checkpoint|${cli_bound}/trailing_1g.tlc"
+  REGEX "trailing_1g.tlc' is not valid: it has more than the [0-9]+ bytes its header declares \\(trailing data\\)")
+tinyloop_cli_bounded(cli_bound_checkpoint_declares_huge ARGS "eval|--checkpoint|${cli_bound}/declares_huge.tlc"
+  REGEX "declares_huge.tlc' is not valid: size mismatch: header declares 4611686018427387904 bytes, its configuration implies [0-9]+")
+tinyloop_cli_bounded(cli_bound_checkpoint_trailing_byte ARGS "infer|--checkpoint|${cli_bound}/trailing_byte.tlc|--tokens|0 1"
+  REGEX "trailing_byte.tlc' is not valid: it has more than the [0-9]+ bytes its header declares \\(trailing data\\)")
+tinyloop_cli_bounded(cli_bound_tokens_sparse_1g ARGS "infer|--checkpoint|${cli_model}|--tokens-file|${cli_bound}/zeros_1g.bin"
+  REGEX "tokens file '.*zeros_1g.bin' is larger than 16 MiB. no sequence of at most 1048576 tokens is that long")
+tinyloop_cli_bounded(cli_bound_sweep_spec_sparse_1g ARGS "sweep|${cli_bound}/zeros_1g.bin"
+  REGEX "sweep spec '.*zeros_1g.bin' is larger than 1 MiB, the most a sweep spec may hold")
+tinyloop_cli_bounded(cli_bound_sweep_spec_dev_zero ARGS "sweep|/dev/zero"
+  REGEX "cannot read sweep spec '/dev/zero': '/dev/zero' is a character device. ${not_regular}")
+tinyloop_cli_error(cli_bound_sweep_runs ARGS "sweep|${cli_bound}/many_runs.txt" RC 2
+  REGEX "many_runs.txt:2: expands into more than 10000 runs, the most a sweep may have" REQUIRES cli_bound)
+tinyloop_cli_bounded(cli_bound_merge_eval_json_1g ARGS "merge|${cli_bound}/merge"
+  REGEX "'.*merge/run/eval.json' is larger than 1 MiB, the most an eval.json may hold")
+tinyloop_cli_bounded(cli_bound_merge_train_log ARGS "merge|${cli_bound}/merge_log"
+  REGEX "'.*merge_log/run/train_log.csv' is larger than the [0-9]+ bytes a training log of 30 steps holds")

@@ -4,10 +4,11 @@
 #   tools/dev.sh deps           install missing build dependencies (apt-get)
 #   tools/dev.sh build          deps + configure + build the portable Release tree (build/release)
 #   tools/dev.sh test [args]    deps + the whole suite: the native build's ctest (extra args go
-#                               to ctest, e.g. -R platform), then the aarch64 and armhf builds
-#                               under qemu, AddressSanitizer + UBSan, and a 30 s fuzz run per
-#                               target. TEST_LEGS picks legs (default:
-#                               "native aarch64 armhf sanitizers fuzz").
+#                               to ctest, e.g. -R platform), the scalar build's unit tests
+#                               (TINYLOOP_SIMD=OFF), then the aarch64 and armhf builds under
+#                               qemu, AddressSanitizer + UBSan, and a 30 s fuzz run per target.
+#                               TEST_LEGS picks legs (default:
+#                               "native scalar aarch64 armhf sanitizers fuzz").
 #   tools/dev.sh train [args]   deps + build a host-tuned tree (build/native, -march=native) and
 #                               train the default preset (tinyloop-alibi) into
 #                               runs/default-<timestamp> (a new folder each time, so no earlier
@@ -23,14 +24,14 @@ cd "$ROOT"
 PACKAGES=(cmake g++ libxtensor-dev libxsimd-dev doctest-dev)
 # The test command's extra legs: ARM cross compilers and qemu, clang with libFuzzer and sanitizers.
 TEST_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user clang-14 libclang-rt-14-dev)
-TEST_LEGS="${TEST_LEGS:-native aarch64 armhf sanitizers fuzz}"
+TEST_LEGS="${TEST_LEGS:-native scalar aarch64 armhf sanitizers fuzz}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd_deps() {
@@ -90,6 +91,15 @@ cmd_test() {
     say "running the native suite"
     # ctest prints "100% tests passed, 0 tests failed out of N" (or the failures) at the end.
     ctest --test-dir build/release --output-on-failure -j "$JOBS" "$@" || failed+=(native)
+  fi
+  if has_leg scalar; then
+    # The scalar kernels and the scalar inference path, which no other leg compiles: the unit,
+    # golden and frozen-file tests (no CLI, fuzz replay or examples: the native leg runs those
+    # on the same sources; the SIMD-only tests are registered as skipped).
+    configure_and_build build/scalar -DTINYLOOP_SIMD=OFF -DTINYLOOP_BUILD_TOOLS=OFF \
+      -DTINYLOOP_BUILD_EXAMPLES=OFF -DTINYLOOP_OS_HEADER_CHECK=OFF
+    say "running the scalar (TINYLOOP_SIMD=OFF) suite"
+    ctest --test-dir build/scalar --output-on-failure -j "$JOBS" || failed+=(scalar)
   fi
   local arch
   for arch in aarch64 armhf; do

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the libFuzzer targets (tools/fuzz) with Clang + ASan + UBSan in build/fuzz and runs each
 # for FUZZ_SECONDS (default 60) from its seed corpus in tools/fuzz/corpus/<target>/.
-# Exits non-zero when a target crashes, leaks, trips a sanitizer or an oracle; the input that did
-# it is left in build/fuzz/artifacts/<target>/.
+# First each target runs its known-good seeds (tools/fuzz/known_good.txt), which must be accepted.
+# Exits non-zero when a known-good seed is rejected, or a target crashes, leaks, trips a sanitizer
+# or an oracle; the input that did it is left in build/fuzz/artifacts/<target>/.
 #   tools/ci/fuzz.sh                   # every target, 60 s each
 #   FUZZ_SECONDS=600 tools/ci/fuzz.sh fuzz_checkpoint
 # Environment: FUZZ_SECONDS, FUZZ_JOBS (build parallelism, default 2), CC/CXX (default clang-14
@@ -28,11 +29,26 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILE
 # shellcheck disable=SC2086
 cmake --build "$build" -j"$jobs" --target $targets
 
+# known_good <target>: the paths of its seeds listed in tools/fuzz/known_good.txt.
+known_good() {
+  sed -n "s|^$1/|$root/tools/fuzz/corpus/$1/|p" "$root/tools/fuzz/known_good.txt"
+}
+
 status=0
 for t in $targets; do
   corpus="$build/corpus/$t"      # grows while fuzzing; the committed seeds stay as they are
   artifacts="$build/artifacts/$t/"
   mkdir -p "$corpus" "$artifacts"
+  # The valid seeds must be accepted, not only survived (tools/fuzz/known_good.hpp).
+  # shellcheck disable=SC2046
+  if ! TINYLOOP_FUZZ_EXPECT_ACCEPTED=1 "$build/tools/fuzz/$t" -artifact_prefix="$artifacts" $(known_good "$t") \
+       >"$build/$t.known_good.log" 2>&1; then
+    status=1
+    tail -n 20 "$build/$t.known_good.log"
+    echo "fuzz.sh: $t rejected a known-good seed (tools/fuzz/known_good.txt)" >&2
+    continue
+  fi
+  echo "== $t: $(known_good "$t" | wc -l) known-good seeds accepted"
   echo "== $t: $seconds s (seeds: tools/fuzz/corpus/$t)"
   if "$build/tools/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts" \
        "$corpus" "$root/tools/fuzz/corpus/$t" >"$build/$t.log" 2>&1; then

@@ -5,10 +5,12 @@
 // the true file size into the header and a correct CRC-32 at the end, so mutations reach the
 // checks behind the checksum (configuration, state, tensor names, shapes, values).
 //
-// Oracles beyond "no crash, no sanitizer report":
+// Oracles beyond "no crash, no sanitizer report" (and, for the known-good seeds, acceptance:
+// known_good.hpp):
 //  - a rejection carries a non-empty one-line message and leaves the output arrays untouched;
 //  - an accepted file has a valid configuration, the parameter count and size its layout
-//    implies, only finite values (adam_v >= 0), and re-serialises to exactly the same bytes.
+//    implies (which checkpoint_size_from_head gives from the first bytes alone), only finite
+//    values (adam_v >= 0), and re-serialises to exactly the same bytes.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <cstring>
 #include <vector>
 
+#include "known_good.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/config.hpp"
 #include "tinyloop/params.hpp"
@@ -41,7 +44,10 @@ void check_message(const Status& s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 1) return 0;
+  if (size < 1) {
+    tinyloop::fuzz::note_rejected("empty input");
+    return 0;
+  }
   const bool repair = (data[0] & 1u) != 0;
   std::vector<std::uint8_t> file(data + 1, data + size);
   if (repair && file.size() >= 28) {
@@ -49,9 +55,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     put_le(file.data() + file.size() - 4, checkpoint_crc32(file.data(), file.size() - 4), 4);
   }
 
+  // Header first: the head alone (its own allocation, so a read past it is caught) must give
+  // the size of every file the full reader accepts.
+  const std::size_t head_size = file.size() < kCheckpointHeadBytes ? file.size() : kCheckpointHeadBytes;
+  const std::vector<std::uint8_t> head(file.begin(), file.begin() + std::ptrdiff_t(head_size));
+  std::size_t from_head = 0;
+  const Status head_status = checkpoint_size_from_head(head.data(), head.size(), &from_head);
+  if (!head_status) check_message(head_status);
+
   CheckpointHeader h;
   Status s = checkpoint_read_header(file.data(), file.size(), &h);
   if (!s) {
+    tinyloop::fuzz::note_rejected(s.message());
     check_message(s);
     float sentinel[4] = {1.5f, 1.5f, 1.5f, 1.5f};
     Status t = checkpoint_read_tensors(file.data(), file.size(), sentinel, sentinel, sentinel);
@@ -67,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t n = ParamLayout::make(h.config.model).total;
   check(h.param_count == n);
   check(checkpoint_bytes(h.config, h.has_optimizer) == file.size());
+  check(head_status.is_ok() && from_head == file.size());
   std::vector<float> params(n, 7.0f), m(n, 7.0f), v(n, 7.0f);
   s = checkpoint_read_tensors(file.data(), file.size(), params.data(), m.data(), v.data());
   check(s.is_ok());

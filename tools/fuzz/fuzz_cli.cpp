@@ -8,8 +8,9 @@
 //   2 eval, 3 infer, 4 export (flag table + the getters the command uses)
 //   5 the --tokens parser on the raw text
 // Every outcome must be a parsed result or a CliError with exit code 1 or 2 and a message; any
-// other exception, a crash or a sanitizer report is a finding. Accepted training options must
-// describe a configuration the engine accepts and can plan.
+// other exception, a crash or a sanitizer report is a finding; so is a CliError on a known-good
+// seed (known_good.hpp). Accepted training options must describe a configuration the engine
+// accepts and can plan.
 #include <cfloat>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "evaluation.hpp"
+#include "known_good.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/config.hpp"
 #include "tinyloop/inference.hpp"
@@ -97,7 +99,10 @@ void run(int selector, const std::vector<std::string>& args, const std::string& 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 1 || size > 4096) return 0;
+  if (size < 1 || size > 4096) {
+    tinyloop::fuzz::note_rejected("input size outside 1..4096");
+    return 0;
+  }
   const int selector = data[0] % 6;
   const std::string raw(reinterpret_cast<const char*>(data + 1), size - 1);
   std::vector<std::string> args;
@@ -111,6 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     run(selector, args, raw);
   } catch (const CliError& e) {
+    tinyloop::fuzz::note_rejected(e.message.c_str());
     check(e.exit_code == kExitUsage || e.exit_code == kExitRuntime);
     check(!e.message.empty());
   }

@@ -9,6 +9,10 @@ Modes
 -----
 golden        Write the golden cases the C++ tests compare against (float64, fixed seeds):
                   /usr/bin/python3 tools/reference/torch_reference.py golden --out tests/golden
+golden-extra  Write the AdamW-step goldens (a few steps of torch.optim.AdamW with clip_grad_norm_,
+              warm-up and cosine rate, from golden weights: parameters and both moments) and the
+              Tsallis goldens at q = 0.7 and q = 1.001:
+                  /usr/bin/python3 tools/reference/torch_reference.py golden-extra --out tests/golden
 bench         Time one full training step of the lam2026 model (forward, loss, backward,
               global-norm clip 1.0, AdamW) in float32 eager mode:
                   /usr/bin/python3 tools/reference/torch_reference.py bench \
@@ -469,6 +473,169 @@ def cmd_golden(args):
 
 
 # --------------------------------------------------------------------------------------------
+# More goldens: AdamW steps, Tsallis entropy at other q
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class OptimConfig:
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.1
+    clip_norm: float = 1.0          # global gradient-norm clip; 0 disables it
+    warmup_steps: int = 0
+    schedule: str = "constant"      # or "cosine"
+    min_lr_ratio: float = 0.0
+
+
+OPTIM_FLOAT_FIELDS = {"lr", "beta1", "beta2", "eps", "weight_decay", "clip_norm", "min_lr_ratio"}
+
+
+def scheduled_lr(o, step, total):
+    """Rate at 0-based `step` of `total`: linear warm-up to lr over warmup_steps (lr (step + 1) /
+    warmup), then lr, or half a cosine from lr to lr * min_lr_ratio over the remaining steps."""
+    if o.warmup_steps > 0 and step < o.warmup_steps:
+        return o.lr * (step + 1) / o.warmup_steps
+    if o.schedule == "cosine" and total > o.warmup_steps:
+        progress = min(1.0, max(0.0, (step - o.warmup_steps) / (total - o.warmup_steps)))
+        end = o.lr * o.min_lr_ratio
+        return end + (o.lr - end) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return o.lr
+
+
+# Goldens of the general Tsallis path (q neither 1.5 nor 2) and of q close to 1, in the format of
+# GOLDEN_CASES.
+TSALLIS_CASES = {
+    "tsallis_q07": dict(
+        seed=31, batch=3, n=9,
+        model=ModelConfig(loops=4, vocab_in=4, vocab_out=5),
+        loss=LossConfig(lambda_p=0.1, lambda_k=0.001, lambda_s=0.5, q=0.7)),
+    "tsallis_q1001": dict(
+        seed=47, batch=3, n=9,
+        model=ModelConfig(loops=4, vocab_in=4, vocab_out=5),
+        loss=LossConfig(lambda_p=0.1, lambda_k=0.001, lambda_s=0.5, q=1.001)),
+}
+
+# A few AdamW steps from golden weights, one new batch per step, every loss term on.
+OPTIM_CASES = {
+    # Warm-up, then cosine to 0.1 lr; the clip is active on some steps and not on others.
+    "optim_lam2026_small": dict(
+        seed=72, batch=3, n=9, steps=6,
+        model=ModelConfig(loops=4, vocab_in=4, vocab_out=5),
+        loss=LossConfig(),
+        optim=OptimConfig(lr=1e-2, warmup_steps=2, schedule="cosine", min_lr_ratio=0.1, clip_norm=0.8)),
+    # The ALiBi slope's tensor, other betas and eps, no weight decay, no clip, constant rate.
+    "optim_alibi_noclip": dict(
+        seed=91, batch=2, n=11, steps=4,
+        model=ModelConfig(loops=3, vocab_in=4, vocab_out=5, positions="alibi", alibi_rho=-0.2),
+        loss=LossConfig(lambda_p=0.2, lambda_k=0.01, lambda_s=0.1),
+        optim=OptimConfig(lr=2e-2, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.0, clip_norm=0.0)),
+}
+
+
+def round_optim(o):
+    changes = {name: as_float32(getattr(o, name)) for name in OPTIM_FLOAT_FIELDS}
+    return dataclasses.replace(o, **changes)
+
+
+def optim_scalars(o, steps):
+    return [("optim.lr", o.lr), ("optim.beta1", o.beta1), ("optim.beta2", o.beta2), ("optim.eps", o.eps),
+            ("optim.weight_decay", o.weight_decay), ("optim.clip_norm", o.clip_norm),
+            ("optim.warmup_steps", o.warmup_steps), ("optim.schedule", 1 if o.schedule == "cosine" else 0),
+            ("optim.min_lr_ratio", o.min_lr_ratio), ("optim.steps", steps)]
+
+
+def model_scalars(cfg, lcfg):
+    """The configuration scalars of a case, all SPEC 1.1 settings included."""
+    return [
+        ("config.loops", cfg.loops), ("config.vocab_in", cfg.vocab_in), ("config.vocab_out", cfg.vocab_out),
+        ("config.positions", POSITION_CODES[cfg.positions]), ("config.pe_scale", cfg.pe_scale),
+        ("config.causal", 1 if cfg.causal else 0), ("config.loop", 0 if cfg.loop == "standard" else 1),
+        ("config.mu", cfg.mu), ("config.alpha", cfg.alpha), ("config.alibi_rho", cfg.alibi_rho),
+        ("config.rope_base", cfg.rope_base),
+        ("loss.lambda_p", lcfg.lambda_p), ("loss.lambda_k", lcfg.lambda_k), ("loss.lambda_s", lcfg.lambda_s),
+        ("loss.q", lcfg.q), ("loss.eta", lcfg.eta),
+    ]
+
+
+def adamw_steps(params, cfg, lcfg, o, batches):
+    """torch.optim.AdamW with clip_grad_norm_ and the scheduled rate, one step per batch. Returns
+    the optimizer and, per step, the rate, the gradient norm before clipping and the total loss."""
+    tensors = list(params.values())
+    optimizer = torch.optim.AdamW(tensors, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
+                                  weight_decay=o.weight_decay)
+    lrs, norms, losses = [], [], []
+    for step, (tokens, targets) in enumerate(batches):
+        optimizer.zero_grad(set_to_none=True)
+        trace = forward(params, cfg, tokens)
+        terms = loss_terms(trace, targets, lcfg)
+        terms["total"].backward()
+        gap = min_argmax_gap(trace["attns"], trace["mask"])
+        assert gap >= MIN_ARGMAX_GAP, f"near tie in an attention arg-max at step {step} (gap {gap:.3g})"
+        if o.clip_norm > 0:
+            norm = torch.nn.utils.clip_grad_norm_(tensors, o.clip_norm)
+        else:
+            norm = torch.norm(torch.stack([torch.norm(t.grad, 2.0) for t in tensors]), 2.0)
+        lr = scheduled_lr(o, step, len(batches))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.step()
+        lrs.append(lr)
+        norms.append(norm.item())
+        losses.append(terms["total"].item())
+    return optimizer, lrs, norms, losses
+
+
+def make_optim_case(spec):
+    """Golden weights and batches, then spec["steps"] AdamW steps in float64. Returns the ordered
+    (name, tensor) list: configuration, batches, start weights, per-step rate, gradient norm and
+    loss, and the final weights with both AdamW moments."""
+    cfg, lcfg, o = round_config(spec["model"]), round_config(spec["loss"]), round_optim(spec["optim"])
+    torch.manual_seed(spec["seed"])
+    base = perturb(default_init(cfg, torch.float64))
+    params = require_grad({k: v.float().double() for k, v in base.items()})
+    start = {k: v.detach().clone() for k, v in params.items()}
+    batches = []
+    for _ in range(spec["steps"]):
+        tokens = induction_tokens(spec["batch"], spec["n"], cfg.vocab_in)
+        batches.append((tokens, induction_targets(tokens, cfg.vocab_in)))
+
+    optimizer, lrs, norms, losses = adamw_steps(params, cfg, lcfg, o, batches)
+    scalars = model_scalars(cfg, lcfg) + optim_scalars(o, spec["steps"])
+    entries = [(name, torch.tensor(float(v), dtype=torch.float64)) for name, v in scalars]
+    entries += [("tokens", torch.stack([t for t, _ in batches])), ("targets", torch.stack([t for _, t in batches]))]
+    entries += [(f"param.{name}", start[name]) for name in param_names(cfg)]
+    entries += [("step.lr", torch.tensor(lrs, dtype=torch.float64)),
+                ("step.grad_norm", torch.tensor(norms, dtype=torch.float64)),
+                ("step.loss", torch.tensor(losses, dtype=torch.float64))]
+    for name in param_names(cfg):
+        state = optimizer.state[params[name]]
+        entries += [(f"final.param.{name}", params[name]), (f"final.adam_m.{name}", state["exp_avg"]),
+                    (f"final.adam_v.{name}", state["exp_avg_sq"])]
+    summary = {"grad_norm": [round(v, 4) for v in norms], "lr": [round(v, 6) for v in lrs]}
+    return [(name, t.detach().to(torch.float64)) for name, t in entries], summary
+
+
+def cmd_golden_extra(args):
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, spec in TSALLIS_CASES.items():
+        entries, summary, gap = make_case(spec)
+        written.append((out_dir / f"{name}.tlg", entries, f"argmax gap {gap:.2e}, {summary}"))
+    for name, spec in OPTIM_CASES.items():
+        entries, summary = make_optim_case(spec)
+        written.append((out_dir / f"{name}.tlg", entries, str(summary)))
+    for path, entries, note in written:
+        write_tlg(path, entries)
+        back = read_tlg(path)
+        assert all(torch.equal(back[n], t) for n, t in entries), f"{path} did not read back"
+        print(f"{path}: {len(entries)} tensors, {note}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # Benchmark
 # --------------------------------------------------------------------------------------------
 
@@ -568,6 +735,10 @@ def main(argv=None):
     g = sub.add_parser("golden", help="write the golden .tlg cases")
     g.add_argument("--out", default="tests/golden")
     g.set_defaults(func=cmd_golden)
+
+    e = sub.add_parser("golden-extra", help="write the AdamW-step and Tsallis (q 0.7, 1.001) golden cases")
+    e.add_argument("--out", default="tests/golden")
+    e.set_defaults(func=cmd_golden_extra)
 
     b = sub.add_parser("bench", help="time a float32 training step of lam2026")
     b.add_argument("--len", type=int, default=64)
