@@ -82,6 +82,7 @@ expect_match("${table}" "\\| recipe \\| flags \\(vs lam2026\\) \\| seeds \\| ste
 expect_match("${table}" "\\| base \\| `--steps 12 --loops 2 --min-len 6 --max-len 12` \\| 1,2 \\| 12 \\| [0-9.]+ \\([0-9.]+-[0-9.]+\\) \\|" "merge base row")
 expect_match("${table}" "\\| best \\| `--steps 12 --lr 0.003 --warmup 100 --schedule cosine [^`]*` \\|" "merge preset row")
 expect_match("${table}" "\\| g_lambda-p0.5_loops3 \\| `[^`]*--lambda-p 0.5 --loops 3[^`]*` \\| 1,2 \\| 12 \\|[^\n]*\\| 2/2 \\|" "merge grid row")
+expect_match("${table}" "\\| n=20 \\| all right at n=20 \\| >= 0.0% at n=20 \\|" "merge sequence column")
 expect_lines("${WORK}/runs.csv" 25)     # header + 12 runs x 2 lengths
 expect_lines("${WORK}/summary.csv" 13)  # header + 6 recipes x 2 lengths
 # The CSV holds the run's own number, digit for digit.

@@ -1,6 +1,7 @@
 #pragma once
 // Finished runs read back from disk (DIR/model.tlc, DIR/eval.json, DIR/train_log.csv) and the
 // report built from them: shared by `tinyloop merge` and `tinyloop reproduce`.
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct RunResult {
   std::vector<LogRow> log;
   // accuracy at `len`; NaN when not evaluated
   double token_at(int len) const;
+  // share of sequences with every target right at `len`; NaN when not evaluated
+  double sequence_at(int len) const;
 };
 
 // Every run under each of `roots` (any folder holding an eval.json), sorted by path. A bad
@@ -45,12 +48,14 @@ struct GroupSummary {
   std::int64_t steps = 0;
   std::vector<int> lengths;
   std::vector<double> mean, min, max;  // per length, token accuracy
+  double seq_mean = NAN, seq_min = NAN, seq_max = NAN;  // fully correct sequences at target_len
   int success = 0;                     // runs with accuracy >= target at target_len
   int runs = 0;
 };
 std::vector<GroupSummary> summarize(const std::vector<RunResult>& runs, double target, int target_len);
 
-// Markdown table: recipe | flags | seeds | steps | n=.. mean (min-max) | success.
+// Markdown table: recipe | flags | seeds | steps | n=.. mean (min-max) | sequences all right at
+// target_len | success. Accuracies above 99% get two decimals.
 std::string summary_markdown(const std::vector<GroupSummary>& g, double target, int target_len);
 // CSV: group,seed,steps,len,token_accuracy,sequence_accuracy,dir (one row per run and length)
 std::string runs_csv(const std::vector<RunResult>& runs);
