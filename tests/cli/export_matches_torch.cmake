@@ -13,7 +13,7 @@ if(NOT no_torch EQUAL 0)
 endif()
 file(MAKE_DIRECTORY "${WORK}")
 set(tokens "0 1 2 3 0 1 2 3 1 0 3 2 0 1 2 1 3 0 2 3 1 0 2 1 3 2 0 3 1 2 0 1")
-execute_process(COMMAND "${TINYLOOP}" export --checkpoint "${CHECKPOINT}" --json "${WORK}/export.json"
+execute_process(COMMAND "${TINYLOOP}" export --checkpoint "${CHECKPOINT}" --json "${WORK}/export.json" --overwrite
                 RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "export failed: ${err}")

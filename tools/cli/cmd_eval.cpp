@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "evaluation.hpp"
 #include "model_io.hpp"
+#include "progress.hpp"
 #include "train_options.hpp"
 
 namespace tinyloop::cli {
@@ -21,10 +22,12 @@ const CommandSpec& eval_spec() {
           {"--per-loop", nullptr, "also report the accuracy of the readout applied after each loop"},
           {"--loops", "L", "run the shared block L times instead of the trained count (default: as trained)"},
           {"--json", nullptr, "print one JSON object instead of the table"},
+          {"--quiet", nullptr, "no progress line on stderr (errors are still printed)"},
       },
       "Token accuracy counts the positions whose target is not NONE; sequence accuracy is the\n"
       "share of sequences with every such position right. The default seed is fixed, so every\n"
-      "checkpoint is measured on the same sequences."};
+      "checkpoint is measured on the same sequences. A long evaluation shows its progress on stderr\n"
+      "(the length being measured and an ETA): in place on a terminal, every few seconds elsewhere."};
   return spec;
 }
 
@@ -42,6 +45,7 @@ int run_eval(const Args& args) {
   opt.per_loop = a.has("--per-loop");
   opt.loops = static_cast<int>(a.get_int("--loops", 0, 1, kMaxLoopsFlag));
   const bool json = a.has("--json");
+  Progress progress(!a.has("--quiet"));
 
   LoadedCheckpoint ck = load_checkpoint(path);
   const TrainConfig& cfg = ck.header.config;
@@ -58,7 +62,7 @@ int run_eval(const Args& args) {
   auto on_row = [&](const LengthResult& r) {
     if (!json) print_eval_row(stdout, r);
   };
-  std::vector<LengthResult> rows = run_length_eval(cfg, ck.params.data(), ck.params.size(), opt, on_row);
+  std::vector<LengthResult> rows = run_length_eval(cfg, ck.params.data(), ck.params.size(), opt, on_row, {}, &progress);
   if (json) std::fputs(eval_json(path, opt, rows).c_str(), stdout);
   else print_per_loop_table(stdout, rows);
   return kExitOk;

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "evaluation.hpp"
 #include "model_io.hpp"
+#include "progress.hpp"
 #include "recipes.hpp"
 #include "reproduce_family.hpp"  // reproduce icar / retrieval (issue 7)
 #include "report.hpp"
@@ -161,6 +162,7 @@ const CommandSpec& reproduce_spec() {
           {"--attention-loops", "T,T,...", "loops drawn in attention.svg (default: every loop up to 8 loops, "
                                            "else 1,2,3,4,6,10,25 and the last)"},
           {"--mechanism-samples", "N", "sequences (n=64) for the attention statistics (default 16)"},
+          {"--quiet", nullptr, "no progress lines (each run's, and which run is next); errors are still printed"},
       },
       "Flags after '--' go to every training run of both recipes, e.g. '-- --loops 12 --lr 0.003'.\n"
       "The twin of a recipe with energy-entropy terms is its CE-only twin (<recipe>-ce, all lambdas 0);\n"
@@ -206,6 +208,8 @@ int run_reproduce(const Args& args) {
   const int att_len = int(a.get_int("--attention-len", 32, 2, 4096));
   const std::vector<int> att_loops_want = a.get_int_list("--attention-loops", {1, 2, 3, 4, 6, 10, 25}, 1, kMaxLoopsFlag);
   const int mech_samples = int(a.get_int("--mechanism-samples", 16, 1, 100000));
+  const bool quiet = a.has("--quiet");
+  Progress progress(!quiet);
 
   std::vector<Group> groups = {{recipe, "", false}};
   const Twin twin = twin_of(base);
@@ -217,6 +221,7 @@ int run_reproduce(const Args& args) {
   std::vector<std::string> commands;
 
   // ---- training: one in-process `tinyloop train` per run ----
+  RunClock clock(int(groups.size()) * seeds);
   for (const Group& g : groups) {
     for (int k = 0; k < seeds; ++k) {
       const int seed = first_seed + k;
@@ -242,11 +247,15 @@ int run_reproduce(const Args& args) {
       commands.push_back(command_line(bin, "train", t));
       if (fs::exists(dir + "/eval.json") && fs::exists(dir + "/model.tlc")) {
         std::fprintf(stderr, "reproduce: kept %s (eval.json exists)\n", dir.c_str());
+        clock.kept();
         continue;
       }
-      std::fprintf(stderr, "reproduce: %s seed %d -> %s\n", g.name.c_str(), seed, dir.c_str());
+      const std::string position = clock.next();
+      if (quiet) t.push_back("--quiet");
+      else std::fprintf(stderr, "reproduce: %s: %s seed %d -> %s\n", position.c_str(), g.name.c_str(), seed, dir.c_str());
       const int rc = run_train(t);
       if (rc != kExitOk) return rc;
+      clock.trained();
     }
   }
 
@@ -284,13 +293,14 @@ int run_reproduce(const Args& args) {
           EvalOptions eo;
           eo.lengths = {64, 1000};
           eo.samples = curve_samples;
-          std::vector<LengthResult> r = run_length_eval(ck.header.config, ck.params.data(), ck.params.size(), eo);
+          std::vector<LengthResult> r =
+              run_length_eval(ck.header.config, ck.params.data(), ck.params.size(), eo, {}, {}, &progress);
           for (const LengthResult& x : r) {
             pts.push_back({g.name, c.first, x.result.len, x.result.token_accuracy});
             text += std::to_string(c.first) + "," + std::to_string(x.result.len) + "," +
                     format_g9(x.result.token_accuracy) + "\n";
           }
-          std::fprintf(stderr, "reproduce: accuracy curve %s step %lld\n", g.name.c_str(), (long long)c.first);
+          progress.show("reproduce: accuracy curve " + g.name + " step " + std::to_string(c.first), true);
         }
         write_text_atomic(cache, text, "accuracy curve");
       }
@@ -301,6 +311,7 @@ int run_reproduce(const Args& args) {
       }
     }
   }
+  progress.finish(true);
 
   // ---- the table ----
   std::vector<RunResult> runs;
@@ -368,7 +379,7 @@ int run_reproduce(const Args& args) {
       for (int len : {64, 1000}) {
         svg::Series s;
         s.label = g.name + " n=" + std::to_string(len);
-        s.color = svg::palette((g.twin ? 1 : 0) * 2 + (len == 1000 ? 2 : 0));
+        s.color = svg::palette((len == 1000 ? 2 : 0) + (g.twin ? 1 : 0));  // n = 64 keeps its group's colour
         s.dashed = g.twin;
         for (const CurvePoint& p : curve)
           if (p.group == g.name && p.len == len) {

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "args.hpp"
+#include "progress.hpp"
+#include "report.hpp"
 #include "reproduce_family.hpp"
 #include "svg.hpp"
 #include "tinyloop/family.hpp"
@@ -64,6 +66,18 @@ std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
+}
+
+// After `done` of `steps` equal steps: "icar NAME: step 300/3000  loss 0.01234  ETA 40s", when
+// due and at the last step.
+void show_step(Progress& progress, const std::string& name, std::int64_t done, std::int64_t steps, double loss,
+               double seconds) {
+  if (done < steps && !progress.due()) return;
+  char line[160];
+  std::snprintf(line, sizeof line, "icar %s: step %lld/%lld  loss %.5f  ETA %s", name.c_str(), (long long)done,
+                (long long)steps, loss, format_duration(seconds / double(done) * double(steps - done)).c_str());
+  progress.show(line, true);
+  if (done == steps) progress.finish(true);
 }
 
 // The learned bilinear map A = Wq Wk^T * scale (2p x 2p: query rows, key columns) and the value
@@ -154,15 +168,15 @@ Curves run_setting(icar::Setting setting, const IcarOptions& o) {
   // Training.
   Rng data_rng(o.seed, 0xda7a + int(setting));
   const auto t0 = std::chrono::steady_clock::now();
+  Progress progress(o.verbose);
   for (std::int64_t s = 0; s < o.steps; ++s) {
     icar::icar_batch<float>(task, data_rng, B, nullptr, inputs.data(), targets.data(), mask.data());
     batch.batch = B;
     FamilyStats stats;
     st = m.train_step(batch, o.steps, &stats);
     if (!st) runtime_error(st.message());
-    if (o.verbose && (s % std::max<std::int64_t>(1, o.steps / 10) == 0 || s + 1 == o.steps))
-      std::fprintf(stderr, "icar %s: step %lld/%lld loss %.5f\n", out.setting.c_str(), (long long)s + 1,
-                   (long long)o.steps, stats.loss);
+    show_step(progress, out.setting, s + 1, o.steps, stats.loss,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   out.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -255,7 +269,9 @@ std::string svg_chart(const std::vector<Curves>& all, int n) {
     s << "<rect x='" << px + left << "' y='" << top << "' width='" << pw << "' height='" << ph
       << "' fill='none' stroke='#888'/>\n";
     for (double v = lo; v <= hi * 1.0001; v *= 10)
-      s << "<text x='" << px + 4 << "' y='" << Y(v) + 4 << "'>" << fmt("%.0e", v) << "</text>\n";
+      s << "<text x='" << px + 18 << "' y='" << Y(v) + 4 << "'>" << fmt("%.0e", v) << "</text>\n";
+    s << "<text transform='translate(" << px + 12 << "," << top + ph / 2
+      << ") rotate(-90)' text-anchor='middle'>MSE per component (log)</text>\n";
     for (int i : {2, 10, 20, 30, 40, n - 1})
       if (i >= 1 && i <= n - 2)
         s << "<text x='" << X(int(k), i) - 6 << "' y='" << top + ph + 14 << "'>" << i + 1 << "</text>\n";
@@ -337,6 +353,7 @@ std::unique_ptr<Run> train_run(const FamilyConfig& cfg, const icar::IcarTask& ta
   batch.len = n;
   Rng data_rng(seed, 0xda7a + 16 * stream);
   const auto t0 = std::chrono::steady_clock::now();
+  Progress progress(o.verbose);
   for (std::int64_t s = 0; s < steps; ++s) {
     fill_batch(task, data_rng, B, tok, states, aug, inputs, targets, mask);
     batch.batch = B;
@@ -344,9 +361,8 @@ std::unique_ptr<Run> train_run(const FamilyConfig& cfg, const icar::IcarTask& ta
     st = r->m.train_step(batch, steps, &stats);
     if (!st) runtime_error(st.message());
     r->final_loss = stats.loss;
-    if (o.verbose && (s % std::max<std::int64_t>(1, steps / 5) == 0 || s + 1 == steps))
-      std::fprintf(stderr, "icar %s: step %lld/%lld loss %.5f\n", name.c_str(), (long long)s + 1, (long long)steps,
-                   stats.loss);
+    show_step(progress, name, s + 1, steps, stats.loss,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -222,7 +222,9 @@ const CommandSpec& sweep_spec() {
       "  grid NAME --lr 1e-3,3e-3 --loops 8,25   one run per combination (NAME_lr1e-3_loops8, ...)\n"
       "Every command is checked against 'tinyloop train' before anything is printed. Each run\n"
       "writes model.tlc, train_log.csv and its JSON result, eval.json; 'tinyloop merge DIR' then\n"
-      "builds the table. On one machine: tinyloop sweep s.txt | parallel -j4. On Slurm:\n"
+      "builds the table. Each run shows its own progress on stderr: in place on a terminal, a line\n"
+      "every few seconds in a pipe or log file; 'common --quiet' silences it. On one machine:\n"
+      "tinyloop sweep s.txt | parallel -j4. On Slurm:\n"
       "  sbatch --array=0-$(($(tinyloop sweep s.txt --count)-1)) --wrap \\\n"
       "    'eval \"$(tinyloop sweep s.txt | sed -n $((SLURM_ARRAY_TASK_ID+1))p)\"'"};
   return spec;

@@ -208,7 +208,8 @@ int run_train(const Args& args) {
   std::vector<LogRow> rows;
   const std::int64_t planned_rows = (stop > start ? stop - start : 0) / o.log_every + 2;
   rows.reserve(static_cast<std::size_t>(std::min<std::int64_t>(planned_rows, 1 << 16)));
-  StatsWindow log_window, progress_window;
+  StatsWindow log_window;
+  TrainProgress progress(cfg, start, stop, !o.quiet);
   platform::install_interrupt_handler();
 
   if (resuming)
@@ -223,8 +224,7 @@ int run_train(const Args& args) {
 
   // ---- the step loop: no allocation except at a periodic save ----
   const double t_start = platform::now_seconds();
-  double t_print = t_start;
-  std::int64_t done = start, skipped = 0, streak = 0, done_at_print = start, last_save = -1;
+  std::int64_t done = start, skipped = 0, streak = 0, last_save = -1;
   const char* last_fault = "";
   bool stopped = false;
   bool weights_ok = true;  // false once an update wrote a non-finite weight: nothing more is saved
@@ -232,15 +232,8 @@ int run_train(const Args& args) {
   LogRow last_row;
   double last_lr = trainer.learning_rate(start);
   int last_longest = curriculum_longest(cfg.curriculum, start, cfg.steps);
-  auto report = [&](double now) {
-    const double rate = double(done - done_at_print) / std::max(now - t_print, 1e-9);
-    const double overall = double(done - start) / std::max(now - t_start, 1e-9);
-    const double eta = overall > 0 ? double(stop - done) / overall : 0.0;
-    LogRow r = progress_window.steps() > 0 ? progress_window.row(done, last_lr, last_longest) : last_row;
-    print_progress(stderr, r, stop, rate, eta, skipped, last_fault);
-    progress_window.reset();
-    t_print = now;
-    done_at_print = done;
+  auto report = [&](bool force) {
+    progress.report(done, last_lr, last_longest, skipped, last_fault, force, last_row);
   };
   auto periodic_save = [&]() {
     Status saved = save_checkpoint(model_path, trainer, done, data_rng, ck_bytes);
@@ -248,13 +241,18 @@ int run_train(const Args& args) {
       saved = save_checkpoint(step_checkpoint_path(o.out, done), trainer, done, data_rng, ck_bytes);
     if (!saved) {
       // Keep training: the previous checkpoint is intact and the next save may succeed.
-      std::fprintf(stderr, "tinyloop: warning: checkpoint of step %" PRId64 " not saved: %s\n", done, saved.message());
+      progress.display().above([&] {
+        std::fprintf(stderr, "tinyloop: warning: checkpoint of step %" PRId64 " not saved: %s\n", done,
+                     saved.message());
+      });
       return;
     }
     last_save = done;
     std::string text = train_log_csv(rows, earlier_log);
     Status logged = platform::write_file_atomic(log_path.c_str(), text.data(), text.size());
-    if (!logged) std::fprintf(stderr, "tinyloop: warning: training log not saved: %s\n", logged.message());
+    if (!logged)
+      progress.display().above(
+          [&] { std::fprintf(stderr, "tinyloop: warning: training log not saved: %s\n", logged.message()); });
   };
 
   for (std::int64_t step = start; step < stop; ++step) {
@@ -282,8 +280,10 @@ int run_train(const Args& args) {
       ++streak;
       last_fault = st.fault ? st.fault : "";
       if (streak == 1)
-        std::fprintf(stderr, "step %" PRId64 ": non-finite %s; update skipped, weights unchanged (%" PRId64
-                     " skipped so far)\n", done, last_fault, skipped);
+        progress.display().above([&] {
+          std::fprintf(stderr, "step %" PRId64 ": non-finite %s; update skipped, weights unchanged (%" PRId64
+                       " skipped so far)\n", done, last_fault, skipped);
+        });
       if (o.max_skipped > 0 && streak >= o.max_skipped) {
         failure = std::to_string(streak) + " consecutive steps skipped (steps " + std::to_string(done - streak + 1) +
                   "-" + std::to_string(done) + ", last fault: non-finite " + last_fault +
@@ -291,8 +291,10 @@ int run_train(const Args& args) {
       }
     } else {
       if (streak > 0)
-        std::fprintf(stderr, "step %" PRId64 ": updates resumed after %" PRId64 " skipped step%s\n", done, streak,
-                     streak == 1 ? "" : "s");
+        progress.display().above([&] {
+          std::fprintf(stderr, "step %" PRId64 ": updates resumed after %" PRId64 " skipped step%s\n", done, streak,
+                       streak == 1 ? "" : "s");
+        });
       streak = 0;
       std::string bad = first_non_finite_weight(trainer);
       if (!bad.empty()) {
@@ -304,7 +306,7 @@ int run_train(const Args& args) {
     last_lr = st.lr;
     last_longest = curriculum_longest(cfg.curriculum, step, cfg.steps);
     log_window.add(st);
-    progress_window.add(st);
+    progress.add(st, len);
     if (done % o.log_every == 0 || done == stop) {
       last_row = log_window.row(done, last_lr, last_longest);
       rows.push_back(last_row);
@@ -312,16 +314,16 @@ int run_train(const Args& args) {
     }
     if (!failure.empty()) break;
     if (o.save_every > 0 && done % o.save_every == 0 && done < stop) periodic_save();
-    const double now = platform::now_seconds();
-    bool print = o.explicit_log_every ? (done % o.log_every == 0) : (now - t_print >= 1.0);
-    if (print && done < stop) report(now);
+    // --log-every N: a line every N steps; else in place on a terminal, every few seconds elsewhere.
+    if (done < stop && (!o.explicit_log_every || done % o.log_every == 0)) report(o.explicit_log_every);
   }
   if (log_window.steps() > 0) {  // stopped inside an interval
     last_row = log_window.row(done, last_lr, last_longest);
     rows.push_back(last_row);
   }
   const double t_end = platform::now_seconds();
-  if (done > start) report(t_end);
+  if (done > start) report(true);
+  progress.display().finish(true);
   std::fprintf(stderr, "trained %lld steps in %s (%.1f steps/s)%s\n", static_cast<long long>(done - start),
                format_duration(t_end - t_start).c_str(), double(done - start) / std::max(t_end - t_start, 1e-9),
                skipped ? (", " + std::to_string(skipped) + " skipped").c_str() : "");
@@ -352,6 +354,7 @@ int run_train(const Args& args) {
 
   if (o.no_eval) {
     std::printf("wrote %s (step %lld), %s\n", model_path.c_str(), static_cast<long long>(done), log_path.c_str());
+    std::fflush(stdout);  // before anything a caller (reproduce) prints on stderr, when both share a file
     return kExitOk;
   }
   std::printf("evaluation (seed %llu, %d samples per length):\n", static_cast<unsigned long long>(o.eval.seed),
@@ -359,7 +362,7 @@ int run_train(const Args& args) {
   print_eval_header(stdout);
   std::vector<LengthResult> results = run_length_eval(
       cfg, trainer.params(), trainer.param_count(), o.eval, [](const LengthResult& r) { print_eval_row(stdout, r); },
-      [] { return platform::interrupted(); });
+      [] { return platform::interrupted(); }, &progress.display());
   if (results.size() < o.eval.lengths.size()) {
     std::fprintf(stderr, "interrupted during evaluation; wrote %s and %s (no eval.json)\n", model_path.c_str(),
                  log_path.c_str());
@@ -368,6 +371,7 @@ int run_train(const Args& args) {
   write_text_atomic(eval_path, eval_json(model_path, o.eval, results), "evaluation");
   std::printf("\nwrote %s (step %lld), %s (%zu rows), %s\n", model_path.c_str(), static_cast<long long>(done),
               log_path.c_str(), rows.size(), eval_path.c_str());
+  std::fflush(stdout);  // before anything a caller (reproduce) prints on stderr, when both share a file
   return kExitOk;
 }
 

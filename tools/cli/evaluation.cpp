@@ -1,18 +1,61 @@
 #include "evaluation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <new>
+#include <optional>
 
 #include "args.hpp"
 #include "model_io.hpp"
 #include "report.hpp"
+#include "tinyloop/induction.hpp"
+#include "tinyloop/platform/posix.hpp"
+#include "tinyloop/rng.hpp"
 
 namespace tinyloop::cli {
+
+namespace {
+
+// What an evaluation's progress line needs: the inference cost of every length and the speed
+// of the last length measured. The cost model fits long sequences best, so before a long
+// length that only short ones precede, a short run measures the speed (measure_inference_speed).
+struct EvalClock {
+  std::vector<double> cost;  // per length: samples x inference_cost
+  double speed = 0;          // cost units per second; 0: unknown
+  int speed_len = 0;         // the length it was measured at
+
+  void measured(int len, double units_per_second) {
+    if (!(units_per_second > 0) || !std::isfinite(units_per_second)) return;
+    speed = units_per_second;
+    speed_len = len;
+  }
+  bool needs_probe(int len) const { return len >= kSpeedProbeFrom && speed_len < kSpeedProbeTokens; }
+  std::string text(const EvalOptions& opt, std::size_t k, double elapsed) const {
+    double left = 0;
+    for (std::size_t j = k; j < cost.size(); ++j) left += cost[j];
+    const double eta = speed > 0 ? std::max(0.0, left / speed - elapsed) : -1.0;
+    char line[160];
+    std::snprintf(line, sizeof line, "eval: n = %d (%zu/%zu), %d sequences: %s  ETA %s", opt.lengths[k], k + 1,
+                  opt.lengths.size(), opt.samples, format_duration(elapsed).c_str(), format_duration(eta).c_str());
+    return line;
+  }
+};
+
+}  // namespace
+
+double measure_inference_speed(Inference& engine, const std::int32_t* tokens, int len) {
+  if (len < kSpeedProbeFrom) return 0.0;
+  const double t0 = platform::now_seconds();
+  Status s = engine.run(tokens, kSpeedProbeTokens, InferOutputs{});
+  const double seconds = platform::now_seconds() - t0;
+  if (!s || seconds <= 0) return 0.0;
+  return inference_cost(kSpeedProbeTokens, engine.config().loops) / seconds;
+}
 
 std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* params, std::size_t count,
                                           const EvalOptions& opt,
                                           const std::function<void(const LengthResult&)>& on_result,
-                                          const std::function<bool()>& stop) {
+                                          const std::function<bool()>& stop, Progress* progress) {
   std::vector<LengthResult> rows;
   if (opt.lengths.empty()) return rows;
   const int max_len = *std::max_element(opt.lengths.begin(), opt.lengths.end());
@@ -29,24 +72,43 @@ std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* p
     runtime_error("cannot allocate the evaluation scratch for length " + std::to_string(max_len));
   }
   std::vector<double> per_loop(static_cast<std::size_t>(loops), 0.0);
+  const bool show = progress && progress->enabled();
+  EvalClock clock;
+  for (int len : opt.lengths) clock.cost.push_back(opt.samples * inference_cost(len, loops));
 
-  for (int len : opt.lengths) {
+  for (std::size_t k = 0; k < opt.lengths.size(); ++k) {
+    const int len = opt.lengths[k];
     if (stop && stop()) break;
     EvalScratch scratch = bind_eval_scratch(ints.data(), len, cfg.task.alphabet, scratch_loops);
     if (!opt.per_loop) scratch.per_loop = nullptr;
+    if (show && clock.needs_probe(len)) {
+      Rng rng(opt.seed, 0);  // any valid tokens time the same; the scratch is overwritten next
+      induction_sample(rng, cfg.task.alphabet, scratch.tokens, kSpeedProbeTokens);
+      clock.measured(kSpeedProbeTokens, measure_inference_speed(session.engine(), scratch.tokens, len));
+    }
     LengthResult row;
-    Status s = evaluate_induction(session.engine(), cfg.task, len, opt.samples, opt.seed, scratch, &row.result,
-                                  opt.per_loop ? per_loop.data() : nullptr);
+    const double t0 = platform::now_seconds();
+    Status s;
+    {
+      std::optional<ProgressTicker> ticker;
+      if (show) ticker.emplace(*progress, [&](double elapsed) { return clock.text(opt, k, elapsed); });
+      s = evaluate_induction(session.engine(), cfg.task, len, opt.samples, opt.seed, scratch, &row.result,
+                             opt.per_loop ? per_loop.data() : nullptr);
+    }
     if (!s) runtime_error("evaluation at length " + std::to_string(len) + " failed: " + s.message());
+    clock.measured(len, clock.cost[k] / (platform::now_seconds() - t0));
     if (opt.per_loop) row.per_loop = per_loop;
     rows.push_back(row);
+    if (show) progress->clear();  // the next length's line comes back a second into it
     if (on_result) on_result(rows.back());
   }
+  if (show) progress->finish(false);
   return rows;
 }
 
 void print_eval_header(std::FILE* out) {
   std::fprintf(out, "%7s  %9s  %8s  %10s\n", "len", "token_acc", "seq_acc", "positions");
+  std::fflush(out);  // ahead of the progress line on stderr
 }
 
 void print_eval_row(std::FILE* out, const LengthResult& r) {

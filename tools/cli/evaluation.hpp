@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "progress.hpp"
 #include "tinyloop/config.hpp"
 #include "tinyloop/evaluate.hpp"
 
@@ -35,11 +36,20 @@ struct LengthResult {
 
 // Runs evaluate_induction for every length with one Inference planned for the longest.
 // `on_result` (optional) sees each row as soon as it is computed; `stop` (optional) is polled
-// between lengths and ends the run early (the rows so far are returned).
+// between lengths and ends the run early (the rows so far are returned). `progress` (optional)
+// shows the length being measured and an ETA; its line is erased at the end, and on_result
+// runs with it out of the way.
 std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* params, std::size_t count,
                                           const EvalOptions& opt,
                                           const std::function<void(const LengthResult&)>& on_result = {},
-                                          const std::function<bool()>& stop = {});
+                                          const std::function<bool()>& stop = {}, Progress* progress = nullptr);
+
+// Inference cost units (inference_cost) per second of `engine`, timed on the first
+// kSpeedProbeTokens of a sequence of `len` tokens, when it has at least kSpeedProbeFrom (0 for
+// a shorter one, which is over before an ETA matters): the speed an ETA starts from.
+constexpr int kSpeedProbeTokens = 1024;
+constexpr int kSpeedProbeFrom = 2 * kSpeedProbeTokens;
+double measure_inference_speed(Inference& engine, const std::int32_t* tokens, int len);
 
 // `len  token_acc  seq_acc  positions` (accuracies in percent).
 void print_eval_header(std::FILE* out);

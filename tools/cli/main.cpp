@@ -1,4 +1,4 @@
-// tinyloop: train, evaluate, run and export tiny looped transformers (SPEC.md).
+// tinyloop: train, evaluate, run and export tiny looped transformers (docs/MODEL.md).
 // Dispatch only; each subcommand lives in its own cmd_*.cpp.
 #include <csignal>
 #include <cstdio>
@@ -30,10 +30,20 @@ const Command kCommands[] = {
     {"merge", merge_spec, run_merge},
 };
 
+// "train, eval, ..., sweep or merge": every command, from the table above.
+std::string command_names(const char* last_separator) {
+  std::string list;
+  const std::size_t n = sizeof kCommands / sizeof kCommands[0];
+  for (std::size_t i = 0; i < n; ++i)
+    list += std::string(i == 0 ? "" : i + 1 == n ? last_separator : ", ") + kCommands[i].name;
+  return list;
+}
+
 void print_top_help(std::FILE* out) {
   std::fprintf(out,
                "usage: tinyloop <command> [options]\n\n"
-               "Trains and evaluates tiny looped transformers on the CPU (see SPEC.md).\n\ncommands:\n");
+               "Trains and evaluates tiny looped transformers on the CPU. The model, tasks, losses and\n"
+               "checkpoint contents are described in docs/MODEL.md.\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.spec().summary);
   std::fprintf(out,
                "\n'tinyloop <command> --help' lists a command's options.\n"
@@ -42,7 +52,7 @@ void print_top_help(std::FILE* out) {
 }
 
 int dispatch(const std::vector<std::string>& argv) {
-  if (argv.empty()) usage_error("missing command (train, eval, infer or export); try 'tinyloop --help'");
+  if (argv.empty()) usage_error("missing command (" + command_names(" or ") + "); try 'tinyloop --help'");
   const std::string& name = argv[0];
   if (name == "--help" || name == "-h" || name == "help") {
     if (name == "help" && argv.size() > 1) {
@@ -70,11 +80,7 @@ int dispatch(const std::vector<std::string>& argv) {
                                             : "unknown command '" + name + "'";
   std::string near = closest_match(name, names);
   if (!near.empty()) msg += "; did you mean '" + near + "'?";
-  else {
-    std::string list;
-    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-    msg += " (commands: " + list + ")";
-  }
+  else msg += " (commands: " + command_names(", ") + ")";
   usage_error(msg);
 }
 

@@ -1,11 +1,13 @@
 #include "train_log.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "args.hpp"
 #include "report.hpp"
+#include "tinyloop/induction.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
@@ -41,20 +43,57 @@ LogRow StatsWindow::row(std::int64_t step, double lr, int len) const {
   return r;
 }
 
-void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, double steps_per_second,
-                    double eta_seconds, std::int64_t skipped, const char* last_fault) {
-  char rate[32];
-  if (!std::isfinite(steps_per_second) || steps_per_second <= 0) std::snprintf(rate, sizeof rate, "?");
-  else if (steps_per_second >= 100) std::snprintf(rate, sizeof rate, "%.0f", steps_per_second);
-  else std::snprintf(rate, sizeof rate, "%.3g", steps_per_second);
-  std::fprintf(out, "step %lld/%lld  loss %.4f (ce %.3g U %.3g K %.3g S %.3g)  acc %.3f  len %d  %s steps/s  ETA %s",
-               static_cast<long long>(r.step), static_cast<long long>(total_steps), r.total, r.ce, r.potential,
-               r.kinetic, r.entropy, r.acc, r.len, rate, format_duration(eta_seconds).c_str());
-  if (skipped > 0)
-    std::fprintf(out, "  skipped %lld%s%s%s", static_cast<long long>(skipped), last_fault && *last_fault ? " (last: " : "",
-                 last_fault && *last_fault ? last_fault : "", last_fault && *last_fault ? ")" : "");
-  std::fprintf(out, "\n");
-  std::fflush(out);
+double expected_work(const TrainConfig& cfg, std::int64_t from, std::int64_t to) {
+  if (to <= from) return 0.0;
+  // At most ~4096 samples of the mean length, each standing for `stride` steps: the length
+  // changes slowly, and a run may plan up to 2^40 steps.
+  const std::int64_t stride = std::max<std::int64_t>(1, (to - from) / 4096);
+  double tokens = 0;
+  for (std::int64_t s = from; s < to; s += stride) {
+    const std::int64_t k = std::min(stride, to - s);
+    const int longest = curriculum_longest(cfg.curriculum, s + k / 2, cfg.steps);
+    tokens += double(k) * 0.5 * double(cfg.curriculum.min_len + longest);
+  }
+  return tokens * double(cfg.batch) * double(cfg.model.loops);
+}
+
+TrainProgress::TrainProgress(const TrainConfig& cfg, std::int64_t start, std::int64_t stop, bool enabled)
+    : cfg_(cfg), stop_(stop), display_(enabled) {
+  const double now = platform::now_seconds();
+  steps_rate_.add(now, double(start));
+  work_rate_.add(now, 0.0);
+}
+
+void TrainProgress::add(const StepStats& s, int len) {
+  window_.add(s);
+  work_ += double(cfg_.batch) * double(len) * double(cfg_.model.loops);
+}
+
+void TrainProgress::report(std::int64_t done, double lr, int longest, std::int64_t skipped, const char* last_fault,
+                           bool force, const LogRow& row) {
+  if (!display_.enabled() || (!force && !display_.due())) return;
+  const double now = platform::now_seconds();
+  steps_rate_.add(now, double(done));
+  work_rate_.add(now, work_);
+  const double rate = steps_rate_.per_second(now, double(done));
+  const double eta = work_rate_.eta(now, work_, expected_work(cfg_, done, stop_));
+  const LogRow r = window_.steps() > 0 ? window_.row(done, lr, longest) : row;
+  window_.reset();
+  char text[256];
+  if (!std::isfinite(rate) || rate <= 0) std::snprintf(text, sizeof text, "?");
+  else if (rate >= 100) std::snprintf(text, sizeof text, "%.0f", rate);
+  else std::snprintf(text, sizeof text, "%.3g", rate);
+  const std::string speed = text;
+  std::snprintf(text, sizeof text, "step %lld/%lld  loss %.4f  acc %.3f  len %d  %s steps/s  ETA %s",
+                static_cast<long long>(r.step), static_cast<long long>(stop_), r.total, r.acc, r.len, speed.c_str(),
+                format_duration(done >= stop_ ? 0.0 : eta).c_str());
+  std::string line = text;
+  if (skipped > 0) {
+    line += "  skipped " + std::to_string(skipped);
+    if (last_fault && *last_fault) line += std::string(" (last: ") + last_fault + ")";
+  }
+  std::snprintf(text, sizeof text, "  (ce %.3g U %.3g K %.3g S %.3g)", r.ce, r.potential, r.kinetic, r.entropy);
+  display_.show(line + text, true);
 }
 
 const char* train_log_header() { return "step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len\n"; }

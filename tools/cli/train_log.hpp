@@ -1,12 +1,13 @@
 #pragma once
 // Training progress: interval means of the step statistics, the progress line and
-// train_log.csv. Nothing here allocates once the row vector has been reserved.
+// train_log.csv. Only a progress line being shown and the CSV text allocate.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "progress.hpp"
 #include "tinyloop/status.hpp"
 #include "tinyloop/trainer.hpp"
 
@@ -36,9 +37,35 @@ class StatsWindow {
   LogRow sum_;
 };
 
-// step 1200/20000  loss 0.8123 (ce 0.7 U 0.31 K 2.1 S 0.44)  acc 0.71  len 40  4100 steps/s  ETA 4s
-void print_progress(std::FILE* out, const LogRow& r, std::int64_t total_steps, double steps_per_second,
-                    double eta_seconds, std::int64_t skipped, const char* last_fault);
+// Expected tokens x loops of the steps [from, to) of a run: batch x loops x the mean length the
+// curriculum draws at each step, (min_len + longest) / 2. The lengths grow over the ramp, so
+// steps are not equal work.
+double expected_work(const TrainConfig& cfg, std::int64_t from, std::int64_t to);
+
+// The progress line of a training run, through a Progress (progress.hpp):
+// step 1200/20000  loss 0.8123  acc 0.71  len 40  4100 steps/s  ETA 4s  (ce 0.7 U 0.31 K 2.1 S 0.44)
+// The loss terms come last, so a narrow terminal cuts them first; they are means over the steps
+// since the last line. The rate is over the last half-minute; the ETA is the expected work left
+// (expected_work) at the recent work rate.
+class TrainProgress {
+ public:
+  TrainProgress(const TrainConfig& cfg, std::int64_t start, std::int64_t stop, bool enabled);
+  // After each step: its statistics and the length of its batch.
+  void add(const StepStats& s, int len);
+  // Shows the line for `done` steps when it is due, or at once with `force`. `row` replaces the
+  // means when no step was added since the last line.
+  void report(std::int64_t done, double lr, int longest, std::int64_t skipped, const char* last_fault, bool force,
+              const LogRow& row);
+  Progress& display() { return display_; }
+
+ private:
+  const TrainConfig& cfg_;
+  std::int64_t stop_;
+  double work_ = 0;  // tokens x loops done in this invocation
+  WorkRate steps_rate_, work_rate_;
+  StatsWindow window_;
+  Progress display_;
+};
 
 // Header: step,ce,potential,kinetic,tsallis,entropy,total,grad_norm,lr,acc,len
 // `earlier` (a resumed run): the header and rows of the log so far, put in front of `rows`.

@@ -32,7 +32,7 @@ const CommandSpec& train_spec() {
       "\n"
       "Resuming: 'train --resume DIR/model.tlc' continues to the end of the run's plan, bit for\n"
       "bit as if it had never stopped. Flags that would change the configuration (the model, loss,\n"
-      "optimizer, task, curriculum, batch, seed or --steps) are refused; --threads, --out,\n"
+      "optimizer, task, curriculum, batch, seed or --steps) are refused; --threads, --out, --quiet,\n"
       "--log-every, --save-every, --eval-* may differ. --steps is the plan the curriculum and the\n"
       "lr schedule are laid out over, so it cannot change; --stop-at K trains past the plan, with\n"
       "the plan's final state (longest length max-len, the schedule's last lr). The log continues\n"
@@ -46,7 +46,7 @@ const CommandSpec& train_spec() {
       "train a looped transformer on the k-hop induction task",
       {
           {"--preset", "NAME", "starting configuration: tinyloop-alibi (the default: ALiBi positions, solves the "
-                               "task at every length), lam2026 (the paper's, SPEC §1-§3) or tinyloop-induction "
+                               "task at every length), lam2026 (the paper's, docs/MODEL.md §1-§3) or tinyloop-induction "
                                "(the best sinusoid-free recipe before ALiBi); docs/RESULTS.md"},
           {"--steps", "N", "planned optimizer steps; the curriculum and lr schedule span them (default 20000)"},
           {"--seed", "S", "seed: weights from Rng(S, 1), data from Rng(S, 2) (default 1)"},
@@ -75,7 +75,7 @@ const CommandSpec& train_spec() {
           {"--init-scale", "X", "multiplies the random initial weights (PyTorch's defaults at 1; default 1)"},
           {"--positions", "KIND", "sinusoidal (the paper's, added to the input), none (only the causal mask "
                                   "orders), alibi (learned recency slope in the scores), alibi+sinusoidal, or "
-                                  "rope (rotated queries and keys); SPEC §1.1 (default sinusoidal)"},
+                                  "rope (rotated queries and keys); docs/MODEL.md §1.1 (default sinusoidal)"},
           {"--pe-scale", "X", "scale of the sinusoidal positions (default 0.15)"},
           {"--alibi-rho", "X", "initial rho of the ALiBi slope softplus(rho), in [-30, 30] (default 0.5)"},
           {"--rope-base", "X", "RoPE base: pair k turns by position * base^(-2k/d) (default 10000)"},
@@ -100,7 +100,9 @@ const CommandSpec& train_spec() {
           {"--eval-samples", "N", "sequences per evaluation length (default 256)"},
           {"--no-eval", nullptr, "skip the final evaluation (no eval.json)"},
           {"--log-every", "N", "log interval in steps: a train_log.csv row and a progress line "
-                               "(default: a row every 100 steps, a line about every second)"},
+                               "(default: a row every 100 steps; the line is redrawn in place on a "
+                               "terminal, printed every 5 s in a pipe or file)"},
+          {"--quiet", nullptr, "no progress line; the first and last lines, warnings and errors are still printed"},
       },
       notes.c_str()};
   return spec;
@@ -402,6 +404,7 @@ TrainOptions parse_train_options(const ParsedArgs& a, const TrainConfig* resumed
   o.eval.samples = static_cast<int>(a.get_int("--eval-samples", kDefaultEvalSamples, 1, 1000000));
   o.eval.seed = kDefaultEvalSeed;
   o.eval.per_loop = true;
+  o.quiet = a.has("--quiet");
   o.explicit_log_every = a.has("--log-every");
   o.log_every = a.get_int("--log-every", kDefaultLogEvery, 1, kMaxSteps);
   o.explicit_stop_at = a.has("--stop-at");

@@ -28,6 +28,7 @@ struct TrainOptions {
   bool no_eval = false;
   std::int64_t log_every = kDefaultLogEvery;
   bool explicit_log_every = false;
+  bool quiet = false;  // no progress line
   // Step count at which this invocation stops (the plan's cfg.steps unless --stop-at).
   std::int64_t stop_at = 0;
   bool explicit_stop_at = false;

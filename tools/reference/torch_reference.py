@@ -681,9 +681,23 @@ def cmd_bench(args):
 # Export check
 # --------------------------------------------------------------------------------------------
 
+def read_json(path, what):
+    """The JSON document at `path`, or exit with one error line naming `what` (no traceback)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        sys.exit(f"torch_reference.py: error: cannot read {what} '{path}': {e.strerror}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        why = "it is empty (did the command that writes it fail?)" if not text.strip() else \
+            f"{e.msg} at line {e.lineno}"
+        sys.exit(f"torch_reference.py: error: {what} '{path}' is not JSON: {why}")
+
+
 def load_export(path):
     """Reads a `tinyloop export` JSON file into (ModelConfig, params as float64 tensors)."""
-    doc = json.loads(Path(path).read_text())
+    doc = read_json(path, "export")
     if doc.get("format") != "tinyloop-export" or doc.get("version") != 1:
         raise ValueError(f"{path}: not a tinyloop-export version 1 file")
     c = doc["config"]
@@ -715,7 +729,11 @@ def cmd_check_export(args):
         return 2
     with torch.no_grad():
         ours = forward(params, cfg, tokens)["logits"][0]
-    theirs = torch.tensor(json.loads(Path(args.logits).read_text())["logits"], dtype=torch.float64)
+    logits = read_json(args.logits, "logits file")
+    if not isinstance(logits, dict) or "logits" not in logits:
+        sys.exit(f"torch_reference.py: error: logits file '{args.logits}' has no \"logits\" "
+                 "(write it with tinyloop infer --logits --json)")
+    theirs = torch.tensor(logits["logits"], dtype=torch.float64)
     if theirs.shape != ours.shape:
         print(f"logits shape {tuple(theirs.shape)} != expected {tuple(ours.shape)}", file=sys.stderr)
         return 1
