@@ -58,7 +58,9 @@ function(tinyloop_cli_error name)
 endfunction()
 
 # ---- help ----
-tinyloop_cli_ok(cli_help ARGS "--help" STDOUT "train.*eval.*infer.*export")
+tinyloop_cli_ok(cli_help ARGS "--help" STDOUT "docs/MODEL.md.*train.*eval.*infer.*export.*reproduce.*sweep.*merge")
+tinyloop_cli_error(cli_err_no_command_lists_all ARGS "" RC 2
+  REGEX "missing command \\(train, eval, infer, export, reproduce, sweep or merge\\); try 'tinyloop --help'")
 tinyloop_cli_ok(cli_train_help ARGS "train|--help" STDOUT "--steps N.*--eval-lengths")
 tinyloop_cli_ok(cli_eval_help ARGS "eval|--help" STDOUT "--per-loop")
 # Implausible but valid values: each flag's range is in --help, and a run outside it starts with
@@ -98,13 +100,38 @@ tinyloop_cli_ok(cli_eval_alibi_more_loops ARGS "eval|--checkpoint|${cli_alibi_mo
  +10 +[0-9.]+ +[0-9.]+
 "
   REQUIRES cli_alibi)
-tinyloop_cli_ok(cli_export_alibi ARGS "export|--checkpoint|${cli_alibi_model}|--json|${cli_work}/export_alibi.json"
+tinyloop_cli_ok(cli_export_alibi ARGS "export|--checkpoint|${cli_alibi_model}|--json|${cli_work}/export_alibi.json|--overwrite"
   CHECK_FILE "${cli_work}/export_alibi.json"
   CHECK_REGEX "\"positions\": \"alibi\".*\"alibi_rho\": 0.5.*\"bout\": {\"shape\": \\[5\\].*\"rho\": {\"shape\": \\[1\\], \"data\": \\[[-0-9.e]+\\]}"
   REQUIRES cli_alibi)
-tinyloop_cli_ok(cli_export_rope ARGS "export|--checkpoint|${cli_rope_model}|--json|${cli_work}/export_rope.json"
+tinyloop_cli_ok(cli_export_rope ARGS "export|--checkpoint|${cli_rope_model}|--json|${cli_work}/export_rope.json|--overwrite"
   CHECK_FILE "${cli_work}/export_rope.json" CHECK_REGEX "\"positions\": \"rope\".*\"rope_base\": 100"
   REQUIRES cli_rope)
+# export --c-array: the checkpoint without optimizer state (3,974 bytes for this ALiBi model, not
+# the 11 KB file), its macros, and the host's test vector (examples/cortex_m runs it on a board).
+tinyloop_cli_ok(cli_export_c_array
+  ARGS "export|--checkpoint|${cli_alibi_model}|--c-array|${cli_work}/alibi_model.h|--max-len|32|--tokens|0 1 2 3 1 0 2|--overwrite"
+  CHECK_FILE "${cli_work}/alibi_model.h"
+  CHECK_REGEX "#ifndef MODEL_TINYLOOP_H\n#define MODEL_TINYLOOP_H\n\n#include <stdint.h>\n\n#define MODEL_CHECKPOINT_BYTES 3974\n#define MODEL_CRC32 0x[0-9A-F]+u .*#define MODEL_POSITIONS 2 .*#define MODEL_MAX_LEN 32 .*#define MODEL_ARENA_BYTES [0-9]+ .*static const uint8_t model_checkpoint\\[MODEL_CHECKPOINT_BYTES\\] = {\n  0x54, 0x4c, 0x4f, 0x4f, 0x50, 0x43, 0x4b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,\n.*#define MODEL_TEST_LEN 7\nstatic const int32_t model_test_tokens\\[MODEL_TEST_LEN\\] = {\n  0, 1, 2, 3, 1, 0, 2,\n}.*static const float model_test_logits\\[MODEL_TEST_LEN \\* MODEL_VOCAB_OUT\\] = {\n  -?[0-9.e-]+f, -?[0-9.e-]+f, -?[0-9.e-]+f, -?[0-9.e-]+f, -?[0-9.e-]+f,\n.*#endif"
+  REQUIRES cli_alibi)
+tinyloop_cli_ok(cli_export_c_array_name ARGS "export|--checkpoint|${cli_model}|--c-array|${cli_work}/tiny_net.h|--name|tiny_net|--overwrite"
+  STDERR "wrote .*tiny_net.h" CHECK_FILE "${cli_work}/tiny_net.h"
+  CHECK_REGEX "#define TINY_NET_CHECKPOINT_BYTES 3935\n.*#define TINY_NET_MAX_LEN 256 .*static const uint8_t tiny_net_checkpoint\\[TINY_NET_CHECKPOINT_BYTES\\]"
+  REQUIRES cli_model)
+tinyloop_cli_error(cli_err_export_two_outputs ARGS "export|--checkpoint|${cli_model}|--json|${cli_work}/a.json|--c-array|${cli_work}/a.h"
+  RC 2 REGEX "export needs one of --json OUT.json or --c-array OUT.h")
+tinyloop_cli_error(cli_err_export_no_output ARGS "export|--checkpoint|${cli_model}" RC 2
+  REGEX "export needs one of --json OUT.json or --c-array OUT.h")
+tinyloop_cli_error(cli_err_export_json_tokens ARGS "export|--checkpoint|${cli_model}|--json|${cli_work}/a.json|--tokens|0 1" RC 2
+  REGEX "--tokens only applies to --c-array")
+tinyloop_cli_error(cli_err_export_c_name ARGS "export|--checkpoint|${cli_model}|--c-array|${cli_work}/a.h|--name|9lives" RC 2
+  REGEX "--name '9lives' is not a C identifier")
+tinyloop_cli_error(cli_err_export_c_tokens_over ARGS "export|--checkpoint|${cli_model}|--c-array|${cli_work}/a.h|--max-len|4|--tokens|0 1 2 3 0"
+  RC 2 REGEX "--tokens holds 5 tokens, more than --max-len 4")
+tinyloop_cli_error(cli_err_export_c_token ARGS "export|--checkpoint|${cli_model}|--c-array|${cli_work}/a.h|--tokens|0 1 9" RC 2
+  REGEX "--tokens: token 9 at position 2 is outside the vocabulary .0, 4\\)" REQUIRES cli_model)
+tinyloop_cli_error(cli_err_export_c_over_checkpoint ARGS "export|--checkpoint|${cli_model}|--c-array|${cli_model}" RC 2
+  REGEX "--c-array would overwrite the checkpoint" REQUIRES cli_model)
 tinyloop_cli_error(cli_err_positions ARGS "train|--positions|alibbi" RC 2 REGEX "did you mean 'alibi'")
 tinyloop_cli_error(cli_err_positions_twice ARGS "train|--positions|alibi|--no-positions" RC 2
   REGEX "--no-positions is --positions none; give one of the two")
@@ -137,7 +164,7 @@ tinyloop_cli_ok(cli_infer ARGS "infer|--checkpoint|${cli_model}|--tokens|0 1 2 3
 tinyloop_cli_ok(cli_infer_json ARGS "infer|--checkpoint|${cli_model}|--tokens|0,1,2,3,0|--logits|--json"
   STDOUT "\"tokens\": \\[0, 1, 2, 3, 0\\],\n  \"predictions\": \\[[0-4](, [0-4])*\\],\n  \"logits\": \\[\n    \\[[-0-9.e]+, [-0-9.e]+, [-0-9.e]+, [-0-9.e]+, [-0-9.e]+\\],\n.*\\]"
   REQUIRES cli_model)
-tinyloop_cli_ok(cli_export ARGS "export|--checkpoint|${cli_model}|--json|${cli_work}/export.json"
+tinyloop_cli_ok(cli_export ARGS "export|--checkpoint|${cli_model}|--json|${cli_work}/export.json|--overwrite"
   CHECK_FILE "${cli_work}/export.json"
   CHECK_REGEX "\"format\": \"tinyloop-export\".*\"version\": 1.*\"positions\": \"sinusoidal\".*\"E\": {\"shape\": \\[4, 8\\].*\"ln1.gain\": {\"shape\": \\[8\\].*\"Wout\": {\"shape\": \\[8, 5\\].*\"bout\": {\"shape\": \\[5\\]"
   REQUIRES cli_model)
@@ -208,6 +235,21 @@ if(TINYLOOP_TIMEOUT_PROGRAM)
     STDERR "interrupted at step [0-9]+"
     FILES "${cli_work}/interrupted/model.tlc|${cli_work}/interrupted/train_log.csv")
 endif()
+
+# ---- the README's 5-minute tour, run as written (the host's tour: not in a cross build) ----
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME cli_readme_tour
+           COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DREADME=${PROJECT_SOURCE_DIR}/README.md"
+                   "-DTOOLS=${PROJECT_SOURCE_DIR}/tools" "-DWORK=${cli_work}/tour" -P ${cli_dir}/readme_tour.cmake)
+  set_tests_properties(cli_readme_tour PROPERTIES LABELS cli SKIP_REGULAR_EXPRESSION "SKIPPED: ")
+endif()
+
+# ---- progress: in place on a terminal (a pseudo-terminal from `script`), lines in a pipe ----
+find_program(TINYLOOP_SCRIPT_PROGRAM script)
+add_test(NAME cli_progress_display
+         COMMAND ${CMAKE_COMMAND} "-DTINYLOOP=${cli_exe}" "-DWORK=${cli_work}/progress"
+                 "-DSCRIPT=${TINYLOOP_SCRIPT_PROGRAM}" -P ${cli_dir}/progress_display.cmake)
+set_tests_properties(cli_progress_display PROPERTIES LABELS cli)
 
 # ---- reliability (issue 5): resume, periodic saves, numerical faults, damaged files ----
 # A test-only helper that writes damaged checkpoints (a flipped bit, a NaN weight with a valid
@@ -308,6 +350,10 @@ tinyloop_cli_keeps(cli_err_resume_flipped ARGS "train|--resume|${cli_rel}/bad/mo
   SAME "${cli_rel}/bad/model.tlc=${cli_rel}/bad/reference.tlc")
 tinyloop_cli_keeps(cli_err_resume_nan_keeps_run ARGS "train|--resume|${cli_rel}/nan.tlc|--out|${cli_rel}/guard|--stop-at|40|--no-eval" RC 1 ONE_LINE
   REGEX "non-finite value in tensor 'E'" SAME "${cli_rel}/guard/model.tlc=${cli_rel}/guard/reference.tlc")
+# An existing export is replaced only with --overwrite.
+tinyloop_cli_keeps(cli_err_export_exists ARGS "export|--checkpoint|${cli_model}|--json|${cli_rel}/guard/existing.json" RC 2 ONE_LINE
+  REGEX "'.*guard/existing.json' already exists; pass --overwrite to replace it"
+  SAME "${cli_rel}/guard/existing.json=${cli_rel}/guard/existing.reference.json")
 tinyloop_cli_keeps(cli_err_export_keeps_json ARGS "export|--checkpoint|${cli_rel}/flipped.tlc|--json|${cli_rel}/guard/existing.json" RC 1 ONE_LINE
   REGEX "checksum mismatch" SAME "${cli_rel}/guard/existing.json=${cli_rel}/guard/existing.reference.json")
 # A save that fails (a file-size limit stands in for a full disk) reports the step, keeps the

@@ -6,14 +6,15 @@
 #   tools/dev.sh test [args]    deps + the whole suite: the native build's ctest (extra args go
 #                               to ctest, e.g. -R platform), the scalar build's unit tests
 #                               (TINYLOOP_SIMD=OFF), then the aarch64 and armhf builds under
-#                               qemu, AddressSanitizer + UBSan, and a 30 s fuzz run per target.
+#                               qemu, the Cortex-M4F/M7 example on qemu-system-arm against the
+#                               host, AddressSanitizer + UBSan, and a 30 s fuzz run per target.
 #                               TEST_LEGS picks legs (default:
-#                               "native scalar aarch64 armhf sanitizers fuzz").
+#                               "native scalar aarch64 armhf cortexm sanitizers fuzz").
 #   tools/dev.sh train [args]   deps + build a host-tuned tree (build/native, -march=native) and
-#                               train the default preset (tinyloop-alibi) into
-#                               runs/default-<timestamp> (a new folder each time, so no earlier
-#                               run is touched); extra args go to `tinyloop train` (e.g.
-#                               --preset lam2026 for the paper's recipe)
+#                               train the default preset (tinyloop-alibi); extra args go to
+#                               `tinyloop train` (e.g. --preset lam2026 for the paper's recipe).
+#                               Without --out (or --resume) the run goes to a new folder
+#                               runs/default-<timestamp>, so no earlier run is touched.
 #
 # Works from any directory. Environment: JOBS (parallel build jobs, default: nproc).
 set -euo pipefail
@@ -22,16 +23,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 PACKAGES=(cmake g++ libxtensor-dev libxsimd-dev doctest-dev)
-# The test command's extra legs: ARM cross compilers and qemu, clang with libFuzzer and sanitizers.
-TEST_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user clang-14 libclang-rt-14-dev)
-TEST_LEGS="${TEST_LEGS:-native scalar aarch64 armhf sanitizers fuzz}"
+# The test command's extra legs: ARM cross compilers and qemu (Linux and bare-metal Cortex-M),
+# clang with libFuzzer and sanitizers.
+TEST_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user gcc-arm-none-eabi
+               libstdc++-arm-none-eabi-newlib qemu-system-arm clang-14 libclang-rt-14-dev)
+TEST_LEGS="${TEST_LEGS:-native scalar aarch64 armhf cortexm sanitizers fuzz}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd_deps() {
@@ -83,6 +86,7 @@ cmd_test() {
   local extra=()
   has_leg aarch64 && extra+=(g++-aarch64-linux-gnu qemu-user)
   has_leg armhf && extra+=(g++-arm-linux-gnueabihf qemu-user)
+  has_leg cortexm && extra+=(gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
   has_leg fuzz && extra+=(clang-14 libclang-rt-14-dev)
   cmd_deps "${extra[@]}"
   local failed=() start=$SECONDS
@@ -112,6 +116,10 @@ cmd_test() {
       TINYLOOP_OS_HEADER_CHECK=OFF tools/ci/cross.sh "$arch" -LE bench || failed+=("$arch")
     fi
   done
+  if has_leg cortexm; then
+    say "running the Cortex-M example on qemu-system-arm against the host"
+    tools/ci/cortexm.sh || failed+=(cortexm)
+  fi
   if has_leg sanitizers; then
     say "running the suite under AddressSanitizer + UndefinedBehaviorSanitizer"
     TINYLOOP_OS_HEADER_CHECK=OFF tools/ci/sanitizers.sh || failed+=(sanitizers)
@@ -138,10 +146,14 @@ cmd_train() {
   cmake --build build/native -j "$JOBS" --target tinyloop || die "build failed (build/native)"
   local exe=build/native/tools/tinyloop
   [ -x "$exe" ] || die "$exe was not built"
-  local out
-  out="runs/default-$(date +%Y%m%d-%H%M%S)"
-  say "training: $exe train --out $out $*"
-  "$exe" train --out "$out" "$@"
+  local args=("$@") arg own_out=""
+  # The user's own --out (or --resume, which writes beside its checkpoint) wins.
+  for arg in "$@"; do
+    case "$arg" in --out | --out=* | --resume | --resume=*) own_out=yes ;; esac
+  done
+  [ -n "$own_out" ] || args=(--out "runs/default-$(date +%Y%m%d-%H%M%S)" "$@")
+  say "training: $exe train ${args[*]}"
+  "$exe" train "${args[@]}"
 }
 
 main() {

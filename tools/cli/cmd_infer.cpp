@@ -1,4 +1,5 @@
 // tinyloop infer: per-position predictions (and logits) of a checkpoint on one sequence.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -6,10 +7,39 @@
 #include "commands.hpp"
 #include "evaluation.hpp"
 #include "model_io.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "tokens.hpp"
 
 namespace tinyloop::cli {
+
+namespace {
+
+// Runs the inference; a long one shows the time so far and an ETA from the speed measured on
+// its first tokens. The line is erased before the results are printed.
+Status run_with_progress(Inference& engine, const std::vector<std::int32_t>& tokens, const InferOutputs& out,
+                         Progress& progress) {
+  const int len = static_cast<int>(tokens.size());
+  if (!progress.enabled()) return engine.run(tokens.data(), len, out);
+  const double speed = measure_inference_speed(engine, tokens.data(), len);
+  const double cost = inference_cost(len, engine.config().loops);
+  auto text = [&](double elapsed) {
+    char line[128];
+    std::snprintf(line, sizeof line, "infer: %d tokens, %d loops: %s  ETA %s", len, engine.config().loops,
+                  format_duration(elapsed).c_str(),
+                  format_duration(speed > 0 ? std::max(0.0, cost / speed - elapsed) : -1.0).c_str());
+    return std::string(line);
+  };
+  Status s;
+  {
+    ProgressTicker ticker(progress, text);
+    s = engine.run(tokens.data(), len, out);
+  }
+  progress.finish(false);
+  return s;
+}
+
+}  // namespace
 
 const CommandSpec& infer_spec() {
   static const CommandSpec spec{
@@ -22,9 +52,12 @@ const CommandSpec& infer_spec() {
           {"--tokens-file", "FILE", "read the token ids from FILE (same syntax; '-' reads stdin)"},
           {"--logits", nullptr, "also print the logits of every class"},
           {"--json", nullptr, "print {\"tokens\":[...],\"predictions\":[...],\"logits\":[[...],...]}"},
+          {"--quiet", nullptr, "no progress line on stderr for a long input (errors are still printed)"},
       },
       "Positions count from 0. The last class (id = alphabet) is NONE, printed as NONE in the\n"
-      "table; the JSON output gives class ids and names the NONE id in \"none_class\"."};
+      "table; the JSON output gives class ids and names the NONE id in \"none_class\". A long input\n"
+      "shows its progress on stderr (time so far and an ETA): in place on a terminal, every few\n"
+      "seconds elsewhere."};
   return spec;
 }
 
@@ -46,12 +79,7 @@ int run_infer(const Args& args) {
 
   LoadedCheckpoint ck = load_checkpoint(path);
   const ModelConfig& m = ck.header.config.model;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0 || tokens[i] >= m.vocab_in)
-      throw CliError{tokens_text ? kExitUsage : kExitRuntime,
-                     parsed.source + ": token " + parsed.text[i] + " at position " + std::to_string(i) +
-                         " is outside the vocabulary [0, " + std::to_string(m.vocab_in) + ")"};
-  }
+  check_vocabulary(parsed, m.vocab_in, tokens_text ? kExitUsage : kExitRuntime);
   const int len = static_cast<int>(tokens.size());
   const int classes = m.vocab_out;
   const int none = classes - 1;
@@ -65,7 +93,8 @@ int run_infer(const Args& args) {
     logits.assign(tokens.size() * static_cast<std::size_t>(classes), 0.0f);
     out.logits = logits.data();
   }
-  Status s = session.engine().run(tokens.data(), len, out);
+  Progress progress(!a.has("--quiet"));
+  Status s = run_with_progress(session.engine(), tokens, out, progress);
   if (!s) runtime_error(std::string("inference failed: ") + s.message());
 
   if (json) {

@@ -61,6 +61,14 @@ TokenList parse_tokens(std::string_view text, const std::string& source, int exi
   return list;
 }
 
+void check_vocabulary(const TokenList& tokens, int vocab_in, int exit_code) {
+  for (std::size_t i = 0; i < tokens.ids.size(); ++i) {
+    if (tokens.ids[i] < 0 || tokens.ids[i] >= vocab_in)
+      fail(exit_code, tokens.source + ": token " + tokens.text[i] + " at position " + std::to_string(i) +
+                          " is outside the vocabulary [0, " + std::to_string(vocab_in) + ")");
+  }
+}
+
 TokenList read_tokens_file(const std::string& path) {
   const std::string source = path == "-" ? std::string("stdin") : "tokens file '" + path + "'";
   std::vector<std::uint8_t> bytes;

@@ -22,6 +22,10 @@ struct TokenList {
 // and more than kMaxSequenceLength tokens. Vocabulary checks are the caller's.
 TokenList parse_tokens(std::string_view text, const std::string& source, int exit_code);
 
+// Throws CliError{exit_code} naming the first token outside [0, vocab_in), as it was written
+// and with its position.
+void check_vocabulary(const TokenList& tokens, int vocab_in, int exit_code);
+
 // The most a tokens file (or stdin) may hold: kMaxSequenceLength tokens of up to 16 bytes each
 // (a 7-digit id, the largest a vocabulary can have, and 9 bytes of blanks and commas), 16 MiB.
 // A larger regular file is refused before it is read; stdin is read up to one byte past it.
