@@ -53,7 +53,7 @@ const std::vector<Recipe>& recipes() {
   static const std::vector<Recipe> r = {
       {"tinyloop-alibi", "ALiBi relative positions, 8 loops, CE alone, no weight decay; solves the task at every "
                          "length (docs/RESULTS.md)", preset_alibi},
-      {"lam2026", "the paper's recipe exactly as SPEC.md §1-§3 states it", preset_lam2026},
+      {"lam2026", "the paper's recipe exactly as SPEC §1-§3 states it (docs/MODEL.md)", preset_lam2026},
       {"tinyloop-induction", "the best recipe without relative positions (docs/results/sinusoids.md); 42% at n=1000",
        preset_best},
   };
