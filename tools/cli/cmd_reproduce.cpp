@@ -141,7 +141,8 @@ const CommandSpec& reproduce_spec() {
   static const CommandSpec spec{
       "reproduce",
       "tinyloop reproduce induction [options] [-- TRAIN FLAGS...]\n"
-      "       tinyloop reproduce icar [options]   (in-context autoregressive learning; see 'reproduce icar --help')",
+      "       tinyloop reproduce icar [options]   (in-context autoregressive learning; see 'reproduce icar --help')\n"
+      "       tinyloop reproduce retrieval [--quick] [options]   (the retrieval problem; see 'reproduce retrieval --help')",
       "train N seeds of a recipe and its twin (CE-only, or energy-entropy for a CE-only recipe); write a "
       "report with tables and SVG pictures",
       {
@@ -178,6 +179,7 @@ const CommandSpec& reproduce_spec() {
 
 int run_reproduce(const Args& args) {
   if (!args.empty() && args[0] == "icar") return run_reproduce_icar(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "retrieval") return run_reproduce_retrieval(Args(args.begin() + 1, args.end()));
   // Everything after "--" is passed on to every `tinyloop train` run.
   Args own(args.begin(), std::find(args.begin(), args.end(), std::string("--")));
   std::vector<std::string> extra_flags(own.size() < args.size() ? args.begin() + own.size() + 1 : args.end(),

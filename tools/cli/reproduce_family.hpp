@@ -44,4 +44,7 @@ IcarReport reproduce_icar(const IcarOptions& o);
 const CommandSpec& reproduce_icar_spec();
 int run_reproduce_icar(const std::vector<std::string>& args);
 
+// studies/retrieval (SPEC §4.2).
+int run_reproduce_retrieval(const std::vector<std::string>& args);
+
 }  // namespace tinyloop::cli

@@ -1,0 +1,174 @@
+// Trains one cell of the retrieval study and evaluates it per depth over training.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "args.hpp"  // runtime_error
+#include "study.hpp"
+
+namespace tinyloop::study::retrieval {
+
+namespace rt = tinyloop::retrieval;
+using family::FamilyBatch;
+using family::FamilyCapacity;
+using family::FamilyConfig;
+using family::FamilyModel;
+using family::FamilyStats;
+
+namespace {
+
+// Batches of one task, drawn into buffers planned once.
+struct Batches {
+  rt::RetrievalTask task;
+  int rows, stride;
+  std::vector<std::int32_t> tokens, labels, depth, scratch;
+  std::vector<std::uint8_t> mask;
+  int len = 0;
+  Batches(const rt::RetrievalTask& t, int r)
+      : task(t), rows(r), stride(rt::max_length(t)), tokens(std::size_t(r) * stride), labels(tokens.size()),
+        depth(tokens.size()), scratch(rt::scratch_size(t)), mask(tokens.size()) {}
+  FamilyBatch<float> draw(Rng& rng, int count) {
+    const rt::RetrievalBuffers b{tokens.data(), labels.data(), mask.data(), depth.data(), scratch.data()};
+    const Status st = rt::retrieval_batch(task, rng, count, stride, b, &len);
+    if (!st) cli::runtime_error(st.message());
+    FamilyBatch<float> fb;
+    fb.tokens = tokens.data();
+    fb.labels = labels.data();
+    fb.mask = mask.data();
+    fb.batch = count;
+    fb.len = len;
+    return fb;
+  }
+};
+
+FamilyConfig model_config(const CellOptions& o) {
+  FamilyConfig c;
+  c.layers = o.layers;
+  c.looped = o.looped;
+  c.heads = o.heads;
+  c.width = o.width;
+  c.positions = o.positions;
+  c.max_len = rt::max_length(o.task);
+  c.vocab_in = rt::vocab(o.task);
+  c.out_dim = rt::vocab(o.task);
+  return c;
+}
+
+int argmax(const float* y, int n) {
+  int best = 0;
+  for (int i = 1; i < n; ++i)
+    if (y[i] > y[best]) best = i;
+  return best;
+}
+
+// Accuracy per depth and at the query on the held-out set (drawn again from eval_seed each time).
+EvalPoint evaluate(FamilyModel<float>& m, Batches& eval, const CellOptions& o) {
+  const int K = o.task.max_depth, V = rt::vocab(o.task);
+  std::vector<double> right(K + 1, 0.0), total(K + 1, 0.0);
+  double q_right = 0, q_total = 0;
+  Rng rng(o.eval_seed, 0xe7a1);
+  for (int done = 0; done < o.eval_instances; done += eval.rows) {
+    const int count = std::min(eval.rows, o.eval_instances - done);
+    const FamilyBatch<float> b = eval.draw(rng, count);
+    FamilyStats stats;
+    const Status st = m.evaluate(b, &stats);
+    if (!st) cli::runtime_error(st.message());
+    for (int s = 0; s < count; ++s) {
+      const float* y = m.outputs(s);
+      for (int i = 0; i < b.len; ++i) {
+        const std::size_t at = std::size_t(s) * b.len + i;
+        if (!eval.mask[at]) continue;
+        const bool ok = argmax(y + std::size_t(i) * V, V) == eval.labels[at];
+        if (i == b.len - 1) {
+          q_right += ok;
+          q_total += 1;
+        } else {
+          right[eval.depth[at]] += ok;
+          total[eval.depth[at]] += 1;
+        }
+      }
+    }
+  }
+  EvalPoint p;
+  for (int h = 1; h <= K; ++h) p.depth.push_back(total[h] > 0 ? right[h] / total[h] : 0.0);
+  p.query = q_total > 0 ? q_right / q_total : 0.0;
+  return p;
+}
+
+void show(const std::string& label, const EvalPoint& p, std::int64_t steps, double seconds) {
+  if (label.empty()) return;
+  std::fprintf(stderr, "retrieval %s: step %lld/%lld  loss %.4f  query %.3f  depths", label.c_str(),
+               (long long)p.step, (long long)steps, p.train_loss, p.query);
+  for (double a : p.depth) std::fprintf(stderr, " %.2f", a);
+  std::fprintf(stderr, "  (%.0f s)\n", seconds);
+}
+
+}  // namespace
+
+rt::RetrievalTask eval_task(const rt::RetrievalTask& train) {
+  rt::RetrievalTask t = train;
+  t.fixed_depth = true;
+  t.curriculum = true;
+  return t;
+}
+
+CellResult train_cell(const CellOptions& o, const std::string& label) {
+  CellResult r;
+  r.options = o;
+  Status st = rt::validate(o.task);
+  if (!st) cli::usage_error(st.message());
+  const FamilyConfig cfg = model_config(o);
+  st = family::validate(cfg);
+  if (!st) cli::usage_error(st.message());
+  OptimConfig opt;
+  opt.lr = o.lr;
+  opt.weight_decay = 0.0f;
+  opt.clip_norm = 1.0f;
+  opt.warmup_steps = int(std::min<std::int64_t>(200, o.steps / 10));
+  opt.schedule = Schedule::cosine;
+  opt.min_lr_ratio = 0.05f;
+  Batches train(o.task, o.batch), eval(eval_task(o.task), 64);
+  const FamilyCapacity cap{rt::max_length(o.task), std::max(train.rows, eval.rows), 1};
+  std::vector<unsigned char> buffer(FamilyModel<float>::plan(cfg, cap).total);
+  FamilyModel<float> m;
+  st = m.init(cfg, opt, cap, buffer.data(), buffer.size());
+  if (!st) cli::runtime_error(st.message());
+  Rng init_rng(o.seed, 0x1417);
+  m.init_weights(init_rng);
+  r.params = long(m.param_count());
+
+  Rng data(o.seed, 0xda7a);
+  const auto t0 = std::chrono::steady_clock::now();
+  double loss_sum = 0;
+  long loss_count = 0;
+  for (std::int64_t s = 0; s <= o.steps; ++s) {
+    if (s % o.eval_every == 0 || s == o.steps) {
+      EvalPoint p = evaluate(m, eval, o);
+      p.step = s;
+      p.train_loss = loss_count > 0 ? loss_sum / loss_count : 0.0;
+      loss_sum = 0;
+      loss_count = 0;
+      r.curve.push_back(p);
+      show(label, p, o.steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (s == o.steps) break;
+    FamilyStats stats;
+    st = m.train_step(train.draw(data, o.batch), o.steps, &stats);
+    if (!st) cli::runtime_error(st.message());
+    loss_sum += stats.loss;
+    ++loss_count;
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::int64_t first_step_at(const CellResult& r, int depth, double level) {
+  for (const EvalPoint& p : r.curve) {
+    const double a = depth == 0 ? p.query : p.depth[std::size_t(depth) - 1];
+    if (a >= level) return p.step;
+  }
+  return -1;
+}
+
+}  // namespace tinyloop::study::retrieval
