@@ -251,7 +251,7 @@ add_test(NAME cli_progress_display
                  "-DSCRIPT=${TINYLOOP_SCRIPT_PROGRAM}" -P ${cli_dir}/progress_display.cmake)
 set_tests_properties(cli_progress_display PROPERTIES LABELS cli)
 
-# ---- reliability (issue 5): resume, periodic saves, numerical faults, damaged files ----
+# ---- reliability: resume, periodic saves, numerical faults, damaged files ----
 # A test-only helper that writes damaged checkpoints (a flipped bit, a NaN weight with a valid
 # CRC, a cut-off tail); make_reliability_files.cmake builds the fixture files with it.
 add_executable(damage_checkpoint ${cli_dir}/damage_checkpoint.cpp)

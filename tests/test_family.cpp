@@ -1,4 +1,4 @@
-// The model family (issue 7): finite-difference checks of every parameter element in double
+// The model family: finite-difference checks of every parameter element in double
 // precision for each configuration in support/family_cases.hpp, planning, allocation-free
 // steps, thread-count independence, configuration errors, and the ALiBi / RoPE schemes.
 #include <doctest/doctest.h>

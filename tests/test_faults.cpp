@@ -1,4 +1,4 @@
-// Numerical faults in the engine's train_step (issue 5): a non-finite loss, gradient or update
+// Numerical faults in the engine's train_step: a non-finite loss, gradient or update
 // is detected, named (StepStats::fault), and the step is skipped: parameters and AdamW moments
 // keep their exact bits, and only the step counter moves on (so the schedule stays aligned).
 #include <doctest/doctest.h>

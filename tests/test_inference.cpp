@@ -77,6 +77,6 @@ TEST_CASE("inference memory grows linearly in the sequence length") {
   const std::size_t at100000 = Inference::plan(m, 100000).activations;
   CHECK(at2000 <= 2 * at1000 + 256);
   CHECK(at100000 <= 100 * at1000 + 256 * 100);
-  CHECK(at1000 < 256 * 1024);  // issue 3's budget beyond the parameters
+  CHECK(at1000 < 256 * 1024);  // the inference budget beyond the parameters
   CHECK(at1000 >= 1000 * 8 * sizeof(float));  // it does hold the sequence
 }

@@ -1,5 +1,5 @@
 // The values that follow the training step: the learning rate (SPEC §3 option: warm-up, cosine
-// decay) and the entropy target eta (issue 6's entropy schedule), and that the trainer feeds
+// decay) and the entropy target eta (the entropy schedule), and that the trainer feeds
 // the scheduled eta to both the loss value and its gradient.
 #include <doctest/doctest.h>
 

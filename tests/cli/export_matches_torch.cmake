@@ -1,4 +1,4 @@
-# The "done means" of issue 2: `tinyloop export` of a checkpoint reproduces the engine's
+# `tinyloop export` of a checkpoint reproduces the engine's
 # logits in the independent PyTorch implementation (tools/reference/torch_reference.py).
 # Prints 'SKIPPED: ...' (ctest's SKIP_REGULAR_EXPRESSION) when no python3 with torch is installed.
 #   cmake -DTINYLOOP=<exe> -DCHECKPOINT=<file> -DWORK=<dir> -DREFERENCE=<script> -P export_matches_torch.cmake

@@ -1,4 +1,4 @@
-# Fixture of the reliability tests (issue 5), from a good checkpoint SRC:
+# Fixture of the reliability tests, from a good checkpoint SRC:
 #   DIR/guard/model.tlc + reference.tlc   a good checkpoint and its pristine copy
 #   DIR/guard/existing.json               a file an export must not replace on failure
 #   DIR/flipped.tlc, nan.tlc, cut.tlc      damaged copies (DAMAGE: the damage_checkpoint helper)

@@ -1,4 +1,4 @@
-# issue 6 end to end on tiny runs: `sweep` prints one checked command per run, the commands
+# sweep, merge and reproduce end to end on tiny runs: `sweep` prints one checked command per run, the commands
 # write eval.json, `merge` builds the table and CSVs from them, `reproduce` writes its report,
 # CSVs and SVGs and keeps finished runs on a second call. Contents are checked, not only exits.
 #   cmake -DTINYLOOP=<exe> -DWORK=<dir> -P reproduce_sweep.cmake

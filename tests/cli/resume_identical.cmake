@@ -1,4 +1,4 @@
-# Stopping and resuming gives the same run, bit for bit (issue 5): a 40-step run in one go
+# Stopping and resuming gives the same run, bit for bit: a 40-step run in one go
 # against the same run stopped at step 20 (--stop-at) and resumed (--resume), both with the
 # same thread count, and against a resume from the periodic checkpoint of step 10
 # (--save-every 10 --keep-checkpoints) with a different thread count. The whole checkpoint is

@@ -13,7 +13,7 @@
 #include "model_io.hpp"
 #include "progress.hpp"
 #include "recipes.hpp"
-#include "reproduce_family.hpp"  // reproduce icar / retrieval (issue 7)
+#include "reproduce_family.hpp"  // reproduce icar / retrieval
 #include "report.hpp"
 #include "results.hpp"
 #include "svg.hpp"

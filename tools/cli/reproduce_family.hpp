@@ -1,5 +1,5 @@
 #pragma once
-// `tinyloop reproduce icar` and `tinyloop reproduce retrieval` (issue 7): the studies that run
+// `tinyloop reproduce icar` and `tinyloop reproduce retrieval`: the studies that run
 // on the model family (tinyloop/family.hpp). Reached from `tinyloop reproduce <study>`.
 #include <cstdint>
 #include <string>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for tinyloop's model family (issue 7, engine/include/tinyloop/family.hpp).
+"""Independent PyTorch reference for tinyloop's model family (engine/include/tinyloop/family.hpp).
 
 Stacked or looped layers, several heads, softmax or linear attention, MLP and LayerNorm on or
 off, sinusoidal / learned / no positions or the relative schemes of SPEC 1.1 (ALiBi with a

@@ -94,7 +94,7 @@ struct TrainConfig {
   std::int64_t steps = 20000;
   std::uint64_t seed = 1;
   // Multiplies every randomly initialised tensor of init_weights() (SPEC §1's PyTorch defaults
-  // at 1); LayerNorm gains and biases keep 1 and 0. Not in the paper: a knob of issue 6's search.
+  // at 1); LayerNorm gains and biases keep 1 and 0. Not in the paper: a knob of the recipe searches.
   float init_scale = 1.0f;
 };
 

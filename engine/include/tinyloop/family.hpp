@@ -1,5 +1,5 @@
 #pragma once
-// The model family of issue 7 (SPEC §4.2, §4.3): stacked or looped transformer layers with
+// The model family (MODEL §4.2, §4.3): stacked or looped transformer layers with
 // several heads, any width, optional MLP and LayerNorm, softmax or linear attention,
 // sinusoidal / learned / no positions or the relative ones of SPEC §1.1 (ALiBi, RoPE), token or
 // vector inputs, and classification (CE) or regression (MSE) outputs. Everything comes from

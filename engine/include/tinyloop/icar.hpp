@@ -52,7 +52,7 @@ void icar_batch(const IcarTask& task, Rng& rng, int B, T* states, T* inputs, T* 
 template <class T>
 void gd_direction(const T* states, int p, int t, T* out);
 
-// Measures of issue 7 part (b) (docs/TASKS.md states them).
+// Measures of the ICAR study's part (b) (docs/TASKS.md states them).
 //
 // Frobenius cosine <A, B>_F / (||A||_F ||B||_F) of two arrays of `count` entries (0 when either is 0).
 double frobenius_cosine(const double* a, const double* b, std::size_t count);

@@ -1,6 +1,6 @@
 #pragma once
 // Values that follow the training step: the learning rate (SPEC §3 option: warm-up, cosine
-// decay) and the Tsallis entropy target eta (issue 6's entropy schedule: high early, low late).
+// decay) and the Tsallis entropy target eta (the entropy schedule: high early, low late).
 #include <cmath>
 #include <cstdint>
 
