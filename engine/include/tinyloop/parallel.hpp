@@ -22,4 +22,12 @@ class SerialFor final : public ParallelFor {
   }
 };
 
+// Runs fn(task, worker) for task in [0, tasks) on `pool`: the typed face of ParallelFor::run, so
+// the per-task code stays at the call site (a lambda). Nothing is allocated: fn is passed by
+// address through the pool's void* context.
+template <class Fn>
+void parallel_for(ParallelFor& pool, int tasks, Fn& fn) {
+  pool.run(tasks, [](void* ctx, int task, int worker) { (*static_cast<Fn*>(ctx))(task, worker); }, &fn);
+}
+
 }  // namespace tinyloop

@@ -325,9 +325,8 @@ bool counted(const FamilyBatch<T>& b, std::size_t idx) {
 }
 
 template <class T>
-void sequence_task(void* raw, int b, int worker) {
+void sequence_task(const SeqContext<T>& cx, int b, int worker) {
   using namespace kernels::generic;
-  auto& cx = *static_cast<SeqContext<T>*>(raw);
   const FamilyConfig& c = *cx.cfg;
   const FamilyLayout& lay = *cx.layout;
   const FamilyBatch<T>& batch = *cx.batch;
@@ -679,8 +678,9 @@ Status FamilyModel<T>::pass(const FamilyBatch<T>& b, bool backward, FamilyStats*
   long count = 0;
   const std::size_t total = std::size_t(b.batch) * std::size_t(b.len);
   for (std::size_t i = 0; i < total; ++i) count += counted(b, i) ? 1 : 0;
-  SeqContext<T> ctx{&cfg_, &layout_, state_, params_, &b, backward, double(count)};
-  pool_->run(b.batch, &sequence_task<T>, &ctx);
+  const SeqContext<T> ctx{&cfg_, &layout_, state_, params_, &b, backward, double(count)};
+  auto one = [&](int seq, int worker) { sequence_task<T>(ctx, seq, worker); };
+  parallel_for(*pool_, b.batch, one);
   double loss = 0;
   long correct = 0;
   for (int s = 0; s < b.batch; ++s) {

@@ -174,47 +174,19 @@ Status Trainer<T>::check_batch(const Batch& b) const {
   return Status::ok();
 }
 
-namespace {
-
-template <class T>
-struct PassContext {
-  const TrainConfig* cfg;
-  const ParamLayout* layout;
-  typename Trainer<T>::State* st;
-  const T* params;
-  const Batch* batch;
-  model::GradientScales<T> scales;
-};
-
-template <class T>
-void forward_task(void* raw, int b, int worker) {
-  auto& c = *static_cast<PassContext<T>*>(raw);
-  const auto w = Weights<const T>::bind(c.params, *c.layout);
-  const std::size_t off = std::size_t(b) * std::size_t(c.batch->len);
-  model::forward_sequence<T>(c.cfg->model, w, c.batch->tokens + off, c.batch->targets + off, c.batch->len,
-                             T(c.cfg->loss.q), c.st->tapes[b], c.st->scratch[worker], &c.st->sums[b]);
-}
-
-template <class T>
-void backward_task(void* raw, int b, int worker) {
-  auto& c = *static_cast<PassContext<T>*>(raw);
-  const auto w = Weights<const T>::bind(c.params, *c.layout);
-  T* grad = c.st->seq_grads + std::size_t(b) * c.layout->total;
-  for (std::size_t i = 0; i < c.layout->total; ++i) grad[i] = T(0);
-  const auto g = Weights<T>::bind(grad, *c.layout);
-  const std::size_t off = std::size_t(b) * std::size_t(c.batch->len);
-  model::backward_sequence<T>(c.cfg->model, w, c.st->transposed, g, c.batch->tokens + off, c.batch->targets + off, c.batch->len,
-                              T(c.cfg->loss.q), c.scales, c.st->tapes[b], c.st->scratch[worker]);
-}
-
-}  // namespace
-
 template <class T>
 Status Trainer<T>::forward_backward(const Batch& batch, bool backward, LossTerms* loss, double* acc) {
   TINYLOOP_TRY(check_batch(batch));
   state_->last_len = batch.len;
-  PassContext<T> ctx{&cfg_, &layout_, state_, params_, &batch, {}};
-  pool_->run(batch.batch, &forward_task<T>, &ctx);
+  State& st = *state_;
+  const auto w = Weights<const T>::bind(params_, layout_);
+  const T q_exp = T(cfg_.loss.q);
+  auto forward = [&](int b, int worker) {
+    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+    model::forward_sequence<T>(cfg_.model, w, batch.tokens + off, batch.targets + off, batch.len, q_exp, st.tapes[b],
+                               st.scratch[worker], &st.sums[b]);
+  };
+  parallel_for(*pool_, batch.batch, forward);
 
   // Sums in sequence order, so the result does not depend on the thread count.
   const double B = batch.batch, n = batch.len, L = cfg_.model.loops;
@@ -245,18 +217,26 @@ Status Trainer<T>::forward_backward(const Batch& batch, bool backward, LossTerms
   if (!backward) return Status::ok();
 
   const double rows = L * B * n;
-  ctx.scales.ce = T(1.0 / (B * n));
-  ctx.scales.kinetic = T(double(lc.lambda_k) / (L * B));
-  ctx.scales.potential = T(double(lc.lambda_p) / rows);
-  ctx.scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, eta) / rows);
-  const auto w = Weights<const T>::bind(params_, layout_);
+  model::GradientScales<T> scales;
+  scales.ce = T(1.0 / (B * n));
+  scales.kinetic = T(double(lc.lambda_k) / (L * B));
+  scales.potential = T(double(lc.lambda_p) / rows);
+  scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, eta) / rows);
   const auto& wt = state_->transposed;
   kernels::transpose(w.Wq, kDim, kDim, wt.Wq);
   kernels::transpose(w.Wk, kDim, kDim, wt.Wk);
   kernels::transpose(w.Wv, kDim, kDim, wt.Wv);
   kernels::transpose(w.W1, kDim, kHidden, wt.W1);
   kernels::transpose(w.W2, kHidden, kDim, wt.W2);
-  pool_->run(batch.batch, &backward_task<T>, &ctx);
+  auto backward_one = [&](int b, int worker) {
+    T* grad = st.seq_grads + std::size_t(b) * layout_.total;
+    for (std::size_t i = 0; i < layout_.total; ++i) grad[i] = T(0);
+    const auto g = Weights<T>::bind(grad, layout_);
+    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+    model::backward_sequence<T>(cfg_.model, w, wt, g, batch.tokens + off, batch.targets + off, batch.len, q_exp,
+                                scales, st.tapes[b], st.scratch[worker]);
+  };
+  parallel_for(*pool_, batch.batch, backward_one);
 
   optim::sum_sequence_gradients(state_->seq_grads, batch.batch, layout_.total, grads_);
   return Status::ok();
