@@ -259,6 +259,19 @@ double attention_flops(int n, int loops, bool causal) {
   return double(loops) * pairs * 2.0 * kDim * 2.0;
 }
 
+// Multiply-add FLOPs of one training step (forward and backward) of the looped block: per token
+// and loop the Q, K, V projections (3 d x d), the MLP (d x 4d and back) and the causal attention
+// (QK^T and P.V over (n+1)/2 keys on average), then the read-out (d x V_out) per token; 2 flops per
+// multiply-add, and the backward counted as twice the forward (a gradient for the input and one
+// for the weights). LayerNorms, GELU, softmax and AdamW are not counted.
+double training_step_flops(const TrainConfig& cfg, int n) {
+  const double d = kDim, hidden = kHidden, keys = 0.5 * double(n + 1);
+  const double per_token_loop = 2.0 * (3.0 * d * d + 2.0 * d * hidden + 2.0 * d * keys);
+  const double tokens = double(cfg.batch) * double(n);
+  const double forward = tokens * (double(cfg.model.loops) * per_token_loop + 2.0 * d * cfg.model.vocab_out);
+  return 3.0 * forward;
+}
+
 // The attention kernel alone, as the inference calls it (25 loops over all query rows, queries in
 // pairs on SIMD builds), on random keys, values and queries: ms per sequence.
 struct AttentionOnly {
@@ -471,6 +484,14 @@ int main(int argc, char** argv) {
     std::printf("                                  = %.1f%% of the d-row-width peak\n", 100.0 * median(row_shares));
   std::printf("  attention FLOPs over the whole call time: %.1f GFLOP/s = %.1f%% of the machine's FMA peak (the call "
               "also runs LayerNorms, projections and the GELU MLP)\n", g_total, 100.0 * g_total / pk);
+  {
+    const double step_flops = training_step_flops(one.cfg, o.len);
+    const double g_step = step_flops / (m1c * 1e-3) / 1e9;
+    std::printf("  training step against the same peaks: %.3f GFLOP per step (multiply-adds of forward and "
+                "backward), %.1f GFLOP/s on 1 thread = %.1f%% of the machine's FMA peak, %.1f%% of the "
+                "d-row-width peak   [target >= 25%%]\n", step_flops / 1e9, g_step, 100.0 * g_step / pk,
+                100.0 * g_step / pk_row);
+  }
 
   // ---- relative positions
   {
