@@ -274,6 +274,33 @@ std::vector<RunResult> collect_runs(const std::vector<std::string>& roots) {
   return runs;
 }
 
+namespace {
+
+struct Spread {
+  double mean = NAN, min = NAN, max = NAN;
+};
+
+// Mean, min and max of value(run) over the runs of `group`, skipping runs where it is not finite
+// (a length that run did not evaluate); NaN when no run has it.
+template <class Value>
+Spread spread_over(const std::vector<RunResult>& runs, const std::string& group, Value value) {
+  double sum = 0, lo = INFINITY, hi = -INFINITY;
+  int n = 0;
+  for (const RunResult& r : runs) {
+    if (r.group != group) continue;
+    const double v = value(r);
+    if (!std::isfinite(v)) continue;
+    sum += v;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    ++n;
+  }
+  if (n == 0) return Spread{};
+  return Spread{sum / n, lo, hi};
+}
+
+}  // namespace
+
 std::vector<GroupSummary> summarize(const std::vector<RunResult>& runs, double target, int target_len) {
   std::vector<GroupSummary> out;
   for (const RunResult& r : runs) {
@@ -300,32 +327,15 @@ std::vector<GroupSummary> summarize(const std::vector<RunResult>& runs, double t
   for (GroupSummary& g : out) {
     std::sort(g.seeds.begin(), g.seeds.end());  // runs merged from several folders arrive in folder order
     for (int len : g.lengths) {
-      double sum = 0, lo = INFINITY, hi = -INFINITY;
-      int n = 0;
-      for (const RunResult& r : runs) {
-        if (r.group != g.group) continue;
-        double v = r.token_at(len);
-        if (!std::isfinite(v)) continue;
-        sum += v;
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-        ++n;
-      }
-      g.mean.push_back(n ? sum / n : NAN);
-      g.min.push_back(n ? lo : NAN);
-      g.max.push_back(n ? hi : NAN);
-      if (len != target_len || n == 0) continue;
-      double ssum = 0, slo = INFINITY, shi = -INFINITY;
-      for (const RunResult& r : runs) {
-        const double v = r.group == g.group ? r.sequence_at(len) : NAN;
-        if (!std::isfinite(v)) continue;
-        ssum += v;
-        slo = std::min(slo, v);
-        shi = std::max(shi, v);
-      }
-      g.seq_mean = ssum / n;
-      g.seq_min = slo;
-      g.seq_max = shi;
+      const Spread token = spread_over(runs, g.group, [&](const RunResult& r) { return r.token_at(len); });
+      g.mean.push_back(token.mean);
+      g.min.push_back(token.min);
+      g.max.push_back(token.max);
+      if (len != target_len) continue;
+      const Spread seq = spread_over(runs, g.group, [&](const RunResult& r) { return r.sequence_at(len); });
+      g.seq_mean = seq.mean;
+      g.seq_min = seq.min;
+      g.seq_max = seq.max;
     }
   }
   return out;
