@@ -171,22 +171,14 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
       dot = xsimd::fma(p, g, dot);
     }
     const fbatch dotb(xsimd::hadd(dot)), cpot(c_pot), sc(scale);
-    if (dslope) {  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
-      fbatch dm(0.0f);
-      for (int j = 0; j < end; j += kLanes) {
-        const fbatch p = fbatch::load_unaligned(row + j);
-        const fbatch u = p * (fbatch::load_unaligned(ds + j) - dotb) + cpot * p;
-        dm = xsimd::fnma(u, distances(i, j), dm);
-        (u * sc).store_unaligned(ds + j);
-      }
-      *dslope += xsimd::hadd(dm) + c_pot * float(alibi_distance(i, argmax[i]));
-    } else {
-      for (int j = 0; j < end; j += kLanes) {
-        const fbatch p = fbatch::load_unaligned(row + j);
-        const fbatch g = fbatch::load_unaligned(ds + j);
-        ((p * (g - dotb) + cpot * p) * sc).store_unaligned(ds + j);
-      }
+    fbatch dm(0.0f);  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
+    for (int j = 0; j < end; j += kLanes) {
+      const fbatch p = fbatch::load_unaligned(row + j);
+      const fbatch u = p * (fbatch::load_unaligned(ds + j) - dotb) + cpot * p;
+      if (dslope) dm = xsimd::fnma(u, distances(i, j), dm);
+      (u * sc).store_unaligned(ds + j);
     }
+    if (dslope) *dslope += xsimd::hadd(dm) + c_pot * float(alibi_distance(i, argmax[i]));
     ds[argmax[i]] -= c_pot * scale;
     simd::weighted_rows<kDim>(ds, K, count).store(dQ + i * kDim);
     for (int c = 0; c < kDim; ++c) {
