@@ -10,12 +10,7 @@
 #   cmake -DSRC=<model.tlc> -DDIR=<dir> -DDAMAGE=<exe> -DGIGABYTE=<n> -P make_bounded_files.cmake
 file(REMOVE_RECURSE "${DIR}")
 file(MAKE_DIRECTORY "${DIR}/merge/run" "${DIR}/merge_log/run")
-function(damage)
-  execute_process(COMMAND "${DAMAGE}" ${ARGN} RESULT_VARIABLE rc ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "damage_checkpoint ${ARGN}: ${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_damage.cmake)
 file(SIZE "${SRC}" size)
 math(EXPR one_more "${size} + 1")
 damage(pad /dev/null "${DIR}/zeros_1g.bin" ${GIGABYTE})
