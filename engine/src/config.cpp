@@ -47,16 +47,7 @@ Status validate(const ModelConfig& m) {
   return Status::ok();
 }
 
-Status validate(const TrainConfig& c) {
-  TINYLOOP_TRY(validate(c.model));
-  if (c.task.alphabet < 2 || c.task.alphabet > kMaxVocab - 1)
-    return Status::fail(Error::bad_config, "alphabet must be >= 2, got %d", c.task.alphabet);
-  if (c.task.hops < 1 || c.task.hops > 64)
-    return Status::fail(Error::bad_config, "hops must be in [1, 64], got %d", c.task.hops);
-  if (c.model.vocab_in != c.task.alphabet || c.model.vocab_out != c.task.alphabet + 1)
-    return Status::fail(Error::bad_config, "vocab_in/vocab_out (%d/%d) must be alphabet/alphabet+1 (%d/%d)",
-                        c.model.vocab_in, c.model.vocab_out, c.task.alphabet, c.task.alphabet + 1);
-  const LossConfig& l = c.loss;
+Status validate(const LossConfig& l) {
   if (!finite(l.lambda_p) || !finite(l.lambda_k) || !finite(l.lambda_s) || !finite(l.q) || !finite(l.eta) ||
       !finite(l.eta_final))
     return Status::fail(Error::bad_config, "loss weights, q, eta and eta_final must be finite");
@@ -66,7 +57,10 @@ Status validate(const TrainConfig& c) {
     return Status::fail(Error::bad_config, "lambda_p, lambda_k and lambda_s must be >= 0");
   if (l.q <= 0.0f || l.q == 1.0f)
     return Status::fail(Error::bad_config, "Tsallis q must be > 0 and != 1, got %g", double(l.q));
-  const OptimConfig& o = c.optim;
+  return Status::ok();
+}
+
+Status validate(const OptimConfig& o) {
   if (!(o.lr > 0.0f) || !finite(o.lr)) return Status::fail(Error::bad_config, "lr must be > 0, got %g", double(o.lr));
   if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1))
     return Status::fail(Error::bad_config, "AdamW betas must be in [0, 1)");
@@ -80,6 +74,20 @@ Status validate(const TrainConfig& c) {
     return Status::fail(Error::bad_config, "unknown lr schedule %d", int(o.schedule));
   if (!(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1))
     return Status::fail(Error::bad_config, "min lr ratio must be in [0, 1]");
+  return Status::ok();
+}
+
+Status validate(const TrainConfig& c) {
+  TINYLOOP_TRY(validate(c.model));
+  if (c.task.alphabet < 2 || c.task.alphabet > kMaxVocab - 1)
+    return Status::fail(Error::bad_config, "alphabet must be >= 2, got %d", c.task.alphabet);
+  if (c.task.hops < 1 || c.task.hops > 64)
+    return Status::fail(Error::bad_config, "hops must be in [1, 64], got %d", c.task.hops);
+  if (c.model.vocab_in != c.task.alphabet || c.model.vocab_out != c.task.alphabet + 1)
+    return Status::fail(Error::bad_config, "vocab_in/vocab_out (%d/%d) must be alphabet/alphabet+1 (%d/%d)",
+                        c.model.vocab_in, c.model.vocab_out, c.task.alphabet, c.task.alphabet + 1);
+  TINYLOOP_TRY(validate(c.loss));
+  TINYLOOP_TRY(validate(c.optim));
   if (!(c.init_scale > 0.0f) || !finite(c.init_scale))
     return Status::fail(Error::bad_config, "init scale must be > 0, got %g", double(c.init_scale));
   const CurriculumConfig& cu = c.curriculum;

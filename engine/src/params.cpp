@@ -2,35 +2,32 @@
 
 #include <cstring>
 
+#include "model/layout_walk.hpp"
+
 namespace tinyloop {
 
-namespace {
-constexpr std::size_t round8(std::size_t n) { return (n + 7) / 8 * 8; }
-}  // namespace
-
+// The looped block's typed view of the model layout (model/layout_walk.hpp): SPEC's names,
+// one slot per Param, rho only with ALiBi.
 ParamLayout ParamLayout::make(const ModelConfig& m) {
-  struct Shape { const char* name; int rows, cols; bool vec; };
-  const Shape shapes[kParamCount] = {
-      {"E", m.vocab_in, kDim, false},       {"Wq", kDim, kDim, false},
-      {"Wk", kDim, kDim, false},            {"Wv", kDim, kDim, false},
-      {"ln1.gain", 1, kDim, true},          {"ln1.bias", 1, kDim, true},
-      {"ln2.gain", 1, kDim, true},          {"ln2.bias", 1, kDim, true},
-      {"W1", kDim, kHidden, false},         {"b1", 1, kHidden, true},
-      {"W2", kHidden, kDim, false},         {"b2", 1, kDim, true},
-      {"lnf.gain", 1, kDim, true},          {"lnf.bias", 1, kDim, true},
-      {"Wout", kDim, m.vocab_out, false},   {"bout", 1, m.vocab_out, true},
-      {"rho", 1, 1, true},
-  };
+  using family::Role;
+  static constexpr Role kRoles[kParamCount] = {Role::E,     Role::Wq,    Role::Wk,    Role::Wv,    Role::ln1_g,
+                                               Role::ln1_b, Role::ln2_g, Role::ln2_b, Role::W1,    Role::b1,
+                                               Role::W2,    Role::b2,    Role::lnf_g, Role::lnf_b, Role::Wout,
+                                               Role::bout,  Role::rho};
+  static constexpr const char* kNames[kParamCount] = {"E",  "Wq", "Wk",       "Wv",       "ln1.gain", "ln1.bias",
+                                                      "ln2.gain", "ln2.bias", "W1", "b1", "W2", "b2", "lnf.gain",
+                                                      "lnf.bias", "Wout", "bout", "rho"};
   ParamLayout l;
-  l.count = uses_alibi(m.positions) ? kParamCount : static_cast<int>(Param::rho);
-  std::size_t offset = 0;
-  for (int i = 0; i < l.count; ++i) {
-    const Shape& s = shapes[i];
-    l.info[i] = ParamInfo{s.name, s.rows, s.cols, s.vec, offset};
-    offset += round8(std::size_t(s.rows) * std::size_t(s.cols));
-  }
-  l.total = offset;
-  for (int i = l.count; i < kParamCount; ++i) l.info[i] = ParamInfo{shapes[i].name, 0, 0, shapes[i].vec, offset};
+  for (int i = 0; i < kParamCount; ++i) l.info[i] = ParamInfo{kNames[i], 0, 0, false, 0};
+  l.total = family::walk_layout(family::block_config(m), [&](const family::TensorSpec& t) {
+    for (int i = 0; i < kParamCount; ++i)
+      if (kRoles[i] == t.role) {
+        l.info[i] = ParamInfo{kNames[i], t.rows, t.cols, t.rows == 1 && t.role != Role::E && t.role != Role::Wout,
+                              t.offset};
+        if (i + 1 > l.count) l.count = i + 1;
+      }
+  });
+  for (int i = l.count; i < kParamCount; ++i) l.info[i].offset = l.total;
   return l;
 }
 

@@ -105,6 +105,8 @@ TrainConfig preset_lam2026();
 void sync_vocab_with_task(TrainConfig& cfg);
 
 Status validate(const ModelConfig& m);
+Status validate(const LossConfig& l);
+Status validate(const OptimConfig& o);
 Status validate(const TrainConfig& cfg);
 
 }  // namespace tinyloop

@@ -1,12 +1,14 @@
 #pragma once
-// The model family (MODEL §4.2, §4.3): stacked or looped transformer layers with
+// The model (MODEL §4.2, §4.3; SPEC §1): stacked or looped transformer layers with
 // several heads, any width, optional MLP and LayerNorm, softmax or linear attention,
 // sinusoidal / learned / no positions or the relative ones of SPEC §1.1 (ALiBi, RoPE), token or
 // vector inputs, and classification (CE) or regression (MSE) outputs. Everything comes from
 // FamilyConfig; the model is planned up front into one caller buffer (Arena / MemoryPlan, as
 // the lam2026 Trainer), and after init() no member function allocates, throws or calls the OS.
 // AdamW, clipping and the schedule are the engine's own (optim/adamw); cross-entropy is
-// loss/cross_entropy.hpp.
+// loss/cross_entropy.hpp. The paper's looped block (SPEC §1) is one configuration of it
+// (block_config below), and that shape runs on the compile-time d = 8 SIMD kernels
+// (runs_d8_kernels); every other shape on the generic kernels (kernels/generic.hpp).
 //
 // Per layer (weights of layer l, or of the one shared block when looped):
 //   h = LN1(x)                          (identity when layernorm is off)
@@ -19,15 +21,21 @@
 //   a = concat_h(A_h) Wo                (Wo absent when out_proj is off: needs heads*head_dim = width)
 //   u = x + a                           (x dropped when residual is off)
 //   x' = u + W2 gelu(W1 LN2(u) + b1) + b2    (when the MLP is on; else x' = u)
+// Looped with the Hamiltonian update (SPEC §1 option): vel_l = mu vel_{l-1} + alpha (x' - x),
+// x' = x + vel_l. With the standard loop this is the paper's Z_t = Z_{t-1} + A + M on the stream
+// x = Z + X: the input is re-injected at every loop because it stays in the stream.
 // Input: X_i = E[token_i] or (v_i Win + bin) or v_i (vector inputs without projection), plus
 // pe_scale * sinusoid(i) (sinusoidal, alibi_sinusoidal) or pos[i] (learned).
 // Output: y_i = LNf(x_L) Wout + bout.
 // Loss: mean cross-entropy over counted positions (label >= 0 and mask set), or the mean over
-// counted positions and output components of (y - target)^2 (PyTorch's mse_loss).
+// counted positions and output components of (y - target)^2 (PyTorch's mse_loss); plus the
+// energy-entropy terms of SPEC §2 (kinetic, potential, Tsallis) when LossConfig weighs them
+// (d = 8 kernels only, for now).
 #include <cstddef>
 #include <cstdint>
 
 #include "tinyloop/config.hpp"
+#include "tinyloop/loss_terms.hpp"
 #include "tinyloop/memory_plan.hpp"
 #include "tinyloop/parallel.hpp"
 #include "tinyloop/rng.hpp"
@@ -77,6 +85,12 @@ struct FamilyConfig {
   OutputKind output = OutputKind::classes;
   int out_dim = 5;  // classes, or regression components
   bool readout_bias = true;
+  int ignore_class = -1;  // a class left out of the accuracy (still in the loss): the paper's NONE
+  LoopKind loop = LoopKind::standard;  // hamiltonian: looped models only
+  float mu = 0.9f;     // hamiltonian momentum
+  float alpha = 1.0f;  // hamiltonian step
+  float init_scale = 1.0f;  // multiplies every randomly drawn tensor of init_weights()
+  bool generic_kernels = false;  // run the d = 8 block on the generic kernels too (cross-checks)
 
   int head_width() const { return head_dim > 0 ? head_dim : width / heads; }
   int hidden_width() const { return hidden > 0 ? hidden : 4 * width; }
@@ -84,6 +98,17 @@ struct FamilyConfig {
 };
 
 Status validate(const FamilyConfig& c);
+
+// The paper's looped block (SPEC §1) described by `m`: one shared pre-LN block of width 8, one
+// head without output projection, MLP 32 wide, re-injected input, classes out.
+FamilyConfig block_config(const ModelConfig& m);
+
+// True when a configuration is the d = 8 looped block's shape, which runs on the compile-time
+// d = 8 SIMD kernels (model/looped_block.hpp); every other shape runs on kernels/generic.hpp.
+bool runs_d8_kernels(const FamilyConfig& c);
+
+// The energy-entropy terms switched off (the default objective of init()).
+LossConfig cross_entropy_only();
 
 // One named parameter tensor; the whole model is one flat array, each tensor 8-aligned.
 struct FamilyTensor {
@@ -107,6 +132,9 @@ struct FamilyLayout {
   };
   std::size_t E, pos, Win, bin, lnf_g, lnf_b, Wout, bout;
   Block block[kMaxFamilyBlocks];
+  // Tensors in SPEC order: inputs (E, Win, bin, pos), then per block Wq, Wk, Wv, Wo, ln1, ln2,
+  // W1, b1, W2, b2, then lnf, Wout, bout, then each block's rho. The looped block's layout is
+  // the checkpoint's ParamLayout (tinyloop/params.hpp), tensor for tensor.
   static FamilyLayout make(const FamilyConfig& c);
   int find(const char* name) const;
 };
@@ -117,6 +145,9 @@ struct FamilyCapacity {
   int max_len = 64;
   int max_batch = 32;
   int workers = 1;
+  // The d = 8 kernels keep the attention probabilities for the backward pass unless that would
+  // exceed this many bytes of saved activations; then they recompute them (flash-style).
+  std::size_t activation_budget = std::size_t(1) << 30;
 };
 
 // One batch. Inputs: tokens (batch x len) or inputs (batch x len x in_dim). Targets: labels
@@ -134,20 +165,27 @@ struct FamilyBatch {
 };
 
 struct FamilyStats {
-  double loss = 0;
-  double accuracy = 0;  // classes: counted positions predicted right
+  double loss = 0;      // the total objective (terms.total)
+  double accuracy = 0;  // classes: counted positions (other than ignore_class) predicted right
   long counted = 0;
+  LossTerms terms;      // ce holds the mean cross-entropy or squared error
   double grad_norm = 0;
   double lr = 0;
   bool skipped = false;
+  const char* fault = "";  // which term broke when skipped ("cross-entropy", ..., "gradient", "weight update")
 };
 
 template <class T>
 class FamilyModel {
  public:
   static MemoryPlan plan(const FamilyConfig& cfg, const FamilyCapacity& cap);
+  // Cross-entropy (or squared error) alone.
   Status init(const FamilyConfig& cfg, const OptimConfig& optim, const FamilyCapacity& cap, void* buffer,
               std::size_t bytes);
+  // With the energy-entropy terms of `loss`; `total_steps` times the learning-rate and entropy
+  // schedules until train_step says otherwise.
+  Status init(const FamilyConfig& cfg, const OptimConfig& optim, const LossConfig& loss, std::int64_t total_steps,
+              const FamilyCapacity& cap, void* buffer, std::size_t bytes);
   void set_parallel(ParallelFor* pool);
   void init_weights(Rng& rng);  // PyTorch defaults; resets AdamW state and the step
 
@@ -159,14 +197,22 @@ class FamilyModel {
   T* params() { return params_; }
   const T* params() const { return params_; }
   const T* grads() const { return grads_; }
+  T* adam_m() { return adam_m_; }
+  T* adam_v() { return adam_v_; }
   std::size_t param_count() const { return layout_.total; }
   const FamilyLayout& layout() const { return layout_; }
   const FamilyConfig& config() const { return cfg_; }
+  const OptimConfig& optim() const { return optim_; }
+  const FamilyCapacity& capacity() const { return cap_; }
   std::int64_t step() const { return step_; }
+  void set_step(std::int64_t s) { step_ = s; }
+  std::int64_t total_steps() const { return total_steps_; }
+  bool initialized() const { return state_ != nullptr; }
 
   // After a forward pass: outputs of sequence b (len x out_dim), and the attention matrix of
   // layer l (0-based), head h (len x len, row i valid for j <= i when causal; softmax attention
-  // stores the probabilities after the ALiBi bias, linear attention the masked scaled scores).
+  // stores the probabilities after the ALiBi bias, linear attention the masked scaled scores;
+  // nullptr when the d = 8 kernels recompute them instead of keeping them).
   const T* outputs(int b) const;
   const T* attention(int b, int layer, int head) const;
 
@@ -178,6 +224,8 @@ class FamilyModel {
 
   FamilyConfig cfg_{};
   OptimConfig optim_{};
+  LossConfig loss_{};
+  std::int64_t total_steps_ = 0;
   FamilyCapacity cap_{};
   FamilyLayout layout_{};
   T* params_ = nullptr;

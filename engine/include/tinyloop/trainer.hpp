@@ -1,11 +1,14 @@
 #pragma once
-// Training of the looped transformer: forward, hand-written backward, energy-entropy loss,
-// global-norm clipping and AdamW, all inside one caller-provided buffer. After init() no
-// member function allocates, throws or calls the OS.
+// Training of the paper's looped transformer from a TrainConfig (SPEC §1-§3): the recipe's
+// view of the one model (tinyloop/family.hpp), which it configures with block_config() and
+// runs on the d = 8 kernels, with the energy-entropy objective. Everything lives inside one
+// caller-provided buffer; after init() no member function allocates, throws or calls the OS.
 #include <cstddef>
 #include <cstdint>
 
 #include "tinyloop/config.hpp"
+#include "tinyloop/family.hpp"
+#include "tinyloop/loss_terms.hpp"
 #include "tinyloop/memory_plan.hpp"
 #include "tinyloop/parallel.hpp"
 #include "tinyloop/params.hpp"
@@ -14,14 +17,10 @@
 
 namespace tinyloop {
 
-struct Capacity {
-  int max_len = 64;
-  int max_batch = 32;
-  int workers = 1;  // threads that may run sequences at once (one scratch area each)
-  // Attention probabilities are kept for the backward pass unless the plan would exceed
-  // this many bytes of saved activations; then they are recomputed (flash-style).
-  std::size_t activation_budget = std::size_t(1) << 30;
-};
+// Planned sizes: max_len, max_batch, workers (threads that may run sequences at once) and the
+// activation budget beyond which attention probabilities are recomputed (flash-style).
+using Capacity = family::FamilyCapacity;
+
 
 struct Batch {
   const std::int32_t* tokens = nullptr;   // batch x len, row-major
@@ -30,15 +29,6 @@ struct Batch {
   int len = 0;
 };
 
-struct LossTerms {
-  double ce = 0;         // mean cross-entropy over batch * len positions
-  double kinetic = 0;    // K
-  double potential = 0;  // U
-  double tsallis = 0;    // mean Tsallis entropy of the attention rows (before |. - eta|)
-  double eta = 0;        // the entropy target at this step (LossConfig::eta unless scheduled)
-  double entropy = 0;    // Ent = |tsallis - eta|
-  double total = 0;      // CE + lambda_P U + lambda_K K + lambda_S Ent
-};
 
 struct StepStats {
   LossTerms loss;
@@ -68,17 +58,18 @@ class Trainer {
   // compute_gradients, then clip and AdamW. A non-finite loss or gradient skips the update.
   Status train_step(const Batch& batch, StepStats* stats);
 
-  T* params() { return params_; }
-  const T* params() const { return params_; }
-  const T* grads() const { return grads_; }
-  T* adam_m() { return adam_m_; }
-  T* adam_v() { return adam_v_; }
+  T* params() { return model_.params(); }
+  const T* params() const { return model_.params(); }
+  const T* grads() const { return model_.grads(); }
+  T* adam_m() { return model_.adam_m(); }
+  T* adam_v() { return model_.adam_v(); }
   std::size_t param_count() const { return layout_.total; }
   const ParamLayout& layout() const { return layout_; }
   const TrainConfig& config() const { return cfg_; }
-  std::int64_t step() const { return step_; }
-  void set_step(std::int64_t s) { step_ = s; }
+  std::int64_t step() const { return model_.step(); }
+  void set_step(std::int64_t s) { model_.set_step(s); }
   double learning_rate(std::int64_t step) const;
+  const family::FamilyModel<T>& model() const { return model_; }
 
   // After a forward pass: logits of sequence b (len x vocab_out) and, when the plan keeps
   // them, the attention probabilities of sequence b at loop t (1-based; len x len, row i
@@ -86,25 +77,14 @@ class Trainer {
   // when not kept.
   const T* logits(int b) const;
   const T* attention(int b, int loop) const;
-  bool initialized() const { return state_ != nullptr; }
-
-  struct State;  // defined in the engine sources
+  bool initialized() const { return model_.initialized(); }
 
  private:
-  Status check_batch(const Batch& batch) const;
-  Status forward_backward(const Batch& batch, bool backward, LossTerms* loss, double* acc);
+  Status to_batch(const Batch& batch, family::FamilyBatch<T>* out) const;
 
   TrainConfig cfg_{};
-  Capacity cap_{};
   ParamLayout layout_{};
-  T* params_ = nullptr;
-  T* grads_ = nullptr;
-  T* adam_m_ = nullptr;
-  T* adam_v_ = nullptr;
-  std::int64_t step_ = 0;
-  State* state_ = nullptr;
-  SerialFor serial_;
-  ParallelFor* pool_ = &serial_;
+  family::FamilyModel<T> model_;
 };
 
 extern template class Trainer<float>;

@@ -149,10 +149,183 @@ void attention_probs_row(const float* q, const float* k, int kstride, int count,
   for (int j = count; j < len; ++j) row[j] = 0;
 }
 
+// What one call of Inference::run reads and writes: the weights, the per-token buffers of the
+// engine, the sequence length, the loop's coefficients and the outputs asked for.
+struct RunContext {
+  const ModelConfig& cfg;
+  const Weights<const float>& w;
+  float *x, *z, *vel, *k, *v;
+  float* rope;  // RoPE angles per position; nullptr without RoPE
+  int len;
+  float mu, alpha, slope;
+  const InferOutputs& out;
+};
+
+inline void rotate_at(const RunContext& c, int i, float* v) {
+  model::rope_rotate(c.rope + std::size_t(i) * kDim, false, v);
+}
+
+// X = the token embeddings (and the RoPE angles); Z and the velocity start at zero.
+void embed_tokens(const RunContext& c, const std::int32_t* tokens) {
+  for (int i = 0; i < c.len; ++i) {
+    if (c.rope) model::rope_angles(i, c.cfg.rope_base, c.rope + std::size_t(i) * kDim);
+    model::embed_token(c.cfg, c.w.E, tokens[i], i, c.x + i * kDim);
+    for (int ch = 0; ch < kDim; ++ch) {
+      c.z[i * kDim + ch] = 0;
+      if (c.vel) c.vel[i * kDim + ch] = 0;
+    }
+  }
+}
+
+// Z_i += alpha (attention + MLP), plus mu times the previous step on the Hamiltonian loop.
+inline void update_state(const RunContext& c, int i, const float* a, const float* mlp) {
+  float* z = c.z + i * kDim;
+  for (int ch = 0; ch < kDim; ++ch) {
+    float step = c.alpha * (a[ch] + mlp[ch]);
+    if (c.vel) {
+      step += c.mu * c.vel[i * kDim + ch];
+      c.vel[i * kDim + ch] = step;
+    }
+    z[ch] += step;
+  }
+}
+
+#if TINYLOOP_SIMD
+// Keys and values transposed (d x stride) for the streaming SIMD rows; queries go in pairs that
+// share every key and value load.
+using Row = kernels::simd::Vec<kDim>;
+
+// Keys and values of every token from Z_{t-1}, and zeros in the padding columns.
+void keys_values(const RunContext& c, int stride) {
+  using namespace kernels;
+  const Weights<const float>& w = c.w;
+  for (int j = 0; j < c.len; ++j) {
+    Row y = Row::load(c.z + j * kDim);
+    const Row xj = Row::load(c.x + j * kDim);
+    for (int k = 0; k < Row::kRegs; ++k) y.r[k] += xj.r[k];
+    float h[kDim], kv[2 * kDim];
+    token::layernorm(y, w.ln1_gain, w.ln1_bias).store(h);
+    token::dense<kDim, kDim>(h, w.Wk, nullptr).store(kv);
+    token::dense<kDim, kDim>(h, w.Wv, nullptr).store(kv + kDim);
+    if (c.rope) rotate_at(c, j, kv);
+    for (int ch = 0; ch < kDim; ++ch) {
+      c.k[ch * stride + j] = kv[ch];
+      c.v[ch * stride + j] = kv[kDim + ch];
+    }
+  }
+  for (int ch = 0; ch < kDim; ++ch)
+    for (int j = c.len; j < stride; ++j) c.k[ch * stride + j] = c.v[ch * stride + j] = 0.0f;
+}
+
+// The query of row i (y = Z_i + X_i kept for the residual), and its attention probabilities
+// when asked.
+inline void query_row(const RunContext& c, int t, int i, int stride, float* y, float* q) {
+  using namespace kernels;
+  Row yr = Row::load(c.z + i * kDim);
+  const Row xr = Row::load(c.x + i * kDim);
+  for (int k = 0; k < Row::kRegs; ++k) yr.r[k] += xr.r[k];
+  yr.store(y);
+  float h[kDim];
+  token::layernorm(yr, c.w.ln1_gain, c.w.ln1_bias).store(h);
+  token::dense<kDim, kDim>(h, c.w.Wq, nullptr).store(q);
+  if (c.rope) rotate_at(c, i, q);
+  if (float* P = attention_row(c.out, t, c.len, i))
+    attention_probs_row(q, c.k, stride, c.cfg.causal ? i + 1 : c.len, c.len, i, c.slope, P);
+}
+
+// The MLP on y + a, then the update of Z_i.
+inline void mlp_update(const RunContext& c, int i, const float* y, const float* a) {
+  using namespace kernels;
+  const Weights<const float>& w = c.w;
+  Row u = Row::load(y);
+  const Row ar = Row::load(a);
+  for (int k = 0; k < Row::kRegs; ++k) u.r[k] += ar.r[k];
+  float h[kDim], g[kHidden], act[kHidden], mlp[kDim];
+  token::layernorm(u, w.ln2_gain, w.ln2_bias).store(h);
+  token::dense<kDim, kHidden>(h, w.W1, w.b1).store(g);
+  gelu_row<kHidden>(g, act, (float*)nullptr);
+  token::dense<kHidden, kDim>(act, w.W2, w.b2).store(mlp);
+  update_state(c, i, a, mlp);
+}
+
+// One loop over the sequence: keys and values from Z_{t-1}, then each query pair updates its
+// own Z in place.
+void run_loop(const RunContext& c, int t) {
+  using namespace kernels;
+  const int len = c.len, stride = int(padded_len(len));
+  keys_values(c, stride);
+  for (int i = 0; i < len; i += 2) {
+    const int rows = i + 1 < len ? 2 : 1;
+    float y[2][kDim], q[2][kDim], a[2][kDim];
+    for (int r = 0; r < rows; ++r) query_row(c, t, i + r, stride, y[r], q[r]);
+    const int count0 = c.cfg.causal ? i + 1 : len;
+    if (rows == 2)
+      attention_rows2_online_simd(q[0], q[1], c.k, c.v, stride, count0, c.cfg.causal ? i + 2 : len, a[0], a[1], i,
+                                  i + 1, c.slope);
+    else
+      attention_row_online_simd(q[0], c.k, c.v, stride, count0, a[0], i, c.slope);
+    for (int r = 0; r < rows; ++r) mlp_update(c, i + r, y[r], a[r]);
+  }
+}
+#else
+// One loop over the sequence (scalar kernels, n x d keys and values): keys and values from
+// Z_{t-1}, then each query updates its own Z in place.
+void run_loop(const RunContext& c, int t) {
+  using namespace kernels;
+  const Weights<const float>& w = c.w;
+  const int len = c.len;
+  for (int j = 0; j < len; ++j) {
+    float y[kDim], h[kDim];
+    for (int ch = 0; ch < kDim; ++ch) y[ch] = c.z[j * kDim + ch] + c.x[j * kDim + ch];
+    layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
+    dense_forward<kDim, kDim>(h, w.Wk, (const float*)nullptr, c.k + j * kDim);
+    dense_forward<kDim, kDim>(h, w.Wv, (const float*)nullptr, c.v + j * kDim);
+    if (c.rope) rotate_at(c, j, c.k + j * kDim);
+  }
+  for (int i = 0; i < len; ++i) {
+    float y[kDim], h[kDim], q[kDim], a[kDim], u[kDim], g[kHidden], act[kHidden], mlp[kDim];
+    for (int ch = 0; ch < kDim; ++ch) y[ch] = c.z[i * kDim + ch] + c.x[i * kDim + ch];
+    layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
+    dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
+    if (c.rope) rotate_at(c, i, q);
+    if (float* P = attention_row(c.out, t, len, i))
+      attention_probs_row(q, c.k, 0, c.cfg.causal ? i + 1 : len, len, i, c.slope, P);
+    attention_row_online(q, c.k, c.v, c.cfg.causal ? i + 1 : len, a, i, c.slope);
+    for (int ch = 0; ch < kDim; ++ch) u[ch] = y[ch] + a[ch];
+    layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
+    dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
+    gelu_row<kHidden>(g, act, (float*)nullptr);
+    dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
+    update_state(c, i, a, mlp);
+  }
+}
+#endif
+
+// The arg-max class of every position after loop t (0-based), when asked for.
+void per_loop_readout(const RunContext& c, int t) {
+  if (!c.out.per_loop_predictions) return;
+  std::int32_t* pred = c.out.per_loop_predictions + std::size_t(t) * c.len;
+  for (int i = 0; i < c.len; ++i) {
+    float h[kDim];
+    readout_input(c.w, c.z + i * kDim, c.x + i * kDim, h);
+    pred[i] = readout_argmax(c.w, h, c.cfg.vocab_out);
+  }
+}
+
+// The logits and predictions after the last loop, as asked for.
+void final_readout(const RunContext& c) {
+  const int V = c.cfg.vocab_out;
+  for (int i = 0; i < c.len; ++i) {
+    float h[kDim];
+    readout_input(c.w, c.z + i * kDim, c.x + i * kDim, h);
+    if (c.out.logits) kernels::dense_forward_n<kDim>(h, c.w.Wout, c.w.bout, c.out.logits + std::size_t(i) * V, V);
+    if (c.out.predictions) c.out.predictions[i] = readout_argmax(c.w, h, V);
+  }
+}
+
 }  // namespace
 
 Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& out) {
-  using namespace kernels;
   if (!ready_) return Status::fail(Error::not_initialized, "inference used before a successful init()");
   if (tokens == nullptr || len < 1) return Status::fail(Error::bad_config, "inference needs at least one token");
   if (len > max_len_)
@@ -168,134 +341,14 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
 
   const auto w = Weights<const float>::bind(params_, layout_);
   const auto coef = model::LoopCoefficients::of(cfg_);
-  const float mu = float(coef.mu), alpha = float(coef.alpha);
-  const int D = kDim, V = cfg_.vocab_out;
-  const float slope = model::alibi_slope(cfg_, w.rho);
-  const bool rope = rope_ != nullptr;
-  auto rotate_at = [&](int i, float* v) { model::rope_rotate(rope_ + std::size_t(i) * D, false, v); };
-  for (int i = 0; i < len; ++i) {
-    if (rope) model::rope_angles(i, cfg_.rope_base, rope_ + std::size_t(i) * D);
-    model::embed_token(cfg_, w.E, tokens[i], i, x_ + i * D);
-    for (int c = 0; c < D; ++c) {
-      z_[i * D + c] = 0;
-      if (vel_) vel_[i * D + c] = 0;
-    }
-  }
-#if TINYLOOP_SIMD
-  // Keys and values transposed (d x stride) for the streaming SIMD rows; queries go in pairs
-  // that share every key and value load.
-  using Row = simd::Vec<kDim>;
-  const int stride = int(padded_len(len));
+  const RunContext c{cfg_, w, x_, z_, vel_, k_, v_, rope_, len, float(coef.mu), float(coef.alpha),
+                     model::alibi_slope(cfg_, w.rho), out};
+  embed_tokens(c, tokens);
   for (int t = 0; t < cfg_.loops; ++t) {
-    // Keys and values of every token come from Z_{t-1}; then each query updates its own Z in place.
-    for (int j = 0; j < len; ++j) {
-      Row y = Row::load(z_ + j * D);
-      const Row xj = Row::load(x_ + j * D);
-      for (int k = 0; k < Row::kRegs; ++k) y.r[k] += xj.r[k];
-      float h[kDim], kv[2 * kDim];
-      token::layernorm(y, w.ln1_gain, w.ln1_bias).store(h);
-      token::dense<kDim, kDim>(h, w.Wk, nullptr).store(kv);
-      token::dense<kDim, kDim>(h, w.Wv, nullptr).store(kv + kDim);
-      if (rope) rotate_at(j, kv);
-      for (int c = 0; c < D; ++c) {
-        k_[c * stride + j] = kv[c];
-        v_[c * stride + j] = kv[kDim + c];
-      }
-    }
-    for (int c = 0; c < D; ++c)
-      for (int j = len; j < stride; ++j) k_[c * stride + j] = v_[c * stride + j] = 0.0f;
-    for (int i = 0; i < len; i += 2) {
-      const int rows = i + 1 < len ? 2 : 1;
-      float y[2][kDim], q[2][kDim], a[2][kDim];
-      for (int r = 0; r < rows; ++r) {
-        Row yr = Row::load(z_ + (i + r) * D);
-        const Row xr = Row::load(x_ + (i + r) * D);
-        for (int k = 0; k < Row::kRegs; ++k) yr.r[k] += xr.r[k];
-        yr.store(y[r]);
-        float h[kDim];
-        token::layernorm(yr, w.ln1_gain, w.ln1_bias).store(h);
-        token::dense<kDim, kDim>(h, w.Wq, nullptr).store(q[r]);
-        if (rope) rotate_at(i + r, q[r]);
-        if (float* P = attention_row(out, t, len, i + r))
-          attention_probs_row(q[r], k_, stride, cfg_.causal ? i + r + 1 : len, len, i + r, slope, P);
-      }
-      const int count0 = cfg_.causal ? i + 1 : len;
-      if (rows == 2)
-        attention_rows2_online_simd(q[0], q[1], k_, v_, stride, count0, cfg_.causal ? i + 2 : len, a[0], a[1], i,
-                                    i + 1, slope);
-      else
-        attention_row_online_simd(q[0], k_, v_, stride, count0, a[0], i, slope);
-      for (int r = 0; r < rows; ++r) {
-        float* z = z_ + (i + r) * D;
-        Row u = Row::load(y[r]);
-        const Row ar = Row::load(a[r]);
-        for (int k = 0; k < Row::kRegs; ++k) u.r[k] += ar.r[k];
-        float h[kDim], g[kHidden], act[kHidden], mlp[kDim];
-        token::layernorm(u, w.ln2_gain, w.ln2_bias).store(h);
-        token::dense<kDim, kHidden>(h, w.W1, w.b1).store(g);
-        gelu_row<kHidden>(g, act, (float*)nullptr);
-        token::dense<kHidden, kDim>(act, w.W2, w.b2).store(mlp);
-        for (int c = 0; c < D; ++c) {
-          float step = alpha * (a[r][c] + mlp[c]);
-          if (vel_) {
-            step += mu * vel_[(i + r) * D + c];
-            vel_[(i + r) * D + c] = step;
-          }
-          z[c] += step;
-        }
-      }
-    }
-#else
-  for (int t = 0; t < cfg_.loops; ++t) {
-    // Keys and values of every token come from Z_{t-1}; then each query updates its own Z in place.
-    for (int j = 0; j < len; ++j) {
-      float y[kDim], h[kDim];
-      for (int c = 0; c < D; ++c) y[c] = z_[j * D + c] + x_[j * D + c];
-      layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
-      dense_forward<kDim, kDim>(h, w.Wk, (const float*)nullptr, k_ + j * D);
-      dense_forward<kDim, kDim>(h, w.Wv, (const float*)nullptr, v_ + j * D);
-      if (rope) rotate_at(j, k_ + j * D);
-    }
-    for (int i = 0; i < len; ++i) {
-      float y[kDim], h[kDim], q[kDim], a[kDim], u[kDim], g[kHidden], act[kHidden], mlp[kDim];
-      float* z = z_ + i * D;
-      for (int c = 0; c < D; ++c) y[c] = z[c] + x_[i * D + c];
-      layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
-      dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
-      if (rope) rotate_at(i, q);
-      if (float* P = attention_row(out, t, len, i))
-        attention_probs_row(q, k_, 0, cfg_.causal ? i + 1 : len, len, i, slope, P);
-      attention_row_online(q, k_, v_, cfg_.causal ? i + 1 : len, a, i, slope);
-      for (int c = 0; c < D; ++c) u[c] = y[c] + a[c];
-      layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
-      dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
-      gelu_row<kHidden>(g, act, (float*)nullptr);
-      dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
-      for (int c = 0; c < D; ++c) {
-        float step = alpha * (a[c] + mlp[c]);
-        if (vel_) {
-          step += mu * vel_[i * D + c];
-          vel_[i * D + c] = step;
-        }
-        z[c] += step;
-      }
-    }
-#endif
-    if (out.per_loop_predictions) {
-      std::int32_t* pred = out.per_loop_predictions + std::size_t(t) * len;
-      for (int i = 0; i < len; ++i) {
-        float h[kDim];
-        readout_input(w, z_ + i * D, x_ + i * D, h);
-        pred[i] = readout_argmax(w, h, V);
-      }
-    }
+    run_loop(c, t);
+    per_loop_readout(c, t);
   }
-  for (int i = 0; i < len; ++i) {
-    float h[kDim];
-    readout_input(w, z_ + i * D, x_ + i * D, h);
-    if (out.logits) kernels::dense_forward_n<kDim>(h, w.Wout, w.bout, out.logits + std::size_t(i) * V, V);
-    if (out.predictions) out.predictions[i] = readout_argmax(w, h, V);
-  }
+  final_readout(c);
   return Status::ok();
 }
 

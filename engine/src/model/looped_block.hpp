@@ -25,20 +25,29 @@ struct LoopCoefficients {
   }
 };
 
-// Per-sequence sums; the trainer normalises them once the whole batch is known.
+// Which positions count: a label >= 0 whose mask (when given) is set; ignore_class (the
+// paper's NONE) counts in the loss but not in the accuracy.
+struct Targets {
+  const std::int32_t* labels;
+  const std::uint8_t* mask;  // may be null
+  int ignore_class;
+  bool counted(int i) const { return labels[i] >= 0 && (mask == nullptr || mask[i] != 0); }
+};
+
+// Per-sequence sums; the model normalises them once the whole batch is known.
 template <class T>
 struct SequenceSums {
   T ce = 0;         // sum over positions
   T kinetic = 0;    // sum over loops of ||vel_t||^2
   T potential = 0;  // sum over loops and rows
   T tsallis = 0;    // sum over loops and rows
-  int correct = 0;  // positions with a target, predicted right
-  int counted = 0;  // positions with a target (not NONE)
+  int correct = 0;  // scored positions predicted right
+  int scored = 0;   // counted positions whose label is not ignore_class
 };
 
 template <class T>
 void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std::int32_t* tokens,
-                      const std::int32_t* targets, int n, T q_exp, const Tape<T>& tape, const Scratch<T>& s,
+                      const Targets& targets, int n, T q_exp, const Tape<T>& tape, const Scratch<T>& s,
                       SequenceSums<T>* sums) {
   using namespace kernels;
   const int L = m.loops, D = kDim, V = m.vocab_out;
@@ -102,10 +111,11 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
     layernorm_forward(y, w.lnf_gain, w.lnf_bias, h, tape.xhatf + i * D, tape.rstdf + i);
     T* logits = tape.logits + std::size_t(i) * V;
     dense_forward_n<kDim>(h, w.Wout, w.bout, logits, V);
-    const int target = targets[i];
+    if (!targets.counted(i)) continue;
+    const int target = targets.labels[i];
     sums->ce += loss::cross_entropy(logits, V, target, T(0), (T*)nullptr);
-    if (target != V - 1) {
-      ++sums->counted;
+    if (target != targets.ignore_class) {
+      ++sums->scored;
       if (loss::argmax(logits, V) == target) ++sums->correct;
     }
   }
@@ -114,7 +124,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
 // Loss-term weights, already divided by the counts that turn sums into the means of SPEC §2.
 template <class T>
 struct GradientScales {
-  T ce;       // 1 / (B n)
+  T ce;       // 1 / (counted positions of the batch)
   T kinetic;  // 2 * lambda_K / (2 L B): d/dvel of lambda_K/(2L B) ||vel||^2
   T potential;  // lambda_P / (L B n)
   T tsallis;    // lambda_S * sign(mean - eta) / (L B n)
@@ -123,7 +133,7 @@ struct GradientScales {
 template <class T>
 void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const TransposedWeights<T>& wt,
                        const Weights<T>& g,
-                       const std::int32_t* tokens, const std::int32_t* targets, int n, T q_exp,
+                       const std::int32_t* tokens, const Targets& targets, int n, T q_exp,
                        const GradientScales<T>& scale, const Tape<T>& tape, const Scratch<T>& s) {
   using namespace kernels;
   const int L = m.loops, D = kDim, V = m.vocab_out;
@@ -136,7 +146,11 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
     T h[kDim], dh[kDim] = {};
     T* dz = s.dz + i * D;
     for (int c = 0; c < D; ++c) dz[c] = 0;
-    loss::cross_entropy(tape.logits + std::size_t(i) * V, V, targets[i], scale.ce, s.dlogits);
+    if (targets.counted(i)) {
+      loss::cross_entropy(tape.logits + std::size_t(i) * V, V, targets.labels[i], scale.ce, s.dlogits);
+    } else {
+      for (int o = 0; o < V; ++o) s.dlogits[o] = T(0);
+    }
     layernorm_apply(tape.xhatf + i * D, w.lnf_gain, w.lnf_bias, h);
     dense_backward_n<kDim>(h, w.Wout, s.dlogits, g.Wout, g.bout, dh, V);
     layernorm_backward(dh, tape.xhatf + i * D, tape.rstdf[i], w.lnf_gain, g.lnf_gain, g.lnf_bias, dz);

@@ -1,0 +1,179 @@
+// The model's description: validation, the looped block as one configuration, and the
+// parameter layout every shape shares (tinyloop/family.hpp).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "model/layout_walk.hpp"
+#include "tinyloop/family.hpp"
+
+namespace tinyloop::family {
+
+namespace {
+constexpr int kMaxWidth = 4096;
+constexpr int kMaxLoopsLooped = 10000;
+
+Positions positions_of(PositionKind k) {
+  switch (k) {
+    case PositionKind::sinusoidal: return Positions::sinusoidal;
+    case PositionKind::none: return Positions::none;
+    case PositionKind::alibi: return Positions::alibi;
+    case PositionKind::alibi_sinusoidal: return Positions::alibi_sinusoidal;
+    case PositionKind::rope: return Positions::rope;
+  }
+  return Positions::none;
+}
+
+std::size_t* role_slot(FamilyLayout& l, const TensorSpec& t) {
+  FamilyLayout::Block& k = l.block[t.block < 0 ? 0 : t.block];
+  switch (t.role) {
+    case Role::E: return &l.E;
+    case Role::Win: return &l.Win;
+    case Role::bin: return &l.bin;
+    case Role::pos: return &l.pos;
+    case Role::Wq: return &k.Wq;
+    case Role::Wk: return &k.Wk;
+    case Role::Wv: return &k.Wv;
+    case Role::Wo: return &k.Wo;
+    case Role::ln1_g: return &k.ln1_g;
+    case Role::ln1_b: return &k.ln1_b;
+    case Role::ln2_g: return &k.ln2_g;
+    case Role::ln2_b: return &k.ln2_b;
+    case Role::W1: return &k.W1;
+    case Role::b1: return &k.b1;
+    case Role::W2: return &k.W2;
+    case Role::b2: return &k.b2;
+    case Role::lnf_g: return &l.lnf_g;
+    case Role::lnf_b: return &l.lnf_b;
+    case Role::Wout: return &l.Wout;
+    case Role::bout: return &l.bout;
+    case Role::rho: return &k.rho;
+  }
+  return &l.E;
+}
+}  // namespace
+
+FamilyConfig block_config(const ModelConfig& m) {
+  FamilyConfig c;
+  c.layers = m.loops;
+  c.looped = true;
+  c.heads = 1;
+  c.width = kDim;
+  c.hidden = kHidden;
+  c.out_proj = false;
+  c.causal = m.causal;
+  c.positions = positions_of(m.positions);
+  c.pe_scale = m.pe_scale;
+  c.alibi_rho = m.alibi_rho;
+  c.rope_base = m.rope_base;
+  c.vocab_in = m.vocab_in;
+  c.out_dim = m.vocab_out;
+  c.ignore_class = m.vocab_out - 1;  // NONE
+  c.loop = m.loop;
+  c.mu = m.mu;
+  c.alpha = m.alpha;
+  return c;
+}
+
+bool runs_d8_kernels(const FamilyConfig& c) {
+  return !c.generic_kernels && c.looped && c.width == kDim && c.heads == 1 && c.head_width() == kDim && c.hidden_width() == kHidden &&
+         c.mlp && c.layernorm && c.residual && !c.out_proj && c.attention == AttentionKind::softmax &&
+         c.attn_scale == 0.0f && c.positions != Positions::learned && c.input == InputKind::tokens &&
+         c.output == OutputKind::classes && c.readout_bias;
+}
+
+LossConfig cross_entropy_only() {
+  LossConfig l;
+  l.lambda_p = l.lambda_k = l.lambda_s = 0.0f;
+  return l;
+}
+
+Status validate(const FamilyConfig& c) {
+  const int max_layers = c.looped ? kMaxLoopsLooped : kMaxFamilyBlocks;
+  if (c.layers < 1 || c.layers > max_layers)
+    return Status::fail(Error::bad_config, "layers must be in [1, %d], got %d", max_layers, c.layers);
+  if (c.width < 1 || c.width > kMaxWidth)
+    return Status::fail(Error::bad_config, "width must be in [1, %d], got %d", kMaxWidth, c.width);
+  if (c.heads < 1 || c.heads > c.width * 4)
+    return Status::fail(Error::bad_config, "heads must be in [1, %d], got %d", c.width * 4, c.heads);
+  if (c.head_dim < 0 || c.head_dim > kMaxWidth) return Status::fail(Error::bad_config, "head_dim out of range");
+  if (c.head_width() < 1) return Status::fail(Error::bad_config, "width %d gives heads of width 0", c.width);
+  if (c.head_dim == 0 && c.width % c.heads != 0)
+    return Status::fail(Error::bad_config, "width %d is not divisible by %d heads (set head_dim)", c.width, c.heads);
+  if (!c.out_proj && c.heads * c.head_width() != c.width)
+    return Status::fail(Error::bad_config, "without out_proj heads * head_dim (%d) must equal width (%d)",
+                        c.heads * c.head_width(), c.width);
+  if (c.hidden < 0 || c.hidden > 4 * kMaxWidth) return Status::fail(Error::bad_config, "hidden out of range");
+  if (c.attention != AttentionKind::softmax && c.attention != AttentionKind::linear)
+    return Status::fail(Error::bad_config, "unknown attention kind %d", int(c.attention));
+  if (!std::isfinite(c.attn_scale) || c.attn_scale < 0)
+    return Status::fail(Error::bad_config, "attn_scale must be finite and >= 0");
+  if (int(c.positions) > int(Positions::rope))
+    return Status::fail(Error::bad_config, "unknown position kind %d", int(c.positions));
+  if (!std::isfinite(c.pe_scale)) return Status::fail(Error::bad_config, "pe_scale must be finite");
+  if (!std::isfinite(c.alibi_rho) || c.alibi_rho < -30.0f || c.alibi_rho > 30.0f)
+    return Status::fail(Error::bad_config, "alibi_rho must be in [-30, 30], got %g", double(c.alibi_rho));
+  if (!(c.rope_base > 1.0f) || !std::isfinite(c.rope_base))
+    return Status::fail(Error::bad_config, "rope_base must be > 1, got %g", double(c.rope_base));
+  if ((uses_alibi(c.positions) || uses_rope(c.positions)) && c.attention != AttentionKind::softmax)
+    return Status::fail(Error::bad_config, "ALiBi and RoPE positions need softmax attention, not linear");
+  if (uses_rope(c.positions) && c.head_width() % 2 != 0)
+    return Status::fail(Error::bad_config, "RoPE rotates pairs: the head width must be even, got %d", c.head_width());
+  if (c.max_len < 1 || c.max_len > (1 << 20)) return Status::fail(Error::bad_config, "max_len out of range");
+  if (c.input == InputKind::tokens) {
+    if (c.vocab_in < 1 || c.vocab_in > (1 << 20)) return Status::fail(Error::bad_config, "vocab_in out of range");
+  } else if (c.input == InputKind::vectors) {
+    if (c.in_dim < 1 || c.in_dim > kMaxWidth) return Status::fail(Error::bad_config, "in_dim out of range");
+    if (!c.input_proj && c.in_dim != c.width)
+      return Status::fail(Error::bad_config, "vector inputs without input_proj need in_dim (%d) = width (%d)",
+                          c.in_dim, c.width);
+  } else {
+    return Status::fail(Error::bad_config, "unknown input kind %d", int(c.input));
+  }
+  if (c.output == OutputKind::classes) {
+    if (c.out_dim < 2 || c.out_dim > (1 << 20)) return Status::fail(Error::bad_config, "classes must be >= 2");
+  } else if (c.output == OutputKind::regression) {
+    if (c.out_dim < 1 || c.out_dim > kMaxWidth) return Status::fail(Error::bad_config, "out_dim out of range");
+  } else {
+    return Status::fail(Error::bad_config, "unknown output kind %d", int(c.output));
+  }
+  if (c.ignore_class < -1 || c.ignore_class >= c.out_dim)
+    return Status::fail(Error::bad_config, "ignore_class must be -1 or a class in [0, %d), got %d", c.out_dim,
+                        c.ignore_class);
+  if (!(c.init_scale > 0.0f) || !std::isfinite(c.init_scale))
+    return Status::fail(Error::bad_config, "init_scale must be > 0, got %g", double(c.init_scale));
+  if (c.loop != LoopKind::standard && c.loop != LoopKind::hamiltonian)
+    return Status::fail(Error::bad_config, "unknown loop kind %d", int(c.loop));
+  if (!std::isfinite(c.mu) || !std::isfinite(c.alpha))
+    return Status::fail(Error::bad_config, "hamiltonian mu and alpha must be finite");
+  if (c.loop == LoopKind::hamiltonian && !runs_d8_kernels(c))
+    return Status::fail(Error::unsupported,
+                        "the hamiltonian loop runs on the d = 8 looped block only (width 8, one head, looped)");
+  return Status::ok();
+}
+
+FamilyLayout FamilyLayout::make(const FamilyConfig& c) {
+  FamilyLayout l;
+  l.E = l.pos = l.Win = l.bin = l.lnf_g = l.lnf_b = l.Wout = l.bout = kAbsent;
+  for (Block& k : l.block)
+    k = Block{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent,
+              kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
+  l.total = walk_layout(c, [&](const TensorSpec& t) {
+    FamilyTensor& out = l.tensors[l.count++];
+    if (t.block < 0) std::snprintf(out.name, sizeof out.name, "%s", t.name);
+    else std::snprintf(out.name, sizeof out.name, "L%d.%s", t.block, t.name);
+    out.rows = t.rows;
+    out.cols = t.cols;
+    out.offset = t.offset;
+    *role_slot(l, t) = t.offset;
+  });
+  return l;
+}
+
+int FamilyLayout::find(const char* name) const {
+  for (int i = 0; i < count; ++i)
+    if (std::strcmp(tensors[i].name, name) == 0) return i;
+  return -1;
+}
+
+}  // namespace tinyloop::family

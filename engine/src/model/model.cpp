@@ -1,0 +1,496 @@
+// The model (tinyloop/family.hpp): planner, initialisation, batch checks and the one training
+// step of every shape. Per-sequence work runs as independent tasks on the d = 8 kernels
+// (model/looped_block.hpp) or the generic ones (model/stack_sequence.hpp); their gradients are
+// summed in sequence order, so results do not depend on the thread count.
+#include <cmath>
+#include <new>
+
+#include "loss/attention_terms.hpp"
+#include "model/looped_block.hpp"
+#include "model/stack_sequence.hpp"
+#include "optim/adamw.hpp"
+#include "optim/gradient_slots.hpp"
+#include "tinyloop/family.hpp"
+
+namespace tinyloop::family {
+
+namespace {
+
+// What every sequence reports, whichever kernels ran it.
+struct SequenceTotals {
+  double loss = 0;  // summed cross-entropy (or squared error) over the counted positions
+  double kinetic = 0, potential = 0, tsallis = 0;  // sums (d = 8 kernels)
+  long correct = 0, scored = 0;
+};
+
+// The d = 8 looped block's buffers (model/tape.hpp).
+template <class T>
+struct BlockBuffers {
+  ModelConfig model;  // the block's description in the d = 8 kernels' terms
+  ParamLayout layout;
+  model::Tape<T>* tapes;       // one per sequence
+  model::Scratch<T>* scratch;  // one per worker
+  model::TransposedWeights<T> transposed;
+  bool keep_p;
+};
+
+// The generic kernels' buffers (model/stack_sequence.hpp).
+template <class T>
+struct StackBuffers {
+  stack::Tape<T>* tapes;
+  stack::Scratch<T>* scratch;
+};
+
+ModelConfig block_model(const FamilyConfig& c) {
+  ModelConfig m;
+  m.loops = c.layers;
+  m.vocab_in = c.vocab_in;
+  m.vocab_out = c.out_dim;
+  switch (c.positions) {
+    case Positions::sinusoidal: m.positions = PositionKind::sinusoidal; break;
+    case Positions::alibi: m.positions = PositionKind::alibi; break;
+    case Positions::alibi_sinusoidal: m.positions = PositionKind::alibi_sinusoidal; break;
+    case Positions::rope: m.positions = PositionKind::rope; break;
+    default: m.positions = PositionKind::none; break;
+  }
+  m.pe_scale = c.pe_scale;
+  m.alibi_rho = c.alibi_rho;
+  m.rope_base = c.rope_base;
+  m.causal = c.causal;
+  m.loop = c.loop;
+  m.mu = c.mu;
+  m.alpha = c.alpha;
+  return m;
+}
+
+}  // namespace
+
+template <class T>
+struct FamilyModel<T>::State {
+  bool d8;  // the d = 8 kernels run this shape
+  BlockBuffers<T> block;
+  StackBuffers<T> stack;
+  T* seq_grads;  // max_batch x param_count
+  SequenceTotals* totals;  // max_batch
+  int last_len;
+};
+
+namespace {
+
+// The d = 8 block keeps its attention probabilities unless they would exceed the budget.
+template <class T>
+void take_block_buffers(Arena& a, const FamilyConfig& c, const FamilyCapacity& cap, bool keep_p,
+                        BlockBuffers<T>* out, MemoryPlan* plan, std::size_t* bookkeeping) {
+  const ModelConfig m = block_model(c);
+  const std::size_t B = std::size_t(cap.max_batch);
+  std::size_t mark = a.used();
+  auto* tapes = a.take<model::Tape<T>>(B);
+  auto* scratch = a.take<model::Scratch<T>>(std::size_t(cap.workers));
+  const auto transposed = model::TransposedWeights<T>::take(a);
+  *bookkeeping += a.used() - mark;
+  mark = a.used();
+  for (std::size_t b = 0; b < B; ++b) {
+    auto tape = model::Tape<T>::take(a, m.loops, cap.max_len, m.vocab_out, keep_p, uses_rope(m.positions));
+    if (tapes) tapes[b] = tape;
+  }
+  plan->activations = a.used() - mark;
+  mark = a.used();
+  for (int w = 0; w < cap.workers; ++w) {
+    auto s = model::Scratch<T>::take(a, cap.max_len, m.vocab_out);
+    if (scratch) scratch[w] = s;
+  }
+  plan->scratch = a.used() - mark;
+  plan->recompute_attention = !keep_p;
+  if (out) *out = BlockBuffers<T>{m, ParamLayout::make(m), tapes, scratch, transposed, keep_p};
+}
+
+template <class T>
+void take_stack_buffers(Arena& a, const FamilyConfig& c, const FamilyCapacity& cap, StackBuffers<T>* out,
+                        MemoryPlan* plan, std::size_t* bookkeeping) {
+  const stack::Dims dims = stack::Dims::of(c, cap.max_len);
+  const std::size_t B = std::size_t(cap.max_batch);
+  std::size_t mark = a.used();
+  auto* tapes = a.take<stack::Tape<T>>(B);
+  auto* scratch = a.take<stack::Scratch<T>>(std::size_t(cap.workers));
+  *bookkeeping += a.used() - mark;
+  mark = a.used();
+  for (std::size_t b = 0; b < B; ++b) {
+    auto t = stack::take_tape<T>(a, c, dims);
+    if (tapes) tapes[b] = t;
+  }
+  plan->activations = a.used() - mark;
+  mark = a.used();
+  for (int w = 0; w < cap.workers; ++w) {
+    auto s = stack::take_scratch<T>(a, c, dims);
+    if (scratch) scratch[w] = s;
+  }
+  plan->scratch = a.used() - mark;
+  if (out) *out = StackBuffers<T>{tapes, scratch};
+}
+
+// Lays out everything in `a` (a dry run when its base is null). Returns the state.
+template <class T>
+typename FamilyModel<T>::State* bind(Arena& a, const FamilyConfig& c, const FamilyCapacity& cap,
+                                     const FamilyLayout& layout, bool keep_p, T** params, T** grads, T** m, T** v,
+                                     MemoryPlan* plan) {
+  using State = typename FamilyModel<T>::State;
+  const std::size_t B = std::size_t(cap.max_batch);
+  const optim::ParameterBlocks<T> blocks = optim::take_parameter_blocks<T>(a, layout.total, B, plan);
+  *params = blocks.params;
+  *grads = blocks.grads;
+  *m = blocks.m;
+  *v = blocks.v;
+  const std::size_t mark = a.used();
+  State* st = a.take<State>(1);
+  auto* totals = a.take<SequenceTotals>(B);
+  std::size_t bookkeeping = a.used() - mark;
+  State local{};
+  local.d8 = runs_d8_kernels(c);
+  if (local.d8) take_block_buffers<T>(a, c, cap, keep_p, st ? &local.block : nullptr, plan, &bookkeeping);
+  else take_stack_buffers<T>(a, c, cap, st ? &local.stack : nullptr, plan, &bookkeeping);
+  plan->scratch += bookkeeping;
+  plan->total = a.used() + Arena::slack();
+  local.seq_grads = blocks.seq_grads;
+  local.totals = totals;
+  if (st) new (st) State(local);  // begin the lifetime of the state object inside the arena
+  return st;
+}
+
+template <class T>
+MemoryPlan measure(const FamilyConfig& c, const FamilyCapacity& cap, bool keep_p) {
+  Arena dry;
+  MemoryPlan plan;
+  T *p, *g, *m, *v;
+  bind<T>(dry, c, cap, FamilyLayout::make(c), keep_p, &p, &g, &m, &v, &plan);
+  return plan;
+}
+
+constexpr std::size_t kMaxTokens = std::size_t(1) << 24;
+
+Status check_capacity(const FamilyConfig& c, const FamilyCapacity& cap) {
+  TINYLOOP_TRY(validate(c));
+  if (cap.max_len < 1 || cap.max_batch < 1 || cap.workers < 1 || cap.workers > 1024)
+    return Status::fail(Error::bad_config, "capacity needs max_len, max_batch and workers >= 1 (got %d, %d, %d)",
+                        cap.max_len, cap.max_batch, cap.workers);
+  if (std::size_t(cap.max_len) * std::size_t(cap.max_batch) > kMaxTokens)
+    return Status::fail(Error::bad_config, "capacity of %d x %d tokens is beyond the supported %zu", cap.max_batch,
+                        cap.max_len, kMaxTokens);
+  if (c.positions == Positions::learned && cap.max_len > c.max_len)
+    return Status::fail(Error::bad_config, "capacity length %d exceeds the %d learned positions", cap.max_len,
+                        c.max_len);
+  return Status::ok();
+}
+
+Status check_objective(const FamilyConfig& c, const OptimConfig& optim, const LossConfig& loss) {
+  TINYLOOP_TRY(validate(optim));
+  TINYLOOP_TRY(validate(loss));
+  const bool energy = loss.lambda_p != 0.0f || loss.lambda_k != 0.0f || loss.lambda_s != 0.0f;
+  if (energy && !runs_d8_kernels(c))
+    return Status::fail(Error::unsupported,
+                        "the energy-entropy terms run on the d = 8 looped block only (width 8, one head, looped)");
+  return Status::ok();
+}
+
+const char* first_non_finite(const LossTerms& l) {
+  if (!std::isfinite(l.ce)) return "cross-entropy";
+  if (!std::isfinite(l.potential)) return "potential";
+  if (!std::isfinite(l.kinetic)) return "kinetic";
+  if (!std::isfinite(l.entropy)) return "tsallis entropy";
+  if (!std::isfinite(l.total)) return "total loss";
+  return nullptr;
+}
+
+}  // namespace
+
+template <class T>
+MemoryPlan FamilyModel<T>::plan(const FamilyConfig& cfg, const FamilyCapacity& cap) {
+  if (!check_capacity(cfg, cap)) return MemoryPlan{};
+  const MemoryPlan keep = measure<T>(cfg, cap, true);
+  if (!runs_d8_kernels(cfg) || keep.activations <= cap.activation_budget) return keep;
+  return measure<T>(cfg, cap, false);
+}
+
+template <class T>
+Status FamilyModel<T>::init(const FamilyConfig& cfg, const OptimConfig& optim, const FamilyCapacity& cap,
+                            void* buffer, std::size_t bytes) {
+  return init(cfg, optim, cross_entropy_only(), 0, cap, buffer, bytes);
+}
+
+template <class T>
+Status FamilyModel<T>::init(const FamilyConfig& cfg, const OptimConfig& optim, const LossConfig& loss,
+                            std::int64_t total_steps, const FamilyCapacity& cap, void* buffer, std::size_t bytes) {
+  state_ = nullptr;
+  TINYLOOP_TRY(check_capacity(cfg, cap));
+  TINYLOOP_TRY(check_objective(cfg, optim, loss));
+  const MemoryPlan need = plan(cfg, cap);
+  Arena arena;
+  TINYLOOP_TRY(open_planned_arena(buffer, bytes, need.total, "model", &arena));
+  cfg_ = cfg;
+  optim_ = optim;
+  loss_ = loss;
+  total_steps_ = total_steps;
+  cap_ = cap;
+  layout_ = FamilyLayout::make(cfg);
+  MemoryPlan got;
+  State* st = bind<T>(arena, cfg, cap, layout_, !need.recompute_attention, &params_, &grads_, &adam_m_, &adam_v_,
+                      &got);
+  if (st == nullptr || arena.overflowed())
+    return Status::fail(Error::buffer_too_small, "model buffer overflowed while binding (%zu > %zu bytes)",
+                        arena.used(), need.total);
+  for (std::size_t i = 0; i < layout_.total; ++i) params_[i] = grads_[i] = adam_m_[i] = adam_v_[i] = T(0);
+  step_ = 0;
+  state_ = st;
+  pool_ = &serial_;
+  return Status::ok();
+}
+
+template <class T>
+void FamilyModel<T>::set_parallel(ParallelFor* pool) {
+  pool_ = (pool != nullptr && pool->workers() <= cap_.workers) ? pool : &serial_;
+}
+
+// PyTorch's defaults (SPEC §1): embeddings and learned positions N(0, 1), every linear map and
+// bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), both times init_scale; LayerNorm gains 1, biases 0.
+template <class T>
+void FamilyModel<T>::init_weights(Rng& rng) {
+  const FamilyConfig& c = cfg_;
+  const FamilyLayout& l = layout_;
+  const double scale = c.init_scale;
+  for (std::size_t i = 0; i < l.total; ++i) params_[i] = adam_m_[i] = adam_v_[i] = T(0);
+  auto normal_fill = [&](std::size_t off, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) params_[off + i] = T(scale * normal(rng));
+  };
+  auto uniform_fill = [&](std::size_t off, std::size_t count, int fan_in) {
+    const double bound = scale / std::sqrt(double(fan_in));
+    for (std::size_t i = 0; i < count; ++i) params_[off + i] = T((2.0 * rng.uniform01_double() - 1.0) * bound);
+  };
+  auto ones = [&](std::size_t off, int count) {
+    if (off != kAbsent)
+      for (int i = 0; i < count; ++i) params_[off + i] = T(1);
+  };
+  const int d = c.width, F = c.heads * c.head_width(), H = c.hidden_width();
+  if (l.E != kAbsent) normal_fill(l.E, std::size_t(c.vocab_in) * d);
+  if (l.Win != kAbsent) {
+    uniform_fill(l.Win, std::size_t(c.in_dim) * d, c.in_dim);
+    uniform_fill(l.bin, std::size_t(d), c.in_dim);
+  }
+  if (l.pos != kAbsent) normal_fill(l.pos, std::size_t(c.max_len) * d);
+  for (int b = 0; b < c.blocks(); ++b) {
+    const auto& k = l.block[b];
+    ones(k.ln1_g, d);
+    ones(k.ln2_g, d);
+    uniform_fill(k.Wq, std::size_t(d) * F, d);
+    uniform_fill(k.Wk, std::size_t(d) * F, d);
+    uniform_fill(k.Wv, std::size_t(d) * F, d);
+    if (k.Wo != kAbsent) uniform_fill(k.Wo, std::size_t(F) * d, F);
+    if (k.rho != kAbsent)  // a setting, not a draw: the weights above stay as they were
+      for (int h = 0; h < c.heads; ++h) params_[k.rho + h] = T(c.alibi_rho);
+    if (c.mlp) {
+      uniform_fill(k.W1, std::size_t(d) * H, d);
+      uniform_fill(k.b1, std::size_t(H), d);
+      uniform_fill(k.W2, std::size_t(H) * d, H);
+      uniform_fill(k.b2, std::size_t(d), H);
+    }
+  }
+  ones(l.lnf_g, d);
+  uniform_fill(l.Wout, std::size_t(d) * c.out_dim, d);
+  if (l.bout != kAbsent) uniform_fill(l.bout, std::size_t(c.out_dim), d);
+  step_ = 0;
+}
+
+template <class T>
+Status FamilyModel<T>::check(const FamilyBatch<T>& b) const {
+  if (state_ == nullptr) return Status::fail(Error::not_initialized, "model used before a successful init()");
+  if (b.batch < 1 || b.batch > cap_.max_batch)
+    return Status::fail(Error::batch_too_large, "batch of %d sequences is outside the planned 1..%d", b.batch,
+                        cap_.max_batch);
+  if (b.len < 1 || b.len > cap_.max_len)
+    return Status::fail(Error::sequence_too_long, "sequence length %d is outside the planned 1..%d", b.len,
+                        cap_.max_len);
+  const std::size_t count = std::size_t(b.batch) * std::size_t(b.len), n = std::size_t(b.len);
+  if (cfg_.input == InputKind::tokens) {
+    if (b.tokens == nullptr) return Status::fail(Error::bad_config, "batch has no token array");
+    for (std::size_t i = 0; i < count; ++i)
+      if (b.tokens[i] < 0 || b.tokens[i] >= cfg_.vocab_in)
+        return Status::fail(Error::token_out_of_range, "token %d at sequence %zu position %zu is outside [0, %d)",
+                            int(b.tokens[i]), i / n, i % n, cfg_.vocab_in);
+  } else if (b.inputs == nullptr) {
+    return Status::fail(Error::bad_config, "vector model given no input vectors");
+  }
+  if (cfg_.output == OutputKind::classes) {
+    if (b.labels == nullptr) return Status::fail(Error::bad_config, "batch has no target array");
+    for (std::size_t i = 0; i < count; ++i)
+      if (b.labels[i] >= cfg_.out_dim)
+        return Status::fail(Error::target_out_of_range, "target %d at sequence %zu position %zu is outside [0, %d)",
+                            int(b.labels[i]), i / n, i % n, cfg_.out_dim);
+  } else if (b.targets == nullptr) {
+    return Status::fail(Error::bad_config, "regression model given no targets");
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// Forward (and backward) of every sequence on the d = 8 kernels. The gradient scales depend
+// on the batch's loss terms, so all forwards run before any backward.
+template <class T>
+LossTerms run_block(typename FamilyModel<T>::State& st, const FamilyConfig& c, const LossConfig& lc, double eta,
+                    const T* params, std::size_t param_count, const FamilyBatch<T>& batch, long count,
+                    bool backward, ParallelFor& pool) {
+  BlockBuffers<T>& bb = st.block;
+  const auto w = Weights<const T>::bind(params, bb.layout);
+  const T q_exp = T(lc.q);
+  auto targets_of = [&](int b) {
+    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+    return model::Targets{batch.labels + off, batch.mask ? batch.mask + off : nullptr, c.ignore_class};
+  };
+  auto forward = [&](int b, int worker) {
+    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+    model::SequenceSums<T> sums;
+    model::forward_sequence<T>(bb.model, w, batch.tokens + off, targets_of(b), batch.len, q_exp, bb.tapes[b],
+                               bb.scratch[worker], &sums);
+    st.totals[b] = SequenceTotals{double(sums.ce), double(sums.kinetic), double(sums.potential),
+                                  double(sums.tsallis), sums.correct, sums.scored};
+  };
+  parallel_for(pool, batch.batch, forward);
+
+  const double B = batch.batch, n = batch.len, L = c.layers;
+  double ce = 0, kin = 0, pot = 0, ts = 0;
+  for (int b = 0; b < batch.batch; ++b) {  // in sequence order, whatever the thread count
+    ce += st.totals[b].loss;
+    kin += st.totals[b].kinetic;
+    pot += st.totals[b].potential;
+    ts += st.totals[b].tsallis;
+  }
+  LossTerms terms;
+  terms.ce = count > 0 ? ce / double(count) : 0.0;
+  terms.kinetic = kin / (2.0 * L * B);
+  terms.potential = pot / (L * B * n);
+  terms.tsallis = ts / (L * B * n);
+  terms.eta = eta;
+  terms.entropy = std::fabs(terms.tsallis - eta);
+  terms.total = terms.ce + double(lc.lambda_p) * terms.potential + double(lc.lambda_k) * terms.kinetic +
+                double(lc.lambda_s) * terms.entropy;
+  if (!backward) return terms;
+
+  const double rows = L * B * n;
+  model::GradientScales<T> scales;
+  scales.ce = T(count > 0 ? 1.0 / double(count) : 0.0);
+  scales.kinetic = T(double(lc.lambda_k) / (L * B));
+  scales.potential = T(double(lc.lambda_p) / rows);
+  scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, eta) / rows);
+  const auto& wt = bb.transposed;
+  kernels::transpose(w.Wq, kDim, kDim, wt.Wq);
+  kernels::transpose(w.Wk, kDim, kDim, wt.Wk);
+  kernels::transpose(w.Wv, kDim, kDim, wt.Wv);
+  kernels::transpose(w.W1, kDim, kHidden, wt.W1);
+  kernels::transpose(w.W2, kHidden, kDim, wt.W2);
+  auto backward_one = [&](int b, int worker) {
+    T* grad = st.seq_grads + std::size_t(b) * param_count;
+    for (std::size_t i = 0; i < param_count; ++i) grad[i] = T(0);
+    const auto g = Weights<T>::bind(grad, bb.layout);
+    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+    model::backward_sequence<T>(bb.model, w, wt, g, batch.tokens + off, targets_of(b), batch.len, q_exp, scales,
+                                bb.tapes[b], bb.scratch[worker]);
+  };
+  parallel_for(pool, batch.batch, backward_one);
+  return terms;
+}
+
+// Forward (and backward) of every sequence on the generic kernels: one task per sequence.
+template <class T>
+LossTerms run_stack(typename FamilyModel<T>::State& st, const FamilyConfig& c, const FamilyLayout& layout,
+                    const T* params, const FamilyBatch<T>& batch, long count, bool backward, ParallelFor& pool) {
+  const T inv_count = T(count > 0 ? 1.0 / double(count) : 0.0);
+  const T scale = T(c.attn_scale > 0 ? double(c.attn_scale) : 1.0 / std::sqrt(double(c.head_width())));
+  auto one = [&](int b, int worker) {
+    T* G = backward ? st.seq_grads + std::size_t(b) * layout.total : nullptr;
+    const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, G,
+                               batch.len, std::size_t(b) * std::size_t(batch.len), scale};
+    SequenceTotals& t = st.totals[b];
+    t = SequenceTotals{};
+    stack::run_sequence(q, inv_count, &t.loss, &t.correct, &t.scored);
+  };
+  parallel_for(pool, batch.batch, one);
+  double loss = 0;
+  for (int b = 0; b < batch.batch; ++b) loss += st.totals[b].loss;
+  LossTerms terms;
+  terms.ce = terms.total = count > 0 ? loss / double(count) : 0.0;
+  return terms;
+}
+
+}  // namespace
+
+template <class T>
+Status FamilyModel<T>::pass(const FamilyBatch<T>& b, bool backward, FamilyStats* stats) {
+  TINYLOOP_TRY(check(b));
+  state_->last_len = b.len;
+  long count = 0;
+  const std::size_t total = std::size_t(b.batch) * std::size_t(b.len);
+  for (std::size_t i = 0; i < total; ++i) count += stack::counted(b, i) ? 1 : 0;
+  const double eta = optim::scheduled_eta(loss_, step_, total_steps_);
+  FamilyStats out;
+  out.terms = state_->d8 ? run_block<T>(*state_, cfg_, loss_, eta, params_, layout_.total, b, count, backward, *pool_)
+                         : run_stack<T>(*state_, cfg_, layout_, params_, b, count, backward, *pool_);
+  long correct = 0, scored = 0;
+  for (int s = 0; s < b.batch; ++s) {
+    correct += state_->totals[s].correct;
+    scored += state_->totals[s].scored;
+  }
+  out.counted = count;
+  out.loss = out.terms.total;
+  out.accuracy = scored > 0 ? double(correct) / double(scored) : 1.0;
+  if (backward) optim::sum_sequence_gradients(state_->seq_grads, b.batch, layout_.total, grads_);
+  if (stats) *stats = out;
+  return Status::ok();
+}
+
+template <class T>
+Status FamilyModel<T>::compute_gradients(const FamilyBatch<T>& b, FamilyStats* stats) {
+  return pass(b, true, stats);
+}
+
+template <class T>
+Status FamilyModel<T>::evaluate(const FamilyBatch<T>& b, FamilyStats* stats) {
+  return pass(b, false, stats);
+}
+
+template <class T>
+Status FamilyModel<T>::train_step(const FamilyBatch<T>& b, std::int64_t total_steps, FamilyStats* stats) {
+  total_steps_ = total_steps;
+  FamilyStats out;
+  TINYLOOP_TRY(pass(b, true, &out));
+  const optim::UpdateResult r = optim::apply_update(optim_, step_, total_steps, first_non_finite(out.terms), grads_,
+                                                    params_, adam_m_, adam_v_, layout_.total);
+  out.grad_norm = r.grad_norm;
+  out.lr = r.lr;
+  out.skipped = r.fault != nullptr;
+  out.fault = r.fault ? r.fault : "";
+  ++step_;
+  if (stats) *stats = out;
+  return Status::ok();
+}
+
+template <class T>
+const T* FamilyModel<T>::outputs(int b) const {
+  if (state_ == nullptr || b < 0 || b >= cap_.max_batch) return nullptr;
+  return state_->d8 ? state_->block.tapes[b].logits : state_->stack.tapes[b].out;
+}
+
+template <class T>
+const T* FamilyModel<T>::attention(int b, int layer, int head) const {
+  if (state_ == nullptr || b < 0 || b >= cap_.max_batch || layer < 0 || layer >= cfg_.layers || head < 0 ||
+      head >= cfg_.heads)
+    return nullptr;
+  const std::size_t n = std::size_t(state_->last_len);
+  if (state_->d8) {
+    if (!state_->block.keep_p) return nullptr;
+    return state_->block.tapes[b].P + std::size_t(layer) * n * n;
+  }
+  return state_->stack.tapes[b].P + (std::size_t(layer) * cfg_.heads + head) * n * n;
+}
+
+template class FamilyModel<float>;
+template class FamilyModel<double>;
+
+}  // namespace tinyloop::family

@@ -1,0 +1,425 @@
+#pragma once
+// Forward and hand-written backward of one sequence through any stack of layers (the generic
+// kernels of kernels/generic.hpp): the shapes that are not the d = 8 looped block. The model
+// (model/model.cpp) runs one of these per sequence, each on its own tape and worker scratch.
+#include <cmath>
+#include <cstddef>
+
+#include "kernels/attention.hpp"
+#include "kernels/gelu.hpp"
+#include "kernels/generic.hpp"
+#include "loss/cross_entropy.hpp"
+#include "model/positions.hpp"
+#include "tinyloop/arena.hpp"
+#include "tinyloop/family.hpp"
+
+namespace tinyloop::family::stack {
+
+// What one sequence's forward saves (capacity strides; rows indexed with the actual n).
+template <class T>
+struct Tape {
+  T* ys;     // (L+1) x N x d: the stream entering each layer, and the final one
+  T* xhat1;  // L x N x d
+  T* rstd1;  // L x N
+  T* h1;     // L x N x d  (LN1 output)
+  T* q; T* k; T* v;  // L x N x F
+  T* P;      // L x heads x N x N
+  T* c;      // L x N x F  concatenated head outputs
+  T* u;      // L x N x d  after the attention residual
+  T* xhat2; T* rstd2; T* h2;  // L x N x d, L x N, L x N x d
+  T* act; T* dact;            // L x N x hidden
+  T* xhatf; T* rstdf; T* hf;  // N x d, N, N x d
+  T* out;                     // N x out_dim
+};
+
+template <class T>
+struct Scratch {
+  T* dx; T* dy; T* du; T* dh;  // N x d
+  T* dq; T* dk; T* dv; T* dc;  // N x F
+  T* dp;                       // N
+  T* dg;                       // N x hidden
+  T* dout;                     // N x out_dim
+  T* rope;                     // N x head_dim: the RoPE table of each position (RoPE only)
+};
+
+struct Dims {
+  int L, N, d, F, H, heads, dh, O;
+  static Dims of(const FamilyConfig& c, int max_len) {
+    return Dims{c.layers, max_len, c.width, c.heads * c.head_width(), c.hidden_width(), c.heads, c.head_width(),
+                c.out_dim};
+  }
+};
+
+template <class T>
+Tape<T> take_tape(Arena& a, const FamilyConfig& c, const Dims& m) {
+  const std::size_t L = m.L, N = m.N, d = m.d, F = m.F, H = m.H;
+  Tape<T> t{};
+  t.ys = a.take<T>((L + 1) * N * d);
+  if (c.layernorm) {
+    t.xhat1 = a.take<T>(L * N * d);
+    t.rstd1 = a.take<T>(L * N);
+    t.h1 = a.take<T>(L * N * d);
+  }
+  t.q = a.take<T>(L * N * F);
+  t.k = a.take<T>(L * N * F);
+  t.v = a.take<T>(L * N * F);
+  t.P = a.take<T>(L * std::size_t(m.heads) * N * N);
+  t.c = a.take<T>(L * N * F);
+  t.u = a.take<T>(L * N * d);
+  if (c.mlp) {
+    if (c.layernorm) {
+      t.xhat2 = a.take<T>(L * N * d);
+      t.rstd2 = a.take<T>(L * N);
+      t.h2 = a.take<T>(L * N * d);
+    }
+    t.act = a.take<T>(L * N * H);
+    t.dact = a.take<T>(L * N * H);
+  }
+  if (c.layernorm) {
+    t.xhatf = a.take<T>(N * d);
+    t.rstdf = a.take<T>(N);
+    t.hf = a.take<T>(N * d);
+  }
+  t.out = a.take<T>(N * std::size_t(m.O));
+  return t;
+}
+
+template <class T>
+Scratch<T> take_scratch(Arena& a, const FamilyConfig& c, const Dims& m) {
+  const std::size_t N = m.N, d = m.d, F = m.F;
+  Scratch<T> s{};
+  s.dx = a.take<T>(N * d);
+  s.dy = a.take<T>(N * d);
+  s.du = a.take<T>(N * d);
+  s.dh = a.take<T>(N * d);
+  s.dq = a.take<T>(N * F);
+  s.dk = a.take<T>(N * F);
+  s.dv = a.take<T>(N * F);
+  s.dc = a.take<T>(N * F);
+  s.dp = a.take<T>(N);
+  s.dg = a.take<T>(N * std::size_t(m.H));
+  s.dout = a.take<T>(N * std::size_t(m.O));
+  if (uses_rope(c.positions)) s.rope = a.take<T>(N * std::size_t(m.dh));
+  return s;
+}
+
+template <class T>
+inline void zero(T* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) p[i] = T(0);
+}
+
+// Rotates the query or key pairs of every head of one row (heads x dh) by position's RoPE
+// table; `inverse` applies the transpose.
+template <class T>
+void rope_row(const T* table, int heads, int dh, bool inverse, T* row) {
+  for (int hd = 0; hd < heads; ++hd) model::rope_rotate(table, inverse, row + std::size_t(hd) * dh, dh);
+}
+
+// One sequence's view of the batch, the weights and its buffers.
+template <class T>
+struct Sequence {
+  const FamilyConfig& c;
+  const FamilyLayout& lay;
+  const FamilyBatch<T>& batch;
+  const Tape<T>& t;
+  const Scratch<T>& s;
+  const T* W;      // parameters
+  T* G;            // this sequence's gradient slot (backward only)
+  int n;           // length
+  std::size_t base;  // index of its first position in the batch
+  T scale;         // attention score scale
+
+  int d() const { return c.width; }
+  int F() const { return c.heads * c.head_width(); }
+  int H() const { return c.hidden_width(); }
+  int dh() const { return c.head_width(); }
+  std::size_t Nd() const { return std::size_t(n) * std::size_t(c.width); }
+  std::size_t NF() const { return std::size_t(n) * std::size_t(F()); }
+  std::size_t NH() const { return std::size_t(n) * std::size_t(H()); }
+  const FamilyLayout::Block& block(int l) const { return lay.block[c.looped ? 0 : l]; }
+  // Layer l's slice of a tape array packed with `per` entries per layer.
+  template <class U>
+  static U* at(int l, U* p, std::size_t per) { return p + std::size_t(l) * per; }
+};
+
+template <class T>
+bool counted(const FamilyBatch<T>& b, std::size_t idx) {
+  if (b.mask && b.mask[idx] == 0) return false;
+  if (b.labels && b.labels[idx] < 0) return false;
+  return true;
+}
+
+// X = E[token] (or the projected vector) plus the absolute positions; the RoPE table.
+template <class T>
+void embed_forward(const Sequence<T>& q) {
+  using namespace kernels::generic;
+  const FamilyConfig& c = q.c;
+  const int d = q.d();
+  for (int i = 0; i < q.n; ++i) {
+    T* x = q.t.ys + std::size_t(i) * d;
+    const std::size_t at = q.base + i;
+    if (c.input == InputKind::tokens) {
+      const T* e = q.W + q.lay.E + std::size_t(q.batch.tokens[at]) * d;
+      for (int k = 0; k < d; ++k) x[k] = e[k];
+    } else if (c.input_proj) {
+      dense_rows(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win, q.W + q.lay.bin, d, x);
+    } else {
+      for (int k = 0; k < d; ++k) x[k] = q.batch.inputs[at * c.in_dim + k];
+    }
+    if (uses_sinusoids(c.positions)) {
+      for (int k = 0; k < d; ++k) {
+        const int k2 = k - (k % 2);
+        const double angle = double(i) / std::pow(10000.0, double(k2) / double(d));
+        x[k] += T(c.pe_scale) * T(k % 2 == 0 ? std::sin(angle) : std::cos(angle));
+      }
+    } else if (c.positions == Positions::learned) {
+      const T* p = q.W + q.lay.pos + std::size_t(i) * d;
+      for (int k = 0; k < d; ++k) x[k] += p[k];
+    }
+  }
+  if (uses_rope(c.positions))
+    for (int i = 0; i < q.n; ++i) model::rope_angles(i, c.rope_base, q.s.rope + std::size_t(i) * q.dh(), q.dh());
+}
+
+// h = LN(x) row by row into `out` (saving xhat and rstd), or x itself without LayerNorm.
+template <class T>
+const T* layernorm_rows(const Sequence<T>& q, const T* x, std::size_t gain, std::size_t bias, T* out, T* xhat,
+                        T* rstd) {
+  if (!q.c.layernorm) return x;
+  const int d = q.d();
+  for (int i = 0; i < q.n; ++i)
+    kernels::generic::layernorm(x + std::size_t(i) * d, d, q.W + gain, q.W + bias, out + std::size_t(i) * d,
+                                xhat + std::size_t(i) * d, rstd + i);
+  return out;
+}
+
+// u = y + attention(LN1(y)) of layer l.
+template <class T>
+void attention_forward(const Sequence<T>& q, int l) {
+  using namespace kernels::generic;
+  const FamilyConfig& c = q.c;
+  const auto& k = q.block(l);
+  const Tape<T>& t = q.t;
+  const int d = q.d(), F = q.F(), dh = q.dh(), n = q.n;
+  const std::size_t Nd = q.Nd(), NF = q.NF(), NN = std::size_t(n) * std::size_t(n), N = std::size_t(n);
+  const T* y = q.at(l, t.ys, Nd);
+  const T* h1 = layernorm_rows(q, y, k.ln1_g, k.ln1_b, q.at(l, t.h1, Nd), q.at(l, t.xhat1, Nd), q.at(l, t.rstd1, N));
+  T* qq = q.at(l, t.q, NF); T* kk = q.at(l, t.k, NF); T* v = q.at(l, t.v, NF); T* cc = q.at(l, t.c, NF);
+  dense_rows(h1, n, d, q.W + k.Wq, (const T*)nullptr, F, qq);
+  dense_rows(h1, n, d, q.W + k.Wk, (const T*)nullptr, F, kk);
+  dense_rows(h1, n, d, q.W + k.Wv, (const T*)nullptr, F, v);
+  if (uses_rope(c.positions))  // the tape keeps the rotated queries and keys, as attention sees them
+    for (int i = 0; i < n; ++i) {
+      rope_row(q.s.rope + std::size_t(i) * dh, c.heads, dh, false, qq + std::size_t(i) * F);
+      rope_row(q.s.rope + std::size_t(i) * dh, c.heads, dh, false, kk + std::size_t(i) * F);
+    }
+  const bool softmax = c.attention == AttentionKind::softmax;
+  for (int hd = 0; hd < c.heads; ++hd) {
+    T* P = t.P + (std::size_t(l) * c.heads + hd) * NN;
+    const T slope = uses_alibi(c.positions) ? model::softplus(q.W[k.rho + hd]) : T(0);
+    attention_head(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, q.scale, P, cc + hd * dh,
+                   slope);
+  }
+  T* u = q.at(l, t.u, Nd);
+  if (c.out_proj) dense_rows(cc, n, F, q.W + k.Wo, (const T*)nullptr, d, u);
+  else for (std::size_t e = 0; e < Nd; ++e) u[e] = cc[e];
+  if (c.residual)
+    for (std::size_t e = 0; e < Nd; ++e) u[e] += y[e];
+}
+
+// The stream leaving layer l: u + MLP(LN2(u)), or u without the MLP.
+template <class T>
+void mlp_forward(const Sequence<T>& q, int l) {
+  using namespace kernels::generic;
+  const auto& k = q.block(l);
+  const Tape<T>& t = q.t;
+  const int d = q.d(), H = q.H(), n = q.n;
+  const std::size_t Nd = q.Nd(), NH = q.NH(), N = std::size_t(n);
+  const T* u = q.at(l, t.u, Nd);
+  T* next = q.at(l + 1, t.ys, Nd);
+  if (!q.c.mlp) {
+    for (std::size_t e = 0; e < Nd; ++e) next[e] = u[e];
+    return;
+  }
+  const T* h2 = layernorm_rows(q, u, k.ln2_g, k.ln2_b, q.at(l, t.h2, Nd), q.at(l, t.xhat2, Nd), q.at(l, t.rstd2, N));
+  T* act = q.at(l, t.act, NH); T* dact = q.at(l, t.dact, NH);
+  dense_rows(h2, n, d, q.W + k.W1, q.W + k.b1, H, act);
+  for (std::size_t e = 0; e < NH; ++e) kernels::gelu_forward(act[e], act + e, dact + e);
+  dense_rows(act, n, H, q.W + k.W2, q.W + k.b2, d, next);
+  for (std::size_t e = 0; e < Nd; ++e) next[e] += u[e];
+}
+
+// Outputs, the loss summed over counted positions (each scaled by inv_count into s.dout for the
+// backward pass), and the right answers among the scored positions.
+template <class T>
+void readout_forward(const Sequence<T>& q, T inv_count, bool backward, double* loss, long* correct, long* scored) {
+  using namespace kernels::generic;
+  const FamilyConfig& c = q.c;
+  const Tape<T>& t = q.t;
+  const int d = q.d(), O = c.out_dim, L = c.layers;
+  const T* hf = layernorm_rows(q, q.at(L, t.ys, q.Nd()), q.lay.lnf_g, q.lay.lnf_b, t.hf, t.xhatf, t.rstdf);
+  dense_rows(hf, q.n, d, q.W + q.lay.Wout, q.lay.bout == kAbsent ? (const T*)nullptr : q.W + q.lay.bout, O, t.out);
+  *loss = 0;
+  *correct = *scored = 0;
+  for (int i = 0; i < q.n; ++i) {
+    const std::size_t idx = q.base + i;
+    const T* y = t.out + std::size_t(i) * O;
+    T* dy = q.s.dout + std::size_t(i) * O;
+    if (!counted(q.batch, idx)) {
+      zero(dy, std::size_t(O));
+      continue;
+    }
+    if (c.output == OutputKind::classes) {
+      const int label = q.batch.labels[idx];
+      *loss += double(loss::cross_entropy(y, O, label, inv_count, backward ? dy : (T*)nullptr));
+      if (label == c.ignore_class) continue;
+      ++*scored;
+      if (loss::argmax(y, O) == label) ++*correct;
+    } else {
+      const T* target = q.batch.targets + idx * O;
+      const T g = T(2) * inv_count / T(O);
+      for (int o = 0; o < O; ++o) {
+        const T r = y[o] - target[o];
+        *loss += double(r) * double(r) / double(O);
+        dy[o] = g * r;
+      }
+    }
+  }
+}
+
+// dx += LN backward of dh (or dh itself without LayerNorm), row by row.
+template <class T>
+void layernorm_rows_backward(const Sequence<T>& q, const T* dh, const T* xhat, const T* rstd, std::size_t gain,
+                             std::size_t bias, T* dx) {
+  const int d = q.d();
+  if (!q.c.layernorm) {
+    for (std::size_t e = 0; e < q.Nd(); ++e) dx[e] += dh[e];
+    return;
+  }
+  for (int i = 0; i < q.n; ++i)
+    kernels::generic::layernorm_backward(dh + std::size_t(i) * d, xhat + std::size_t(i) * d, rstd[i], d, q.W + gain,
+                                         q.G + gain, q.G + bias, dx + std::size_t(i) * d);
+}
+
+// Back through the readout: s.dx gets the gradient of the final stream.
+template <class T>
+void readout_backward(const Sequence<T>& q) {
+  const Tape<T>& t = q.t;
+  const Scratch<T>& s = q.s;
+  const int d = q.d(), L = q.c.layers;
+  const T* hf = q.c.layernorm ? t.hf : q.at(L, t.ys, q.Nd());
+  zero(s.dx, q.Nd());
+  zero(s.dh, q.Nd());
+  kernels::generic::dense_rows_backward(hf, q.n, d, q.W + q.lay.Wout, q.c.out_dim, s.dout, q.G + q.lay.Wout,
+                                        q.lay.bout == kAbsent ? (T*)nullptr : q.G + q.lay.bout, s.dh);
+  layernorm_rows_backward(q, s.dh, t.xhatf, t.rstdf, q.lay.lnf_g, q.lay.lnf_b, s.dx);
+}
+
+// s.dx holds the gradient of the stream leaving layer l; s.du gets the gradient of u.
+template <class T>
+void mlp_backward(const Sequence<T>& q, int l) {
+  using namespace kernels::generic;
+  const Scratch<T>& s = q.s;
+  const std::size_t Nd = q.Nd(), NH = q.NH(), N = std::size_t(q.n);
+  for (std::size_t e = 0; e < Nd; ++e) s.du[e] = s.dx[e];
+  if (!q.c.mlp) return;
+  const auto& k = q.block(l);
+  const Tape<T>& t = q.t;
+  const int d = q.d(), H = q.H();
+  const T* u = q.at(l, t.u, Nd);
+  const T* h2 = q.c.layernorm ? q.at(l, t.h2, Nd) : u;
+  const T* dact = q.at(l, t.dact, NH);
+  zero(s.dg, NH);
+  dense_rows_backward(q.at(l, t.act, NH), q.n, H, q.W + k.W2, d, s.dx, q.G + k.W2, q.G + k.b2, s.dg);
+  for (std::size_t e = 0; e < NH; ++e) s.dg[e] *= dact[e];
+  zero(s.dh, Nd);
+  dense_rows_backward(h2, q.n, d, q.W + k.W1, H, s.dg, q.G + k.W1, q.G + k.b1, s.dh);
+  layernorm_rows_backward(q, s.dh, q.at(l, t.xhat2, Nd), q.at(l, t.rstd2, N), k.ln2_g, k.ln2_b, s.du);
+}
+
+// From s.du (gradient of u) to s.dx (gradient of the stream entering layer l).
+template <class T>
+void attention_backward(const Sequence<T>& q, int l) {
+  using namespace kernels::generic;
+  const FamilyConfig& c = q.c;
+  const auto& k = q.block(l);
+  const Tape<T>& t = q.t;
+  const Scratch<T>& s = q.s;
+  const int d = q.d(), F = q.F(), dh = q.dh(), n = q.n;
+  const std::size_t Nd = q.Nd(), NF = q.NF(), NN = std::size_t(n) * std::size_t(n), N = std::size_t(n);
+  if (c.residual) for (std::size_t e = 0; e < Nd; ++e) s.dy[e] = s.du[e];
+  else zero(s.dy, Nd);
+  if (c.out_proj) {
+    zero(s.dc, NF);
+    dense_rows_backward(q.at(l, t.c, NF), n, F, q.W + k.Wo, d, s.du, q.G + k.Wo, (T*)nullptr, s.dc);
+  } else {
+    for (std::size_t e = 0; e < NF; ++e) s.dc[e] = s.du[e];
+  }
+  const T* qq = q.at(l, t.q, NF); const T* kk = q.at(l, t.k, NF); const T* v = q.at(l, t.v, NF);
+  zero(s.dq, NF); zero(s.dk, NF); zero(s.dv, NF);
+  const bool softmax = c.attention == AttentionKind::softmax, alibi = uses_alibi(c.positions);
+  for (int hd = 0; hd < c.heads; ++hd) {
+    const T* P = t.P + (std::size_t(l) * c.heads + hd) * NN;
+    T dslope = 0;
+    attention_head_backward(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, q.scale, P,
+                            s.dc + hd * dh, s.dp, s.dq + hd * dh, s.dk + hd * dh, s.dv + hd * dh,
+                            alibi ? &dslope : nullptr);
+    if (alibi) q.G[k.rho + hd] += dslope * model::sigmoid(q.W[k.rho + hd]);  // slope = softplus(rho)
+  }
+  if (uses_rope(c.positions))  // back through the rotation: its transpose
+    for (int i = 0; i < n; ++i) {
+      rope_row(s.rope + std::size_t(i) * dh, c.heads, dh, true, s.dq + std::size_t(i) * F);
+      rope_row(s.rope + std::size_t(i) * dh, c.heads, dh, true, s.dk + std::size_t(i) * F);
+    }
+  const T* y = q.at(l, t.ys, Nd);
+  const T* h1 = c.layernorm ? q.at(l, t.h1, Nd) : y;
+  zero(s.dh, Nd);
+  dense_rows_backward(h1, n, d, q.W + k.Wq, F, s.dq, q.G + k.Wq, (T*)nullptr, s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wk, F, s.dk, q.G + k.Wk, (T*)nullptr, s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wv, F, s.dv, q.G + k.Wv, (T*)nullptr, s.dh);
+  layernorm_rows_backward(q, s.dh, q.at(l, t.xhat1, Nd), q.at(l, t.rstd1, N), k.ln1_g, k.ln1_b, s.dy);
+  for (std::size_t e = 0; e < Nd; ++e) s.dx[e] = s.dy[e];
+}
+
+// From s.dx (gradient of X) into E (or Win, bin) and the learned positions.
+template <class T>
+void embed_backward(const Sequence<T>& q) {
+  const FamilyConfig& c = q.c;
+  const int d = q.d();
+  for (int i = 0; i < q.n; ++i) {
+    const T* g = q.s.dx + std::size_t(i) * d;
+    const std::size_t at = q.base + i;
+    if (c.input == InputKind::tokens) {
+      T* ge = q.G + q.lay.E + std::size_t(q.batch.tokens[at]) * d;
+      for (int k = 0; k < d; ++k) ge[k] += g[k];
+    } else if (c.input_proj) {
+      kernels::generic::dense_rows_backward(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win, d, g,
+                                            q.G + q.lay.Win, q.G + q.lay.bin, (T*)nullptr);
+    }
+    if (c.positions == Positions::learned) {
+      T* gp = q.G + q.lay.pos + std::size_t(i) * d;
+      for (int k = 0; k < d; ++k) gp[k] += g[k];
+    }
+  }
+}
+
+// The whole sequence: forward, loss, and (when q.G is set) the backward pass into q.G.
+template <class T>
+void run_sequence(const Sequence<T>& q, T inv_count, double* loss, long* correct, long* scored) {
+  embed_forward(q);
+  for (int l = 0; l < q.c.layers; ++l) {
+    attention_forward(q, l);
+    mlp_forward(q, l);
+  }
+  readout_forward(q, inv_count, q.G != nullptr, loss, correct, scored);
+  if (q.G == nullptr) return;
+  zero(q.G, q.lay.total);
+  readout_backward(q);
+  for (int l = q.c.layers - 1; l >= 0; --l) {
+    mlp_backward(q, l);
+    attention_backward(q, l);
+  }
+  embed_backward(q);
+}
+
+}  // namespace tinyloop::family::stack

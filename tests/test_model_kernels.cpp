@@ -1,0 +1,142 @@
+// The one model runs the paper's looped block on the d = 8 kernels and every other shape on the
+// generic ones. The two are written independently, so each checks the other: the block forced
+// onto the generic kernels (generic_kernels) must give the same outputs, loss, accuracy and gradients, for every position scheme,
+// with and without the causal mask, with uncounted positions and an ignored class. Also: what
+// only the d = 8 kernels run (energy-entropy terms, the Hamiltonian loop) is refused elsewhere.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "support/family_cases.hpp"
+#include "tinyloop/family.hpp"
+#include "tinyloop/params.hpp"
+
+using namespace tinyloop;
+using namespace tinyloop::family;
+using namespace tinyloop::test;
+
+namespace {
+
+struct Built {
+  std::vector<unsigned char> buffer;
+  FamilyModel<double> m;
+  Status status;
+  Built(const FamilyConfig& c, const FamilyCapacity& cap) {
+    buffer.resize(FamilyModel<double>::plan(c, cap).total);
+    status = m.init(c, OptimConfig{}, cap, buffer.data(), buffer.size());
+  }
+};
+
+FamilyConfig block(PositionKind positions, bool causal) {
+  ModelConfig m;
+  m.loops = 3;
+  m.vocab_in = 5;
+  m.vocab_out = 6;
+  m.positions = positions;
+  m.causal = causal;
+  m.pe_scale = 0.7f;
+  m.alibi_rho = 0.3f;
+  return block_config(m);
+}
+
+double relative(double a, double b) { return std::fabs(a - b) / std::fmax(1e-6, std::fmax(std::fabs(a), std::fabs(b))); }
+
+}  // namespace
+
+TEST_CASE("model: the d = 8 kernels and the generic kernels agree on the looped block") {
+  const PositionKind schemes[] = {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
+                                  PositionKind::alibi_sinusoidal, PositionKind::rope};
+  for (PositionKind scheme : schemes)
+    for (bool causal : {true, false}) {
+      CAPTURE(int(scheme));
+      CAPTURE(causal);
+      const FamilyConfig fast = block(scheme, causal);
+      FamilyConfig generic = fast;
+      generic.generic_kernels = true;
+      REQUIRE(runs_d8_kernels(fast));
+      REQUIRE_FALSE(runs_d8_kernels(generic));
+      const int B = 3, n = 9;
+      const FamilyCapacity cap{n, B, 1};
+      Built a(fast, cap), b(generic, cap);
+      REQUIRE(a.status.is_ok());
+      REQUIRE(b.status.is_ok());
+      REQUIRE(a.m.param_count() == b.m.param_count());
+      Rng rng(17);
+      a.m.init_weights(rng);
+      for (std::size_t i = 0; i < a.m.param_count(); ++i) {
+        a.m.params()[i] += 0.2 * (2.0 * rng.uniform01_double() - 1.0) * (a.m.params()[i] != 0.0 ? 1.0 : 0.0);
+        b.m.params()[i] = a.m.params()[i];
+      }
+      auto data = random_family_data<double>(fast, B, n, 5);  // every third label is -1
+      data.mask.assign(std::size_t(B) * n, 1);
+      data.mask[4] = 0;
+      for (std::size_t i = 0; i < data.labels.size(); i += 4)
+        if (data.labels[i] >= 0) data.labels[i] = fast.ignore_class;
+      const FamilyBatch<double> batch = data.batch(B, n);
+      FamilyStats sa, sb;
+      REQUIRE(a.m.compute_gradients(batch, &sa).is_ok());
+      REQUIRE(b.m.compute_gradients(batch, &sb).is_ok());
+      CHECK(sa.counted == sb.counted);
+      CHECK(relative(sa.terms.ce, sb.terms.ce) < 1e-12);
+      CHECK(sa.accuracy == sb.accuracy);
+      double worst_out = 0, worst_grad = 0;
+      for (int s = 0; s < B; ++s)
+        for (int e = 0; e < n * fast.out_dim; ++e)
+          worst_out = std::fmax(worst_out, std::fabs(a.m.outputs(s)[e] - b.m.outputs(s)[e]));
+      for (std::size_t i = 0; i < a.m.param_count(); ++i)
+        worst_grad = std::fmax(worst_grad, relative(a.m.grads()[i], b.m.grads()[i]) *
+                                               (std::fabs(a.m.grads()[i]) > 1e-9 ? 1.0 : 0.0));
+      CHECK(worst_out < 1e-12);
+      CHECK(worst_grad < 1e-9);
+      for (int layer = 0; layer < fast.layers; ++layer) {
+        const double* pa = a.m.attention(0, layer, 0);
+        const double* pb = b.m.attention(0, layer, 0);
+        REQUIRE(pa != nullptr);
+        REQUIRE(pb != nullptr);
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j <= (causal ? i : n - 1); ++j) CHECK(std::fabs(pa[i * n + j] - pb[i * n + j]) < 1e-12);
+      }
+    }
+}
+
+TEST_CASE("model: the looped block's layout is the checkpoint's ParamLayout") {
+  for (PositionKind scheme : {PositionKind::sinusoidal, PositionKind::alibi}) {
+    ModelConfig m;
+    m.positions = scheme;
+    const FamilyLayout f = FamilyLayout::make(block_config(m));
+    const ParamLayout p = ParamLayout::make(m);
+    REQUIRE(f.count == p.count);
+    CHECK(f.total == p.total);
+    for (int i = 0; i < p.count; ++i) {
+      CAPTURE(p.info[i].name);
+      CHECK(f.tensors[i].offset == p.info[i].offset);
+      CHECK(f.tensors[i].rows == p.info[i].rows);
+      CHECK(f.tensors[i].cols == p.info[i].cols);
+    }
+  }
+}
+
+TEST_CASE("model: energy-entropy terms and the Hamiltonian loop are refused off the d = 8 kernels") {
+  FamilyConfig stacked;  // 2 layers, width 8, one head, with Wo: the generic kernels
+  stacked.heads = 2;
+  REQUIRE_FALSE(runs_d8_kernels(stacked));
+  const FamilyCapacity cap{8, 2, 1};
+  std::vector<unsigned char> buffer(FamilyModel<float>::plan(stacked, cap).total);
+  FamilyModel<float> m;
+  LossConfig energy = cross_entropy_only();
+  energy.lambda_p = 0.1f;
+  const Status s = m.init(stacked, OptimConfig{}, energy, 100, cap, buffer.data(), buffer.size());
+  CHECK(s.code() == Error::unsupported);
+  CHECK(std::string(s.message()).find("energy-entropy") != std::string::npos);
+  CHECK(m.init(stacked, OptimConfig{}, cross_entropy_only(), 100, cap, buffer.data(), buffer.size()).is_ok());
+
+  FamilyConfig hamiltonian = stacked;
+  hamiltonian.loop = LoopKind::hamiltonian;
+  const Status h = validate(hamiltonian);
+  CHECK(h.code() == Error::unsupported);
+  CHECK(std::string(h.message()).find("hamiltonian") != std::string::npos);
+  ModelConfig paper;
+  paper.loop = LoopKind::hamiltonian;
+  CHECK(validate(block_config(paper)).is_ok());
+}
