@@ -10,6 +10,8 @@
 #include <cstring>
 #include <limits>
 
+#include "io/byte_codec.hpp"
+#include "io/checkpoint_config.hpp"
 #include "tinyloop/params.hpp"
 
 namespace tinyloop {
@@ -19,6 +21,16 @@ static_assert(sizeof(float) == 4, "checkpoints store 4-byte floats");
 static_assert(sizeof(int) >= 4, "configuration integers are 32-bit");
 
 namespace {
+
+using io::bits_finite;
+using io::bits_float;
+using io::float_bits;
+using io::config_bytes;
+using io::crc32;
+using io::kConfigBytesV3;
+using io::Reader;
+using io::truncated_at;
+using io::Writer;
 
 // ---- format constants (docs/CHECKPOINT.md) ---------------------------------------------
 constexpr std::uint8_t kMagic[8] = {'T', 'L', 'O', 'O', 'P', 'C', 'K', 0};
@@ -33,9 +45,6 @@ constexpr std::uint32_t kFlagOptimizer = 1u;
 constexpr std::uint32_t kKnownFlags = kFlagOptimizer;
 
 constexpr std::size_t kHeaderBytes = 24;   // magic, version, flags, total size
-constexpr std::size_t kConfigBytesV1 = 140;  // TrainConfig, field by field
-constexpr std::size_t kConfigBytesV2 = 152;  // + eta_schedule, eta_final, init_scale
-constexpr std::size_t kConfigBytesV3 = 160;  // + alibi_rho, rope_base
 constexpr std::size_t kStateBytes = 24;      // step, rng state, rng increment
 constexpr std::size_t kCrcBytes = 4;
 constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before being read
@@ -43,108 +52,6 @@ constexpr std::uint32_t kMaxNameLen = 64;  // longer names are rejected before b
 static_assert(kCheckpointHeadBytes == kHeaderBytes + kConfigBytesV3, "the head holds the longest configuration");
 
 const char* const kSetNames[3] = {"params", "adam_m", "adam_v"};
-
-// ---- CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), table built at compile time --
-struct CrcTable {
-  std::uint32_t v[256];
-};
-constexpr CrcTable make_crc_table() {
-  CrcTable t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-    t.v[i] = c;
-  }
-  return t;
-}
-constexpr CrcTable kCrc = make_crc_table();
-
-std::uint32_t crc32(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < n; ++i) c = kCrc.v[(c ^ p[i]) & 0xFFu] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
-// ---- scalar encodings -------------------------------------------------------------------
-std::uint32_t float_bits(float f) {
-  std::uint32_t u = 0;
-  std::memcpy(&u, &f, sizeof u);  // a bit cast of one float, not a struct copy
-  return u;
-}
-float bits_float(std::uint32_t u) {
-  float f = 0;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-// Exponent all ones = Inf or NaN; decided on the bits so -ffast-math cannot fold it away.
-bool bits_finite(std::uint32_t u) { return (u & 0x7F800000u) != 0x7F800000u; }
-
-// Two's complement conversions without implementation-defined casts.
-std::int32_t to_i32(std::uint32_t u) {
-  return u <= 0x7FFFFFFFu ? static_cast<std::int32_t>(u) : -static_cast<std::int32_t>(~u) - 1;
-}
-std::int64_t to_i64(std::uint64_t u) {
-  return u <= 0x7FFFFFFFFFFFFFFFull ? static_cast<std::int64_t>(u) : -static_cast<std::int64_t>(~u) - 1;
-}
-
-// ---- writer -----------------------------------------------------------------------------
-// The caller has checked the capacity against checkpoint_bytes(); put() still refuses to
-// step past the end so a mistake there cannot write out of bounds.
-struct Writer {
-  std::uint8_t* p;
-  std::size_t cap;
-  std::size_t pos = 0;
-  bool overflow = false;
-
-  void put(std::uint8_t b) {
-    if (pos < cap) p[pos++] = b;
-    else overflow = true;
-  }
-  void u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) put(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-  void u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) put(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-  void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-  void f32(float v) { u32(float_bits(v)); }
-  void bytes(const void* src, std::size_t n) {
-    const auto* s = static_cast<const std::uint8_t*>(src);
-    for (std::size_t i = 0; i < n; ++i) put(s[i]);
-  }
-};
-
-// ---- reader -----------------------------------------------------------------------------
-struct Reader {
-  const std::uint8_t* p;
-  std::size_t size;  // readable bytes (the checksum excluded once it has been verified)
-  std::size_t pos = 0;
-
-  std::size_t left() const { return size - pos; }
-  bool has(std::size_t n) const { return n <= left(); }
-  // Each getter requires has(n) to have been checked by the caller (need()).
-  std::uint32_t u32() {
-    std::uint32_t v = 0;
-    for (unsigned i = 0; i < 4; ++i) v |= std::uint32_t(p[pos + i]) << (8 * i);
-    pos += 4;
-    return v;
-  }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (unsigned i = 0; i < 8; ++i) v |= std::uint64_t(p[pos + i]) << (8 * i);
-    pos += 8;
-    return v;
-  }
-  std::int32_t i32() { return to_i32(u32()); }
-  std::int64_t i64() { return to_i64(u64()); }
-  float f32() { return bits_float(u32()); }
-};
-
-Status truncated_at(const Reader& r, const char* what) {
-  return Status::fail(Error::bad_checkpoint, "truncated: %s at byte %llu runs past the end (%llu bytes)", what,
-                      static_cast<unsigned long long>(r.pos), static_cast<unsigned long long>(r.size));
-}
 
 // ---- sizes ------------------------------------------------------------------------------
 // Bytes of one tensor set (count + 16 named blocks), or 0 when it would not fit in size_t.
@@ -169,9 +76,6 @@ std::uint32_t version_for(const TrainConfig& cfg) {
   return version1_fields ? 1u : 2u;
 }
 
-std::size_t config_bytes(std::uint32_t version) {
-  return version >= 3 ? kConfigBytesV3 : version == 2 ? kConfigBytesV2 : kConfigBytesV1;
-}
 std::size_t tensors_offset(std::uint32_t version) { return kHeaderBytes + config_bytes(version) + kStateBytes; }
 
 // Exact file size in 64 bits for the given format version; 0 when the model's shapes are invalid.
@@ -180,129 +84,6 @@ std::uint64_t file_bytes64(const TrainConfig& cfg, bool with_optimizer, std::uin
   const ParamLayout l = ParamLayout::make(cfg.model);
   const std::uint64_t sets = with_optimizer ? 3 : 1;
   return tensors_offset(version) + sets * tensor_set_bytes(l) + kCrcBytes;
-}
-
-// ---- configuration block ----------------------------------------------------------------
-void write_config(Writer& w, const TrainConfig& c, std::uint32_t version) {
-  const ModelConfig& m = c.model;
-  w.i32(m.loops);
-  w.i32(m.vocab_in);
-  w.i32(m.vocab_out);
-  w.u32(static_cast<std::uint32_t>(m.positions));
-  w.f32(m.pe_scale);
-  w.u32(m.causal ? 1u : 0u);
-  w.u32(static_cast<std::uint32_t>(m.loop));
-  w.f32(m.mu);
-  w.f32(m.alpha);
-  w.f32(m.beta);
-  w.f32(m.tau);
-  const LossConfig& l = c.loss;
-  w.f32(l.lambda_p);
-  w.f32(l.lambda_k);
-  w.f32(l.lambda_s);
-  w.f32(l.q);
-  w.f32(l.eta);
-  const OptimConfig& o = c.optim;
-  w.f32(o.lr);
-  w.f32(o.beta1);
-  w.f32(o.beta2);
-  w.f32(o.eps);
-  w.f32(o.weight_decay);
-  w.f32(o.clip_norm);
-  w.i32(o.warmup_steps);
-  w.u32(static_cast<std::uint32_t>(o.schedule));
-  w.f32(o.min_lr_ratio);
-  w.i32(c.task.alphabet);
-  w.i32(c.task.hops);
-  w.i32(c.curriculum.min_len);
-  w.i32(c.curriculum.max_len);
-  w.f32(c.curriculum.ramp);
-  w.i32(c.batch);
-  w.i64(c.steps);
-  w.u64(c.seed);
-  if (version >= 2) {
-    w.u32(static_cast<std::uint32_t>(l.eta_schedule));
-    w.f32(l.eta_final);
-    w.f32(c.init_scale);
-  }
-  if (version >= 3) {
-    w.f32(m.alibi_rho);
-    w.f32(m.rope_base);
-  }
-}
-
-// Enumerations and booleans are stored as u32; values that would not survive the narrowing
-// to the in-memory type are rejected here, the rest by validate().
-Status read_enum(std::uint32_t v, const char* field, std::uint8_t* out) {
-  if (v > 0xFFu)
-    return Status::fail(Error::bad_checkpoint, "invalid configuration: %s = %lu is not a known value", field,
-                        static_cast<unsigned long>(v));
-  *out = static_cast<std::uint8_t>(v);
-  return Status::ok();
-}
-
-Status read_config(Reader& r, std::uint32_t version, TrainConfig* out) {
-  if (!r.has(config_bytes(version))) return truncated_at(r, "configuration block");
-  TrainConfig c;
-  ModelConfig& m = c.model;
-  std::uint8_t e = 0;
-  m.loops = r.i32();
-  m.vocab_in = r.i32();
-  m.vocab_out = r.i32();
-  TINYLOOP_TRY(read_enum(r.u32(), "model.positions", &e));
-  m.positions = static_cast<PositionKind>(e);
-  m.pe_scale = r.f32();
-  const std::uint32_t causal = r.u32();
-  if (causal > 1)
-    return Status::fail(Error::bad_checkpoint, "invalid configuration: model.causal = %lu is not 0 or 1",
-                        static_cast<unsigned long>(causal));
-  m.causal = causal == 1;
-  TINYLOOP_TRY(read_enum(r.u32(), "model.loop", &e));
-  m.loop = static_cast<LoopKind>(e);
-  m.mu = r.f32();
-  m.alpha = r.f32();
-  m.beta = r.f32();
-  m.tau = r.f32();
-  LossConfig& l = c.loss;
-  l.lambda_p = r.f32();
-  l.lambda_k = r.f32();
-  l.lambda_s = r.f32();
-  l.q = r.f32();
-  l.eta = r.f32();
-  OptimConfig& o = c.optim;
-  o.lr = r.f32();
-  o.beta1 = r.f32();
-  o.beta2 = r.f32();
-  o.eps = r.f32();
-  o.weight_decay = r.f32();
-  o.clip_norm = r.f32();
-  o.warmup_steps = r.i32();
-  TINYLOOP_TRY(read_enum(r.u32(), "optim.schedule", &e));
-  o.schedule = static_cast<Schedule>(e);
-  o.min_lr_ratio = r.f32();
-  c.task.alphabet = r.i32();
-  c.task.hops = r.i32();
-  c.curriculum.min_len = r.i32();
-  c.curriculum.max_len = r.i32();
-  c.curriculum.ramp = r.f32();
-  c.batch = r.i32();
-  c.steps = r.i64();
-  c.seed = r.u64();
-  if (version >= 2) {
-    TINYLOOP_TRY(read_enum(r.u32(), "loss.eta_schedule", &e));
-    l.eta_schedule = static_cast<Schedule>(e);
-    l.eta_final = r.f32();
-    c.init_scale = r.f32();
-  }
-  if (version >= 3) {
-    m.alibi_rho = r.f32();
-    m.rope_base = r.f32();
-  }
-
-  const Status v = validate(c);
-  if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid configuration: %s", v.message());
-  *out = c;
-  return Status::ok();
 }
 
 // ---- tensor sets ------------------------------------------------------------------------
