@@ -1,4 +1,5 @@
-// Tests for the POSIX platform layer: files, thread pool, clock, interrupt flag.
+// Tests for the POSIX platform layer: files, folders, path queries, a subprocess, thread pool,
+// ticker, clocks, terminal, interrupt flag.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -323,6 +326,172 @@ TEST_CASE("make_directories") {
   CHECK(s.code() == Error::io_error);
   CHECK(one_line(s.message()));
   CHECK(std::string(s.message()).find(dir / "file") != std::string::npos);
+}
+
+TEST_CASE("exists, is_regular_file, is_directory") {
+  TempDir dir;
+  REQUIRE(write_string(dir / "f", "x").is_ok());
+  REQUIRE(tp::make_directories((dir / "d").c_str()).is_ok());
+  REQUIRE(symlink((dir / "f").c_str(), (dir / "link").c_str()) == 0);
+  CHECK(tp::exists((dir / "f").c_str()));
+  CHECK(tp::exists((dir / "d").c_str()));
+  CHECK(tp::exists((dir / "link").c_str()));
+  CHECK_FALSE(tp::exists((dir / "missing").c_str()));
+  CHECK_FALSE(tp::exists((dir / "f/below").c_str()));  // a file where a folder is expected
+  CHECK_FALSE(tp::exists(""));
+  CHECK_FALSE(tp::exists(nullptr));
+  CHECK(tp::is_regular_file((dir / "f").c_str()));
+  CHECK(tp::is_regular_file((dir / "link").c_str()));  // through the link
+  CHECK_FALSE(tp::is_regular_file((dir / "d").c_str()));
+  CHECK_FALSE(tp::is_regular_file((dir / "missing").c_str()));
+  CHECK(tp::is_directory((dir / "d").c_str()));
+  CHECK_FALSE(tp::is_directory((dir / "f").c_str()));
+  CHECK_FALSE(tp::is_directory((dir / "missing").c_str()));
+}
+
+TEST_CASE("same_file compares the files, not the spellings") {
+  TempDir dir;
+  REQUIRE(tp::make_directories((dir / "d").c_str()).is_ok());
+  REQUIRE(write_string(dir / "d/f", "x").is_ok());
+  REQUIRE(write_string(dir / "g", "x").is_ok());
+  REQUIRE(link((dir / "d/f").c_str(), (dir / "hard").c_str()) == 0);
+  CHECK(tp::same_file((dir / "d/f").c_str(), (dir / "d/f").c_str()));
+  CHECK(tp::same_file((dir / "d/f").c_str(), (dir / "d/../d/./f").c_str()));
+  CHECK(tp::same_file((dir / "d/f").c_str(), (dir / "hard").c_str()));
+  CHECK_FALSE(tp::same_file((dir / "d/f").c_str(), (dir / "g").c_str()));  // equal contents, two files
+  CHECK_FALSE(tp::same_file((dir / "d/f").c_str(), (dir / "missing").c_str()));
+  CHECK_FALSE(tp::same_file((dir / "missing").c_str(), (dir / "missing").c_str()));
+  CHECK_FALSE(tp::same_file("", ""));
+}
+
+TEST_CASE("list_directory: sorted entries with their kinds") {
+  TempDir dir;
+  REQUIRE(write_string(dir / "b.txt", "b").is_ok());
+  REQUIRE(write_string(dir / "a.txt", "a").is_ok());
+  REQUIRE(tp::make_directories((dir / "sub").c_str()).is_ok());
+  REQUIRE(symlink((dir / "sub").c_str(), (dir / "sub-link").c_str()) == 0);
+  REQUIRE(symlink((dir / "a.txt").c_str(), (dir / "z-link").c_str()) == 0);
+  std::vector<tp::DirectoryEntry> entries;
+  REQUIRE(tp::list_directory(dir.path.c_str(), &entries).is_ok());
+  REQUIRE(entries.size() == 5);
+  CHECK(entries[0].name == "a.txt");
+  CHECK(entries[0].regular_file);
+  CHECK_FALSE(entries[0].directory);
+  CHECK(entries[1].name == "b.txt");
+  CHECK(entries[2].name == "sub");
+  CHECK(entries[2].directory);
+  CHECK_FALSE(entries[2].regular_file);
+  CHECK(entries[3].name == "sub-link");
+  CHECK_FALSE(entries[3].directory);  // a link to a folder is not entered
+  CHECK(entries[4].name == "z-link");
+  CHECK(entries[4].regular_file);  // a link to a file is read through
+
+  std::vector<tp::DirectoryEntry> empty;
+  REQUIRE(tp::list_directory((dir.path + "/sub/").c_str(), &empty).is_ok());  // trailing slash
+  CHECK(empty.empty());
+
+  SUBCASE("errors name the path on one line") {
+    for (const std::string& bad : {dir / "missing", dir / "a.txt"}) {
+      const Status s = tp::list_directory(bad.c_str(), &entries);
+      REQUIRE_FALSE(s.is_ok());
+      CHECK(s.code() == Error::io_error);
+      CHECK(one_line(s.message()));
+      CHECK(std::string(s.message()).find(bad) != std::string::npos);
+      CHECK(entries.empty());
+    }
+    CHECK_FALSE(tp::list_directory("", &entries).is_ok());
+  }
+}
+
+TEST_CASE("remove_file") {
+  TempDir dir;
+  REQUIRE(write_string(dir / "f", "x").is_ok());
+  REQUIRE(tp::remove_file((dir / "f").c_str()).is_ok());
+  CHECK_FALSE(tp::exists((dir / "f").c_str()));
+  REQUIRE(tp::make_directories((dir / "d").c_str()).is_ok());
+  for (const std::string& bad : {dir / "f", dir / "d"}) {  // now missing; a folder
+    const Status s = tp::remove_file(bad.c_str());
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.code() == Error::io_error);
+    CHECK(one_line(s.message()));
+    CHECK(std::string(s.message()).find(bad) != std::string::npos);
+  }
+  CHECK(tp::is_directory((dir / "d").c_str()));
+  CHECK_FALSE(tp::remove_file("").is_ok());
+}
+
+TEST_CASE("run_command collects the output and the exit status") {
+  std::string out;
+  int code = -5;
+  REQUIRE(tp::run_command("printf 'one\\ntwo\\n'", 1024, &out, &code).is_ok());
+  CHECK(out == "one\ntwo\n");
+  CHECK(code == 0);
+  REQUIRE(tp::run_command("echo partial; exit 3", 1024, &out, &code).is_ok());
+  CHECK(out == "partial\n");
+  CHECK(code == 3);
+  REQUIRE(tp::run_command("kill -TERM $$", 1024, &out, &code).is_ok());
+  CHECK(code == 128 + SIGTERM);
+  REQUIRE(tp::run_command("/nonexistent/tinyloop-command 2>/dev/null", 1024, &out, &code).is_ok());
+  CHECK(code == 127);  // the shell's "not found"
+  const Status over = tp::run_command("yes | head -c 100000", 1000, &out, &code);
+  CHECK(over.code() == Error::buffer_too_small);
+  CHECK(one_line(over.message()));
+  CHECK(out.empty());
+  CHECK(code == 0);  // read to the end: the command was not cut off
+}
+
+TEST_CASE("executable_path, physical_memory, terminal") {
+#if defined(__linux__)
+  const std::string self = tp::executable_path();
+  REQUIRE_FALSE(self.empty());
+  CHECK(self[0] == '/');
+  CHECK(tp::is_regular_file(self.c_str()));
+#endif
+  CHECK(tp::physical_memory() > (std::size_t(1) << 20));
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f != nullptr);
+  CHECK_FALSE(tp::is_terminal(f));
+  CHECK(tp::terminal_columns(f) == 0);
+  std::fclose(f);
+  CHECK_FALSE(tp::is_terminal(nullptr));
+  tp::ignore_file_size_signal();  // callable; its effect is covered by the CLI's file-size test
+}
+
+TEST_CASE("thread_cpu_seconds counts this thread's work, not its sleep") {
+  const double c0 = tp::thread_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double c1 = tp::thread_cpu_seconds();
+  CHECK(c1 >= c0);
+  CHECK(c1 - c0 < 0.03);
+  volatile double sink = 0;
+  const double t0 = tp::now_seconds();
+  while (tp::now_seconds() - t0 < 0.05) sink = sink + 1.0;
+  CHECK(tp::thread_cpu_seconds() > c1);
+}
+
+TEST_CASE("Ticker ticks after its delay, on its own thread, until destroyed") {
+  std::atomic<int> ticks{0};
+  std::atomic<bool> other_thread{true};
+  const std::thread::id me = std::this_thread::get_id();
+  {
+    tp::Ticker t(0.02, 0.01, [&] {
+      if (std::this_thread::get_id() == me) other_thread = false;
+      ++ticks;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  const int seen = ticks.load();
+  CHECK(seen >= 2);
+  CHECK(other_thread.load());
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  CHECK(ticks.load() == seen);  // none after the destructor
+
+  const double t0 = tp::now_seconds();
+  {
+    tp::Ticker slow(60.0, 60.0, [&] { ++ticks; });
+  }
+  CHECK(tp::now_seconds() - t0 < 5.0);  // the destructor does not wait out the delay
+  CHECK(ticks.load() == seen);
 }
 
 TEST_CASE("clock and CPU count") {

@@ -22,7 +22,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-PACKAGES=(cmake g++ libxtensor-dev libxsimd-dev doctest-dev)
+PACKAGES=(cmake g++ libxtensor-dev libxsimd-dev doctest-dev libxtensor-blas-dev)
 # The test command's extra legs: ARM cross compilers and qemu (Linux and bare-metal Cortex-M),
 # clang with libFuzzer and sanitizers.
 TEST_PACKAGES=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user gcc-arm-none-eabi

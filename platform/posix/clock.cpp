@@ -1,4 +1,4 @@
-// POSIX clock and CPU count.
+// POSIX clocks (wall and thread CPU time), CPU count and memory size.
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -17,6 +17,12 @@ double now_seconds() {
 
 // The CPUs this process may run on: the affinity mask where the OS has one (containers and
 // taskset narrow it), else the online count; never less than 1.
+double thread_cpu_seconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 int hardware_threads() {
 #if defined(__linux__) && defined(CPU_COUNT)
   cpu_set_t set;
@@ -28,6 +34,15 @@ int hardware_threads() {
 #endif
   const long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
+}
+
+std::size_t physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+#endif
+  return 0;
 }
 
 }  // namespace tinyloop::platform

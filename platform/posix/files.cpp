@@ -1,14 +1,17 @@
-// POSIX file access: bounded reads of regular files and stdin, atomic replacement, directory
-// creation.
+// POSIX file access: bounded reads of regular files and stdin, atomic replacement, folders
+// (creation, listing), queries on paths, removal, and a subprocess's output.
 // Every failure becomes a one-line Status naming the path and the OS's reason.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "tinyloop/platform/posix.hpp"
@@ -287,6 +290,108 @@ Status make_directories(const char* path) {
   struct stat st;
   if (stat(path, &st) != 0) return io_fail("cannot create directory", path, errno);
   if (!S_ISDIR(st.st_mode)) return io_fail("cannot create directory", path, ENOTDIR);
+  return Status::ok();
+}
+
+namespace {
+
+bool stat_path(const char* path, struct stat* st) {
+  return path != nullptr && path[0] != '\0' && stat(path, st) == 0;
+}
+
+}  // namespace
+
+bool exists(const char* path) {
+  struct stat st;
+  return stat_path(path, &st);
+}
+
+bool is_regular_file(const char* path) {
+  struct stat st;
+  return stat_path(path, &st) && S_ISREG(st.st_mode);
+}
+
+bool is_directory(const char* path) {
+  struct stat st;
+  return stat_path(path, &st) && S_ISDIR(st.st_mode);
+}
+
+bool same_file(const char* a, const char* b) {
+  struct stat sa, sb;
+  if (!stat_path(a, &sa) || !stat_path(b, &sb)) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+Status list_directory(const char* path, std::vector<DirectoryEntry>* out) {
+  out->clear();
+  if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot list '': empty path");
+  DIR* dir = opendir(path);
+  if (dir == nullptr) return io_fail("cannot list", path, errno);
+  const std::string base = std::string(path) + (path[strlen(path) - 1] == '/' ? "" : "/");
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* e = readdir(dir);
+    if (e == nullptr) {
+      err = errno;
+      break;
+    }
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    DirectoryEntry entry;
+    entry.name = e->d_name;
+    const std::string full = base + entry.name;
+    struct stat st;
+    entry.directory = lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    entry.regular_file = stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    out->push_back(std::move(entry));
+  }
+  closedir(dir);
+  if (err != 0) {
+    out->clear();
+    return io_fail("cannot list", path, err);
+  }
+  std::sort(out->begin(), out->end(),
+            [](const DirectoryEntry& x, const DirectoryEntry& y) { return x.name < y.name; });
+  return Status::ok();
+}
+
+Status remove_file(const char* path) {
+  if (path == nullptr || path[0] == '\0') return Status::fail(Error::io_error, "cannot remove '': empty path");
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) return io_fail("cannot remove", path, EISDIR);
+  if (::unlink(path) != 0) return io_fail("cannot remove", path, errno);
+  return Status::ok();
+}
+
+std::string executable_path() {
+#if defined(__linux__)
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
+#endif
+  return std::string();
+}
+
+Status run_command(const char* command, std::size_t cap, std::string* output, int* exit_code) {
+  output->clear();
+  *exit_code = -1;
+  std::FILE* p = popen(command, "r");
+  if (p == nullptr) return Status::fail(Error::io_error, "cannot run '%s': %s", command, strerror(errno));
+  char chunk[4096];
+  bool over = false;
+  std::size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, p)) > 0) {
+    if (got > cap - output->size()) over = true;  // read on to the end, so the command is not stopped by SIGPIPE
+    if (!over) output->append(chunk, got);
+  }
+  const int status = pclose(p);
+  if (status == -1) return Status::fail(Error::io_error, "cannot wait for '%s': %s", command, strerror(errno));
+  if (WIFEXITED(status)) *exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status)) *exit_code = 128 + WTERMSIG(status);
+  if (over) {
+    output->clear();
+    return Status::fail(Error::buffer_too_small, "'%s' printed more than the %zu-byte limit", command, cap);
+  }
   return Status::ok();
 }
 

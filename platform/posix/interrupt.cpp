@@ -1,7 +1,7 @@
 // Ctrl-C handling: SIGINT and SIGTERM set a flag that the training loop polls, so that a run can
 // stop at a step boundary and save its checkpoint. A second SIGINT while the flag is already set
 // restores the default action and re-raises, so a stuck process can still be killed from the
-// keyboard.
+// keyboard. SIGXFSZ can be ignored, so that a write past a file-size limit fails cleanly.
 #include <signal.h>
 
 #include "tinyloop/platform/posix.hpp"
@@ -32,5 +32,11 @@ void install_interrupt_handler() {
 }
 
 bool interrupted() { return g_interrupted != 0; }
+
+void ignore_file_size_signal() {
+#ifdef SIGXFSZ
+  signal(SIGXFSZ, SIG_IGN);
+#endif
+}
 
 }  // namespace tinyloop::platform

@@ -1,11 +1,10 @@
 // The retrieval study's report: the emergence table (first step at >= 95% per depth), final
 // accuracies, a CSV of every evaluation point and an SVG with one curve per depth.
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 
-#include "study.hpp"
-#include "svg.hpp"
+#include "common/svg.hpp"
+#include "retrieval/retrieval.hpp"
 
 namespace tinyloop::study::retrieval {
 
@@ -21,11 +20,7 @@ std::string name_of(const CellResult& r) {
   return s.str();
 }
 
-std::string pct(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.1f%%", 100.0 * v);
-  return b;
-}
+std::string pct(double v) { return format("%.1f%%", 100.0 * v); }
 
 std::string step_or_never(std::int64_t s) { return s < 0 ? "never" : std::to_string(s); }
 
@@ -89,9 +84,9 @@ std::string csv(const std::vector<CellResult>& runs) {
 }
 
 std::string figure(const std::vector<CellResult>& runs) {
-  cli::svg::Figure fig("retrieval: held-out accuracy per depth over training", int(runs.size()), 460, 320);
+  svg::Figure fig("retrieval: held-out accuracy per depth over training", int(runs.size()), 460, 320);
   for (const CellResult& r : runs) {
-    cli::svg::LineChart c;
+    svg::LineChart c;
     c.title = name_of(r);
     c.x_label = "training step";
     c.y_label = "accuracy";
@@ -99,9 +94,9 @@ std::string figure(const std::vector<CellResult>& runs) {
     c.y_max = 1;
     const int K = r.options.task.max_depth;
     for (int h = 0; h <= K; ++h) {
-      cli::svg::Series s;
+      svg::Series s;
       s.label = h == 0 ? "query" : "depth " + std::to_string(h);
-      s.color = h == 0 ? "#000000" : cli::svg::palette(h - 1);
+      s.color = h == 0 ? "#000000" : svg::palette(h - 1);
       s.dashed = h == 0;
       for (const EvalPoint& p : r.curve) {
         s.x.push_back(double(p.step));
@@ -138,16 +133,13 @@ Report make_report(const std::vector<CellResult>& runs, const std::string& comma
      << "## First step at >= 95% and final accuracy\n\n"
      << table(runs) << "\n## Emergence order (depths by first step at >= 95%)\n\n";
   for (const CellResult& r : runs) {
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%.0f", r.seconds);
+    const std::string secs = format("%.0f", r.seconds);
     md << "- " << name_of(r) << ": " << emergence_order(r) << " (trained in " << secs << " s)\n";
     rep.summary += name_of(r) + ": emergence " + emergence_order(r) + "; final query " + pct(r.curve.back().query) +
                    "; " + secs + " s\n";
   }
   md << "\n![accuracy per depth](accuracy.svg)\n\nEvery evaluation point: `accuracy.csv`.\n";
-  rep.markdown = md.str();
-  rep.csv = csv(runs);
-  rep.svg = figure(runs);
+  rep.files = {{"report.md", md.str()}, {"accuracy.csv", csv(runs)}, {"accuracy.svg", figure(runs)}};
   return rep;
 }
 

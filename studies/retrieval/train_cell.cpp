@@ -1,11 +1,11 @@
 // Trains one cell of the retrieval study and evaluates it per depth over training.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <vector>
 
-#include "args.hpp"  // runtime_error
-#include "study.hpp"
+#include "common/optimizer.hpp"
+#include "retrieval/retrieval.hpp"
+#include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::study::retrieval {
 
@@ -30,8 +30,7 @@ struct Batches {
         depth(tokens.size()), scratch(rt::scratch_size(t)), mask(tokens.size()) {}
   FamilyBatch<float> draw(Rng& rng, int count) {
     const rt::RetrievalBuffers b{tokens.data(), labels.data(), mask.data(), depth.data(), scratch.data()};
-    const Status st = rt::retrieval_batch(task, rng, count, stride, b, &len);
-    if (!st) cli::runtime_error(st.message());
+    check(rt::retrieval_batch(task, rng, count, stride, b, &len));
     FamilyBatch<float> fb;
     fb.tokens = tokens.data();
     fb.labels = labels.data();
@@ -72,8 +71,7 @@ EvalPoint evaluate(FamilyModel<float>& m, Batches& eval, const CellOptions& o) {
     const int count = std::min(eval.rows, o.eval_instances - done);
     const FamilyBatch<float> b = eval.draw(rng, count);
     FamilyStats stats;
-    const Status st = m.evaluate(b, &stats);
-    if (!st) cli::runtime_error(st.message());
+    check(m.evaluate(b, &stats));
     for (int s = 0; s < count; ++s) {
       const float* y = m.outputs(s);
       for (int i = 0; i < b.len; ++i) {
@@ -113,33 +111,28 @@ rt::RetrievalTask eval_task(const rt::RetrievalTask& train) {
   return t;
 }
 
+Status validate(const CellOptions& o) {
+  const Status st = rt::validate(o.task);
+  return st ? family::validate(model_config(o)) : st;
+}
+
 CellResult train_cell(const CellOptions& o, const std::string& label) {
   CellResult r;
   r.options = o;
-  Status st = rt::validate(o.task);
-  if (!st) cli::usage_error(st.message());
+  check(validate(o));
   const FamilyConfig cfg = model_config(o);
-  st = family::validate(cfg);
-  if (!st) cli::usage_error(st.message());
-  OptimConfig opt;
-  opt.lr = o.lr;
-  opt.weight_decay = 0.0f;
-  opt.clip_norm = 1.0f;
-  opt.warmup_steps = int(std::min<std::int64_t>(200, o.steps / 10));
-  opt.schedule = Schedule::cosine;
-  opt.min_lr_ratio = 0.05f;
+  const OptimConfig opt = adamw_cosine(o.lr, o.steps, 200);
   Batches train(o.task, o.batch), eval(eval_task(o.task), 64);
   const FamilyCapacity cap{rt::max_length(o.task), std::max(train.rows, eval.rows), 1};
   std::vector<unsigned char> buffer(FamilyModel<float>::plan(cfg, cap).total);
   FamilyModel<float> m;
-  st = m.init(cfg, opt, cap, buffer.data(), buffer.size());
-  if (!st) cli::runtime_error(st.message());
+  check(m.init(cfg, opt, cap, buffer.data(), buffer.size()));
   Rng init_rng(o.seed, 0x1417);
   m.init_weights(init_rng);
   r.params = long(m.param_count());
 
   Rng data(o.seed, 0xda7a);
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = platform::now_seconds();
   double loss_sum = 0;
   long loss_count = 0;
   for (std::int64_t s = 0; s <= o.steps; ++s) {
@@ -150,16 +143,15 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
       loss_sum = 0;
       loss_count = 0;
       r.curve.push_back(p);
-      show(label, p, o.steps, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      show(label, p, o.steps, platform::now_seconds() - t0);
     }
     if (s == o.steps) break;
     FamilyStats stats;
-    st = m.train_step(train.draw(data, o.batch), o.steps, &stats);
-    if (!st) cli::runtime_error(st.message());
+    check(m.train_step(train.draw(data, o.batch), o.steps, &stats));
     loss_sum += stats.loss;
     ++loss_count;
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = platform::now_seconds() - t0;
   return r;
 }
 

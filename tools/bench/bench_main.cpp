@@ -14,8 +14,6 @@
 // Every timing is the median of --repeats runs, and the runs of the things compared are
 // interleaved (tinyloop 1 thread, tinyloop all cores, PyTorch 1 thread, PyTorch all cores, then
 // again), so a load change on a shared machine hits both sides of a ratio alike.
-#include <time.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -120,14 +118,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// CPU time of the calling thread: what a single-threaded measurement costs without the time
-// spent waiting for a core on a busy machine.
-double thread_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
@@ -200,9 +190,9 @@ struct TrainBench {
   void time(int warmup, int steps, double* wall_ms, double* cpu_ms) {
     for (int i = 0; i < warmup; ++i) step();
     const long a0 = alloc_counter::allocations();
-    const double t0 = platform::now_seconds(), c0 = thread_seconds();
+    const double t0 = platform::now_seconds(), c0 = platform::thread_cpu_seconds();
     for (int i = 0; i < steps; ++i) step();
-    const double dt = platform::now_seconds() - t0, dc = thread_seconds() - c0;
+    const double dt = platform::now_seconds() - t0, dc = platform::thread_cpu_seconds() - c0;
     allocations += alloc_counter::allocations() - a0;
     steps_counted += steps;
     *wall_ms = dt * 1000.0 / steps;
@@ -212,17 +202,15 @@ struct TrainBench {
 
 // ---------------------------------------------------------------- PyTorch reference
 
+constexpr std::size_t kMaxToolOutput = std::size_t(1) << 20;  // what the reference prints: a few lines
+
 bool torch_available(const Options& o, std::string* version) {
   std::string cmd = "'" + o.python + "' -c 'import torch; print(torch.__version__)' 2>/dev/null";
-  std::FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return false;
-  char line[256] = {0};
-  bool got = std::fgets(line, sizeof line, p) != nullptr;
-  const int rc = pclose(p);
-  if (!got || rc != 0) return false;
-  *version = line;
-  while (!version->empty() && (version->back() == '\n' || version->back() == '\r')) version->pop_back();
-  return true;
+  int rc = -1;
+  if (!platform::run_command(cmd.c_str(), kMaxToolOutput, version, &rc) || rc != 0) return false;
+  const std::size_t eol = version->find_first_of("\r\n");  // the first line
+  if (eol != std::string::npos) version->resize(eol);
+  return !version->empty();
 }
 
 // ms/step (wall) and CPU ms/step (the process's) from `torch_reference.py bench --json`; NAN when
@@ -233,14 +221,12 @@ void torch_ms(const Options& o, int threads, int steps, double* wall_ms, double*
   std::snprintf(args, sizeof args, " bench --len %d --batch %d --threads %d --steps %d --warmup %d --json", o.len,
                 o.batch, threads, steps, std::max(o.warmup, 2));
   std::string cmd = "'" + o.python + "' '" + o.reference + "'" + args + " 2>&1";
-  std::FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return;
   std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int rc = pclose(p);
+  int rc = -1;
+  const Status ran = platform::run_command(cmd.c_str(), kMaxToolOutput, &out, &rc);
+  if (!ran) out = ran.message();
   const std::size_t k = out.find("\"ms_per_step\":");
-  if (rc != 0 || k == std::string::npos) {
+  if (!ran || rc != 0 || k == std::string::npos) {
     std::fprintf(stderr, "tinyloop-bench: warning: the PyTorch reference failed (%s):\n%s\n", cmd.c_str(), out.c_str());
     return;
   }
@@ -315,20 +301,284 @@ struct AttentionOnly {
 
 volatile float g_sink;
 
+// ---------------------------------------------------------------- the report, section by section
+
+// The allocation counter must be live, or its zeros prove nothing.
+bool allocation_counter_live() {
+  const long a0 = alloc_counter::allocations();
+  int* volatile probe = new int(1);
+  delete probe;
+  return alloc_counter::allocations() != a0;
+}
+
+// The training benches of one run: 1 thread, 1 thread with ALiBi, all cores (when more than 1).
+struct TrainBenches {
+  TrainBench one, alibi;
+  std::unique_ptr<TrainBench> all;
+  explicit TrainBenches(const Options& o) : one(o, 1), alibi(o, 1, PositionKind::alibi) {
+    if (o.threads > 1) all = std::make_unique<TrainBench>(o, o.threads);
+  }
+};
+
+// Medians of the training timings, ms per step.
+struct TrainFigures {
+  double wall1 = NAN, cpu1 = NAN, wall_all = NAN, alibi_cpu1 = NAN;
+};
+
+struct TorchTimes {
+  std::vector<double> wall1, cpu1, wall_all;
+};
+
+void print_torch(const Options& o, const TorchTimes& pt, const std::string& version, const TrainFigures& f) {
+  const double p1 = median(pt.wall1), p1c = median(pt.cpu1), pT = o.threads > 1 ? median(pt.wall_all) : p1;
+  std::printf("  PyTorch   1 thread : %8.3f ms/step wall, %8.3f ms/step cpu  (torch %s eager, %s)\n", p1, p1c,
+              version.c_str(), o.python.c_str());
+  std::printf("  PyTorch  %2d threads: %8.3f ms/step wall\n", o.threads, pT);
+  std::printf("  ratio 1 thread  (PyTorch / tinyloop): %6.1fx by cpu time, %6.1fx by wall time   [target >= 30x]\n",
+              p1c / f.cpu1, p1 / f.wall1);
+  std::printf("  ratio %d threads (PyTorch / tinyloop): %6.1fx by wall time\n", o.threads, pT / f.wall_all);
+}
+
+// The training step on 1 thread and all cores, with the PyTorch reference interleaved.
+TrainFigures bench_training(const Options& o, TrainBenches& b) {
+  std::printf("\ntraining step, lam2026, n=%d, batch %d (forward, backward, clip, AdamW); median of %d x %d steps\n",
+              o.len, o.batch, o.repeats, o.steps);
+  std::string torch_version;
+  const bool torch = o.torch && torch_available(o, &torch_version);
+  std::vector<double> tl1, tl1c, tlT, ta1c;
+  TorchTimes pt;
+  for (int r = 0; r < o.repeats; ++r) {
+    double w, c;
+    b.one.time(o.warmup, o.steps, &w, &c);
+    tl1.push_back(w);
+    tl1c.push_back(c);
+    b.alibi.time(o.warmup, o.steps, &w, &c);
+    ta1c.push_back(c);
+    if (b.all) {
+      b.all->time(o.warmup, o.steps, &w, &c);
+      tlT.push_back(w);
+    }
+    if (!torch) continue;
+    torch_ms(o, 1, o.torch_steps, &w, &c);
+    pt.wall1.push_back(w);
+    pt.cpu1.push_back(c);
+    if (o.threads > 1) {
+      torch_ms(o, o.threads, std::max(2, o.torch_steps / 2), &w, &c);
+      pt.wall_all.push_back(w);
+    }
+  }
+  TrainFigures f;
+  f.wall1 = median(tl1);
+  f.cpu1 = median(tl1c);
+  f.wall_all = b.all ? median(tlT) : f.wall1;
+  f.alibi_cpu1 = median(ta1c);
+  std::printf("  (wall: elapsed time; cpu: CPU time of the 1-thread run, which leaves out the waits for a core "
+              "on a shared machine)\n");
+  std::printf("  tinyloop  1 thread : %8.3f ms/step wall, %8.3f ms/step cpu  (%.0f steps/s by cpu)\n", f.wall1,
+              f.cpu1, 1000.0 / f.cpu1);
+  std::printf("  tinyloop %2d threads: %8.3f ms/step wall  (%.2fx the 1-thread wall rate)\n", o.threads, f.wall_all,
+              f.wall1 / f.wall_all);
+  if (torch) print_torch(o, pt, torch_version, f);
+  else if (!o.torch) std::printf("  PyTorch reference: skipped (--no-torch or --quick)\n");
+  else
+    std::printf("  PyTorch reference: skipped, no 'import torch' with %s (apt-get install python3-torch)\n",
+                o.python.c_str());
+  return f;
+}
+
+// An inference engine for `model` at length n with the weights of `trainer`, warmed up by one
+// call on `tokens`.
+struct InferBench {
+  std::vector<unsigned char> buffer;
+  Inference inf;
+  InferBench(const ModelConfig& model, int n, const Trainer<float>& trainer, const std::vector<std::int32_t>& tokens,
+             const InferOutputs& out, const char* what) {
+    buffer.resize(Inference::plan(model, n).total);
+    const std::string name(what);
+    Status s = inf.init(model, n, buffer.data(), buffer.size());
+    if (!s) fail((name + "inference set-up").c_str(), s);
+    if (!(s = inf.load_params(trainer.params(), trainer.param_count()))) fail((name + "inference parameters").c_str(), s);
+    if (!(s = inf.run(tokens.data(), n, out))) fail((name + "inference").c_str(), s);  // warm-up
+  }
+  // CPU ms per call over `reps` calls; the calls' heap allocations are added to *allocs.
+  double time(const std::vector<std::int32_t>& tokens, const InferOutputs& out, int reps, long* allocs) {
+    const long a0 = alloc_counter::allocations();
+    const double t0 = platform::thread_cpu_seconds();
+    for (int k = 0; k < reps; ++k) inf.run(tokens.data(), int(tokens.size()), out);
+    const double dt = platform::thread_cpu_seconds() - t0;
+    *allocs += alloc_counter::allocations() - a0;  // before the caller's push_back, which may allocate
+    return dt * 1000.0 / reps;
+  }
+};
+
+// Per repeat: the FMA peaks, the sinusoid and ALiBi calls and the attention kernel alone.
+struct InferTimes {
+  std::vector<double> inf_ms, att_ms, peaks, row_peaks, shares, row_shares, alibi_ms;
+  bench::FmaPeak row_peak, wide_peak;
+  long allocs = 0, calls = 0;
+};
+
+// Medians of the inference timings.
+struct InferFigures {
+  double call_ms = NAN, alibi_call_ms = NAN;
+  long allocs = 0, calls = 0;
+};
+
+// Each repeat measures the FMA peaks right before the attention they are compared with, so a
+// load change on a shared machine moves both; percentages are the medians of the repeats'. The
+// machine's peak is the one on its widest registers (AVX-512 where the build targets it); the
+// d-row width (the training kernels' registers) is shown beside it.
+InferTimes time_inference(const Options& o, const TrainBenches& b, int loops, double flops) {
+  const int n = o.infer_len;
+  std::vector<std::int32_t> tokens(n), preds(n);
+  Rng rng(5, 9);
+  induction_sample(rng, 4, tokens.data(), n);
+  InferOutputs out;
+  out.predictions = preds.data();
+  const ModelConfig model = preset_lam2026().model;
+  ModelConfig alibi_model = model;
+  alibi_model.positions = PositionKind::alibi;
+  InferBench plain(model, n, b.one.trainer, tokens, out, "");
+  InferBench alibi(alibi_model, n, b.alibi.trainer, tokens, out, "ALiBi ");
+  AttentionOnly att(n);
+  att.loop();
+  InferTimes t;
+  for (int r = 0; r < o.repeats; ++r) {
+    const bench::FmaPeak p = bench::measure_fma_peak(o.fma_seconds / o.repeats / 2);
+    const bench::FmaPeak w = bench::measure_fma_peak_widest(o.fma_seconds / o.repeats / 2);
+    if (p.gflops > t.row_peak.gflops) t.row_peak = p;
+    if (w.gflops > t.wide_peak.gflops) t.wide_peak = w;
+    t.inf_ms.push_back(plain.time(tokens, out, o.infer_reps, &t.allocs));
+    t.alibi_ms.push_back(alibi.time(tokens, out, o.infer_reps, &t.allocs));
+    t.calls += 2 * o.infer_reps;
+    const double t0 = platform::thread_cpu_seconds();
+    for (int k = 0; k < o.infer_reps; ++k)
+      for (int l = 0; l < loops; ++l) att.loop();
+    t.att_ms.push_back((platform::thread_cpu_seconds() - t0) * 1000.0 / o.infer_reps);
+    const double machine = std::max(p.gflops, w.gflops);
+    t.peaks.push_back(machine);
+    t.row_peaks.push_back(p.gflops);
+    const double g = flops / (t.att_ms.back() * 1e-3) / 1e9;
+    t.shares.push_back(g / machine);
+    t.row_shares.push_back(g / p.gflops);
+  }
+  g_sink = att.out[0] + float(preds[n - 1]);
+  return t;
+}
+
+void print_peaks(const InferTimes& t, double pk, double pk_row) {
+  if (t.wide_peak.gflops > 0)
+    std::printf("  single-core FMA peak, measured in this run: %.1f GFLOP/s on the widest registers (%s, %d lanes); "
+                "%.1f GFLOP/s at the d-row width (%s, %d lanes)\n", pk, t.wide_peak.arch, t.wide_peak.lanes, pk_row,
+                t.row_peak.arch, t.row_peak.lanes);
+  else
+    std::printf("  single-core FMA peak, measured in this run: %.1f GFLOP/s (%s, %d float lanes, %d independent "
+                "chains%s)\n", pk, t.row_peak.arch, t.row_peak.lanes, t.row_peak.chains,
+                t.row_peak.fused ? "" : ", no fused FMA: mul + add");
+}
+
+// Inference at --infer-len, its attention kernel alone, and the training step, against the
+// measured FMA peaks.
+InferFigures bench_inference(const Options& o, const TrainBenches& b, const TrainFigures& train) {
+  const ModelConfig model = preset_lam2026().model;
+  const int n = o.infer_len;
+  const double flops = attention_flops(n, model.loops, model.causal);
+  const InferTimes t = time_inference(o, b, model.loops, flops);
+  const double ims = median(t.inf_ms), ams = median(t.att_ms);
+  const double g_total = flops / (ims * 1e-3) / 1e9, g_att = flops / (ams * 1e-3) / 1e9;
+  const double pk = median(t.peaks), pk_row = median(t.row_peaks);
+#if TINYLOOP_SIMD
+  const int att_lanes = kernels::online::kLanes;
+#else
+  const int att_lanes = 1;
+#endif
+  std::printf("\ninference, n=%d, %d loops, 1 thread; median of %d x %d calls; CPU time of the thread (the FMA "
+              "peaks too)\n", n, model.loops, o.repeats, o.infer_reps);
+  print_peaks(t, pk, pk_row);
+  std::printf("  time per sequence: %.2f ms (%.1f us per loop)\n", ims, ims * 1000.0 / model.loops);
+  std::printf("  attention FLOPs per sequence: %.1f M (causal n(n+1)/2 pairs per loop, QK^T and P.V only, d=%d "
+              "multiply-adds each, 2 flops per multiply-add)\n", flops / 1e6, kDim);
+  std::printf("  attention kernel alone (%d lanes): %.2f ms/seq, %.1f GFLOP/s = %.1f%% of the machine's FMA peak"
+              "   [target >= 40%%]\n", att_lanes, ams, g_att, 100.0 * median(t.shares));
+  if (t.wide_peak.gflops > 0)
+    std::printf("                                  = %.1f%% of the d-row-width peak\n", 100.0 * median(t.row_shares));
+  std::printf("  attention FLOPs over the whole call time: %.1f GFLOP/s = %.1f%% of the machine's FMA peak (the call "
+              "also runs LayerNorms, projections and the GELU MLP)\n", g_total, 100.0 * g_total / pk);
+  const double step_flops = training_step_flops(b.one.cfg, o.len);
+  const double g_step = step_flops / (train.cpu1 * 1e-3) / 1e9;
+  std::printf("  training step against the same peaks: %.3f GFLOP per step (multiply-adds of forward and "
+              "backward), %.1f GFLOP/s on 1 thread = %.1f%% of the machine's FMA peak, %.1f%% of the "
+              "d-row-width peak   [target >= 25%%]\n", step_flops / 1e9, g_step, 100.0 * g_step / pk,
+              100.0 * g_step / pk_row);
+  InferFigures f;
+  f.call_ms = ims;
+  f.alibi_call_ms = median(t.alibi_ms);
+  f.allocs = t.allocs;
+  f.calls = t.calls;
+  return f;
+}
+
+void print_positions(const Options& o, const TrainFigures& train, const InferFigures& infer) {
+  const double step_sin = train.cpu1, step_alibi = train.alibi_cpu1;
+  const double call_sin = infer.call_ms, call_alibi = infer.alibi_call_ms;
+  std::printf("\nrelative positions: the ALiBi recency bias (learned slope, no sinusoids) against the sinusoid model, "
+              "1 thread, CPU time, runs interleaved\n");
+  std::printf("  training step n=%d batch %d: %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n",
+              o.len, o.batch, step_alibi, step_sin, 100.0 * (step_alibi / step_sin - 1.0));
+  std::printf("  inference n=%d, %d loops  : %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n",
+              o.infer_len, preset_lam2026().model.loops, call_alibi, call_sin, 100.0 * (call_alibi / call_sin - 1.0));
+}
+
+void print_memory(const Options& o, const TrainBenches& b) {
+  const ModelConfig model = preset_lam2026().model;
+  const int n = o.infer_len;
+  auto working = [&](int len) {
+    const MemoryPlan p = Inference::plan(model, len);
+    return p.total - p.params;
+  };
+  const MemoryPlan ip = Inference::plan(model, n);
+  std::printf("\nmemory (planned up front; one caller buffer, nothing allocated afterwards)\n");
+  const MemoryPlan tp1 = Trainer<float>::plan(b.one.cfg, b.one.cap);
+  std::printf("  training plan, n=%d batch %d, 1 worker : %s (params %zu, grads %zu, AdamW %zu, activations %zu, "
+              "scratch %zu; attention %s)\n", o.len, o.batch, kib(tp1.total).c_str(), tp1.params, tp1.grads,
+              tp1.optimizer, tp1.activations, tp1.scratch, tp1.recompute_attention ? "recomputed" : "kept");
+  if (b.all) {
+    const MemoryPlan tpT = Trainer<float>::plan(b.all->cfg, b.all->cap);
+    std::printf("  training plan, n=%d batch %d, %d workers: %s\n", o.len, o.batch, o.threads, kib(tpT.total).c_str());
+  }
+  std::printf("  inference plan, n=%d: %s (parameters %zu B)\n", n, kib(ip.total).c_str(), ip.params);
+  const std::size_t w1000 = working(n);
+  std::printf("  inference working memory beyond the parameters, n=%d: %s   [target < 256 KiB: %s]\n", n,
+              kib(w1000).c_str(), w1000 < 256 * 1024 ? "met" : "MISSED");
+  for (int len : {10000, o.long_len}) {
+    const std::size_t w = working(len);
+    std::printf("  inference working memory beyond the parameters, n=%d: %s (%.1f B per token)\n", len,
+                kib(w).c_str(), double(w) / len);
+  }
+}
+
+// The heap allocations of the timed steps and calls; true when there were none.
+bool print_allocations(const Options& o, const TrainBenches& b, const InferFigures& infer) {
+  const long train_allocs = b.one.allocations + b.alibi.allocations + (b.all ? b.all->allocations : 0);
+  const long train_steps = b.one.steps_counted + b.alibi.steps_counted + (b.all ? b.all->steps_counted : 0);
+  auto per = [](long count, long over) { return over ? count / over + (count % over ? 1 : 0) : 0; };
+  std::printf("\nheap allocations (every malloc/calloc/realloc/operator new counted)\n");
+  std::printf("  heap allocations per training step: %ld (%ld over %ld timed steps, 1 and %d threads)\n",
+              per(train_allocs, train_steps), train_allocs, train_steps, o.threads);
+  std::printf("  heap allocations per inference call: %ld (%ld over %ld calls at n=%d)\n",
+              per(infer.allocs, infer.calls), infer.allocs, infer.calls, o.infer_len);
+  return train_allocs == 0 && infer.allocs == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it is measured, also into a file
   const double t_begin = platform::now_seconds();
-  {  // the counter must be live, or its zeros prove nothing
-    const long a0 = alloc_counter::allocations();
-    int* volatile probe = new int(1);
-    delete probe;
-    if (alloc_counter::allocations() == a0) {
-      std::fprintf(stderr, "tinyloop-bench: error: the allocation counter did not see a 'new'\n");
-      return 1;
-    }
+  if (!allocation_counter_live()) {
+    std::fprintf(stderr, "tinyloop-bench: error: the allocation counter did not see a 'new'\n");
+    return 1;
   }
   std::printf("tinyloop-bench: lam2026 (d=%d, %d loops), float32, %s kernels; %d hardware threads; allocation hooks: %s\n",
               kDim, preset_lam2026().model.loops,
@@ -338,209 +588,14 @@ int main(int argc, char** argv) {
               "scalar",
 #endif
               platform::hardware_threads(), alloc_counter::hooks());
-
-  // ---- training
-  std::printf("\ntraining step, lam2026, n=%d, batch %d (forward, backward, clip, AdamW); median of %d x %d steps\n",
-              o.len, o.batch, o.repeats, o.steps);
-  TrainBench one(o, 1);
-  TrainBench alibi(o, 1, PositionKind::alibi);
-  std::unique_ptr<TrainBench> all;
-  if (o.threads > 1) all = std::make_unique<TrainBench>(o, o.threads);
-  std::string torch_version;
-  const bool torch = o.torch && torch_available(o, &torch_version);
-  std::vector<double> tl1, tl1c, tlT, pt1, pt1c, ptT, ta1c;
-  for (int r = 0; r < o.repeats; ++r) {
-    double w, c;
-    one.time(o.warmup, o.steps, &w, &c);
-    tl1.push_back(w);
-    tl1c.push_back(c);
-    alibi.time(o.warmup, o.steps, &w, &c);
-    ta1c.push_back(c);
-    if (all) {
-      all->time(o.warmup, o.steps, &w, &c);
-      tlT.push_back(w);
-    }
-    if (torch) {
-      torch_ms(o, 1, o.torch_steps, &w, &c);
-      pt1.push_back(w);
-      pt1c.push_back(c);
-      if (o.threads > 1) {
-        torch_ms(o, o.threads, std::max(2, o.torch_steps / 2), &w, &c);
-        ptT.push_back(w);
-      }
-    }
-  }
-  const double m1 = median(tl1), m1c = median(tl1c), mT = all ? median(tlT) : m1;
-  std::printf("  (wall: elapsed time; cpu: CPU time of the 1-thread run, which leaves out the waits for a core "
-              "on a shared machine)\n");
-  std::printf("  tinyloop  1 thread : %8.3f ms/step wall, %8.3f ms/step cpu  (%.0f steps/s by cpu)\n", m1, m1c,
-              1000.0 / m1c);
-  std::printf("  tinyloop %2d threads: %8.3f ms/step wall  (%.2fx the 1-thread wall rate)\n", o.threads, mT, m1 / mT);
-  if (torch) {
-    const double p1 = median(pt1), p1c = median(pt1c), pT = o.threads > 1 ? median(ptT) : p1;
-    std::printf("  PyTorch   1 thread : %8.3f ms/step wall, %8.3f ms/step cpu  (torch %s eager, %s)\n", p1, p1c,
-                torch_version.c_str(), o.python.c_str());
-    std::printf("  PyTorch  %2d threads: %8.3f ms/step wall\n", o.threads, pT);
-    std::printf("  ratio 1 thread  (PyTorch / tinyloop): %6.1fx by cpu time, %6.1fx by wall time   [target >= 30x]\n",
-                p1c / m1c, p1 / m1);
-    std::printf("  ratio %d threads (PyTorch / tinyloop): %6.1fx by wall time\n", o.threads, pT / mT);
-  } else if (!o.torch) {
-    std::printf("  PyTorch reference: skipped (--no-torch or --quick)\n");
-  } else {
-    std::printf("  PyTorch reference: skipped, no 'import torch' with %s (apt-get install python3-torch)\n",
-                o.python.c_str());
-  }
-
-  // ---- inference
-  const ModelConfig model = preset_lam2026().model;
-  const int n = o.infer_len;
-  std::vector<unsigned char> ibuf(Inference::plan(model, n).total);
-  Inference inf;
-  Status s = inf.init(model, n, ibuf.data(), ibuf.size());
-  if (!s) fail("inference set-up", s);
-  s = inf.load_params(one.trainer.params(), one.trainer.param_count());
-  if (!s) fail("inference parameters", s);
-  std::vector<std::int32_t> tokens(n), preds(n);
-  {
-    Rng rng(5, 9);
-    induction_sample(rng, 4, tokens.data(), n);
-  }
-  InferOutputs out;
-  out.predictions = preds.data();
-  if (!(s = inf.run(tokens.data(), n, out))) fail("inference", s);  // warm-up
-  ModelConfig alibi_model = model;
-  alibi_model.positions = PositionKind::alibi;
-  std::vector<unsigned char> abuf(Inference::plan(alibi_model, n).total);
-  Inference inf_alibi;
-  if (!(s = inf_alibi.init(alibi_model, n, abuf.data(), abuf.size()))) fail("ALiBi inference set-up", s);
-  if (!(s = inf_alibi.load_params(alibi.trainer.params(), alibi.trainer.param_count())))
-    fail("ALiBi inference parameters", s);
-  if (!(s = inf_alibi.run(tokens.data(), n, out))) fail("ALiBi inference", s);
-  AttentionOnly att(n);
-  att.loop();
-  // Each repeat measures the FMA peaks right before the attention they are compared with, so a
-  // load change on a shared machine moves both; percentages are the medians of the repeats'. The
-  // machine's peak is the one on its widest registers (AVX-512 where the build targets it); the
-  // d-row width (the training kernels' registers) is shown beside it.
-  std::vector<double> inf_ms, att_ms, peaks, row_peaks, shares, row_shares, alibi_ms;
-  bench::FmaPeak row_peak, wide_peak;
-  long inf_allocs = 0, inf_calls = 0;
-  const double flops = attention_flops(n, model.loops, model.causal);
-  for (int r = 0; r < o.repeats; ++r) {
-    const bench::FmaPeak p = bench::measure_fma_peak(o.fma_seconds / o.repeats / 2);
-    const bench::FmaPeak w = bench::measure_fma_peak_widest(o.fma_seconds / o.repeats / 2);
-    if (p.gflops > row_peak.gflops) row_peak = p;
-    if (w.gflops > wide_peak.gflops) wide_peak = w;
-    const long a0 = alloc_counter::allocations();
-    double t0 = thread_seconds();
-    for (int k = 0; k < o.infer_reps; ++k) inf.run(tokens.data(), n, out);
-    const double dt = thread_seconds() - t0;
-    inf_allocs += alloc_counter::allocations() - a0;  // before push_back, which may allocate
-    inf_calls += o.infer_reps;
-    inf_ms.push_back(dt * 1000.0 / o.infer_reps);
-    const long a1 = alloc_counter::allocations();
-    t0 = thread_seconds();
-    for (int k = 0; k < o.infer_reps; ++k) inf_alibi.run(tokens.data(), n, out);
-    const double alibi_dt = thread_seconds() - t0;
-    inf_allocs += alloc_counter::allocations() - a1;  // before push_back, which may allocate
-    alibi_ms.push_back(alibi_dt * 1000.0 / o.infer_reps);
-    inf_calls += o.infer_reps;
-    t0 = thread_seconds();
-    for (int k = 0; k < o.infer_reps; ++k)
-      for (int t = 0; t < model.loops; ++t) att.loop();
-    att_ms.push_back((thread_seconds() - t0) * 1000.0 / o.infer_reps);
-    const double machine = std::max(p.gflops, w.gflops);
-    peaks.push_back(machine);
-    row_peaks.push_back(p.gflops);
-    const double g = flops / (att_ms.back() * 1e-3) / 1e9;
-    shares.push_back(g / machine);
-    row_shares.push_back(g / p.gflops);
-  }
-  g_sink = att.out[0] + float(preds[n - 1]);
-  const double ims = median(inf_ms), ams = median(att_ms);
-  const double g_total = flops / (ims * 1e-3) / 1e9, g_att = flops / (ams * 1e-3) / 1e9;
-  const double pk = median(peaks), pk_row = median(row_peaks);
-#if TINYLOOP_SIMD
-  const int att_lanes = kernels::online::kLanes;
-#else
-  const int att_lanes = 1;
-#endif
-  std::printf("\ninference, n=%d, %d loops, 1 thread; median of %d x %d calls; CPU time of the thread (the FMA "
-              "peaks too)\n", n, model.loops, o.repeats, o.infer_reps);
-  if (wide_peak.gflops > 0)
-    std::printf("  single-core FMA peak, measured in this run: %.1f GFLOP/s on the widest registers (%s, %d lanes); "
-                "%.1f GFLOP/s at the d-row width (%s, %d lanes)\n", pk, wide_peak.arch, wide_peak.lanes, pk_row,
-                row_peak.arch, row_peak.lanes);
-  else
-    std::printf("  single-core FMA peak, measured in this run: %.1f GFLOP/s (%s, %d float lanes, %d independent "
-                "chains%s)\n", pk, row_peak.arch, row_peak.lanes, row_peak.chains,
-                row_peak.fused ? "" : ", no fused FMA: mul + add");
-  std::printf("  time per sequence: %.2f ms (%.1f us per loop)\n", ims, ims * 1000.0 / model.loops);
-  std::printf("  attention FLOPs per sequence: %.1f M (causal n(n+1)/2 pairs per loop, QK^T and P.V only, d=%d "
-              "multiply-adds each, 2 flops per multiply-add)\n", flops / 1e6, kDim);
-  std::printf("  attention kernel alone (%d lanes): %.2f ms/seq, %.1f GFLOP/s = %.1f%% of the machine's FMA peak"
-              "   [target >= 40%%]\n", att_lanes, ams, g_att, 100.0 * median(shares));
-  if (wide_peak.gflops > 0)
-    std::printf("                                  = %.1f%% of the d-row-width peak\n", 100.0 * median(row_shares));
-  std::printf("  attention FLOPs over the whole call time: %.1f GFLOP/s = %.1f%% of the machine's FMA peak (the call "
-              "also runs LayerNorms, projections and the GELU MLP)\n", g_total, 100.0 * g_total / pk);
-  {
-    const double step_flops = training_step_flops(one.cfg, o.len);
-    const double g_step = step_flops / (m1c * 1e-3) / 1e9;
-    std::printf("  training step against the same peaks: %.3f GFLOP per step (multiply-adds of forward and "
-                "backward), %.1f GFLOP/s on 1 thread = %.1f%% of the machine's FMA peak, %.1f%% of the "
-                "d-row-width peak   [target >= 25%%]\n", step_flops / 1e9, g_step, 100.0 * g_step / pk,
-                100.0 * g_step / pk_row);
-  }
-
-  // ---- relative positions
-  {
-    const double step_sin = m1c, step_alibi = median(ta1c), call_sin = ims, call_alibi = median(alibi_ms);
-    std::printf("\nrelative positions: the ALiBi recency bias (learned slope, no sinusoids) against the sinusoid model, "
-                "1 thread, CPU time, runs interleaved\n");
-    std::printf("  training step n=%d batch %d: %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n",
-                o.len, o.batch, step_alibi, step_sin, 100.0 * (step_alibi / step_sin - 1.0));
-    std::printf("  inference n=%d, %d loops  : %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n", n,
-                model.loops, call_alibi, call_sin, 100.0 * (call_alibi / call_sin - 1.0));
-  }
-
-  // ---- memory
-  const std::size_t param_bytes = inf.layout().total * sizeof(float);
-  auto working = [&](int len) {
-    const MemoryPlan p = Inference::plan(model, len);
-    return p.total - p.params;
-  };
-  const MemoryPlan ip = Inference::plan(model, n);
-  std::printf("\nmemory (planned up front; one caller buffer, nothing allocated afterwards)\n");
-  const MemoryPlan tp1 = Trainer<float>::plan(one.cfg, one.cap);
-  std::printf("  training plan, n=%d batch %d, 1 worker : %s (params %zu, grads %zu, AdamW %zu, activations %zu, "
-              "scratch %zu; attention %s)\n", o.len, o.batch, kib(tp1.total).c_str(), tp1.params, tp1.grads,
-              tp1.optimizer, tp1.activations, tp1.scratch, tp1.recompute_attention ? "recomputed" : "kept");
-  if (all) {
-    const MemoryPlan tpT = Trainer<float>::plan(all->cfg, all->cap);
-    std::printf("  training plan, n=%d batch %d, %d workers: %s\n", o.len, o.batch, o.threads, kib(tpT.total).c_str());
-  }
-  std::printf("  inference plan, n=%d: %s (parameters %zu B)\n", n, kib(ip.total).c_str(), param_bytes);
-  const std::size_t w1000 = working(n);
-  std::printf("  inference working memory beyond the parameters, n=%d: %s   [target < 256 KiB: %s]\n", n,
-              kib(w1000).c_str(), w1000 < 256 * 1024 ? "met" : "MISSED");
-  for (int len : {10000, o.long_len}) {
-    const std::size_t w = working(len);
-    std::printf("  inference working memory beyond the parameters, n=%d: %s (%.1f B per token)\n", len,
-                kib(w).c_str(), double(w) / len);
-  }
-
-  // ---- allocations
-  const long train_allocs = one.allocations + alibi.allocations + (all ? all->allocations : 0);
-  const long train_steps = one.steps_counted + alibi.steps_counted + (all ? all->steps_counted : 0);
-  std::printf("\nheap allocations (every malloc/calloc/realloc/operator new counted)\n");
-  std::printf("  heap allocations per training step: %ld (%ld over %ld timed steps, 1 and %d threads)\n",
-              train_steps ? train_allocs / train_steps + (train_allocs % train_steps ? 1 : 0) : 0, train_allocs,
-              train_steps, o.threads);
-  std::printf("  heap allocations per inference call: %ld (%ld over %ld calls at n=%d)\n",
-              inf_calls ? inf_allocs / inf_calls + (inf_allocs % inf_calls ? 1 : 0) : 0, inf_allocs, inf_calls, n);
+  TrainBenches benches(o);
+  const TrainFigures train = bench_training(o, benches);
+  const InferFigures infer = bench_inference(o, benches, train);
+  print_positions(o, train, infer);
+  print_memory(o, benches);
+  const bool no_allocations = print_allocations(o, benches, infer);
   std::printf("\nbench took %.1f s\n", platform::now_seconds() - t_begin);
-  if (o.check_allocations && (train_allocs != 0 || inf_allocs != 0)) {
+  if (o.check_allocations && !no_allocations) {
     std::fprintf(stderr, "tinyloop-bench: error: the hot paths allocated\n");
     return 1;
   }

@@ -4,10 +4,9 @@
 // can be reassociated or folded (no -ffast-math), and the result is consumed.
 #include "fma_peak.hpp"
 
-#include <time.h>
-
 #include <cstring>
 
+#include "tinyloop/platform/posix.hpp"  // thread_cpu_seconds: a shared machine's waits for a core are not counted
 #if TINYLOOP_SIMD
 #include "kernels/simd.hpp"
 #endif
@@ -15,14 +14,6 @@
 namespace tinyloop::bench {
 
 namespace {
-
-// CPU time of the calling thread: on a shared machine the time spent waiting for a core is not
-// counted, so the peak is the core's, not the share of it this process got.
-double thread_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
 
 #if TINYLOOP_SIMD
 using kernels::simd::fbatch;
@@ -44,7 +35,7 @@ double run_chains(long iterations) {
   fbatch acc[C];
   for (int c = 0; c < C; ++c) acc[c] = fbatch(g_seed + 0.001f * float(c));
   const fbatch a(0.99999994f), b(1e-7f);
-  const double start = thread_seconds();
+  const double start = platform::thread_cpu_seconds();
   for (long i = 0; i < iterations; ++i)
     for (int c = 0; c < C; ++c) {
 #if TINYLOOP_SIMD
@@ -53,7 +44,7 @@ double run_chains(long iterations) {
       acc[c] = fma_op(acc[c], a, b);
 #endif
     }
-  const double seconds = thread_seconds() - start;
+  const double seconds = platform::thread_cpu_seconds() - start;
 #if TINYLOOP_SIMD
   fbatch sum = acc[0];
   for (int c = 1; c < C; ++c) sum += acc[c];
@@ -72,9 +63,9 @@ void try_chains(double seconds, FmaPeak* best) {
   run_chains<C>(iterations);  // warm up (and lets the clock ramp)
   // Calibrate: about `seconds` per timed run.
   for (;;) {
-    const double t0 = thread_seconds();
+    const double t0 = platform::thread_cpu_seconds();
     run_chains<C>(iterations);
-    const double dt = thread_seconds() - t0;
+    const double dt = platform::thread_cpu_seconds() - t0;
     if (dt > seconds * 0.25 || iterations > (1L << 40)) {
       iterations = long(double(iterations) * seconds / (dt > 0 ? dt : 1e-9)) + 1;
       break;
@@ -98,10 +89,10 @@ double run_wide(long iterations) {
   wide acc[C];
   for (int c = 0; c < C; ++c) acc[c] = wide(g_seed + 0.001f * float(c));
   const wide a(0.99999994f), b(1e-7f);
-  const double start = thread_seconds();
+  const double start = platform::thread_cpu_seconds();
   for (long i = 0; i < iterations; ++i)
     for (int c = 0; c < C; ++c) acc[c] = xsimd::fma(acc[c], a, b);
-  const double seconds = thread_seconds() - start;
+  const double seconds = platform::thread_cpu_seconds() - start;
   wide sum = acc[0];
   for (int c = 1; c < C; ++c) sum += acc[c];
   g_sink = xsimd::hadd(sum);
@@ -119,9 +110,9 @@ FmaPeak measure_fma_peak_widest(double seconds) {
   long iterations = 1 << 16;
   run_wide<16>(iterations);
   for (;;) {
-    const double t0 = thread_seconds();
+    const double t0 = platform::thread_cpu_seconds();
     run_wide<16>(iterations);
-    const double dt = thread_seconds() - t0;
+    const double dt = platform::thread_cpu_seconds() - t0;
     if (dt > seconds * 0.1 || iterations > (1L << 40)) {
       iterations = long(double(iterations) * seconds / 3.0 / (dt > 0 ? dt : 1e-9)) + 1;
       break;

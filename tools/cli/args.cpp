@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "text_format.hpp"
+
 namespace tinyloop::cli {
 
 void usage_error(const std::string& message) { throw CliError{kExitUsage, message}; }
@@ -16,34 +18,10 @@ void runtime_error(const std::string& message) { throw CliError{kExitRuntime, me
 namespace {
 
 // Shows a user-supplied value inside an error message without letting it break the line.
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  std::size_t shown = 0;
-  for (char c : text) {
-    if (++shown > 40) {
-      out += "...";
-      break;
-    }
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
+std::string quoted(const std::string& text) { return "'" + printable(text, 40) + "'"; }
 
 bool starts_plain(const std::string& text) {
   return !text.empty() && !std::isspace(static_cast<unsigned char>(text[0]));
-}
-
-std::string fmt_double(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
 }
 
 const FlagSpec* lookup(const CommandSpec& spec, const std::string& name) {
@@ -287,8 +265,8 @@ float ParsedArgs::get_float(const std::string& flag, float fallback, double min,
   bool low = min_exclusive ? !(x > min) : !(x >= min);
   if (low || x > max) {
     std::string range;
-    if (max >= double(FLT_MAX)) range = std::string(min_exclusive ? "> " : ">= ") + fmt_double(min);
-    else range = std::string("in ") + (min_exclusive ? "(" : "[") + fmt_double(min) + ", " + fmt_double(max) + "]";
+    if (max >= double(FLT_MAX)) range = std::string(min_exclusive ? "> " : ">= ") + format_g(min, 6);
+    else range = std::string("in ") + (min_exclusive ? "(" : "[") + format_g(min, 6) + ", " + format_g(max, 6) + "]";
     usage_error(flag + " must be " + range + ", got " + *v);
   }
   return static_cast<float>(x);

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "args.hpp"
-#include "report.hpp"
+#include "text_format.hpp"
 #include "tinyloop/params.hpp"
 #include "tinyloop/tinyloop.h"
 

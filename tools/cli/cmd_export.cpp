@@ -1,7 +1,6 @@
 // tinyloop export: a checkpoint's configuration and weights as JSON (shapes without padding), or
 // as a C header for firmware (c_array.hpp).
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include "model_io.hpp"
 #include "report.hpp"
 #include "tinyloop/params.hpp"
+#include "tinyloop/platform/posix.hpp"
 #include "tokens.hpp"
 
 namespace tinyloop::cli {
@@ -130,8 +130,7 @@ int run_export(const Args& args) {
   LoadedCheckpoint ck = load_checkpoint(path);
   if (holds_checkpoint(out))
     usage_error("'" + out + "' holds a checkpoint; refusing to overwrite it with " + (c_array ? "C" : "JSON"));
-  std::error_code ignored;
-  if (!a.has("--overwrite") && std::filesystem::exists(out, ignored))
+  if (!a.has("--overwrite") && platform::exists(out.c_str()))
     usage_error("'" + out + "' already exists; pass --overwrite to replace it or choose another file");
   std::string text;
   if (c_array) {

@@ -7,10 +7,6 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__)
-#include <unistd.h>
-#endif
-
 #include "commands.hpp"
 #include "report.hpp"
 #include "results.hpp"
@@ -82,12 +78,8 @@ std::vector<std::string> override_flags(const std::vector<std::string>& common, 
 }  // namespace
 
 std::string self_executable() {
-#if defined(__linux__)
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) return std::string(buf, std::size_t(n));
-#endif
-  return "tinyloop";
+  const std::string self = platform::executable_path();
+  return self.empty() ? "tinyloop" : self;
 }
 
 std::vector<std::string> split_positionals(const CommandSpec& spec, const Args& args, Args* rest) {
@@ -106,80 +98,95 @@ std::vector<std::string> split_positionals(const CommandSpec& spec, const Args& 
   return pos;
 }
 
-std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& where) {
-  std::vector<SweepRun> runs;
+namespace {
+
+// A run (or one combination of a grid) before its seeds are applied.
+struct PendingRun {
+  std::string name;
+  std::vector<std::string> flags;
+};
+
+// What the lines of a spec say, before the runs are built.
+struct SweepLines {
   std::string out = "runs/sweep";
   std::vector<std::string> seeds = {"1"}, common;
-  std::istringstream in(text);
-  std::string line;
-  int number = 0;
-  struct Pending { std::string name; std::vector<std::string> flags; };
-  std::vector<Pending> pending;
-  while (std::getline(in, line)) {
-    ++number;
-    const std::string at = where + ":" + std::to_string(number) + ": ";
-    std::size_t hash = line.find('#');
-    if (hash != std::string::npos) line.resize(hash);
-    std::vector<std::string> w = words(line);
-    if (w.empty()) continue;
-    const std::string key = w[0];
-    std::vector<std::string> rest(w.begin() + 1, w.end());
-    if (key == "out") {
-      if (rest.size() != 1) usage_error(at + "'out' takes one directory");
-      out = rest[0];
-    } else if (key == "seeds") {
-      if (rest.size() != 1) usage_error(at + "'seeds' takes a comma-separated list, e.g. 'seeds 1,2,3'");
-      seeds = split(rest[0], ',');
-      for (const std::string& s : seeds)
-        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
-          usage_error(at + "seed '" + s + "' is not a non-negative integer");
-    } else if (key == "common") {
-      common.insert(common.end(), rest.begin(), rest.end());
-    } else if (key == "run") {
-      if (rest.empty()) usage_error(at + "'run' needs a name");
-      pending.push_back({rest[0], std::vector<std::string>(rest.begin() + 1, rest.end())});
-    } else if (key == "grid") {
-      // grid NAME [fixed flags] --flag v1,v2 ...: every value list with a comma multiplies.
-      if (rest.empty()) usage_error(at + "'grid' needs a name");
-      std::vector<Pending> combos = {{rest[0], {}}};
-      for (std::size_t i = 1; i < rest.size(); ++i) {
-        const std::string& tok = rest[i];
-        bool is_value = tok.rfind("--", 0) != 0;
-        if (is_value && tok.find(',') != std::string::npos && i > 1) {
-          const std::vector<std::string> values = split(tok, ',');
-          check_run_count(combos.size(), values.size(), at);
-          std::vector<Pending> next;
-          std::string flag = rest[i - 1];
-          while (!flag.empty() && flag[0] == '-') flag.erase(0, 1);
-          for (const Pending& c : combos)
-            for (const std::string& v : values) {
-              Pending p = c;
-              p.name += "_" + flag + v;
-              p.flags.push_back(v);
-              next.push_back(p);
-            }
-          combos = next;
-        } else {
-          for (Pending& c : combos) c.flags.push_back(tok);
-        }
-      }
-      check_run_count(pending.size() + combos.size(), 1, at);
-      pending.insert(pending.end(), combos.begin(), combos.end());
-    } else {
-      usage_error(at + "unknown line '" + key + "' (expected out, seeds, common, run or grid)");
+  std::vector<PendingRun> pending;
+};
+
+std::vector<std::string> parse_seeds(const std::vector<std::string>& rest, const std::string& at) {
+  if (rest.size() != 1) usage_error(at + "'seeds' takes a comma-separated list, e.g. 'seeds 1,2,3'");
+  std::vector<std::string> seeds = split(rest[0], ',');
+  for (const std::string& s : seeds)
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+      usage_error(at + "seed '" + s + "' is not a non-negative integer");
+  return seeds;
+}
+
+// grid NAME [fixed flags] --flag v1,v2 ...: every value list with a comma multiplies.
+std::vector<PendingRun> expand_grid(const std::vector<std::string>& rest, const std::string& at) {
+  if (rest.empty()) usage_error(at + "'grid' needs a name");
+  std::vector<PendingRun> combos = {{rest[0], {}}};
+  for (std::size_t i = 1; i < rest.size(); ++i) {
+    const std::string& tok = rest[i];
+    const bool is_value = tok.rfind("--", 0) != 0;
+    if (!(is_value && tok.find(',') != std::string::npos && i > 1)) {
+      for (PendingRun& c : combos) c.flags.push_back(tok);
+      continue;
     }
+    const std::vector<std::string> values = split(tok, ',');
+    check_run_count(combos.size(), values.size(), at);
+    std::vector<PendingRun> next;
+    std::string flag = rest[i - 1];
+    while (!flag.empty() && flag[0] == '-') flag.erase(0, 1);
+    for (const PendingRun& c : combos)
+      for (const std::string& v : values) {
+        PendingRun p = c;
+        p.name += "_" + flag + v;
+        p.flags.push_back(v);
+        next.push_back(p);
+      }
+    combos = next;
   }
-  check_run_count(pending.size(), seeds.size(), where + ": ");
-  for (const Pending& p : pending) {
+  return combos;
+}
+
+// One line of a spec (comment removed, split into words), into `lines`.
+void parse_spec_line(const std::vector<std::string>& w, const std::string& at, SweepLines* lines) {
+  const std::string& key = w[0];
+  const std::vector<std::string> rest(w.begin() + 1, w.end());
+  if (key == "out") {
+    if (rest.size() != 1) usage_error(at + "'out' takes one directory");
+    lines->out = rest[0];
+  } else if (key == "seeds") {
+    lines->seeds = parse_seeds(rest, at);
+  } else if (key == "common") {
+    lines->common.insert(lines->common.end(), rest.begin(), rest.end());
+  } else if (key == "run") {
+    if (rest.empty()) usage_error(at + "'run' needs a name");
+    lines->pending.push_back({rest[0], std::vector<std::string>(rest.begin() + 1, rest.end())});
+  } else if (key == "grid") {
+    const std::vector<PendingRun> combos = expand_grid(rest, at);
+    check_run_count(lines->pending.size() + combos.size(), 1, at);
+    lines->pending.insert(lines->pending.end(), combos.begin(), combos.end());
+  } else {
+    usage_error(at + "unknown line '" + key + "' (expected out, seeds, common, run or grid)");
+  }
+}
+
+// Every pending run once per seed, its flags checked now so that a typo fails here and not on
+// the cluster.
+std::vector<SweepRun> build_runs(const SweepLines& lines, const std::string& where) {
+  check_run_count(lines.pending.size(), lines.seeds.size(), where + ": ");
+  std::vector<SweepRun> runs;
+  for (const PendingRun& p : lines.pending) {
     if (p.name.find_first_of("/ \t") != std::string::npos) usage_error(where + ": run name '" + p.name + "' has a '/' or blank");
-    for (const std::string& s : seeds) {
+    for (const std::string& s : lines.seeds) {
       SweepRun r;
       r.name = p.name;
       r.seed = s;
-      r.dir = out + "/" + p.name + "/seed" + s;
-      r.args = override_flags(common, p.flags);
+      r.dir = lines.out + "/" + p.name + "/seed" + s;
+      r.args = override_flags(lines.common, p.flags);
       r.args.insert(r.args.end(), {"--seed", s, "--out", r.dir});
-      // Checked now, so a typo fails here and not on the cluster.
       ParsedArgs parsed = ParsedArgs::parse(train_spec(), r.args);
       (void)parse_train_options(parsed, nullptr);
       runs.push_back(r);
@@ -189,13 +196,19 @@ std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& wh
   return runs;
 }
 
-std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,/=:+") ==
-                        std::string::npos)
-    return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+}  // namespace
+
+std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& where) {
+  SweepLines lines;
+  std::istringstream in(text);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    const std::vector<std::string> w = words(line);
+    if (!w.empty()) parse_spec_line(w, where + ":" + std::to_string(number) + ": ", &lines);
+  }
+  return build_runs(lines, where);
 }
 
 std::string command_line(const std::string& bin, const std::string& sub, const std::vector<std::string>& args) {

@@ -1,6 +1,5 @@
 // tinyloop: train, evaluate, run and export tiny looped transformers (docs/MODEL.md).
 // Dispatch only; each subcommand lives in its own cmd_*.cpp.
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -9,6 +8,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "tinyloop/platform/posix.hpp"
 
 namespace {
 
@@ -87,11 +87,9 @@ int dispatch(const std::vector<std::string>& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef SIGXFSZ
   // Past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the
   // process, so a save reports a clean error and the previous file stays as it was.
-  std::signal(SIGXFSZ, SIG_IGN);
-#endif
+  tinyloop::platform::ignore_file_size_signal();
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   try {

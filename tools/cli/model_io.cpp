@@ -3,30 +3,12 @@
 #include <new>
 #include <stdexcept>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <unistd.h>
-#endif
-
 #include "args.hpp"
-#include "report.hpp"
+#include "text_format.hpp"
 #include "tinyloop/params.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
-
-namespace {
-
-// Physical memory in bytes, or 0 when unknown.
-std::size_t physical_memory() {
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-  long pages = sysconf(_SC_PHYS_PAGES);
-  long page = sysconf(_SC_PAGESIZE);
-  if (pages > 0 && page > 0) return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
-#endif
-  return 0;
-}
-
-}  // namespace
 
 Status read_checkpoint_file(const std::string& path, std::vector<std::uint8_t>* bytes) {
   TINYLOOP_TRY(platform::read_file_head(path.c_str(), kCheckpointHeadBytes, bytes));
@@ -71,7 +53,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer) {
 }
 
 std::vector<std::uint8_t> allocate_planned(std::size_t bytes, const std::string& what) {
-  std::size_t phys = physical_memory();
+  std::size_t phys = platform::physical_memory();
   if (phys != 0 && bytes > phys)
     runtime_error(what + " needs " + format_bytes(bytes) + ", more than this machine's " +
                   format_bytes(phys) + " of memory");

@@ -1,45 +1,15 @@
 #include "progress.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <sys/ioctl.h>
-#include <unistd.h>
-#endif
-
-#include "report.hpp"
+#include "text_format.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
 
-namespace {
-
-bool is_terminal(std::FILE* f) {
-#if defined(__unix__) || defined(__APPLE__)
-  return isatty(fileno(f)) == 1;
-#else
-  (void)f;
-  return false;
-#endif
-}
-
-// Columns of the terminal behind `f`; 80 when unknown.
-std::size_t terminal_width(std::FILE* f) {
-#if defined(__unix__) || defined(__APPLE__)
-  struct winsize ws {};
-  if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-#else
-  (void)f;
-#endif
-  return 80;
-}
-
-}  // namespace
-
 Progress::Progress(bool enabled, std::FILE* out)
-    : out_(out), enabled_(enabled), in_place_(enabled && is_terminal(out)), last_(platform::now_seconds()) {}
+    : out_(out), enabled_(enabled), in_place_(enabled && platform::is_terminal(out)), last_(platform::now_seconds()) {}
 
 bool Progress::due() const {
   if (!enabled_) return false;
@@ -61,7 +31,8 @@ void Progress::draw(const std::string& text) {
   } else {
     // One column short of the width: a full row would wrap, and "\r" only returns to the
     // start of the last row.
-    const std::size_t width = terminal_width(out_);
+    const int columns = platform::terminal_columns(out_);
+    const std::size_t width = columns > 0 ? std::size_t(columns) : 80;
     const std::string cut = text.size() < width ? text : text.substr(0, width - 1);
     std::fprintf(out_, "\r%s\033[K", cut.c_str());
     shown_ = true;
@@ -103,27 +74,10 @@ void Progress::above(const std::function<void()>& print) {
 }
 
 ProgressTicker::ProgressTicker(Progress& progress, std::function<std::string(double)> text, double delay)
-    : progress_(progress), text_(std::move(text)), start_(platform::now_seconds()), delay_(delay) {
-  if (progress_.enabled()) thread_ = std::thread([this] { loop(); });
-}
-
-ProgressTicker::~ProgressTicker() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ProgressTicker::loop() {
-  const auto tick = std::chrono::duration<double>(Progress::kTerminalInterval);
-  std::unique_lock<std::mutex> lock(mu_);
-  wake_.wait_for(lock, std::chrono::duration<double>(delay_), [this] { return stop_; });
-  while (!stop_) {
-    progress_.show(text_(platform::now_seconds() - start_));
-    wake_.wait_for(lock, tick, [this] { return stop_; });
-  }
+    : progress_(progress), text_(std::move(text)), start_(platform::now_seconds()) {
+  if (progress_.enabled())
+    ticker_.emplace(delay, Progress::kTerminalInterval,
+                    [this] { progress_.show(text_(platform::now_seconds() - start_)); });
 }
 
 void WorkRate::add(double now, double work) {

@@ -4,12 +4,13 @@
 // ended by a newline or erased when the work is done. In a pipe or a file: a line every few
 // seconds. Disabled (--quiet): nothing. Errors and warnings are not progress; they go out as
 // always, after clear() has taken the line in place away.
-#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
+
+#include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
 
@@ -50,25 +51,20 @@ class Progress {
 };
 
 // Shows text(seconds since construction) through a Progress from `delay` seconds on, on a
-// thread of its own, until destroyed: progress for work done in one long call (an evaluation
-// length, an inference) that cannot report from inside.
+// thread of its own (platform::Ticker), until destroyed: progress for work done in one long call
+// (an evaluation length, an inference) that cannot report from inside. A disabled Progress
+// starts no thread.
 class ProgressTicker {
  public:
   ProgressTicker(Progress& progress, std::function<std::string(double)> text, double delay = 1.0);
-  ~ProgressTicker();
   ProgressTicker(const ProgressTicker&) = delete;
   ProgressTicker& operator=(const ProgressTicker&) = delete;
 
  private:
-  void loop();
-
   Progress& progress_;
   std::function<std::string(double)> text_;
-  double start_, delay_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
+  double start_;
+  std::optional<platform::Ticker> ticker_;  // last: stopped before the members it reads go
 };
 
 // Work done per second over the last kWindow seconds (since the start until then), so an ETA

@@ -1,36 +1,11 @@
 #include "report.hpp"
 
 #include <cmath>
-#include <cstdio>
 
 #include "args.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 void JsonWriter::before_value() {
   if (after_key_) {
@@ -111,32 +86,6 @@ JsonWriter& JsonWriter::null() {
   before_value();
   out_ += "null";
   return *this;
-}
-
-std::string format_g9(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  char buf[32];
-  auto s = static_cast<long long>(seconds + 0.5);
-  if (s < 60) std::snprintf(buf, sizeof buf, "%llds", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
-  return buf;
-}
-
-std::string format_bytes(std::size_t bytes) {
-  char buf[32];
-  double b = static_cast<double>(bytes);
-  if (b < 1024.0) std::snprintf(buf, sizeof buf, "%zu B", bytes);
-  else if (b < 1024.0 * 1024.0) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
-  else if (b < 1024.0 * 1024.0 * 1024.0) std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024.0));
-  else std::snprintf(buf, sizeof buf, "%.1f GiB", b / (1024.0 * 1024.0 * 1024.0));
-  return buf;
 }
 
 void write_text_atomic(const std::string& path, const std::string& text, const char* what) {

@@ -1,9 +1,12 @@
 #pragma once
-// Output helpers: a small JSON writer, number formatting and atomic text writes.
+// Output helpers: a small JSON writer and atomic text writes (the number formats and quoting
+// they use are in text_format.hpp, included here for the commands that print both).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "text_format.hpp"
 
 namespace tinyloop::cli {
 
@@ -46,15 +49,6 @@ class JsonWriter {
   bool after_key_ = false;
   int pretty_depth_;
 };
-
-std::string json_escape(const std::string& s);
-
-// "%.9g" of a float-derived value, shortest form that reads back to the same float.
-std::string format_g9(double v);
-// "4s", "3m12s", "1h02m".
-std::string format_duration(double seconds);
-// "12.3 MiB".
-std::string format_bytes(std::size_t bytes);
 
 // Writes text through platform::write_file_atomic; a failure is the runtime error
 // "<what> not saved: <reason naming the path>".

@@ -4,20 +4,17 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <sstream>
 
 #include "args.hpp"
 #include "model_io.hpp"
 #include "recipes.hpp"
-#include "report.hpp"
+#include "text_format.hpp"
 #include "tinyloop/platform/posix.hpp"
 #include "train_options.hpp"
 
 namespace tinyloop::cli {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -145,17 +142,9 @@ std::string read_eval_json(const std::string& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-std::string pct(double v) {
-  char b[32];
-  if (!std::isfinite(v)) return "-";
-  // Above 99% one decimal would round 99.96 and 100 alike.
-  std::snprintf(b, sizeof b, v >= 0.99 ? "%.2f" : "%.1f", 100.0 * v);
-  return b;
-}
-
 std::string pct_range(double mean, double lo, double hi, int runs) {
-  if (runs > 1) return pct(mean) + " (" + pct(lo) + "-" + pct(hi) + ")";
-  return pct(mean);
+  if (runs > 1) return format_percent(mean) + " (" + format_percent(lo) + "-" + format_percent(hi) + ")";
+  return format_percent(mean);
 }
 
 bool is_seed_folder(const std::string& name) {
@@ -240,7 +229,7 @@ RunResult read_run(const std::string& dir, const std::string& group) {
     r.lengths.push_back(l);
   }
   const std::string model = dir + "/model.tlc";
-  if (fs::exists(model)) {
+  if (platform::exists(model.c_str())) {
     LoadedCheckpoint ck = load_checkpoint(model);
     r.cfg = ck.header.config;
     r.step = ck.header.step;
@@ -250,25 +239,55 @@ RunResult read_run(const std::string& dir, const std::string& group) {
   return r;
 }
 
+namespace {
+
+// The last part of a path, trailing slashes aside: "runs/a/seed1/" -> "seed1".
+std::string base_name(const std::string& path) {
+  const std::size_t end = path.find_last_not_of('/');
+  if (end == std::string::npos) return std::string();
+  const std::size_t slash = path.rfind('/', end);
+  return path.substr(slash == std::string::npos ? 0 : slash + 1, end - (slash == std::string::npos ? 0 : slash + 1) + 1);
+}
+
+// The folder part of a path: "runs/a/seed1" -> "runs/a"; empty when there is none.
+std::string parent_of(const std::string& path) {
+  const std::size_t end = path.find_last_not_of('/');
+  const std::size_t slash = end == std::string::npos ? std::string::npos : path.rfind('/', end);
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string joined(const std::string& dir, const std::string& name) {
+  return dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + name;
+}
+
+// Every folder below `dir` (not `dir` itself) that holds an eval.json, into `found`. Symbolic
+// links to folders are not followed, and a folder that cannot be listed is skipped.
+void find_run_folders(const std::string& dir, std::vector<std::string>* found) {
+  std::vector<platform::DirectoryEntry> entries;
+  if (!platform::list_directory(dir.c_str(), &entries)) return;
+  for (const platform::DirectoryEntry& e : entries) {
+    if (!e.directory) continue;
+    const std::string sub = joined(dir, e.name);
+    if (platform::is_regular_file(joined(sub, "eval.json").c_str())) found->push_back(sub);
+    find_run_folders(sub, found);
+  }
+}
+
+}  // namespace
+
 std::vector<RunResult> collect_runs(const std::vector<std::string>& roots) {
   std::vector<std::string> dirs;
   for (const std::string& root : roots) {
-    std::error_code ec;
-    if (!fs::is_directory(root, ec)) runtime_error("'" + root + "' is not a directory");
-    if (fs::exists(fs::path(root) / "eval.json")) dirs.push_back(root);
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (it->is_regular_file() && it->path().filename() == "eval.json" && it->path().parent_path() != fs::path(root))
-        dirs.push_back(it->path().parent_path().string());
-    }
+    if (!platform::is_directory(root.c_str())) runtime_error("'" + root + "' is not a directory");
+    if (platform::exists(joined(root, "eval.json").c_str())) dirs.push_back(root);
+    find_run_folders(root, &dirs);
   }
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
   std::vector<RunResult> runs;
   for (const std::string& d : dirs) {
-    fs::path p = fs::path(d);
-    std::string name = p.filename().string();
-    std::string group = is_seed_folder(name) && p.has_parent_path() ? p.parent_path().filename().string() : name;
+    const std::string name = base_name(d), parent = parent_of(d);
+    const std::string group = is_seed_folder(name) && !parent.empty() ? base_name(parent) : name;
     runs.push_back(read_run(d, group));
   }
   return runs;
@@ -349,7 +368,7 @@ std::string summary_markdown(const std::vector<GroupSummary>& gs, double target,
   std::sort(lengths.begin(), lengths.end());
   std::string s = "| recipe | flags (vs lam2026) | seeds | steps |";
   for (int l : lengths) s += " n=" + std::to_string(l) + " |";
-  s += " all right at n=" + std::to_string(target_len) + " | >= " + pct(target) + "% at n=" +
+  s += " all right at n=" + std::to_string(target_len) + " | >= " + format_percent(target) + "% at n=" +
        std::to_string(target_len) + " |\n|---|---|---|---:|";
   for (std::size_t k = 0; k < lengths.size(); ++k) s += "---:|";
   s += "---:|---:|\n";

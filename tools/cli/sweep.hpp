@@ -20,7 +20,6 @@ std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& wh
 std::vector<std::string> split_positionals(const CommandSpec& spec, const Args& args, Args* rest);
 
 std::string self_executable();
-std::string shell_quote(const std::string& s);
 std::string command_line(const std::string& bin, const std::string& sub, const std::vector<std::string>& args);
 
 }  // namespace tinyloop::cli

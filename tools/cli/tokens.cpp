@@ -1,32 +1,18 @@
 #include "tokens.hpp"
 
-#include <cstdio>
 #include <cstring>
 #include <string_view>
 
 #include "args.hpp"
 #include "evaluation.hpp"
+#include "text_format.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
 
 namespace {
 
-std::string shown(const std::string& item) {
-  std::string out;
-  for (char c : item) {
-    if (out.size() >= 24) return out + "...";
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string shown(const std::string& item) { return printable(item, 24); }
 
 [[noreturn]] void fail(int exit_code, const std::string& message) { throw CliError{exit_code, message}; }
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "args.hpp"
-#include "report.hpp"
+#include "text_format.hpp"
 #include "tinyloop/induction.hpp"
 #include "tinyloop/platform/posix.hpp"
 

@@ -1,9 +1,13 @@
 #pragma once
 // The POSIX platform layer: everything that touches the OS lives behind these calls. It
 // implements the platform interface (tinyloop/platform/platform.hpp) through posix_platform(),
-// and offers a few more calls of its own (directories, bounded reads, Ctrl-C) for the CLI.
+// and offers a few more calls of its own (files and folders, bounded reads, a subprocess, the
+// terminal, Ctrl-C, a ticker thread) for the CLI and the tools, which reach the OS only here.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "tinyloop/parallel.hpp"
@@ -57,6 +61,53 @@ Status write_file_atomic(const char* path, const void* data, std::size_t size);
 // Creates a directory and its parents if missing.
 Status make_directories(const char* path);
 
+// What is at a path, through symbolic links. These never fail: a path that cannot be examined
+// (missing, no permission, empty) is simply not there.
+bool exists(const char* path);
+bool is_regular_file(const char* path);
+bool is_directory(const char* path);
+
+// True when both paths name the same existing file (same device and inode, so "a/../b/f",
+// "./b/f" and a hard link are one file); false when either cannot be examined.
+bool same_file(const char* a, const char* b);
+
+struct DirectoryEntry {
+  std::string name;           // without the folder: "eval.json"
+  bool directory = false;     // a folder itself, not a symbolic link to one (a walk cannot loop)
+  bool regular_file = false;  // a regular file, also through a symbolic link
+};
+
+// The entries of folder `path`, sorted by name, without "." and "..". Fails (one line naming
+// the path) when it is missing, not a folder or cannot be read; *out is then empty.
+Status list_directory(const char* path, std::vector<DirectoryEntry>* out);
+
+// Removes a file (not a folder). A missing file is an error too.
+Status remove_file(const char* path);
+
+// The running executable's absolute path; empty when the OS does not say.
+std::string executable_path();
+
+// Physical memory in bytes; 0 when unknown.
+std::size_t physical_memory();
+
+// Runs `command` through /bin/sh, collecting its standard output (stderr stays the caller's
+// unless the command redirects it) up to `cap` bytes; *exit_code receives its exit status (128 +
+// N when killed by signal N). Fails when it cannot be started, or with Error::buffer_too_small
+// when it prints more than `cap` bytes (the command is still waited for).
+Status run_command(const char* command, std::size_t cap, std::string* output, int* exit_code);
+
+// Whether `f` writes to a terminal, and that terminal's width in columns (0 when unknown).
+bool is_terminal(std::FILE* f);
+int terminal_columns(std::FILE* f);
+
+// CPU time of the calling thread in seconds: what a measurement costs without the time spent
+// waiting for a core on a busy machine.
+double thread_cpu_seconds();
+
+// Past a file-size limit (ulimit -f) a write then fails with EFBIG instead of killing the
+// process with SIGXFSZ, so a save reports a clean error. A no-op where the OS has no such signal.
+void ignore_file_size_signal();
+
 // Ctrl-C (SIGINT) and SIGTERM set a flag instead of killing the process.
 void install_interrupt_handler();
 bool interrupted();
@@ -71,6 +122,23 @@ class ThreadPool final : public ParallelFor {
   ThreadPool& operator=(const ThreadPool&) = delete;
   int workers() const override;
   void run(int tasks, TaskFn fn, void* ctx) override;
+
+  struct Impl;
+
+ private:
+  Impl* impl_;
+};
+
+// Calls `tick` on a thread of its own, first `delay` seconds after construction and then every
+// `interval` seconds, until destroyed; the destructor wakes the thread at once and joins it, and
+// no tick runs after it returns. For progress of work done in one long call that cannot report
+// from inside.
+class Ticker {
+ public:
+  Ticker(double delay, double interval, std::function<void()> tick);
+  ~Ticker();
+  Ticker(const Ticker&) = delete;
+  Ticker& operator=(const Ticker&) = delete;
 
   struct Impl;
 

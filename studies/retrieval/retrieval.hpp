@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/text.hpp"
 #include "tinyloop/family.hpp"
 #include "tinyloop/retrieval.hpp"
 
@@ -43,19 +44,31 @@ struct CellResult {
   long params = 0;
 };
 
+// Whether the cell's task and model can be built (the message names what is wrong).
+Status validate(const CellOptions& o);
+
 // The held-out task of a cell: the same sizes, every chain of depth K, every statement counted.
 tinyloop::retrieval::RetrievalTask eval_task(const tinyloop::retrieval::RetrievalTask& train);
 
-// Trains one cell; `label` names it in the progress line (empty: silent).
+// Trains one cell; `label` names it in the progress lines on stderr (empty: silent). Throws
+// Failure when the cell cannot be set up (validate() first).
 CellResult train_cell(const CellOptions& o, const std::string& label);
 
 // The first evaluated step at which accuracy reaches `level` (-1: never), per depth and at the query.
 std::int64_t first_step_at(const CellResult& r, int depth, double level);  // depth 0: the query
 
-// report.md, accuracy.csv and accuracy.svg of runs that share a task size (curriculum on/off).
-struct Report {
-  std::string markdown, csv, svg, summary;
-};
+// report.md, accuracy.csv and accuracy.svg of runs that share a task size (curriculum on/off);
+// `command` is the command line shown in report.md.
 Report make_report(const std::vector<CellResult>& runs, const std::string& command);
+
+// The study: `base` trained with the curriculum on and/or off, the cells in parallel (one
+// thread each), and their report.
+struct Options {
+  CellOptions base;
+  bool curriculum_on = true, curriculum_off = true;
+  bool quiet = false;   // no progress lines
+  std::string command;  // shown in report.md
+};
+Report run(const Options& o);
 
 }  // namespace tinyloop::study::retrieval

@@ -1,10 +1,11 @@
 #pragma once
-// A small SVG writer for tinyloop's own pictures: line charts (several series, optional log
+// A small SVG writer for the studies' pictures: line charts (several series, optional log
 // y axis) and heat maps, laid out as panels of one figure. No dependencies, plain text out.
 #include <string>
+#include <utility>
 #include <vector>
 
-namespace tinyloop::cli::svg {
+namespace tinyloop::study::svg {
 
 struct Series {
   std::string label;
@@ -50,4 +51,4 @@ class Figure {
 
 std::string escape(const std::string& s);
 
-}  // namespace tinyloop::cli::svg
+}  // namespace tinyloop::study::svg

@@ -1,14 +1,10 @@
-// `tinyloop reproduce retrieval`: one cell of the retrieval study, trained with the curriculum
-// on and off (in parallel, one thread each), and its report folder.
+// `tinyloop reproduce retrieval`: flags -> the retrieval study's options (studies/retrieval),
+// then its report folder.
 #include <cstdio>
-#include <fstream>
-#include <mutex>
-#include <thread>
 
 #include "args.hpp"
-#include "reproduce_family.hpp"
-#include "study.hpp"
-#include "tinyloop/platform/posix.hpp"
+#include "reproduce.hpp"
+#include "retrieval/retrieval.hpp"
 
 namespace tinyloop::cli {
 
@@ -69,7 +65,7 @@ sr::CellOptions parse(const ParsedArgs& a) {
   o.eval_every = int(a.get_int("--eval-every", quick ? 200 : 100, 1, 100000000));
   o.eval_instances = int(a.get_int("--eval-instances", 256, 1, 10000000));
   o.eval_seed = a.get_u64("--eval-seed", 1234);
-  const Status st = tinyloop::retrieval::validate(o.task);
+  const Status st = sr::validate(o);
   if (!st) usage_error(st.message());
   return o;
 }
@@ -80,13 +76,6 @@ std::string command_line(const std::vector<std::string>& args) {
   return s;
 }
 
-void write(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir + "/" + name;
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f) runtime_error("cannot write " + path);
-}
-
 }  // namespace
 
 int run_reproduce_retrieval(const std::vector<std::string>& args) {
@@ -95,39 +84,18 @@ int run_reproduce_retrieval(const std::vector<std::string>& args) {
     std::fputs(format_help(spec()).c_str(), stdout);
     return kExitOk;
   }
-  const sr::CellOptions base = parse(a);
+  sr::Options o;
+  o.base = parse(a);
   const std::string which = a.get_choice("--curriculum", "both", {"on", "off", "both"});
+  o.curriculum_on = which != "off";
+  o.curriculum_off = which != "on";
+  o.quiet = a.has("--quiet");
+  o.command = command_line(args);
   const std::string out = a.get_string("--out", "runs/reproduce-retrieval");
-  const bool quiet = a.has("--quiet");
-  std::vector<sr::CellOptions> cells;
-  for (bool on : {true, false})
-    if (which == "both" || (which == "on") == on) {
-      cells.push_back(base);
-      cells.back().task.curriculum = on;
-    }
-  std::vector<sr::CellResult> runs(cells.size());
-  std::vector<CliError> errors;
-  std::mutex mu;
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < cells.size(); ++i)
-    threads.emplace_back([&, i] {
-      try {
-        runs[i] = sr::train_cell(cells[i], quiet ? "" : (cells[i].task.curriculum ? "on" : "off"));
-      } catch (const CliError& e) {
-        const std::lock_guard<std::mutex> lock(mu);
-        errors.push_back(e);
-      }
-    });
-  for (std::thread& t : threads) t.join();
-  if (!errors.empty()) throw errors.front();
-  const sr::Report rep = sr::make_report(runs, command_line(args));
-  const Status made = platform::make_directories(out.c_str());
-  if (!made) runtime_error("--out: " + std::string(made.message()));
-  write(out, "report.md", rep.markdown);
-  write(out, "accuracy.csv", rep.csv);
-  write(out, "accuracy.svg", rep.svg);
+  const study::Report rep = sr::run(o);
+  write_report(out, rep);
   std::fputs(rep.summary.c_str(), stdout);
-  std::printf("wrote %s/report.md, accuracy.csv, accuracy.svg\n", out.c_str());
+  std::fputs(wrote_line(out, rep).c_str(), stdout);
   return kExitOk;
 }
 

@@ -1,18 +1,16 @@
-#include "svg.hpp"
+#include "common/svg.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-namespace tinyloop::cli::svg {
+#include "common/text.hpp"
+
+namespace tinyloop::study::svg {
 
 namespace {
 
-std::string num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f", v);
-  return b;
-}
+std::string num(double v) { return format("%.2f", v); }
 
 std::string tick_text(double v) {
   char b[32];
@@ -57,92 +55,124 @@ std::string palette(int i) {
   return colors[((i % 10) + 10) % 10];
 }
 
-void Figure::add(const LineChart& c) {
-  std::string s;
-  const int pw = w_ - kLeft - kRight, ph = h_ - kTop - kBottom;
-  auto ty = [&](double v) { return c.log_y ? std::log10(v) : v; };
+namespace {
+
+// The plotting area of a line chart and its data ranges (log10 of y on a log axis).
+struct Frame {
+  int pw, ph;
+  bool log_y;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+  double ty(double v) const { return log_y ? std::log10(v) : v; }
+  double X(double v) const { return kLeft + (v - x0) / (x1 - x0) * pw; }
+  double Y(double v) const { return kTop + ph - (v - y0) / (y1 - y0) * ph; }
+  bool drawn(const Series& se, std::size_t k) const {
+    return std::isfinite(se.x[k]) && std::isfinite(se.y[k]) && !(log_y && se.y[k] <= 0);
+  }
+};
+
+Frame frame_of(const LineChart& c, int w, int h) {
+  Frame f{w - kLeft - kRight, h - kTop - kBottom, c.log_y};
   for (const Series& se : c.series)
     for (std::size_t k = 0; k < se.x.size() && k < se.y.size(); ++k) {
-      if (!std::isfinite(se.x[k]) || !std::isfinite(se.y[k]) || (c.log_y && se.y[k] <= 0)) continue;
-      x0 = std::min(x0, se.x[k]);
-      x1 = std::max(x1, se.x[k]);
-      y0 = std::min(y0, ty(se.y[k]));
-      y1 = std::max(y1, ty(se.y[k]));
+      if (!f.drawn(se, k)) continue;
+      f.x0 = std::min(f.x0, se.x[k]);
+      f.x1 = std::max(f.x1, se.x[k]);
+      f.y0 = std::min(f.y0, f.ty(se.y[k]));
+      f.y1 = std::max(f.y1, f.ty(se.y[k]));
     }
-  if (!std::isfinite(x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
-  if (c.y_max > c.y_min) { y0 = ty(c.y_min); y1 = ty(c.y_max); }
-  if (c.y_from_zero && !c.log_y) { y0 = std::min(y0, 0.0); y1 = std::max(y1, 0.0); }
-  if (x1 == x0) { x0 -= 0.5; x1 += 0.5; }
-  if (y1 == y0) { y0 -= 0.5; y1 += 0.5; }
-  if (c.log_y) { y0 = std::floor(y0); y1 = std::ceil(y1); }
-  auto X = [&](double v) { return kLeft + (v - x0) / (x1 - x0) * pw; };
-  auto Y = [&](double v) { return kTop + ph - (v - y0) / (y1 - y0) * ph; };
-  s += "<text x=\"" + num(w_ / 2.0) + "\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">" +
+  if (!std::isfinite(f.x0)) { f.x0 = 0; f.x1 = 1; f.y0 = 0; f.y1 = 1; }
+  if (c.y_max > c.y_min) { f.y0 = f.ty(c.y_min); f.y1 = f.ty(c.y_max); }
+  if (c.y_from_zero && !c.log_y) { f.y0 = std::min(f.y0, 0.0); f.y1 = std::max(f.y1, 0.0); }
+  if (f.x1 == f.x0) { f.x0 -= 0.5; f.x1 += 0.5; }
+  if (f.y1 == f.y0) { f.y0 -= 0.5; f.y1 += 0.5; }
+  if (c.log_y) { f.y0 = std::floor(f.y0); f.y1 = std::ceil(f.y1); }
+  return f;
+}
+
+// Title, frame, grid lines with their tick labels, and the axis labels.
+std::string axes(const LineChart& c, const Frame& f, int w, int h) {
+  std::string s;
+  s += "<text x=\"" + num(w / 2.0) + "\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">" +
        escape(c.title) + "</text>\n";
-  s += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) +
+  s += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(f.pw) + "\" height=\"" + num(f.ph) +
        "\" fill=\"none\" stroke=\"#444\"/>\n";
-  for (double v : nice_ticks(x0, x1, 5)) {
-    s += "<line x1=\"" + num(X(v)) + "\" x2=\"" + num(X(v)) + "\" y1=\"" + num(kTop) + "\" y2=\"" + num(kTop + ph) +
-         "\" stroke=\"#ddd\"/><text x=\"" + num(X(v)) + "\" y=\"" + num(kTop + ph + 14) +
+  for (double v : nice_ticks(f.x0, f.x1, 5)) {
+    s += "<line x1=\"" + num(f.X(v)) + "\" x2=\"" + num(f.X(v)) + "\" y1=\"" + num(kTop) + "\" y2=\"" +
+         num(kTop + f.ph) + "\" stroke=\"#ddd\"/><text x=\"" + num(f.X(v)) + "\" y=\"" + num(kTop + f.ph + 14) +
          "\" text-anchor=\"middle\" font-size=\"10\">" + tick_text(v) + "</text>\n";
   }
-  std::vector<double> yt = c.log_y ? std::vector<double>() : nice_ticks(y0, y1, 5);
+  std::vector<double> yt = c.log_y ? std::vector<double>() : nice_ticks(f.y0, f.y1, 5);
   if (c.log_y)
-    for (double e = y0; e <= y1 + 1e-9; e += 1) yt.push_back(e);
+    for (double e = f.y0; e <= f.y1 + 1e-9; e += 1) yt.push_back(e);
   for (double v : yt) {
-    s += "<line x1=\"" + num(kLeft) + "\" x2=\"" + num(kLeft + pw) + "\" y1=\"" + num(Y(v)) + "\" y2=\"" + num(Y(v)) +
-         "\" stroke=\"#ddd\"/><text x=\"" + num(kLeft - 4) + "\" y=\"" + num(Y(v) + 3) +
+    s += "<line x1=\"" + num(kLeft) + "\" x2=\"" + num(kLeft + f.pw) + "\" y1=\"" + num(f.Y(v)) + "\" y2=\"" +
+         num(f.Y(v)) + "\" stroke=\"#ddd\"/><text x=\"" + num(kLeft - 4) + "\" y=\"" + num(f.Y(v) + 3) +
          "\" text-anchor=\"end\" font-size=\"10\">" + tick_text(c.log_y ? std::pow(10.0, v) : v) + "</text>\n";
   }
-  s += "<text x=\"" + num(kLeft + pw / 2.0) + "\" y=\"" + num(h_ - 6) + "\" text-anchor=\"middle\" font-size=\"11\">" +
+  s += "<text x=\"" + num(kLeft + f.pw / 2.0) + "\" y=\"" + num(h - 6) + "\" text-anchor=\"middle\" font-size=\"11\">" +
        escape(c.x_label) + "</text>\n";
-  s += "<text transform=\"translate(12," + num(kTop + ph / 2.0) +
+  s += "<text transform=\"translate(12," + num(kTop + f.ph / 2.0) +
        ") rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">" + escape(c.y_label) + "</text>\n";
+  return s;
+}
+
+std::string color_of(const Series& se, int index) { return se.color.empty() ? palette(index) : se.color; }
+
+// One path per series (non-finite points break it); a lone point is a dot.
+std::string lines(const LineChart& c, const Frame& f) {
+  std::string s;
   int index = 0;
   for (const Series& se : c.series) {
-    const std::string color = se.color.empty() ? palette(index) : se.color;
+    const std::string color = color_of(se, index++);
     std::string d;
     bool pen = false;
     for (std::size_t k = 0; k < se.x.size() && k < se.y.size(); ++k) {
-      if (!std::isfinite(se.x[k]) || !std::isfinite(se.y[k]) || (c.log_y && se.y[k] <= 0)) {
+      if (!f.drawn(se, k)) {
         pen = false;
         continue;
       }
-      const double yv = std::min(std::max(ty(se.y[k]), y0), y1);
-      d += (pen ? " L" : " M") + num(X(se.x[k])) + " " + num(Y(yv));
+      const double yv = std::min(std::max(f.ty(se.y[k]), f.y0), f.y1);
+      d += (pen ? " L" : " M") + num(f.X(se.x[k])) + " " + num(f.Y(yv));
       pen = true;
     }
     if (!d.empty())
       s += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.4\"" +
            (se.dashed ? " stroke-dasharray=\"5,3\"" : "") + "/>\n";
     if (se.x.size() == 1 && std::isfinite(se.y[0]))
-      s += "<circle cx=\"" + num(X(se.x[0])) + "\" cy=\"" + num(Y(ty(se.y[0]))) + "\" r=\"2.5\" fill=\"" + color +
-           "\"/>\n";
-    ++index;
+      s += "<circle cx=\"" + num(f.X(se.x[0])) + "\" cy=\"" + num(f.Y(f.ty(se.y[0]))) + "\" r=\"2.5\" fill=\"" +
+           color + "\"/>\n";
   }
-  if (c.legend) {
-    // Distinct labels only (several seeds of one recipe share a label and a colour).
-    std::vector<std::pair<std::string, std::pair<std::string, bool>>> seen;
-    index = 0;
-    for (const Series& se : c.series) {
-      const std::string color = se.color.empty() ? palette(index) : se.color;
-      ++index;
-      if (se.label.empty()) continue;
-      bool dup = false;
-      for (auto& p : seen) dup = dup || p.first == se.label;
-      if (!dup) seen.push_back({se.label, {color, se.dashed}});
-    }
-    double ly = kTop + 12;
-    for (auto& p : seen) {
-      s += "<line x1=\"" + num(kLeft + 8) + "\" x2=\"" + num(kLeft + 26) + "\" y1=\"" + num(ly - 3) + "\" y2=\"" +
-           num(ly - 3) + "\" stroke=\"" + p.second.first + "\" stroke-width=\"2\"" +
-           (p.second.second ? " stroke-dasharray=\"5,3\"" : "") + "/><text x=\"" + num(kLeft + 30) + "\" y=\"" +
-           num(ly) + "\" font-size=\"10\">" + escape(p.first) + "</text>\n";
-      ly += 13;
-    }
+  return s;
+}
+
+// Distinct labels only (several seeds of one recipe share a label and a colour).
+std::string legend(const LineChart& c) {
+  std::vector<std::pair<std::string, std::pair<std::string, bool>>> seen;
+  int index = 0;
+  for (const Series& se : c.series) {
+    const std::string color = color_of(se, index++);
+    if (se.label.empty()) continue;
+    bool dup = false;
+    for (auto& p : seen) dup = dup || p.first == se.label;
+    if (!dup) seen.push_back({se.label, {color, se.dashed}});
   }
-  panels_.push_back(s);
+  std::string s;
+  double ly = kTop + 12;
+  for (auto& p : seen) {
+    s += "<line x1=\"" + num(kLeft + 8) + "\" x2=\"" + num(kLeft + 26) + "\" y1=\"" + num(ly - 3) + "\" y2=\"" +
+         num(ly - 3) + "\" stroke=\"" + p.second.first + "\" stroke-width=\"2\"" +
+         (p.second.second ? " stroke-dasharray=\"5,3\"" : "") + "/><text x=\"" + num(kLeft + 30) + "\" y=\"" +
+         num(ly) + "\" font-size=\"10\">" + escape(p.first) + "</text>\n";
+    ly += 13;
+  }
+  return s;
+}
+
+}  // namespace
+
+void Figure::add(const LineChart& c) {
+  const Frame f = frame_of(c, w_, h_);
+  panels_.push_back(axes(c, f, w_, h_) + lines(c, f) + (c.legend ? legend(c) : ""));
 }
 
 void Figure::add(const HeatMap& m) {
@@ -197,4 +227,4 @@ std::string Figure::render() const {
   return s + "</svg>\n";
 }
 
-}  // namespace tinyloop::cli::svg
+}  // namespace tinyloop::study::svg

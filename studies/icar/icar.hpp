@@ -1,0 +1,51 @@
+#pragma once
+// The ICAR study (in-context autoregressive learning, SPEC §4.3, arXiv 2402.05787) on the engine's
+// model family: options, and one call that runs it and returns its report in memory.
+//
+// (a) a one-layer linear-attention transformer on augmented tokens e_t = (s_t, s_{t-1}) in the
+// commuting and non-commuting settings, against one gradient-descent step and the zero predictor;
+// (b) plain tokens with learned positions: head overlaps and trigonometric measures of the
+// positions; (c) a stack of softmax layers in the non-commuting setting.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/text.hpp"
+
+namespace tinyloop::study::icar {
+
+// One training step done, for a progress display (the study prints nothing itself).
+struct StepNote {
+  std::string name;  // which model: "commuting", "plain tokens, fixed s_1", ...
+  std::int64_t done = 0, steps = 0;
+  double loss = 0, seconds = 0;
+};
+
+struct Options {
+  std::int64_t steps = 3000;
+  int batch = 64;
+  float lr = 0.01f;
+  std::uint64_t seed = 1;
+  int p = 4;
+  int n = 50;
+  int eval_sequences = 2048;
+  int eval_batch = 64;
+  std::uint64_t eval_seed = 1234;
+  // (b) plain tokens, one linear multi-head layer with learned positions (commuting setting).
+  std::int64_t plain_steps = 1500;  // 0 skips (b)
+  int plain_heads = 4;
+  float plain_lr = 0.01f;
+  // (c) non-commuting setting, stacked softmax layers on augmented tokens.
+  std::int64_t softmax_steps = 1000;  // 0 skips (c)
+  int softmax_layers = 2;
+  int softmax_heads = 2;
+  int softmax_width = 16;
+  float softmax_lr = 0.003f;
+  std::function<void(const StepNote&)> on_step;  // optional: called after every training step
+};
+
+// report.md, loss_vs_t.csv, loss_vs_t.svg, then the files of (b) and (c) when they ran; the
+// summary has one line per trained model. Throws Failure when a model cannot be set up.
+Report run(const Options& o);
+
+}  // namespace tinyloop::study::icar

@@ -1,0 +1,32 @@
+#pragma once
+// The CLI's number formats and quoting, in one place: every figure, duration, size, JSON string
+// and shell word the commands print goes through these.
+#include <cstddef>
+#include <string>
+
+namespace tinyloop::cli {
+
+// "%.<digits>g": format_g(0.5, 6) = "0.5". format_g9 is the form that reads back to the same
+// float (CSV and JSON numbers).
+std::string format_g(double v, int digits);
+std::string format_g9(double v);
+// "%.<digits>f": format_fixed(2.0 / 3, 2) = "0.67".
+std::string format_fixed(double v, int digits);
+// A fraction as a percentage without the sign: "97.3", two decimals from 99% on (one would round
+// 99.96 and 100 alike), "-" when not finite.
+std::string format_percent(double fraction);
+// "4s", "3m12s", "1h02m"; "?" when negative or not finite.
+std::string format_duration(double seconds);
+// "512 B", "12.3 KiB", "12.3 MiB", "1.2 GiB".
+std::string format_bytes(std::size_t bytes);
+
+// The body of a JSON string (without its quotes): quotes, backslashes and control characters
+// escaped.
+std::string json_escape(const std::string& s);
+// A word for /bin/sh: as it is when only safe characters, else in single quotes.
+std::string shell_quote(const std::string& s);
+// User text for one line of a message: control characters as \xNN, cut after `max_chars`
+// characters with "...".
+std::string printable(const std::string& text, std::size_t max_chars);
+
+}  // namespace tinyloop::cli
