@@ -66,7 +66,7 @@ tinyloop_cli_ok(cli_eval_help ARGS "eval|--help" STDOUT "--per-loop")
 # Implausible but valid values: each flag's range is in --help, and a run outside it starts with
 # a warning (the fault tests below rely on an absurd --lr running).
 tinyloop_cli_ok(cli_train_help_ranges ARGS "train|--help"
-  STDOUT "Plausible ranges \\(a value outside its range is accepted, with a warning.*--lr 1e-06..1, --weight-decay 0..1,.*--alpha 0..10.\n$")
+  STDOUT "Plausible ranges \\(a value outside its range is accepted, with a warning.*--pe-scale -10..10, --mu 0..1, --alpha 0..10,.*--lr 1e-06..1,\n--weight-decay 0..1,.*--init-scale 0.01..10.\n$")
 tinyloop_cli_ok(cli_warn_implausible_values
   ARGS "train|--lr|1e-9|--init-scale|50|--steps|0|--threads|1|--no-eval|--out|${cli_work}/implausible|--overwrite"
   STDERR "^tinyloop: warning: --lr 1e-09 is outside the plausible range 1e-06..1. [^\n]*\ntinyloop: warning: --init-scale 50 is outside the plausible range 0.01..10. ")

@@ -1,6 +1,6 @@
 #pragma once
 // The configuration block of a checkpoint: its size in each format version, and TrainConfig
-// written and read field by field (docs/CHECKPOINT.md).
+// written and read field by field, as tinyloop/config_fields.hpp lists them (docs/CHECKPOINT.md).
 #include <cstddef>
 #include <cstdint>
 
@@ -9,13 +9,11 @@
 
 namespace tinyloop::io {
 
-constexpr std::size_t kConfigBytesV1 = 140;  // TrainConfig, field by field
-constexpr std::size_t kConfigBytesV2 = 152;  // + eta_schedule, eta_final, init_scale
-constexpr std::size_t kConfigBytesV3 = 160;  // + alibi_rho, rope_base
+// The block's size in the newest version (the fields' bytes add up to it: test_checkpoint).
+constexpr std::size_t kConfigBytesV3 = 160;
 
-constexpr std::size_t config_bytes(std::uint32_t version) {
-  return version >= 3 ? kConfigBytesV3 : version == 2 ? kConfigBytesV2 : kConfigBytesV1;
-}
+// Bytes of the block in format `version`: 140 in version 1, 152 in 2, 160 in 3.
+std::size_t config_bytes(std::uint32_t version);
 
 void write_config(Writer& w, const TrainConfig& c, std::uint32_t version);
 // Reads and validates one block; a configuration validate() refuses is a bad checkpoint.
