@@ -1,3 +1,6 @@
+# Toolchain files: aarch64 and armhf Linux (Raspberry Pi; run under qemu-user), Cortex-M4F/M7
+# bare metal (arm-none-eabi; run under qemu-system-arm), and their shared cross set-up.
+#
 # Cross toolchain: 64-bit ARM Linux (Raspberry Pi 3, 4, 5 with a 64-bit OS; any ARMv8-A board).
 #
 #   apt-get install g++-aarch64-linux-gnu qemu-user

@@ -1,3 +1,6 @@
+# The examples' test scripts: the installed-package consumer test (this file) and
+# run_and_match.cmake, which runs an example and matches its exit code and output.
+#
 # The example_consumer test (examples/CMakeLists.txt): cmake --install the build tree into PREFIX,
 # configure and build examples/consumer against it with find_package(tinyloop), then check that
 # consumer_cpp and consumer_c print the predictions in EXPECTED for MODEL and TOKENS.

@@ -1,3 +1,6 @@
+// The POSIX platform layer, one file per service: clocks, files and folders, Ctrl-C, terminal,
+// thread pool and ticker; platform.cpp binds them to the interface (platform.hpp).
+//
 // POSIX clocks (wall and thread CPU time), CPU count and memory size.
 #include <time.h>
 #include <unistd.h>

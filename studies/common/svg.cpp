@@ -10,7 +10,7 @@ namespace tinyloop::study::svg {
 
 namespace {
 
-std::string num(double v) { return format("%.2f", v); }
+std::string num(double v) { return text::format_fixed(v, 2); }
 
 std::string tick_text(double v) {
   char b[32];

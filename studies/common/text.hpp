@@ -1,10 +1,11 @@
 #pragma once
 // What every study shares besides its figures (common/svg.hpp): the report it hands back (files
-// in memory, written by its caller), the number formats of its tables, and how it fails.
+// in memory, written by its caller), how it fails, and the number formats of its tables (tools/text).
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "text_format.hpp"  // tools/text: the number formats of every table (text::format_fixed, ...)
 #include "tinyloop/status.hpp"
 
 namespace tinyloop::study {
@@ -19,11 +20,6 @@ struct Report {
   std::string summary;
   const std::string* find(const std::string& name) const;  // nullptr when absent
 };
-
-// One number through a printf format with a single double conversion: format("%.4f", v).
-std::string format(const char* printf_format, double v);
-// "%.9g": shortest text that reads back to the same float (the CSV format of the studies).
-std::string g9(double v);
 
 // A study stops on a runtime problem (a model that cannot be planned, a file that cannot be
 // read) with a Failure; its message is one line, which the CLI prints as its runtime error.

@@ -34,7 +34,7 @@ std::string svg_chart(const std::vector<Curves>& all, int n) {
     s << "<rect x='" << px + left << "' y='" << top << "' width='" << pw << "' height='" << ph
       << "' fill='none' stroke='#888'/>\n";
     for (double v = lo; v <= hi * 1.0001; v *= 10)
-      s << "<text x='" << px + 18 << "' y='" << Y(v) + 4 << "'>" << format("%.0e", v) << "</text>\n";
+      s << "<text x='" << px + 18 << "' y='" << Y(v) + 4 << "'>" << text::format_exp(v, 0) << "</text>\n";
     s << "<text transform='translate(" << px + 12 << "," << top + ph / 2
       << ") rotate(-90)' text-anchor='middle'>MSE per component (log)</text>\n";
     for (int i : {2, 10, 20, 30, 40, n - 1})
@@ -89,18 +89,19 @@ void loss_table(std::ostringstream& md, const std::vector<Curves>& all, int n) {
   for (int t : table_positions(n)) {
     md << "| " << t << " |";
     for (const Curves& c : all)
-      md << " " << format("%.5f", c.model[t - 1]) << " | " << format("%.5f", c.gd[t - 1]) << " | "
-         << format("%.5f", c.zero[t - 1]) << " |";
+      md << " " << text::format_fixed(c.model[t - 1], 5) << " | " << text::format_fixed(c.gd[t - 1], 5) << " | "
+         << text::format_fixed(c.zero[t - 1], 5) << " |";
     md << "\n";
   }
   md << "| mean |";
   for (const Curves& c : all)
-    md << " " << format("%.5f", c.model_mean) << " | " << format("%.5f", c.gd_mean) << " | "
-       << format("%.5f", c.zero_mean) << " |";
+    md << " " << text::format_fixed(c.model_mean, 5) << " | " << text::format_fixed(c.gd_mean, 5) << " | "
+       << text::format_fixed(c.zero_mean, 5) << " |";
   md << "\n\n";
   for (const Curves& c : all) {
     md << "## " << c.setting << ": learned matrices against the predicted structure\n\n"
-       << "Training took " << format("%.1f", c.train_seconds) << " s. Fitted eta = " << format("%.5f", c.eta) << ".\n\n"
+       << "Training took " << text::format_fixed(c.train_seconds, 1)
+       << " s. Fitted eta = " << text::format_fixed(c.eta, 5) << ".\n\n"
        << c.structure << "\n";
   }
   md << "Files: loss_vs_t.csv (every t), loss_vs_t.svg.\n\n";
@@ -131,9 +132,9 @@ Report run(const Options& o) {
   for (const std::vector<File>* part : {&plain.files, &softmax.files}) r.files.insert(r.files.end(), part->begin(), part->end());
   r.summary = softmax.summary + plain.summary;
   for (const Curves& c : all)
-    r.summary += c.setting + ": mean MSE model " + format("%.5f", c.model_mean) + ", GD " + format("%.5f", c.gd_mean) +
-                 ", zero " + format("%.5f", c.zero_mean) + ", eta " + format("%.4f", c.eta) + ", train " +
-                 format("%.1f", c.train_seconds) + " s\n";
+    r.summary += c.setting + ": mean MSE model " + text::format_fixed(c.model_mean, 5) + ", GD " +
+                 text::format_fixed(c.gd_mean, 5) + ", zero " + text::format_fixed(c.zero_mean, 5) + ", eta " +
+                 text::format_fixed(c.eta, 4) + ", train " + text::format_fixed(c.train_seconds, 1) + " s\n";
   return r;
 }
 

@@ -80,11 +80,15 @@ std::string structure_report(const FamilyModel<float>& m, int p, double eta) {
   const double sgn = x.trace(x.B, p, 0, 0) < 0 ? -1.0 : 1.0;
   std::string s;
   s += "| measure | learned | predicted (one GD step) |\n|---|---:|---:|\n";
-  s += "| share of ||A||^2 in the (query s_t, key s_{j-1}) block | " + format("%.4f", a12 / norm2(x.A)) + " | 1 |\n";
-  s += "| cosine of that block with the identity (sign of B's block) | " + format("%.4f", sgn * a12_cos) + " | 1 |\n";
-  s += "| share of ||B||^2 in the s_j (value) block | " + format("%.4f", b1 / norm2(x.B)) + " | 1 |\n";
-  s += "| cosine of that block with the identity (sign of B's block) | " + format("%.4f", sgn * b1_cos) + " | 1 |\n";
-  s += "| effective step (tr A_12 / p)(tr B_1 / p) | " + format("%.5f", eff) + " | eta = " + format("%.5f", eta) + " |\n";
+  s += "| share of ||A||^2 in the (query s_t, key s_{j-1}) block | " + text::format_fixed(a12 / norm2(x.A), 4) +
+       " | 1 |\n";
+  s += "| cosine of that block with the identity (sign of B's block) | " + text::format_fixed(sgn * a12_cos, 4) +
+       " | 1 |\n";
+  s += "| share of ||B||^2 in the s_j (value) block | " + text::format_fixed(b1 / norm2(x.B), 4) + " | 1 |\n";
+  s += "| cosine of that block with the identity (sign of B's block) | " + text::format_fixed(sgn * b1_cos, 4) +
+       " | 1 |\n";
+  s += "| effective step (tr A_12 / p)(tr B_1 / p) | " + text::format_fixed(eff, 5) +
+       " | eta = " + text::format_fixed(eta, 5) + " |\n";
   return s;
 }
 

@@ -235,7 +235,8 @@ void measures_table(std::ostringstream& md, const std::vector<PlainResult>& pr) 
   md << "\n";
   auto row = [&](const char* name, double PlainMeasures::*f) {
     md << "| " << name << " |";
-    for (const PlainResult& r : pr) md << " " << format("%.3f", r.init.*f) << " | " << format("%.3f", r.trained.*f) << " |";
+    for (const PlainResult& r : pr)
+      md << " " << text::format_fixed(r.init.*f, 3) << " | " << text::format_fixed(r.trained.*f, 3) << " |";
     md << "\n";
   };
   row("QK heads mean |cos|", &PlainMeasures::qk_mean);
@@ -257,15 +258,15 @@ std::string plain_section(const std::vector<PlainResult>& pr, const Options& o, 
   describe_model(md, o);
   md << "| data | mean MSE, trained | zero predictor | train s |\n|---|---:|---:|---:|\n";
   for (const PlainResult& r : pr)
-    md << "| " << r.name << " | " << format("%.5f", r.mean) << " | " << format("%.5f", zero_mean) << " | "
-       << format("%.1f", r.seconds) << " |\n";
+    md << "| " << r.name << " | " << text::format_fixed(r.mean, 5) << " | " << text::format_fixed(zero_mean, 5) << " | "
+       << text::format_fixed(r.seconds, 1) << " |\n";
   describe_measures(md);
   measures_table(md, pr);
   const PlainResult& f = pr.back();
   md << "\nPrincipal components of the trained table (" << f.name << "), R^2 and frequency w of the best sinusoid:";
   for (std::size_t k = 0; k < f.trained.pc_fit.size() / 2 && k < 4; ++k)
-    md << " PC" << k + 1 << " " << format("%.3f", f.trained.pc_fit[2 * k]) << " (w "
-       << format("%.3f", f.trained.pc_fit[2 * k + 1]) << ")" << (k < 3 ? ";" : ".");
+    md << " PC" << k + 1 << " " << text::format_fixed(f.trained.pc_fit[2 * k], 3) << " (w "
+       << text::format_fixed(f.trained.pc_fit[2 * k + 1], 3) << ")" << (k < 3 ? ";" : ".");
   md << "\n\nFiles: plain_tokens.csv (loss vs t), plain_positions.csv (PC scores of the trained tables), "
      << "plain_tokens.svg (loss vs t, position cosines, head overlaps, PC1/PC2 of the positions).\n\n";
   return md.str();
@@ -363,10 +364,10 @@ Part run_plain_part(const Options& o, const Curves& commuting) {
   part.markdown = plain_section(plain, o, commuting.zero_mean);
   part.files = plain_files(plain, commuting, o);
   for (const PlainResult& pl : plain)
-    part.summary += "plain tokens, " + pl.name + ": mean MSE " + format("%.5f", pl.mean) + ", OV heads mean |cos| " +
-                    format("%.3f", pl.trained.ov_tok_mean) + ", Gram Toeplitz R^2 " +
-                    format("%.3f", pl.trained.gram_toeplitz) + ", PC sinusoid R^2 " + format("%.3f", pl.trained.pc_sine) +
-                    "\n";
+    part.summary += "plain tokens, " + pl.name + ": mean MSE " + text::format_fixed(pl.mean, 5) +
+                    ", OV heads mean |cos| " + text::format_fixed(pl.trained.ov_tok_mean, 3) + ", Gram Toeplitz R^2 " +
+                    text::format_fixed(pl.trained.gram_toeplitz, 3) + ", PC sinusoid R^2 " +
+                    text::format_fixed(pl.trained.pc_sine, 3) + "\n";
   return part;
 }
 

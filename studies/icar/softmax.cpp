@@ -31,20 +31,22 @@ std::string section(const FamilyConfig& cfg, const Trained& run, const Curves& l
   const int n = o.n;
   std::ostringstream md;
   md << "## (c) Non-commuting setting: stacked softmax layers\n\n"
-     << "Model: augmented tokens e_t = (s_t, s_{t-1}) projected to width " << cfg.width << " (Win, bin), "
-     << cfg.layers << " stacked pre-LayerNorm layers (softmax attention, " << cfg.heads << " heads, scale "
+     << "Model: augmented tokens e_t = (s_t, s_{t-1}) projected to width " << cfg.width << " (Win, bin), " << cfg.layers
+     << " stacked pre-LayerNorm layers (softmax attention, " << cfg.heads << " heads, scale "
      << "1/sqrt(head width), residual, GELU MLP of width " << cfg.hidden_width() << "), no positions, final "
      << "LayerNorm, read-out Wout + bout; " << run.m.param_count() << " parameters. " << o.softmax_steps
      << " steps, batch " << o.batch << ", lr " << o.softmax_lr << " (AdamW, no weight decay, clip 1, warm-up then "
-     << "cosine), seed " << o.seed << ", training took " << format("%.1f", run.seconds) << " s. Evaluated on the same "
-     << o.eval_sequences << " non-commuting sequences as part (a); the linear layer and the one-step GD predictor "
-     << "(eta = " << format("%.5f", lin.eta) << ") are part (a)'s.\n\n"
+     << "cosine), seed " << o.seed << ", training took " << text::format_fixed(run.seconds, 1)
+     << " s. Evaluated on the same " << o.eval_sequences
+     << " non-commuting sequences as part (a); the linear layer and the one-step GD predictor "
+     << "(eta = " << text::format_fixed(lin.eta, 5) << ") are part (a)'s.\n\n"
      << "| t | softmax stack | linear layer (a) | one GD step | zero |\n|---:|---:|---:|---:|---:|\n";
   for (int t : table_positions(n))
-    md << "| " << t << " | " << format("%.5f", run.curve[t - 1]) << " | " << format("%.5f", lin.model[t - 1]) << " | "
-       << format("%.5f", lin.gd[t - 1]) << " | " << format("%.5f", lin.zero[t - 1]) << " |\n";
-  md << "| mean | " << format("%.5f", curve_mean(run.curve, n)) << " | " << format("%.5f", lin.model_mean) << " | "
-     << format("%.5f", lin.gd_mean) << " | " << format("%.5f", lin.zero_mean)
+    md << "| " << t << " | " << text::format_fixed(run.curve[t - 1], 5) << " | "
+       << text::format_fixed(lin.model[t - 1], 5) << " | " << text::format_fixed(lin.gd[t - 1], 5) << " | "
+       << text::format_fixed(lin.zero[t - 1], 5) << " |\n";
+  md << "| mean | " << text::format_fixed(curve_mean(run.curve, n), 5) << " | " << text::format_fixed(lin.model_mean, 5)
+     << " | " << text::format_fixed(lin.gd_mean, 5) << " | " << text::format_fixed(lin.zero_mean, 5)
      << " |\n\nFiles: noncommuting_loss_vs_t.csv, noncommuting_loss_vs_t.svg.\n";
   return md.str();
 }
@@ -92,8 +94,8 @@ Part run_softmax_part(const Options& o, const Curves& noncommuting) {
   for (int i = 1; i <= n - 2; ++i)
     nc << i + 1 << "," << run->curve[i] << "," << lin.model[i] << "," << lin.gd[i] << "," << lin.zero[i] << "\n";
   part.files = {{"noncommuting_loss_vs_t.csv", nc.str()}, {"noncommuting_loss_vs_t.svg", figure(run->curve, lin, n)}};
-  part.summary = "non-commuting softmax stack: mean MSE " + format("%.5f", curve_mean(run->curve, n)) + ", train " +
-                 format("%.1f", run->seconds) + " s\n";
+  part.summary = "non-commuting softmax stack: mean MSE " + text::format_fixed(curve_mean(run->curve, n), 5) +
+                 ", train " + text::format_fixed(run->seconds, 1) + " s\n";
   return part;
 }
 

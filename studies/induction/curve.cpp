@@ -31,18 +31,18 @@ bool read_cache(const std::string& path, const std::string& group, std::vector<C
 std::vector<CurvePoint> evaluate_checkpoints(const Options& o, const std::string& group, const std::string& dir,
                                              Lab& lab) {
   std::vector<CurvePoint> pts;
-  std::string text = "step,len,token_accuracy\n";
+  std::string csv = "step,len,token_accuracy\n";
   const std::vector<int> lengths = {64, 1000};
   for (const auto& ck : lab.checkpoints(dir)) {
     const std::vector<double> acc = lab.accuracy(lab.load(ck.second), lengths, o.curve_samples);
     for (std::size_t k = 0; k < lengths.size(); ++k) {
       pts.push_back({group, ck.first, lengths[k], acc[k]});
-      text += std::to_string(ck.first) + "," + std::to_string(lengths[k]) + "," + g9(acc[k]) + "\n";
+      csv += std::to_string(ck.first) + "," + std::to_string(lengths[k]) + "," + text::format_g9(acc[k]) + "\n";
     }
     lab.show("reproduce: accuracy curve " + group + " step " + std::to_string(ck.first));
   }
   const std::string cache = dir + "/eval_curve.csv";
-  const Status st = platform::write_file_atomic(cache.c_str(), text.data(), text.size());
+  const Status st = platform::write_file_atomic(cache.c_str(), csv.data(), csv.size());
   if (!st) fail(std::string("accuracy curve not saved: ") + st.message());
   return pts;
 }
@@ -65,7 +65,7 @@ std::string curve_csv(const std::vector<CurvePoint>& curve, int seed) {
   std::string csv = "group,seed,step,len,token_accuracy\n";
   for (const CurvePoint& p : curve)
     csv += p.group + "," + std::to_string(seed) + "," + std::to_string(p.step) + "," + std::to_string(p.len) + "," +
-           g9(p.acc) + "\n";
+           text::format_g9(p.acc) + "\n";
   return csv;
 }
 

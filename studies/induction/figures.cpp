@@ -11,9 +11,10 @@ std::string loss_csv(const std::vector<Run>& runs) {
   std::string csv = "group,seed,step,ce,potential,kinetic,tsallis,entropy,total,acc,len\n";
   for (const Run& r : runs)
     for (const LossRow& l : r.log)
-      csv += r.group + "," + std::to_string(r.cfg.seed) + "," + std::to_string(l.step) + "," + g9(l.ce) + "," +
-             g9(l.potential) + "," + g9(l.kinetic) + "," + g9(l.tsallis) + "," + g9(l.entropy) + "," + g9(l.total) +
-             "," + g9(l.acc) + "," + std::to_string(l.len) + "\n";
+      csv += r.group + "," + std::to_string(r.cfg.seed) + "," + std::to_string(l.step) + "," + text::format_g9(l.ce) +
+             "," + text::format_g9(l.potential) + "," + text::format_g9(l.kinetic) + "," + text::format_g9(l.tsallis) +
+             "," + text::format_g9(l.entropy) + "," + text::format_g9(l.total) + "," + text::format_g9(l.acc) + "," +
+             std::to_string(l.len) + "\n";
   return csv;
 }
 
@@ -23,7 +24,7 @@ std::string per_loop_csv(const std::vector<Run>& runs) {
     for (const LengthRow& l : r.lengths)
       for (std::size_t t = 0; t < l.per_loop.size(); ++t)
         csv += r.group + "," + std::to_string(r.cfg.seed) + "," + std::to_string(l.len) + "," + std::to_string(t + 1) +
-               "," + g9(l.per_loop[t]) + "\n";
+               "," + text::format_g9(l.per_loop[t]) + "\n";
   return csv;
 }
 

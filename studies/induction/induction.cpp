@@ -39,7 +39,7 @@ std::string slopes_section(const std::vector<Run>& runs, Lab& lab) {
   for (const Run& r : runs) {
     if (!r.have_cfg || !uses_alibi(r.cfg.model.positions)) continue;
     slopes += "| " + r.group + " | " + std::to_string(int(r.cfg.seed)) + " | " +
-              format("%.4f", alibi_slope(lab.load(r.dir + "/model.tlc"))) + " |\n";
+              text::format_fixed(alibi_slope(lab.load(r.dir + "/model.tlc")), 4) + " |\n";
   }
   if (slopes.empty()) return "";
   return "\nLearned ALiBi slope m = softplus(rho) after training (scores lose m per token of distance; rho "
@@ -49,7 +49,7 @@ std::string slopes_section(const std::vector<Run>& runs, Lab& lab) {
 std::string report_md(const Options& o, const std::vector<Group>& groups, const Finished& done,
                       const std::string& mechanism_md, const std::vector<TrainingRun>& runs, Lab& lab) {
   std::string md = introduction(o, groups) + done.table_markdown;
-  md += "\nTarget: >= " + format("%.1f", 100.0 * o.target) + "% token accuracy at n = 1000. ";
+  md += "\nTarget: >= " + text::format_fixed(100.0 * o.target, 1) + "% token accuracy at n = 1000. ";
   for (const GroupCount& s : done.counts)
     md += s.group + ": " + std::to_string(s.success) + " of " + std::to_string(s.runs) + " seeds. ";
   md += figures_section(o, groups) + mechanism_md + slopes_section(done.runs, lab);

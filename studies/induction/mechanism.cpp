@@ -139,7 +139,7 @@ std::string attention_svg(const Options& o, const Group& g, const Weights& w, co
     m.rows = m.cols = n;
     m.values.assign(first.begin() + std::size_t(t - 1) * n * n, first.begin() + std::size_t(t) * n * n);
     m.vmax = std::max(1e-6, double(*std::max_element(m.values.begin(), m.values.end())));
-    m.title = "loop " + std::to_string(t) + " (white 0, dark " + format("%.2f", m.vmax) + ")";
+    m.title = "loop " + std::to_string(t) + " (white 0, dark " + text::format_fixed(m.vmax, 2) + ")";
     for (int i = 0; i < n; ++i) {
       m.row_labels.push_back(std::to_string(s.tokens[i]));
       m.col_labels.push_back(std::to_string(s.tokens[i]));
@@ -155,16 +155,16 @@ std::string attention_rows(const std::string& group, const std::vector<float>& f
     for (int i = 0; i < n; ++i)
       for (int j = 0; j <= i; ++j)
         csv += group + "," + std::to_string(t) + "," + std::to_string(i) + "," + std::to_string(j) + "," +
-               g9(first[(std::size_t(t - 1) * n + i) * n + j]) + "\n";
+               text::format_g9(first[(std::size_t(t - 1) * n + i) * n + j]) + "\n";
   return csv;
 }
 
 std::string mechanism_rows(const std::string& group, const std::vector<MechanismRow>& rows) {
   std::string csv;
   for (const MechanismRow& m : rows)
-    csv += group + "," + std::to_string(m.len) + "," + std::to_string(m.loop) + "," + g9(m.prev) + "," + g9(m.self) +
-           "," + g9(m.copy) + "," + g9(m.answer) + "," + g9(m.all_answers) + "," + g9(m.peak) + "," + g9(m.readout) +
-           "\n";
+    csv += group + "," + std::to_string(m.len) + "," + std::to_string(m.loop) + "," + text::format_g9(m.prev) + "," +
+           text::format_g9(m.self) + "," + text::format_g9(m.copy) + "," + text::format_g9(m.answer) + "," +
+           text::format_g9(m.all_answers) + "," + text::format_g9(m.peak) + "," + text::format_g9(m.readout) + "\n";
   return csv;
 }
 
@@ -175,9 +175,10 @@ std::string mechanism_table(const Options& o, const Group& g, const Weights& w, 
                    "largest weight | readout acc |\n"
                    "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const MechanismRow& m : rows)
-    md += "| " + std::to_string(m.loop) + " | " + format("%.4f", m.prev) + " | " + format("%.4f", m.self) + " | " +
-          format("%.4f", m.copy) + " | " + format("%.4f", m.answer) + " | " + format("%.4f", m.all_answers) + " | " +
-          format("%.4f", m.peak) + " | " + format("%.1f", 100.0 * m.readout) + "% |\n";
+    md += "| " + std::to_string(m.loop) + " | " + text::format_fixed(m.prev, 4) + " | " +
+          text::format_fixed(m.self, 4) + " | " + text::format_fixed(m.copy, 4) + " | " +
+          text::format_fixed(m.answer, 4) + " | " + text::format_fixed(m.all_answers, 4) + " | " +
+          text::format_fixed(m.peak, 4) + " | " + text::format_fixed(100.0 * m.readout, 1) + "% |\n";
   return md;
 }
 

@@ -20,7 +20,7 @@ std::string name_of(const CellResult& r) {
   return s.str();
 }
 
-std::string pct(double v) { return format("%.1f%%", 100.0 * v); }
+std::string pct(double v) { return text::format_fixed(100.0 * v, 1) + "%"; }
 
 std::string step_or_never(std::int64_t s) { return s < 0 ? "never" : std::to_string(s); }
 
@@ -133,7 +133,7 @@ Report make_report(const std::vector<CellResult>& runs, const std::string& comma
      << "## First step at >= 95% and final accuracy\n\n"
      << table(runs) << "\n## Emergence order (depths by first step at >= 95%)\n\n";
   for (const CellResult& r : runs) {
-    const std::string secs = format("%.0f", r.seconds);
+    const std::string secs = text::format_fixed(r.seconds, 0);
     md << "- " << name_of(r) << ": " << emergence_order(r) << " (trained in " << secs << " s)\n";
     rep.summary += name_of(r) + ": emergence " + emergence_order(r) + "; final query " + pct(r.curve.back().query) +
                    "; " + secs + " s\n";

@@ -1,3 +1,6 @@
+# The CLI tests' scripts (tests/cli_tests.cmake): run the tinyloop command and check its output
+# and files, resume and sweep runs, damaged checkpoints and oversized inputs.
+#
 # Writes a damaged copy of a checkpoint: MODE=truncated (first half of SRC, binary-safe via
 # `head -c`, falling back to text garbage where there is no `head`), empty, or garbage.
 #   cmake -DSRC=<model.tlc> -DDST=<copy> -DMODE=truncated|empty|garbage -P corrupt_copy.cmake

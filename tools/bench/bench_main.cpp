@@ -26,6 +26,7 @@
 #include "alloc_counter.hpp"
 #include "fma_peak.hpp"
 #include "kernels/attention.hpp"
+#include "text_format.hpp"
 #include "tinyloop/induction.hpp"
 #include "tinyloop/inference.hpp"
 #include "tinyloop/platform/posix.hpp"
@@ -125,11 +126,11 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// The exact count and its size: "2048 B (2.0 KiB)", "3145728 B (3.00 MiB)".
 std::string kib(std::size_t bytes) {
-  char b[64];
-  if (bytes >= (std::size_t(1) << 20)) std::snprintf(b, sizeof b, "%zu B (%.2f MiB)", bytes, bytes / 1048576.0);
-  else std::snprintf(b, sizeof b, "%zu B (%.1f KiB)", bytes, bytes / 1024.0);
-  return b;
+  const std::string exact = std::to_string(bytes) + " B (";
+  if (bytes >= (std::size_t(1) << 20)) return exact + text::format_fixed(bytes / 1048576.0, 2) + " MiB)";
+  return exact + text::format_fixed(bytes / 1024.0, 1) + " KiB)";
 }
 
 [[noreturn]] void fail(const char* what, const Status& s) {

@@ -1,3 +1,5 @@
+// The tinyloop command: one file per command (cmd_*.cpp), main.cpp dispatches; flag parsing (args,
+// train_options), presets (recipes), model I/O, evaluation, reports, results, progress.
 #include "args.hpp"
 
 #include <algorithm>
@@ -18,7 +20,7 @@ void runtime_error(const std::string& message) { throw CliError{kExitRuntime, me
 namespace {
 
 // Shows a user-supplied value inside an error message without letting it break the line.
-std::string quoted(const std::string& text) { return "'" + printable(text, 40) + "'"; }
+std::string quoted(const std::string& text) { return "'" + text::printable(text, 40) + "'"; }
 
 bool starts_plain(const std::string& text) {
   return !text.empty() && !std::isspace(static_cast<unsigned char>(text[0]));
@@ -265,8 +267,10 @@ float ParsedArgs::get_float(const std::string& flag, float fallback, double min,
   bool low = min_exclusive ? !(x > min) : !(x >= min);
   if (low || x > max) {
     std::string range;
-    if (max >= double(FLT_MAX)) range = std::string(min_exclusive ? "> " : ">= ") + format_g(min, 6);
-    else range = std::string("in ") + (min_exclusive ? "(" : "[") + format_g(min, 6) + ", " + format_g(max, 6) + "]";
+    if (max >= double(FLT_MAX)) range = std::string(min_exclusive ? "> " : ">= ") + text::format_g(min, 6);
+    else
+      range = std::string("in ") + (min_exclusive ? "(" : "[") + text::format_g(min, 6) + ", " +
+              text::format_g(max, 6) + "]";
     usage_error(flag + " must be " + range + ", got " + *v);
   }
   return static_cast<float>(x);

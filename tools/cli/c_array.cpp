@@ -19,7 +19,7 @@ std::string upper(const std::string& s) {
 
 // A float literal that reads back to the same float ("%.9g", made a floating constant).
 std::string float_literal(float v) {
-  std::string t = format_g9(static_cast<double>(v));
+  std::string t = text::format_g9(static_cast<double>(v));
   if (t.find_first_of(".e") == std::string::npos) t += ".0";
   return t + "f";
 }

@@ -132,20 +132,20 @@ int run_export(const Args& args) {
     usage_error("'" + out + "' holds a checkpoint; refusing to overwrite it with " + (c_array ? "C" : "JSON"));
   if (!a.has("--overwrite") && platform::exists(out.c_str()))
     usage_error("'" + out + "' already exists; pass --overwrite to replace it or choose another file");
-  std::string text;
+  std::string contents;
   if (c_array) {
     check_vocabulary(tokens, ck.header.config.model.vocab_in, kExitUsage);
     options.test_tokens = tokens.ids;
-    text = c_array_header(ck, options);
+    contents = c_array_header(ck, options);
   } else {
-    text = export_json(ck);
+    contents = export_json(ck);
   }
   std::size_t values = 0;  // without the alignment padding of the flat array
   const ParamLayout layout = ParamLayout::make(ck.header.config.model);
   for (int p = 0; p < layout.count; ++p) values += layout.info[p].size();
-  write_text_atomic(out, text, "export");
-  std::fprintf(stderr, "wrote %s (%s, %zu parameters, step %lld)\n", out.c_str(), format_bytes(text.size()).c_str(),
-               values, static_cast<long long>(ck.header.step));
+  write_text_atomic(out, contents, "export");
+  std::fprintf(stderr, "wrote %s (%s, %zu parameters, step %lld)\n", out.c_str(),
+               text::format_bytes(contents.size()).c_str(), values, static_cast<long long>(ck.header.step));
   return kExitOk;
 }
 

@@ -26,8 +26,8 @@ Status run_with_progress(Inference& engine, const std::vector<std::int32_t>& tok
   auto text = [&](double elapsed) {
     char line[128];
     std::snprintf(line, sizeof line, "infer: %d tokens, %d loops: %s  ETA %s", len, engine.config().loops,
-                  format_duration(elapsed).c_str(),
-                  format_duration(speed > 0 ? std::max(0.0, cost / speed - elapsed) : -1.0).c_str());
+                  text::format_duration(elapsed).c_str(),
+                  text::format_duration(speed > 0 ? std::max(0.0, cost / speed - elapsed) : -1.0).c_str());
     return std::string(line);
   };
   Status s;

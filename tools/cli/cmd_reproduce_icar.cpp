@@ -73,7 +73,7 @@ void show_step(Progress& progress, const si::StepNote& s) {
   char line[160];
   std::snprintf(line, sizeof line, "icar %s: step %lld/%lld  loss %.5f  ETA %s", s.name.c_str(), (long long)s.done,
                 (long long)s.steps, s.loss,
-                format_duration(s.seconds / double(s.done) * double(s.steps - s.done)).c_str());
+                text::format_duration(s.seconds / double(s.done) * double(s.steps - s.done)).c_str());
   progress.show(line, true);
   if (s.done == s.steps) progress.finish(true);
 }

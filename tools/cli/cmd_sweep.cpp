@@ -212,8 +212,8 @@ std::vector<SweepRun> parse_sweep(const std::string& text, const std::string& wh
 }
 
 std::string command_line(const std::string& bin, const std::string& sub, const std::vector<std::string>& args) {
-  std::string s = shell_quote(bin) + " " + sub;
-  for (const std::string& a : args) s += " " + shell_quote(a);
+  std::string s = text::shell_quote(bin) + " " + sub;
+  for (const std::string& a : args) s += " " + text::shell_quote(a);
   return s;
 }
 

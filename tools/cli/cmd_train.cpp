@@ -213,8 +213,8 @@ void print_start(const TrainRun& run) {
                "%d thread%s, %s planned -> %s\n",
                static_cast<long long>(cfg.steps), cfg.batch, cfg.curriculum.min_len, cfg.curriculum.max_len,
                cfg.model.loops, cfg.task.alphabet, cfg.task.hops, static_cast<unsigned long long>(cfg.seed),
-               run.o.threads, run.o.threads == 1 ? "" : "s", format_bytes(run.plan.total + run.data_bytes).c_str(),
-               run.o.out.c_str());
+               run.o.threads, run.o.threads == 1 ? "" : "s",
+               text::format_bytes(run.plan.total + run.data_bytes).c_str(), run.o.out.c_str());
 }
 
 // The step loop and what it leaves behind: no allocation except at a periodic save.
@@ -380,7 +380,7 @@ void StepLoop::run() {
   progress_.display().finish(true);
   const std::int64_t steps = done_ - run_.start;
   std::fprintf(stderr, "trained %lld steps in %s (%.1f steps/s)%s\n", static_cast<long long>(steps),
-               format_duration(t_end - t_start).c_str(), double(steps) / std::max(t_end - t_start, 1e-9),
+               text::format_duration(t_end - t_start).c_str(), double(steps) / std::max(t_end - t_start, 1e-9),
                skipped_ ? (", " + std::to_string(skipped_) + " skipped").c_str() : "");
 }
 

@@ -36,7 +36,8 @@ struct EvalClock {
     const double eta = speed > 0 ? std::max(0.0, left / speed - elapsed) : -1.0;
     char line[160];
     std::snprintf(line, sizeof line, "eval: n = %d (%zu/%zu), %d sequences: %s  ETA %s", opt.lengths[k], k + 1,
-                  opt.lengths.size(), opt.samples, format_duration(elapsed).c_str(), format_duration(eta).c_str());
+                  opt.lengths.size(), opt.samples, text::format_duration(elapsed).c_str(),
+                  text::format_duration(eta).c_str());
     return line;
   }
 };

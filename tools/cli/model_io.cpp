@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "text_format.hpp"
+#include "tinyloop/config_fields.hpp"
 #include "tinyloop/params.hpp"
 #include "tinyloop/platform/posix.hpp"
 
@@ -55,14 +56,14 @@ LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer) {
 std::vector<std::uint8_t> allocate_planned(std::size_t bytes, const std::string& what) {
   std::size_t phys = platform::physical_memory();
   if (phys != 0 && bytes > phys)
-    runtime_error(what + " needs " + format_bytes(bytes) + ", more than this machine's " +
-                  format_bytes(phys) + " of memory");
+    runtime_error(what + " needs " + text::format_bytes(bytes) + ", more than this machine's " +
+                  text::format_bytes(phys) + " of memory");
   try {
     return std::vector<std::uint8_t>(bytes);
   } catch (const std::bad_alloc&) {
-    runtime_error("cannot allocate " + format_bytes(bytes) + " for " + what);
+    runtime_error("cannot allocate " + text::format_bytes(bytes) + " for " + what);
   } catch (const std::length_error&) {
-    runtime_error("cannot allocate " + format_bytes(bytes) + " for " + what);
+    runtime_error("cannot allocate " + text::format_bytes(bytes) + " for " + what);
   }
 }
 
@@ -77,16 +78,15 @@ InferenceSession::InferenceSession(const ModelConfig& model, int max_len, const 
   if (!s) runtime_error(std::string("cannot load the weights: ") + s.message());
 }
 
-const char* position_name(PositionKind k) {
-  switch (k) {
-    case PositionKind::sinusoidal: return "sinusoidal";
-    case PositionKind::none: return "none";
-    case PositionKind::alibi: return "alibi";
-    case PositionKind::alibi_sinusoidal: return "alibi+sinusoidal";
-    case PositionKind::rope: return "rope";
-  }
-  return "unknown";
+// The names the configuration fields give their values (tinyloop/config_fields.hpp).
+namespace {
+const char* choice_name(const char* key, int value) {
+  const ConfigField* f = find_config_field(key);
+  return f && value >= 0 && value < f->choice_count ? f->choices[value] : "unknown";
 }
-const char* loop_name(LoopKind k) { return k == LoopKind::hamiltonian ? "hamiltonian" : "standard"; }
+}  // namespace
+
+const char* position_name(PositionKind k) { return choice_name("model.positions", int(k)); }
+const char* loop_name(LoopKind k) { return choice_name("model.loop", int(k)); }
 
 }  // namespace tinyloop::cli

@@ -112,9 +112,10 @@ double WorkRate::eta(double now, double work, double left) const {
 std::string RunClock::next() {
   ++index_;
   started_ = platform::now_seconds();
-  std::string text = "run " + std::to_string(index_) + "/" + std::to_string(runs_);
-  if (timed_ > 0) text += " (the runs left: about " + format_duration(seconds_ / timed_ * (runs_ - index_ + 1)) + ")";
-  return text;
+  std::string line = "run " + std::to_string(index_) + "/" + std::to_string(runs_);
+  if (timed_ > 0)
+    line += " (the runs left: about " + text::format_duration(seconds_ / timed_ * (runs_ - index_ + 1)) + ")";
+  return line;
 }
 
 void RunClock::trained() {

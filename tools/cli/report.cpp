@@ -47,14 +47,14 @@ JsonWriter& JsonWriter::end_array() { close(']'); return *this; }
 
 JsonWriter& JsonWriter::key(const std::string& k) {
   before_value();
-  out_ += "\"" + json_escape(k) + "\": ";
+  out_ += "\"" + text::json_escape(k) + "\": ";
   after_key_ = true;
   return *this;
 }
 
 JsonWriter& JsonWriter::value(const std::string& s) {
   before_value();
-  out_ += "\"" + json_escape(s) + "\"";
+  out_ += "\"" + text::json_escape(s) + "\"";
   return *this;
 }
 
@@ -78,7 +78,7 @@ JsonWriter& JsonWriter::value(std::uint64_t v) {
 
 JsonWriter& JsonWriter::value(double v) {
   before_value();
-  out_ += std::isfinite(v) ? format_g9(v) : "null";
+  out_ += std::isfinite(v) ? text::format_g9(v) : "null";
   return *this;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Output helpers: a small JSON writer and atomic text writes (the number formats and quoting
-// they use are in text_format.hpp, included here for the commands that print both).
+// they use are tools/text's text_format.hpp, included here for the commands that print both).
 #include <cstddef>
 #include <cstdint>
 #include <string>

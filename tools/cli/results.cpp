@@ -143,8 +143,9 @@ std::string read_eval_json(const std::string& path) {
 }
 
 std::string pct_range(double mean, double lo, double hi, int runs) {
-  if (runs > 1) return format_percent(mean) + " (" + format_percent(lo) + "-" + format_percent(hi) + ")";
-  return format_percent(mean);
+  if (runs > 1)
+    return text::format_percent(mean) + " (" + text::format_percent(lo) + "-" + text::format_percent(hi) + ")";
+  return text::format_percent(mean);
 }
 
 bool is_seed_folder(const std::string& name) {
@@ -368,7 +369,7 @@ std::string summary_markdown(const std::vector<GroupSummary>& gs, double target,
   std::sort(lengths.begin(), lengths.end());
   std::string s = "| recipe | flags (vs lam2026) | seeds | steps |";
   for (int l : lengths) s += " n=" + std::to_string(l) + " |";
-  s += " all right at n=" + std::to_string(target_len) + " | >= " + format_percent(target) + "% at n=" +
+  s += " all right at n=" + std::to_string(target_len) + " | >= " + text::format_percent(target) + "% at n=" +
        std::to_string(target_len) + " |\n|---|---|---|---:|";
   for (std::size_t k = 0; k < lengths.size(); ++k) s += "---:|";
   s += "---:|---:|\n";
@@ -394,7 +395,8 @@ std::string runs_csv(const std::vector<RunResult>& runs) {
   for (const RunResult& r : runs)
     for (const LengthAccuracy& l : r.lengths)
       s += r.group + "," + std::to_string(r.have_cfg ? r.cfg.seed : 0) + "," + std::to_string(r.step) + "," +
-           std::to_string(l.len) + "," + format_g9(l.token) + "," + format_g9(l.sequence) + "," + r.dir + "\n";
+           std::to_string(l.len) + "," + text::format_g9(l.token) + "," + text::format_g9(l.sequence) + "," + r.dir +
+           "\n";
   return s;
 }
 
@@ -402,8 +404,9 @@ std::string summary_csv(const std::vector<GroupSummary>& gs) {
   std::string s = "group,len,mean,min,max,runs,success\n";
   for (const GroupSummary& g : gs)
     for (std::size_t k = 0; k < g.lengths.size(); ++k)
-      s += g.group + "," + std::to_string(g.lengths[k]) + "," + format_g9(g.mean[k]) + "," + format_g9(g.min[k]) +
-           "," + format_g9(g.max[k]) + "," + std::to_string(g.runs) + "," + std::to_string(g.success) + "\n";
+      s += g.group + "," + std::to_string(g.lengths[k]) + "," + text::format_g9(g.mean[k]) + "," +
+           text::format_g9(g.min[k]) + "," + text::format_g9(g.max[k]) + "," + std::to_string(g.runs) + "," +
+           std::to_string(g.success) + "\n";
   return s;
 }
 

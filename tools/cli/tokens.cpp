@@ -12,7 +12,7 @@ namespace tinyloop::cli {
 
 namespace {
 
-std::string shown(const std::string& item) { return printable(item, 24); }
+std::string shown(const std::string& item) { return text::printable(item, 24); }
 
 [[noreturn]] void fail(int exit_code, const std::string& message) { throw CliError{exit_code, message}; }
 

@@ -86,7 +86,7 @@ void TrainProgress::report(std::int64_t done, double lr, int longest, std::int64
   const std::string speed = text;
   std::snprintf(text, sizeof text, "step %lld/%lld  loss %.4f  acc %.3f  len %d  %s steps/s  ETA %s",
                 static_cast<long long>(r.step), static_cast<long long>(stop_), r.total, r.acc, r.len, speed.c_str(),
-                format_duration(done >= stop_ ? 0.0 : eta).c_str());
+                text::format_duration(done >= stop_ ? 0.0 : eta).c_str());
   std::string line = text;
   if (skipped > 0) {
     line += "  skipped " + std::to_string(skipped);

@@ -35,16 +35,6 @@ Fields fields() {
   return f;
 }
 
-// The shortest "%g" text that reads back to the same float ("0.002", not "0.00200000009").
-std::string g(float v) {
-  char buf[40];
-  for (int digits = 6; digits < 9; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, double(v));
-    if (std::strtof(buf, nullptr) == v) return buf;
-  }
-  return format_g9(double(v));
-}
-
 std::string integer_text(double v) { return std::to_string(static_cast<long long>(v)); }
 
 float float_of(const ConfigField& f, const TrainConfig& c) {
@@ -69,7 +59,7 @@ double number_of(const ConfigField& f, const TrainConfig& c) {
 std::string text_of(const ConfigField& f, const TrainConfig& c) {
   const std::uint64_t bits = field_bits(f, c);
   switch (f.type) {
-    case FieldType::f32: return g(float_of(f, c));
+    case FieldType::f32: return text::format_float(float_of(f, c));
     case FieldType::u64: return std::to_string(bits);
     case FieldType::choice:
     case FieldType::boolean: return bits < std::uint64_t(f.choice_count) ? f.choices[bits] : std::to_string(bits);
@@ -114,7 +104,7 @@ void parse_field(const ParsedArgs& a, const ConfigField& f, TrainConfig& c) {
 
 bool has_plausible_range(const ConfigField& f) { return f.flag && f.plausible_lo <= f.plausible_hi; }
 
-std::string range_text(const ConfigField& f) { return format_g9(f.plausible_lo) + ".." + format_g9(f.plausible_hi); }
+std::string range_text(const ConfigField& f) { return text::format_g9(f.plausible_lo) + ".." + text::format_g9(f.plausible_hi); }
 
 // The ranges for --help, wrapped like the rest of the notes.
 std::string plausible_ranges_help() {

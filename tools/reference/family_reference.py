@@ -6,7 +6,7 @@ off, sinusoidal / learned / no positions or the relative schemes of SPEC 1.1 (AL
 learned slope per head, alone or with the sinusoids; RoPE), token or vector inputs,
 cross-entropy or MSE outputs, written with plain autograd in float64. `golden` writes one .tlg file per case (configuration,
 parameters, inputs, outputs, loss, every gradient, every attention map); the C++ test
-tests/test_family_golden.cpp builds the same model from the stored configuration and compares.
+tests/model/test_family_golden.cpp builds the same model from the stored configuration and compares.
 
     /usr/bin/python3 tools/reference/family_reference.py golden --out tests/golden
     (also reachable as: torch_reference.py family-golden --out tests/golden)

@@ -85,6 +85,8 @@ inline fbatch tsallis_slope(fbatch p, float q) {  // p^(q-1) where p > 0, else 0
 
 }  // namespace detail
 
+namespace simd {
+
 // Same contract as the scalar attention_forward (kernels/attention.hpp).
 inline void attention_forward(const float* Q, const float* K, const float* V, int n, bool causal, float q_exp,
                               float* P, const AttentionScratch<float>& scratch, float* lse, std::int32_t* argmax,
@@ -194,6 +196,8 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
   transpose_out(dkt, n, stride, dK);
   transpose_out(dvt, n, stride, dV);
 }
+
+}  // namespace simd
 
 }  // namespace tinyloop::kernels
 #endif

@@ -1,12 +1,13 @@
 #pragma once
-// xsimd overloads (float) of the per-token dense layer and the GELU row. Overload
-// resolution prefers these non-template-on-T versions over the scalar templates.
+// xsimd versions (float) of the per-token dense layer and the GELU row, in kernels::simd; the
+// callers pick them by name (kernels/block_kernels.hpp), and the tests compare them with the
+// scalar references of dense.hpp and gelu.hpp.
 #if TINYLOOP_SIMD
 #include "kernels/dense.hpp"
 #include "kernels/gelu.hpp"
 #include "kernels/simd.hpp"
 
-namespace tinyloop::kernels {
+namespace tinyloop::kernels::simd {
 
 template <int IN, int OUT>
 inline void dense_forward(const float* x, const float* W, const float* b, float* y) {
@@ -64,5 +65,5 @@ inline void gelu_row(const float* x, float* value, float* slope) {
   }
 }
 
-}  // namespace tinyloop::kernels
+}  // namespace tinyloop::kernels::simd
 #endif

@@ -1,4 +1,7 @@
 #pragma once
+// The loss: softmax cross-entropy (cross_entropy.hpp) and, here, the per-row attention terms
+// of the energy-entropy objective.
+//
 // Per-row pieces of the two attention regularisers of the energy-entropy objective (SPEC §2):
 // the potential -log max_j P_ij and the Tsallis entropy S_q(P_i) = (1 - sum_j p_j^q) / (q - 1).
 #include <cmath>

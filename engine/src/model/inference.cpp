@@ -4,9 +4,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/attention_online_simd.hpp"
-#include "kernels/dense.hpp"
-#include "kernels/dense_simd.hpp"
-#include "kernels/gelu.hpp"
+#include "kernels/block_kernels.hpp"
 #include "kernels/layernorm.hpp"
 #include "kernels/token_simd.hpp"
 #include "model/looped_block.hpp"
@@ -16,6 +14,8 @@
 namespace tinyloop {
 
 namespace {
+
+using Kernels = kernels::BlockKernels<float>;  // xsimd in a SIMD build, else the scalar references
 
 constexpr int kMaxInferLen = 1 << 24;
 
@@ -243,7 +243,7 @@ inline void mlp_update(const RunContext& c, int i, const float* y, const float* 
   float h[kDim], g[kHidden], act[kHidden], mlp[kDim];
   token::layernorm(u, w.ln2_gain, w.ln2_bias).store(h);
   token::dense<kDim, kHidden>(h, w.W1, w.b1).store(g);
-  gelu_row<kHidden>(g, act, (float*)nullptr);
+  Kernels::gelu_row<kHidden>(g, act, (float*)nullptr);
   token::dense<kHidden, kDim>(act, w.W2, w.b2).store(mlp);
   update_state(c, i, a, mlp);
 }
@@ -278,24 +278,24 @@ void run_loop(const RunContext& c, int t) {
     float y[kDim], h[kDim];
     for (int ch = 0; ch < kDim; ++ch) y[ch] = c.z[j * kDim + ch] + c.x[j * kDim + ch];
     layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
-    dense_forward<kDim, kDim>(h, w.Wk, (const float*)nullptr, c.k + j * kDim);
-    dense_forward<kDim, kDim>(h, w.Wv, (const float*)nullptr, c.v + j * kDim);
+    Kernels::dense_forward<kDim, kDim>(h, w.Wk, (const float*)nullptr, c.k + j * kDim);
+    Kernels::dense_forward<kDim, kDim>(h, w.Wv, (const float*)nullptr, c.v + j * kDim);
     if (c.rope) rotate_at(c, j, c.k + j * kDim);
   }
   for (int i = 0; i < len; ++i) {
     float y[kDim], h[kDim], q[kDim], a[kDim], u[kDim], g[kHidden], act[kHidden], mlp[kDim];
     for (int ch = 0; ch < kDim; ++ch) y[ch] = c.z[i * kDim + ch] + c.x[i * kDim + ch];
     layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, (float*)nullptr, (float*)nullptr);
-    dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
+    Kernels::dense_forward<kDim, kDim>(h, w.Wq, (const float*)nullptr, q);
     if (c.rope) rotate_at(c, i, q);
     if (float* P = attention_row(c.out, t, len, i))
       attention_probs_row(q, c.k, 0, c.cfg.causal ? i + 1 : len, len, i, c.slope, P);
     attention_row_online(q, c.k, c.v, c.cfg.causal ? i + 1 : len, a, i, c.slope);
     for (int ch = 0; ch < kDim; ++ch) u[ch] = y[ch] + a[ch];
     layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, (float*)nullptr, (float*)nullptr);
-    dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
-    gelu_row<kHidden>(g, act, (float*)nullptr);
-    dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
+    Kernels::dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
+    Kernels::gelu_row<kHidden>(g, act, (float*)nullptr);
+    Kernels::dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
     update_state(c, i, a, mlp);
   }
 }

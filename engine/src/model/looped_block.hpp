@@ -4,11 +4,7 @@
 //   vel_t = mu vel_{t-1} + alpha (A + M),  Z_t = Z_{t-1} + vel_t.
 #include <cstdint>
 
-#include "kernels/attention.hpp"
-#include "kernels/attention_simd.hpp"
-#include "kernels/dense.hpp"
-#include "kernels/dense_simd.hpp"
-#include "kernels/gelu.hpp"
+#include "kernels/block_kernels.hpp"
 #include "kernels/layernorm.hpp"
 #include "loss/cross_entropy.hpp"
 #include "model/positions.hpp"
@@ -50,6 +46,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
                       const Targets& targets, int n, T q_exp, const Tape<T>& tape, const Scratch<T>& s,
                       SequenceSums<T>* sums) {
   using namespace kernels;
+  using K = BlockKernels<T>;  // xsimd for float in a SIMD build, else the scalar references
   const int L = m.loops, D = kDim, V = m.vocab_out;
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
@@ -70,16 +67,16 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
       T y[kDim], h[kDim];
       for (int c = 0; c < D; ++c) y[c] = s.z[i * D + c] + tape.x[i * D + c];
       layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, tape.xhat1 + (tn + i) * D, tape.rstd1 + tn + i);
-      dense_forward<kDim, kDim>(h, w.Wq, (const T*)nullptr, q + i * D);
-      dense_forward<kDim, kDim>(h, w.Wk, (const T*)nullptr, kk + i * D);
-      dense_forward<kDim, kDim>(h, w.Wv, (const T*)nullptr, v + i * D);
+      K::template dense_forward<kDim, kDim>(h, w.Wq, (const T*)nullptr, q + i * D);
+      K::template dense_forward<kDim, kDim>(h, w.Wk, (const T*)nullptr, kk + i * D);
+      K::template dense_forward<kDim, kDim>(h, w.Wv, (const T*)nullptr, v + i * D);
       if (tape.rope) {  // the tape keeps the rotated queries and keys, as attention sees them
         rope_rotate(tape.rope + i * D, false, q + i * D);
         rope_rotate(tape.rope + i * D, false, kk + i * D);
       }
     }
     T* P = tape.P ? tape.P + tn * n : nullptr;
-    attention_forward(q, kk, v, n, m.causal, q_exp, P, s.att, tape.lse + tn, tape.argmax + tn, s.a, &att, slope);
+    K::attention_forward(q, kk, v, n, m.causal, q_exp, P, s.att, tape.lse + tn, tape.argmax + tn, s.a, &att, slope);
     const T* vel_prev = t > 0 ? tape.vel + (tn - n) * D : nullptr;
     T* vel = tape.vel + tn * D;
     for (int i = 0; i < n; ++i) {
@@ -87,11 +84,11 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
       T u[kDim], h[kDim], g[kHidden], mlp[kDim];
       for (int c = 0; c < D; ++c) u[c] = s.z[i * D + c] + tape.x[i * D + c] + a[c];
       layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, tape.xhat2 + (tn + i) * D, tape.rstd2 + tn + i);
-      dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
+      K::template dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
       T* act = tape.act + (tn + i) * kHidden;
       T* dact = tape.dact + (tn + i) * kHidden;
-      gelu_row<kHidden>(g, act, dact);
-      dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
+      K::template gelu_row<kHidden>(g, act, dact);
+      K::template dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
       for (int c = 0; c < D; ++c) {
         T vc = alpha * (a[c] + mlp[c]);
         if (vel_prev) vc += mu * vel_prev[i * D + c];
@@ -136,6 +133,7 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
                        const std::int32_t* tokens, const Targets& targets, int n, T q_exp,
                        const GradientScales<T>& scale, const Tape<T>& tape, const Scratch<T>& s) {
   using namespace kernels;
+  using K = BlockKernels<T>;
   const int L = m.loops, D = kDim, V = m.vocab_out;
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
@@ -172,11 +170,11 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
       }
       const T* act = tape.act + (tn + i) * kHidden;
       const T* dact = tape.dact + (tn + i) * kHidden;
-      dense_backward<kHidden, kDim>(act, wt.W2, ddelta, g.W2, g.b2, dhid);
+      K::template dense_backward<kHidden, kDim>(act, wt.W2, ddelta, g.W2, g.b2, dhid);
       for (int c = 0; c < kHidden; ++c) dhid[c] *= dact[c];
       const T* xhat2 = tape.xhat2 + (tn + i) * D;
       layernorm_apply(xhat2, w.ln2_gain, w.ln2_bias, h2);
-      dense_backward<kDim, kHidden>(h2, wt.W1, dhid, g.W1, g.b1, dh2);
+      K::template dense_backward<kDim, kHidden>(h2, wt.W1, dhid, g.W1, g.b1, dh2);
       layernorm_backward(dh2, xhat2, tape.rstd2[tn + i], w.ln2_gain, g.ln2_gain, g.ln2_bias, du);
       for (int c = 0; c < D; ++c) {
         s.a[i * D + c] = ddelta[c] + du[c];  // dA
@@ -184,7 +182,7 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
       }
     }
     const T* P = tape.P ? tape.P + tn * n : nullptr;
-    attention_backward(tape.q + tn * D, tape.k + tn * D, tape.v + tn * D, n, m.causal, P, tape.lse + tn,
+    K::attention_backward(tape.q + tn * D, tape.k + tn * D, tape.v + tn * D, n, m.causal, P, tape.lse + tn,
                        tape.argmax + tn, s.a, scale.potential, scale.tsallis, q_exp, s.att, s.dq, s.dk, s.dv, slope,
                        g.rho ? &dslope : nullptr);
     for (int i = 0; i < n; ++i) {
@@ -195,9 +193,9 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
       }
       const T* xhat1 = tape.xhat1 + (tn + i) * D;
       layernorm_apply(xhat1, w.ln1_gain, w.ln1_bias, h1);
-      dense_backward<kDim, kDim>(h1, wt.Wq, s.dq + i * D, g.Wq, (T*)nullptr, dh1);
-      dense_backward<kDim, kDim>(h1, wt.Wk, s.dk + i * D, g.Wk, (T*)nullptr, dh1);
-      dense_backward<kDim, kDim>(h1, wt.Wv, s.dv + i * D, g.Wv, (T*)nullptr, dh1);
+      K::template dense_backward<kDim, kDim>(h1, wt.Wq, s.dq + i * D, g.Wq, (T*)nullptr, dh1);
+      K::template dense_backward<kDim, kDim>(h1, wt.Wk, s.dk + i * D, g.Wk, (T*)nullptr, dh1);
+      K::template dense_backward<kDim, kDim>(h1, wt.Wv, s.dv + i * D, g.Wv, (T*)nullptr, dh1);
       T* dy = s.dy + i * D;
       layernorm_backward(dh1, xhat1, tape.rstd1[tn + i], w.ln1_gain, g.ln1_gain, g.ln1_bias, dy);
       for (int c = 0; c < D; ++c) {

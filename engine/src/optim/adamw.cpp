@@ -1,3 +1,5 @@
+// The optimiser: AdamW and global-norm clipping (adamw.hpp, here), the learning-rate and
+// entropy schedules (schedule.hpp), the planned gradient and moment slots (gradient_slots.hpp).
 #include "optim/adamw.hpp"
 
 #include <cmath>

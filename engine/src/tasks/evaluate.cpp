@@ -1,3 +1,5 @@
+// The tasks: the k-hop induction generator and curriculum (induction.cpp), retrieval and ICAR
+// data (retrieval.cpp, icar.cpp), and here the evaluation of a model on induction.
 #include "tinyloop/evaluate.hpp"
 
 #include "tinyloop/induction.hpp"

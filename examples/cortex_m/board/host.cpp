@@ -1,3 +1,6 @@
+// The Cortex-M example's board support (board.h) for the MPS2 boards under qemu: start-up, linker
+// script, SysTick, semihosting output, the no-heap guard; host.cpp stands in on the build machine.
+//
 // board.h on the build machine, so that every test leg runs the example's own code: output to
 // stdout through write(2) (stdio could allocate its buffer), nanoseconds as ticks, no stack
 // figures, and the heap's use from the project's allocation counter.

@@ -1,4 +1,7 @@
 #pragma once
+// The platform interface (platform.hpp) and the headers of its two layers: posix.hpp (clock,
+// files, folders, threads, signals, terminal) and, here, freestanding.hpp (callbacks, no OS).
+//
 // The freestanding platform: for a board with no operating system (or one the engine should not
 // know about). The application passes the few services it has as callbacks; everything else
 // has a fixed, documented fallback:

@@ -1,3 +1,6 @@
+// The kernels: xsimd against scalar, the streaming online attention, the instruction set xsimd
+// picked, and an independent xtensor formulation of the attention forward.
+//
 // The xsimd kernels against the scalar reference kernels, on random inputs, lengths that are
 // and are not multiples of the register width, with and without the causal mask.
 #include <doctest/doctest.h>
@@ -67,7 +70,7 @@ void compare_attention(int n, bool causal, float q, bool keep_p, float slope = 0
   AttentionRowSums<float> sums_s, sums_v;
   attention_forward<float>(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Ps.data() : nullptr, sb.view(),
                            lse_s.data(), arg_s.data(), As.data(), &sums_s, slope);
-  attention_forward(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Pv.data() : nullptr, vb.view(),
+  simd::attention_forward(Q.data(), K.data(), V.data(), n, causal, q, keep_p ? Pv.data() : nullptr, vb.view(),
                     lse_v.data(), arg_v.data(), Av.data(), &sums_v, slope);
   check_close(Av.data(), As.data(), As.size(), 1e-5, "A");
   check_close(lse_v.data(), lse_s.data(), n, 1e-5, "lse");
@@ -83,7 +86,7 @@ void compare_attention(int n, bool causal, float q, bool keep_p, float slope = 0
   attention_backward<float>(Q.data(), K.data(), V.data(), n, causal, keep_p ? Ps.data() : nullptr, lse_s.data(),
                             arg_s.data(), dA.data(), 0.01f, 0.02f, q, sb.view(), dQs.data(), dKs.data(), dVs.data(),
                             slope, dm_s_ptr);
-  attention_backward(Q.data(), K.data(), V.data(), n, causal, keep_p ? Pv.data() : nullptr, lse_v.data(),
+  simd::attention_backward(Q.data(), K.data(), V.data(), n, causal, keep_p ? Pv.data() : nullptr, lse_v.data(),
                      arg_v.data(), dA.data(), 0.01f, 0.02f, q, vb.view(), dQv.data(), dKv.data(), dVv.data(), slope,
                      dm_v_ptr);
   if (slope != 0.0f) {
@@ -121,13 +124,13 @@ TEST_CASE("SIMD dense layers and GELU match the scalar kernels") {
 
   float ys[kHidden], yv[kHidden];
   dense_forward<kDim, kHidden, float>(x.data(), W.data(), b.data(), ys);
-  dense_forward<kDim, kHidden>(x.data(), W.data(), b.data(), yv);
+  simd::dense_forward<kDim, kHidden>(x.data(), W.data(), b.data(), yv);
   check_close(yv, ys, kHidden, 1e-6, "dense forward 8->32");
 
   std::vector<float> dWs(kDim * kHidden, 0.5f), dWv(kDim * kHidden, 0.5f), dbs(kHidden, 0.1f), dbv(kHidden, 0.1f);
   float dxs[kDim] = {1}, dxv[kDim] = {1};
   dense_backward<kDim, kHidden, float>(x.data(), WT.data(), dy.data(), dWs.data(), dbs.data(), dxs);
-  dense_backward<kDim, kHidden>(x.data(), WT.data(), dy.data(), dWv.data(), dbv.data(), dxv);
+  simd::dense_backward<kDim, kHidden>(x.data(), WT.data(), dy.data(), dWv.data(), dbv.data(), dxv);
   check_close(dWv.data(), dWs.data(), dWs.size(), 1e-6, "dW");
   check_close(dbv.data(), dbs.data(), dbs.size(), 1e-6, "db");
   check_close(dxv, dxs, kDim, 1e-6, "dx");
@@ -142,7 +145,7 @@ TEST_CASE("SIMD dense layers and GELU match the scalar kernels") {
   const auto g = random_vector(rng, kHidden, 3.0);
   float vs[kHidden], ss[kHidden], vv[kHidden], sv[kHidden];
   gelu_row<kHidden, float>(g.data(), vs, ss);
-  gelu_row<kHidden>(g.data(), vv, sv);
+  simd::gelu_row<kHidden>(g.data(), vv, sv);
   check_close(vv, vs, kHidden, 2e-6, "gelu");
   check_close(sv, ss, kHidden, 2e-6, "gelu slope");
 }

@@ -1,3 +1,6 @@
+// The task generators: ICAR (in-context autoregressive learning) and retrieval; their invariants,
+// pinned instances and refused settings.
+//
 // In-context autoregressive learning (SPEC §4.3): the generator, the one-step gradient-descent
 // predictor, and the one-layer linear transformer on augmented tokens (model family).
 #include <doctest/doctest.h>

@@ -16,6 +16,7 @@
 #error "test_simd_arch tests the xsimd kernels: tests/CMakeLists.txt registers it as skipped when TINYLOOP_SIMD=OFF"
 #endif
 
+#include "kernels/block_kernels.hpp"
 #include "kernels/simd.hpp"
 
 TEST_CASE("the xsimd architecture matches the target") {
@@ -52,4 +53,9 @@ TEST_CASE("the xsimd architecture matches the target") {
   // One register is a real vector, not a one-lane scalar emulation.
   CHECK(sizeof(simd::fbatch) >= 16);
   CHECK(sizeof(simd::fbatch) == simd::kLanes * sizeof(float));
+}
+
+TEST_CASE("the float block runs the xsimd kernels, the double block the scalar references") {
+  CHECK(tinyloop::kernels::BlockKernels<float>::simd);
+  CHECK_FALSE(tinyloop::kernels::BlockKernels<double>::simd);
 }

@@ -1,3 +1,6 @@
+// The model: gradients (finite differences), goldens against PyTorch, determinism, faults,
+// accuracy counts, the model family, the optimiser and the schedules.
+//
 // The accuracy figures against counts made here: weights that force a known prediction at every
 // loop, then evaluate_induction (token and sequence accuracy, positions, the readout after each
 // loop) and the trainer's accuracy (compute_gradients, evaluate_loss, every train_step) must equal

@@ -1,17 +1,21 @@
 #pragma once
-// The CLI's number formats and quoting, in one place: every figure, duration, size, JSON string
-// and shell word the commands print goes through these.
+// Number formats and quoting, in one place: every figure, duration, size, JSON string and shell
+// word that the CLI, the studies and the bench print goes through these.
 #include <cstddef>
 #include <string>
 
-namespace tinyloop::cli {
+namespace tinyloop::text {
 
 // "%.<digits>g": format_g(0.5, 6) = "0.5". format_g9 is the form that reads back to the same
 // float (CSV and JSON numbers).
 std::string format_g(double v, int digits);
 std::string format_g9(double v);
+// The shortest "%g" text that reads back to the same float: "0.002", not "0.00200000009".
+std::string format_float(float v);
 // "%.<digits>f": format_fixed(2.0 / 3, 2) = "0.67".
 std::string format_fixed(double v, int digits);
+// "%.<digits>e": format_exp(0.001, 0) = "1e-03".
+std::string format_exp(double v, int digits);
 // A fraction as a percentage without the sign: "97.3", two decimals from 99% on (one would round
 // 99.96 and 100 alike), "-" when not finite.
 std::string format_percent(double fraction);
@@ -29,4 +33,4 @@ std::string shell_quote(const std::string& s);
 // characters with "...".
 std::string printable(const std::string& text, std::size_t max_chars);
 
-}  // namespace tinyloop::cli
+}  // namespace tinyloop::text

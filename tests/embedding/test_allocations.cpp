@@ -1,3 +1,6 @@
+// What an application embedding the engine relies on: the C API, the freestanding platform,
+// and no heap allocation after planning.
+//
 // Proves the hot path is allocation-free: this binary links tinyloop_alloc_counter, which
 // replaces the global operator new and malloc family with counting versions, and a training
 // step or an inference call after set-up must not bump the counter.

@@ -1,3 +1,6 @@
+// Inference: the streaming forward against the training forward, its linear working memory,
+// and its optional attention output.
+//
 // The streaming (online-softmax) inference reproduces the training forward pass, and its
 // working memory grows linearly in the sequence length.
 #include <doctest/doctest.h>

@@ -30,6 +30,13 @@ struct Snapshot {
   }
 };
 
+Capacity batches_of_2x16() {
+  Capacity cap;
+  cap.max_len = 16;
+  cap.max_batch = 2;
+  return cap;
+}
+
 // One healthy step first, so the AdamW moments are non-zero and a stray write would show.
 void warm_up(Trainer<float>& t, const InductionData& d) {
   Rng init(11, 1);
@@ -43,10 +50,7 @@ void warm_up(Trainer<float>& t, const InductionData& d) {
 
 TEST_CASE("a NaN weight: the step is skipped, named cross-entropy, and nothing is written") {
   TrainConfig cfg = small_config();
-  Capacity cap;
-  cap.max_len = 16;
-  cap.max_batch = 2;
-  TrainerHarness<float> h(cfg, cap);
+  TrainerHarness<float> h(cfg, batches_of_2x16());
   REQUIRE(h.status.is_ok());
   InductionData d = make_induction(3, 2, 16, cfg.task.alphabet);
   warm_up(h.trainer, d);
@@ -66,10 +70,7 @@ TEST_CASE("a NaN weight: the step is skipped, named cross-entropy, and nothing i
 TEST_CASE("an overflowing gradient (huge kinetic weight): skipped as 'gradient', nothing written") {
   TrainConfig cfg = small_config();
   cfg.loss.lambda_k = 3e38f;  // valid, but its gradient overflows float
-  Capacity cap;
-  cap.max_len = 16;
-  cap.max_batch = 2;
-  TrainerHarness<float> h(cfg, cap);
+  TrainerHarness<float> h(cfg, batches_of_2x16());
   REQUIRE(h.status.is_ok());
   InductionData d = make_induction(4, 2, 16, cfg.task.alphabet);
   Rng init(11, 1);
@@ -86,10 +87,7 @@ TEST_CASE("an overflowing gradient (huge kinetic weight): skipped as 'gradient',
 TEST_CASE("an update that would overflow the weights (lr 3e38): skipped as 'weight update'") {
   TrainConfig cfg = small_config();
   cfg.optim.lr = 3e38f;
-  Capacity cap;
-  cap.max_len = 16;
-  cap.max_batch = 2;
-  TrainerHarness<float> h(cfg, cap);
+  TrainerHarness<float> h(cfg, batches_of_2x16());
   REQUIRE(h.status.is_ok());
   InductionData d = make_induction(5, 2, 16, cfg.task.alphabet);
   Rng init(11, 1);
@@ -105,10 +103,7 @@ TEST_CASE("an update that would overflow the weights (lr 3e38): skipped as 'weig
 
 TEST_CASE("after skipped steps, healthy steps train again from the untouched weights") {
   TrainConfig cfg = small_config();
-  Capacity cap;
-  cap.max_len = 16;
-  cap.max_batch = 2;
-  TrainerHarness<float> h(cfg, cap);
+  TrainerHarness<float> h(cfg, batches_of_2x16());
   REQUIRE(h.status.is_ok());
   InductionData d = make_induction(6, 2, 16, cfg.task.alphabet);
   warm_up(h.trainer, d);

@@ -1,3 +1,6 @@
+// The studies' tests, test_study_<name>.cpp, each linked with its study's library (registered
+// as skipped where the build has no such library).
+//
 // The ICAR study (studies/icar): the measures of its part (b) on constructed inputs, and a tiny run
 // of the whole study through its interface.
 #include <doctest/doctest.h>

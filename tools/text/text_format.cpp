@@ -2,8 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
-namespace tinyloop::cli {
+namespace tinyloop::text {
 
 namespace {
 
@@ -24,9 +25,23 @@ std::string format_g(double v, int digits) {
 
 std::string format_g9(double v) { return format_g(v, 9); }
 
+std::string format_float(float v) {
+  for (int digits = 6; digits < 9; ++digits) {
+    const std::string text = format_g(double(v), digits);
+    if (std::strtof(text.c_str(), nullptr) == v) return text;
+  }
+  return format_g9(double(v));
+}
+
 std::string format_fixed(double v, int digits) {
   char buf[352];  // DBL_MAX with a few decimals fits
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string format_exp(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*e", digits, v);
   return buf;
 }
 
@@ -95,4 +110,4 @@ std::string printable(const std::string& text, std::size_t max_chars) {
   return out;
 }
 
-}  // namespace tinyloop::cli
+}  // namespace tinyloop::text

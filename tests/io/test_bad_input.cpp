@@ -1,3 +1,6 @@
+// What comes in: checkpoints (round trips, byte layout, the frozen files of every format
+// version) and bad input of every kind, refused with a clear error.
+//
 // Bad input gets a clear error, never a crash or silent garbage.
 #include <doctest/doctest.h>
 

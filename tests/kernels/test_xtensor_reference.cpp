@@ -92,7 +92,7 @@ TEST_CASE("attention kernels agree with an xtensor array-expression reference") 
       check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, bool c, float* P,
                                          const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
                                          float* A, kernels::AttentionRowSums<float>* sums) {
-        kernels::attention_forward(Q, K, V, len, c, 1.5f, P, s, lse, am, A, sums);
+        kernels::simd::attention_forward(Q, K, V, len, c, 1.5f, P, s, lse, am, A, sums);
       });
 #endif
     }
