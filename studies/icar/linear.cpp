@@ -10,22 +10,22 @@ namespace tinyloop::study::icar {
 
 namespace {
 
-FamilyConfig linear_augmented(int p) {
-  FamilyConfig c;
+ModelSpec linear_augmented(int p) {
+  ModelSpec c;
   c.layers = 1;
   c.heads = 1;
   c.width = 2 * p;
   c.mlp = false;
   c.layernorm = false;
-  c.attention = family::AttentionKind::linear;
+  c.attention = AttentionKind::linear;
   c.attn_scale = 1.0f;
   c.out_proj = false;
   c.residual = false;
-  c.positions = family::Positions::none;
-  c.input = family::InputKind::vectors;
+  c.positions = Positions::none;
+  c.input = InputKind::vectors;
   c.in_dim = 2 * p;
   c.input_proj = false;
-  c.output = family::OutputKind::regression;
+  c.output = OutputKind::regression;
   c.out_dim = p;
   c.readout_bias = false;
   return c;
@@ -36,7 +36,7 @@ FamilyConfig linear_augmented(int p) {
 struct Maps {
   int p, d;
   std::vector<double> A, B;
-  explicit Maps(const FamilyModel<float>& m, int p_) : p(p_), d(2 * p_), A(d * d, 0.0), B(d * p, 0.0) {
+  explicit Maps(const Model<float>& m, int p_) : p(p_), d(2 * p_), A(d * d, 0.0), B(d * p, 0.0) {
     const auto& l = m.layout();
     const float* P = m.params();
     const float *Wq = P + l.block[0].Wq, *Wk = P + l.block[0].Wk, *Wv = P + l.block[0].Wv, *Wo = P + l.Wout;
@@ -69,7 +69,7 @@ double norm2(const std::vector<double>& v) {
 
 // The learned maps against the predicted structure: A only in the (s_t, s_{j-1}) block, B only
 // in the s_j block, both proportional to the identity.
-std::string structure_report(const FamilyModel<float>& m, int p, double eta) {
+std::string structure_report(const Model<float>& m, int p, double eta) {
   const Maps x(m, p);
   const int d = 2 * p;
   const double a12 = x.block_norm2(x.A, d, 0, p), b1 = x.block_norm2(x.B, p, 0, 0);

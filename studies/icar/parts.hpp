@@ -8,14 +8,12 @@
 #include <vector>
 
 #include "icar/icar.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/icar.hpp"
 
 namespace tinyloop::study::icar {
 
 namespace task = tinyloop::icar;  // the engine's ICAR task generator
-using family::FamilyConfig;
-using family::FamilyModel;
 
 // The task of the study's seed: its Q drawn from Rng(seed, 0x7a5c), so every part of a setting
 // sees the same Q.
@@ -37,14 +35,14 @@ struct TrainSpec {
 // its evaluation MSE per position i (0-based; mean over the evaluation sequences and components).
 struct Trained {
   std::vector<unsigned char> buffer;
-  FamilyModel<float> m;
+  Model<float> m;
   std::vector<double> init_params;
   Rng data;
   double seconds = 0;
   std::vector<double> curve;
 };
 
-std::unique_ptr<Trained> train(const FamilyConfig& cfg, const task::IcarTask& t, const TrainSpec& spec,
+std::unique_ptr<Trained> train(const ModelSpec& cfg, const task::IcarTask& t, const TrainSpec& spec,
                                const Options& o);
 
 // The evaluation sequences of a setting, drawn again from Rng(eval_seed, 0xe7a1 + setting) in

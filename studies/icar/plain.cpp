@@ -30,9 +30,9 @@ struct HeadProducts {
   std::vector<double> qk, ov;
 };
 
-HeadProducts head_products(const FamilyModel<float>& m, const double* W, int p) {
+HeadProducts head_products(const Model<float>& m, const double* W, int p) {
   const auto& l = m.layout();
-  const FamilyConfig& c = m.config();
+  const ModelSpec& c = m.config();
   const int d = c.width, H = c.heads, hd = c.head_width(), F = H * hd;
   const double *Wq = W + l.block[0].Wq, *Wk = W + l.block[0].Wk, *Wv = W + l.block[0].Wv, *Wo = W + l.block[0].Wo,
                *Wout = W + l.Wout;
@@ -128,7 +128,7 @@ void position_sinusoids(const double* P, int np, int d, PlainMeasures& r) {
   }
 }
 
-PlainMeasures plain_measures(const FamilyModel<float>& m, const double* W, int p, int n) {
+PlainMeasures plain_measures(const Model<float>& m, const double* W, int p, int n) {
   PlainMeasures r;
   const HeadProducts x = head_products(m, W, p);
   head_overlaps(x, W + m.layout().Win, r);
@@ -139,24 +139,24 @@ PlainMeasures plain_measures(const FamilyModel<float>& m, const double* W, int p
   return r;
 }
 
-FamilyConfig plain_linear(int p, int n, int heads) {
-  FamilyConfig c;
+ModelSpec plain_linear(int p, int n, int heads) {
+  ModelSpec c;
   c.layers = 1;
   c.heads = heads;
   c.width = 2 * p;
   c.head_dim = std::max(1, 2 * p / heads);
   c.mlp = false;
   c.layernorm = false;
-  c.attention = family::AttentionKind::linear;
+  c.attention = AttentionKind::linear;
   c.attn_scale = 1.0f;
   c.out_proj = true;
   c.residual = false;
-  c.positions = family::Positions::learned;
+  c.positions = Positions::learned;
   c.max_len = n;
-  c.input = family::InputKind::vectors;
+  c.input = InputKind::vectors;
   c.in_dim = p;
   c.input_proj = true;
-  c.output = family::OutputKind::regression;
+  c.output = OutputKind::regression;
   c.out_dim = p;
   c.readout_bias = false;
   return c;
@@ -192,7 +192,7 @@ PlainResult run_plain(bool fixed_start, const Options& o) {
 }
 
 void describe_model(std::ostringstream& md, const Options& o) {
-  const FamilyConfig cfg = plain_linear(o.p, o.n, o.plain_heads);
+  const ModelSpec cfg = plain_linear(o.p, o.n, o.plain_heads);
   md << "## (b) Plain tokens: one linear multi-head layer with learned positions (commuting setting)\n\n"
      << "Model: x_t = s_t Win + bin + pos[t] (width " << cfg.width << ", learned positions initialised N(0, 0.1^2)), one "
      << "layer of linear attention with " << cfg.heads << " heads of width " << cfg.head_width()

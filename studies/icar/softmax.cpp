@@ -9,25 +9,25 @@ namespace tinyloop::study::icar {
 
 namespace {
 
-FamilyConfig softmax_stack(const Options& o) {
-  FamilyConfig c;
+ModelSpec softmax_stack(const Options& o) {
+  ModelSpec c;
   c.layers = o.softmax_layers;
   c.heads = o.softmax_heads;
   c.width = o.softmax_width;
   c.mlp = true;
   c.layernorm = true;
-  c.attention = family::AttentionKind::softmax;
-  c.positions = family::Positions::none;
-  c.input = family::InputKind::vectors;
+  c.attention = AttentionKind::softmax;
+  c.positions = Positions::none;
+  c.input = InputKind::vectors;
   c.in_dim = 2 * o.p;
   c.input_proj = true;
-  c.output = family::OutputKind::regression;
+  c.output = OutputKind::regression;
   c.out_dim = o.p;
   c.readout_bias = true;
   return c;
 }
 
-std::string section(const FamilyConfig& cfg, const Trained& run, const Curves& lin, const Options& o) {
+std::string section(const ModelSpec& cfg, const Trained& run, const Curves& lin, const Options& o) {
   const int n = o.n;
   std::ostringstream md;
   md << "## (c) Non-commuting setting: stacked softmax layers\n\n"
@@ -78,7 +78,7 @@ std::string figure(const std::vector<double>& curve, const Curves& lin, int n) {
 Part run_softmax_part(const Options& o, const Curves& noncommuting) {
   const int n = o.n;
   const task::IcarTask t = make_task(o, task::Setting::noncommuting, false);
-  const FamilyConfig cfg = softmax_stack(o);
+  const ModelSpec cfg = softmax_stack(o);
   TrainSpec spec;
   spec.steps = o.softmax_steps;
   spec.lr = o.softmax_lr;

@@ -10,9 +10,6 @@ namespace tinyloop::study::icar {
 
 namespace {
 
-using family::FamilyBatch;
-using family::FamilyCapacity;
-using family::FamilyStats;
 
 // Batch buffers of one token kind; fill() draws B sequences and lays out the model's inputs.
 struct Buffers {
@@ -23,8 +20,8 @@ struct Buffers {
       : p(t.p), n(t.n), width(tok == Tokens::augmented ? 2 * t.p : t.p), states(std::size_t(rows) * n * p),
         aug(std::size_t(rows) * n * 2 * p), inputs(std::size_t(rows) * n * width), targets(std::size_t(rows) * n * p),
         mask(std::size_t(rows) * n) {}
-  FamilyBatch<float> batch(int count) {
-    FamilyBatch<float> b;
+  ModelBatch<float> batch(int count) {
+    ModelBatch<float> b;
     b.inputs = inputs.data();
     b.targets = targets.data();
     b.mask = mask.data();
@@ -43,14 +40,14 @@ struct Buffers {
   }
 };
 
-void set_up(Trained& r, const FamilyConfig& cfg, const task::IcarTask& t, const TrainSpec& spec, const Options& o) {
-  const FamilyCapacity cap{t.n, std::max(o.batch, o.eval_batch), 1};
-  r.buffer.resize(FamilyModel<float>::plan(cfg, cap).total);
+void set_up(Trained& r, const ModelSpec& cfg, const task::IcarTask& t, const TrainSpec& spec, const Options& o) {
+  const Capacity cap{t.n, std::max(o.batch, o.eval_batch), 1};
+  r.buffer.resize(Model<float>::plan(cfg, cap).total);
   check(r.m.init(cfg, adamw_cosine(spec.lr, spec.steps, 100), cap, r.buffer.data(), r.buffer.size()));
   Rng init_rng(o.seed, spec.init_stream);
   r.m.init_weights(init_rng);
-  // Learned positions start at N(0, 0.1^2) (the family's default N(0, 1) would dwarf unit states).
-  if (r.m.layout().pos != family::kAbsent)
+  // Learned positions start at N(0, 0.1^2) (the model's default N(0, 1) would dwarf unit states).
+  if (r.m.layout().pos != kAbsent)
     for (std::size_t i = 0; i < std::size_t(cfg.max_len) * cfg.width; ++i) r.m.params()[r.m.layout().pos + i] *= 0.1f;
   r.init_params.assign(r.m.params(), r.m.params() + r.m.param_count());
 }
@@ -63,7 +60,7 @@ void train_steps(Trained& r, const task::IcarTask& t, const TrainSpec& spec, con
   const double t0 = platform::now_seconds();
   for (std::int64_t s = 0; s < spec.steps; ++s) {
     buf.fill(t, r.data, o.batch);
-    FamilyStats stats;
+    ModelStats stats;
     check(r.m.train_step(buf.batch(o.batch), spec.steps, &stats));
     if (o.on_step) {
       note.done = s + 1;
@@ -81,7 +78,7 @@ void evaluate(Trained& r, const task::IcarTask& t, Tokens tok, const Options& o)
   r.curve.assign(n, 0.0);
   for_eval_chunks(t, o, [&](int count, const float*, const float* aug, const float* targets) {
     buf.lay_out(aug, count);
-    FamilyStats stats;
+    ModelStats stats;
     check(r.m.evaluate(buf.batch(count), &stats));
     for (int b = 0; b < count; ++b) {
       const float* y = r.m.outputs(b);
@@ -109,7 +106,7 @@ task::IcarTask make_task(const Options& o, task::Setting setting, bool fixed_sta
   return t;
 }
 
-std::unique_ptr<Trained> train(const FamilyConfig& cfg, const task::IcarTask& t, const TrainSpec& spec,
+std::unique_ptr<Trained> train(const ModelSpec& cfg, const task::IcarTask& t, const TrainSpec& spec,
                                const Options& o) {
   auto r = std::make_unique<Trained>();
   set_up(*r, cfg, t, spec, o);

@@ -1,6 +1,6 @@
 #pragma once
 // The retrieval study (SPEC §4.2, arXiv 2411.12118): one cell (task size, model shape, curriculum
-// on or off, seed) trained on the engine's model family, with accuracy per depth on a fixed
+// on or off, seed) trained on the engine's model, with accuracy per depth on a fixed
 // held-out set over training. Built on the engine's public API; reached by
 // `tinyloop reproduce retrieval`.
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/text.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/retrieval.hpp"
 
 namespace tinyloop::study::retrieval {
@@ -19,7 +19,7 @@ struct CellOptions {
   int heads = 2;
   int width = 32;
   bool looped = false;
-  family::Positions positions = family::Positions::learned;
+  Positions positions = Positions::learned;
   std::uint64_t seed = 1;  // initialisation and training data
   std::int64_t steps = 3000;
   int batch = 32;

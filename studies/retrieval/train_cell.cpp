@@ -10,11 +10,6 @@
 namespace tinyloop::study::retrieval {
 
 namespace rt = tinyloop::retrieval;
-using family::FamilyBatch;
-using family::FamilyCapacity;
-using family::FamilyConfig;
-using family::FamilyModel;
-using family::FamilyStats;
 
 namespace {
 
@@ -28,10 +23,10 @@ struct Batches {
   Batches(const rt::RetrievalTask& t, int r)
       : task(t), rows(r), stride(rt::max_length(t)), tokens(std::size_t(r) * stride), labels(tokens.size()),
         depth(tokens.size()), scratch(rt::scratch_size(t)), mask(tokens.size()) {}
-  FamilyBatch<float> draw(Rng& rng, int count) {
+  ModelBatch<float> draw(Rng& rng, int count) {
     const rt::RetrievalBuffers b{tokens.data(), labels.data(), mask.data(), depth.data(), scratch.data()};
     check(rt::retrieval_batch(task, rng, count, stride, b, &len));
-    FamilyBatch<float> fb;
+    ModelBatch<float> fb;
     fb.tokens = tokens.data();
     fb.labels = labels.data();
     fb.mask = mask.data();
@@ -41,8 +36,8 @@ struct Batches {
   }
 };
 
-FamilyConfig model_config(const CellOptions& o) {
-  FamilyConfig c;
+ModelSpec model_config(const CellOptions& o) {
+  ModelSpec c;
   c.layers = o.layers;
   c.looped = o.looped;
   c.heads = o.heads;
@@ -62,15 +57,15 @@ int argmax(const float* y, int n) {
 }
 
 // Accuracy per depth and at the query on the held-out set (drawn again from eval_seed each time).
-EvalPoint evaluate(FamilyModel<float>& m, Batches& eval, const CellOptions& o) {
+EvalPoint evaluate(Model<float>& m, Batches& eval, const CellOptions& o) {
   const int K = o.task.max_depth, V = rt::vocab(o.task);
   std::vector<double> right(K + 1, 0.0), total(K + 1, 0.0);
   double q_right = 0, q_total = 0;
   Rng rng(o.eval_seed, 0xe7a1);
   for (int done = 0; done < o.eval_instances; done += eval.rows) {
     const int count = std::min(eval.rows, o.eval_instances - done);
-    const FamilyBatch<float> b = eval.draw(rng, count);
-    FamilyStats stats;
+    const ModelBatch<float> b = eval.draw(rng, count);
+    ModelStats stats;
     check(m.evaluate(b, &stats));
     for (int s = 0; s < count; ++s) {
       const float* y = m.outputs(s);
@@ -113,19 +108,19 @@ rt::RetrievalTask eval_task(const rt::RetrievalTask& train) {
 
 Status validate(const CellOptions& o) {
   const Status st = rt::validate(o.task);
-  return st ? family::validate(model_config(o)) : st;
+  return st ? validate(model_config(o)) : st;
 }
 
 CellResult train_cell(const CellOptions& o, const std::string& label) {
   CellResult r;
   r.options = o;
   check(validate(o));
-  const FamilyConfig cfg = model_config(o);
+  const ModelSpec cfg = model_config(o);
   const OptimConfig opt = adamw_cosine(o.lr, o.steps, 200);
   Batches train(o.task, o.batch), eval(eval_task(o.task), 64);
-  const FamilyCapacity cap{rt::max_length(o.task), std::max(train.rows, eval.rows), 1};
-  std::vector<unsigned char> buffer(FamilyModel<float>::plan(cfg, cap).total);
-  FamilyModel<float> m;
+  const Capacity cap{rt::max_length(o.task), std::max(train.rows, eval.rows), 1};
+  std::vector<unsigned char> buffer(Model<float>::plan(cfg, cap).total);
+  Model<float> m;
   check(m.init(cfg, opt, cap, buffer.data(), buffer.size()));
   Rng init_rng(o.seed, 0x1417);
   m.init_weights(init_rng);
@@ -146,7 +141,7 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
       show(label, p, o.steps, platform::now_seconds() - t0);
     }
     if (s == o.steps) break;
-    FamilyStats stats;
+    ModelStats stats;
     check(m.train_step(train.draw(data, o.batch), o.steps, &stats));
     loss_sum += stats.loss;
     ++loss_count;

@@ -10,33 +10,32 @@
 
 #include "alloc_counter.hpp"  // heap allocations of this process, counted
 #include "support/family_cases.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 
 using namespace tinyloop;
-using namespace tinyloop::family;
 using namespace tinyloop::test;
 
 namespace {
 
 template <class T>
-struct Model {
+struct Built {
   std::vector<unsigned char> buffer;
-  FamilyModel<T> m;
+  Model<T> m;
   Status status;
-  Model(const FamilyConfig& c, const FamilyCapacity& cap, const OptimConfig& o = OptimConfig{}) {
-    const MemoryPlan p = FamilyModel<T>::plan(c, cap);
+  Built(const ModelSpec& c, const Capacity& cap, const OptimConfig& o = OptimConfig{}) {
+    const MemoryPlan p = Model<T>::plan(c, cap);
     buffer.resize(p.total);
     status = m.init(c, o, cap, buffer.data(), buffer.size());
   }
 };
 
 // Small random weights so that no LayerNorm or softmax saturates (LN gains near 1).
-void perturb_weights(FamilyModel<double>& m, std::uint64_t seed) {
+void perturb_weights(Model<double>& m, std::uint64_t seed) {
   Rng rng(seed);
   m.init_weights(rng);
-  const FamilyLayout& l = m.layout();
+  const ModelLayout& l = m.layout();
   for (int t = 0; t < l.count; ++t) {
-    const FamilyTensor& ft = l.tensors[t];
+    const LayoutTensor& ft = l.tensors[t];
     for (std::size_t i = 0; i < ft.size(); ++i) m.params()[ft.offset + i] += 0.1 * (2.0 * rng.uniform01_double() - 1.0);
   }
 }
@@ -44,24 +43,24 @@ void perturb_weights(FamilyModel<double>& m, std::uint64_t seed) {
 // Every parameter element of the case against central differences (double), from the weights
 // of perturb_weights; returns the worst relative error and sets *checked to the count.
 double check_every_gradient(const FamilyCase& fc, int* checked) {
-  Model<double> h(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});
+  Built<double> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
   REQUIRE(h.status.is_ok());
   perturb_weights(h.m, 11);
   const auto data = random_family_data<double>(fc.cfg, fc.batch, fc.len, 7);
   const auto batch = data.batch(fc.batch, fc.len);
-  FamilyStats st;
+  ModelStats st;
   REQUIRE(h.m.compute_gradients(batch, &st).is_ok());
   CHECK(st.counted > 0);
   const std::vector<double> analytic(h.m.grads(), h.m.grads() + h.m.param_count());
-  const FamilyLayout& l = h.m.layout();
+  const ModelLayout& l = h.m.layout();
   double worst = 0;
   *checked = 0;
   for (int t = 0; t < l.count; ++t) {
-    const FamilyTensor& ft = l.tensors[t];
+    const LayoutTensor& ft = l.tensors[t];
     for (std::size_t i = 0; i < ft.size(); ++i) {
       double* p = h.m.params() + ft.offset + i;
       const double keep = *p, eps = 1e-5;
-      FamilyStats plus, minus;
+      ModelStats plus, minus;
       *p = keep + eps;
       REQUIRE(h.m.evaluate(batch, &plus).is_ok());
       *p = keep - eps;
@@ -82,8 +81,8 @@ double check_every_gradient(const FamilyCase& fc, int* checked) {
   return worst;
 }
 
-int element_count(const FamilyConfig& c) {
-  const FamilyLayout l = FamilyLayout::make(c);
+int element_count(const ModelSpec& c) {
+  const ModelLayout l = ModelLayout::make(c);
   std::size_t s = 0;
   for (int t = 0; t < l.count; ++t) s += l.tensors[t].size();
   return int(s);
@@ -104,27 +103,27 @@ TEST_CASE("family: every parameter matches central differences (double)") {
 TEST_CASE("family: ALiBi slopes (rho) and RoPE match central differences (double)") {
   std::vector<FamilyCase> cases;
   {  // one shared rho per head, its gradient summed over the loops
-    FamilyConfig c;
+    ModelSpec c;
     c.layers = 3; c.looped = true; c.heads = 2; c.width = 4; c.hidden = 8; c.positions = Positions::alibi;
     c.alibi_rho = 1.5f; c.vocab_in = 3; c.out_dim = 3;
     cases.push_back({"looped_alibi", c, 2, 6});
   }
   {  // ALiBi on vector inputs with a fixed attention scale, regression
-    FamilyConfig c;
+    ModelSpec c;
     c.layers = 1; c.heads = 2; c.width = 4; c.mlp = false; c.attn_scale = 0.9f; c.positions = Positions::alibi;
     c.alibi_rho = -1.0f; c.input = InputKind::vectors; c.in_dim = 3; c.output = OutputKind::regression;
     c.out_dim = 2;
     cases.push_back({"alibi_regression", c, 2, 5});
   }
   {  // RoPE without the causal mask or LayerNorm, heads of width 2, the default base
-    FamilyConfig c;
+    ModelSpec c;
     c.layers = 2; c.heads = 2; c.width = 4; c.layernorm = false; c.causal = false; c.positions = Positions::rope;
     c.vocab_in = 4; c.out_dim = 3;
     cases.push_back({"rope_nomask", c, 2, 6});
   }
   for (const FamilyCase& fc : cases) {
     CAPTURE(fc.name);
-    const FamilyLayout l = FamilyLayout::make(fc.cfg);
+    const ModelLayout l = ModelLayout::make(fc.cfg);
     const int rho = l.find("L0.rho");
     CHECK((rho >= 0) == uses_alibi(fc.cfg.positions));
     if (rho >= 0) CHECK(l.tensors[rho].size() == std::size_t(fc.cfg.heads));
@@ -136,13 +135,13 @@ TEST_CASE("family: ALiBi slopes (rho) and RoPE match central differences (double
 }
 
 TEST_CASE("family: ALiBi starts at alibi_rho and its map is the softmax after the bias") {
-  FamilyConfig c;
+  ModelSpec c;
   c.layers = 2; c.heads = 2; c.positions = Positions::alibi; c.alibi_rho = 30.0f;
-  Model<double> h(c, FamilyCapacity{6, 1, 1});
+  Built<double> h(c, Capacity{6, 1, 1});
   REQUIRE(h.status.is_ok());
   Rng rng(2);
   h.m.init_weights(rng);
-  const FamilyLayout& l = h.m.layout();
+  const ModelLayout& l = h.m.layout();
   for (int b = 0; b < 2; ++b)
     for (int hd = 0; hd < 2; ++hd) CHECK(h.m.params()[l.block[b].rho + hd] == 30.0);
   const auto data = random_family_data<double>(c, 1, 6, 3);
@@ -158,7 +157,7 @@ TEST_CASE("family: ALiBi starts at alibi_rho and its map is the softmax after th
 TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
   for (const FamilyCase& fc : family_cases()) {
     CAPTURE(fc.name);
-    Model<float> h(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});
+    Built<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
     REQUIRE(h.status.is_ok());
     Rng rng(3);
     h.m.init_weights(rng);
@@ -168,7 +167,7 @@ TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
     bool ok = true;
     const auto full = data.batch(fc.batch, fc.len), shorter = data.batch(fc.batch, fc.len - 1);
     for (int s = 0; s < 30; ++s) {
-      FamilyStats st;
+      ModelStats st;
       ok &= h.m.train_step(s % 2 ? full : shorter, 30, &st).is_ok() && !st.skipped;
       if (s == 1) first = st.loss;
       if (s == 29) last = st.loss;
@@ -182,12 +181,12 @@ TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
 
 TEST_CASE("family: the plan adds up and a small buffer is refused") {
   const FamilyCase fc = family_cases()[0];
-  const FamilyCapacity cap{fc.len, fc.batch, 2};
-  const MemoryPlan p = FamilyModel<float>::plan(fc.cfg, cap);
+  const Capacity cap{fc.len, fc.batch, 2};
+  const MemoryPlan p = Model<float>::plan(fc.cfg, cap);
   CHECK(p.total > 0);
   CHECK(p.params + p.grads + p.optimizer + p.activations + p.scratch <= p.total);
   std::vector<unsigned char> small(p.total - 1);
-  FamilyModel<float> m;
+  Model<float> m;
   const Status s = m.init(fc.cfg, OptimConfig{}, cap, small.data(), small.size());
   CHECK(s.code() == Error::buffer_too_small);
 }
@@ -201,8 +200,8 @@ TEST_CASE("family: gradients do not depend on the thread count") {
   } pool;
   for (const FamilyCase& fc : family_cases()) {
     CAPTURE(fc.name);
-    Model<float> a(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});
-    Model<float> b(fc.cfg, FamilyCapacity{fc.len, fc.batch, 2});
+    Built<float> a(fc.cfg, Capacity{fc.len, fc.batch, 1});
+    Built<float> b(fc.cfg, Capacity{fc.len, fc.batch, 2});
     REQUIRE(a.status.is_ok());
     REQUIRE(b.status.is_ok());
     b.m.set_parallel(&pool);
@@ -211,7 +210,7 @@ TEST_CASE("family: gradients do not depend on the thread count") {
     b.m.init_weights(r2);
     const auto data = random_family_data<float>(fc.cfg, fc.batch, fc.len, 4);
     for (int s = 0; s < 3; ++s) {
-      FamilyStats sa, sb;
+      ModelStats sa, sb;
       REQUIRE(a.m.train_step(data.batch(fc.batch, fc.len), 3, &sa).is_ok());
       REQUIRE(b.m.train_step(data.batch(fc.batch, fc.len), 3, &sb).is_ok());
     }
@@ -222,25 +221,25 @@ TEST_CASE("family: gradients do not depend on the thread count") {
 }
 
 TEST_CASE("family: invalid configurations and batches are named") {
-  FamilyConfig c;
+  ModelSpec c;
   c.width = 6;
   c.heads = 4;
   CHECK(validate(c).code() == Error::bad_config);
-  c = FamilyConfig{};
+  c = ModelSpec{};
   c.out_proj = false;
   c.heads = 2;
   c.head_dim = 3;
   CHECK(validate(c).code() == Error::bad_config);
-  c = FamilyConfig{};
+  c = ModelSpec{};
   c.input = InputKind::vectors;
   c.input_proj = false;
   c.in_dim = 5;
   CHECK(validate(c).code() == Error::bad_config);
-  c = FamilyConfig{};
+  c = ModelSpec{};
   c.positions = Positions::learned;
   c.max_len = 4;
-  CHECK(FamilyModel<float>::plan(c, FamilyCapacity{8, 1, 1}).total == 0);
-  c = FamilyConfig{};
+  CHECK(Model<float>::plan(c, Capacity{8, 1, 1}).total == 0);
+  c = ModelSpec{};
   c.positions = Positions::rope;
   c.width = 6;
   c.heads = 2;  // heads of width 3: RoPE rotates pairs
@@ -249,7 +248,7 @@ TEST_CASE("family: invalid configurations and batches are named") {
   CHECK(validate(c).is_ok());
   c.rope_base = 1.0f;
   CHECK(validate(c).code() == Error::bad_config);
-  c = FamilyConfig{};
+  c = ModelSpec{};
   c.positions = Positions::alibi;
   c.alibi_rho = 31.0f;
   CHECK(validate(c).code() == Error::bad_config);
@@ -258,19 +257,19 @@ TEST_CASE("family: invalid configurations and batches are named") {
   c.alibi_rho = -30.0f;
   CHECK(validate(c).is_ok());
   for (Positions p : {Positions::alibi, Positions::alibi_sinusoidal, Positions::rope}) {
-    c = FamilyConfig{};
+    c = ModelSpec{};
     c.positions = p;
     c.attention = AttentionKind::linear;
     const Status s = validate(c);
     CHECK(s.code() == Error::bad_config);
     CHECK(std::string(s.message()).find("softmax") != std::string::npos);
   }
-  c = FamilyConfig{};
+  c = ModelSpec{};
   c.positions = Positions(6);
   CHECK(validate(c).code() == Error::bad_config);
 
   const FamilyCase fc = family_cases()[0];
-  Model<float> h(fc.cfg, FamilyCapacity{fc.len, fc.batch, 1});
+  Built<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
   REQUIRE(h.status.is_ok());
   auto data = random_family_data<float>(fc.cfg, fc.batch, fc.len, 1);
   data.tokens[3] = 99;

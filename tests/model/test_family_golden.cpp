@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "support/golden_file.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 
 using namespace tinyloop;
-using namespace tinyloop::family;
 using namespace tinyloop::test;
 
 namespace {
@@ -20,10 +19,10 @@ const char* const kCases[] = {"family_stacked_softmax",      "family_looped_lear
                               "family_linear_multihead_mlp", "family_stacked_nomlp",  "family_stacked_alibi",
                               "family_looped_rope",          "family_alibi_sinusoidal_nomask"};
 
-FamilyConfig config_of(const GoldenFile& g) {
+ModelSpec config_of(const GoldenFile& g) {
   auto i = [&](const char* k) { return int(g.scalar(std::string("cfg.") + k)); };
   auto f = [&](const char* k) { return float(g.scalar(std::string("cfg.") + k)); };
-  FamilyConfig c;
+  ModelSpec c;
   c.layers = i("layers");
   c.looped = i("looped") != 0;
   c.heads = i("heads");
@@ -67,16 +66,16 @@ void check_case(const std::string& name, double tol) {
   GoldenFile g;
   std::string err;
   REQUIRE_MESSAGE(GoldenFile::load(std::string(TINYLOOP_GOLDEN_DIR) + "/" + name + ".tlg", &g, &err), err);
-  const FamilyConfig c = config_of(g);
+  const ModelSpec c = config_of(g);
   REQUIRE(validate(c).is_ok());
   const GoldenTensor* out = g.find("outputs");
   REQUIRE(out != nullptr);
   const int B = int(out->dim(0)), n = int(out->dim(1));
-  const FamilyCapacity cap{n, B, 1};
-  std::vector<unsigned char> buffer(FamilyModel<T>::plan(c, cap).total);
-  FamilyModel<T> m;
+  const Capacity cap{n, B, 1};
+  std::vector<unsigned char> buffer(Model<T>::plan(c, cap).total);
+  Model<T> m;
   REQUIRE(m.init(c, OptimConfig{}, cap, buffer.data(), buffer.size()).is_ok());
-  const FamilyLayout& l = m.layout();
+  const ModelLayout& l = m.layout();
   int params = 0;
   for (int t = 0; t < l.count; ++t) {
     const GoldenTensor* p = g.find(std::string("param.") + l.tensors[t].name);
@@ -93,7 +92,7 @@ void check_case(const std::string& name, double tol) {
   std::vector<std::int32_t> tokens, labels;
   std::vector<T> inputs, targets;
   std::vector<std::uint8_t> mask;
-  FamilyBatch<T> batch;
+  ModelBatch<T> batch;
   batch.batch = B;
   batch.len = n;
   if (const GoldenTensor* t = g.find("tokens")) {
@@ -116,7 +115,7 @@ void check_case(const std::string& name, double tol) {
     for (double v : t->data) mask.push_back(std::uint8_t(v != 0));
     batch.mask = mask.data();
   }
-  FamilyStats st;
+  ModelStats st;
   REQUIRE(m.compute_gradients(batch, &st).is_ok());
   CHECK(std::fabs(st.loss - g.scalar("loss")) <= tol * std::fmax(1.0, std::fabs(g.scalar("loss"))));
 

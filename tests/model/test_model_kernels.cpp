@@ -9,26 +9,25 @@
 #include <vector>
 
 #include "support/family_cases.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/params.hpp"
 
 using namespace tinyloop;
-using namespace tinyloop::family;
 using namespace tinyloop::test;
 
 namespace {
 
 struct Built {
   std::vector<unsigned char> buffer;
-  FamilyModel<double> m;
+  Model<double> m;
   Status status;
-  Built(const FamilyConfig& c, const FamilyCapacity& cap) {
-    buffer.resize(FamilyModel<double>::plan(c, cap).total);
+  Built(const ModelSpec& c, const Capacity& cap) {
+    buffer.resize(Model<double>::plan(c, cap).total);
     status = m.init(c, OptimConfig{}, cap, buffer.data(), buffer.size());
   }
 };
 
-FamilyConfig block(PositionKind positions, bool causal) {
+ModelSpec block(PositionKind positions, bool causal) {
   ModelConfig m;
   m.loops = 3;
   m.vocab_in = 5;
@@ -51,13 +50,13 @@ TEST_CASE("model: the d = 8 kernels and the generic kernels agree on the looped 
     for (bool causal : {true, false}) {
       CAPTURE(int(scheme));
       CAPTURE(causal);
-      const FamilyConfig fast = block(scheme, causal);
-      FamilyConfig generic = fast;
+      const ModelSpec fast = block(scheme, causal);
+      ModelSpec generic = fast;
       generic.generic_kernels = true;
       REQUIRE(runs_d8_kernels(fast));
       REQUIRE_FALSE(runs_d8_kernels(generic));
       const int B = 3, n = 9;
-      const FamilyCapacity cap{n, B, 1};
+      const Capacity cap{n, B, 1};
       Built a(fast, cap), b(generic, cap);
       REQUIRE(a.status.is_ok());
       REQUIRE(b.status.is_ok());
@@ -73,8 +72,8 @@ TEST_CASE("model: the d = 8 kernels and the generic kernels agree on the looped 
       data.mask[4] = 0;
       for (std::size_t i = 0; i < data.labels.size(); i += 4)
         if (data.labels[i] >= 0) data.labels[i] = fast.ignore_class;
-      const FamilyBatch<double> batch = data.batch(B, n);
-      FamilyStats sa, sb;
+      const ModelBatch<double> batch = data.batch(B, n);
+      ModelStats sa, sb;
       REQUIRE(a.m.compute_gradients(batch, &sa).is_ok());
       REQUIRE(b.m.compute_gradients(batch, &sb).is_ok());
       CHECK(sa.counted == sb.counted);
@@ -104,7 +103,7 @@ TEST_CASE("model: the looped block's layout is the checkpoint's ParamLayout") {
   for (PositionKind scheme : {PositionKind::sinusoidal, PositionKind::alibi}) {
     ModelConfig m;
     m.positions = scheme;
-    const FamilyLayout f = FamilyLayout::make(block_config(m));
+    const ModelLayout f = ModelLayout::make(block_config(m));
     const ParamLayout p = ParamLayout::make(m);
     REQUIRE(f.count == p.count);
     CHECK(f.total == p.total);
@@ -118,12 +117,12 @@ TEST_CASE("model: the looped block's layout is the checkpoint's ParamLayout") {
 }
 
 TEST_CASE("model: energy-entropy terms and the Hamiltonian loop are refused off the d = 8 kernels") {
-  FamilyConfig stacked;  // 2 layers, width 8, one head, with Wo: the generic kernels
+  ModelSpec stacked;  // 2 layers, width 8, one head, with Wo: the generic kernels
   stacked.heads = 2;
   REQUIRE_FALSE(runs_d8_kernels(stacked));
-  const FamilyCapacity cap{8, 2, 1};
-  std::vector<unsigned char> buffer(FamilyModel<float>::plan(stacked, cap).total);
-  FamilyModel<float> m;
+  const Capacity cap{8, 2, 1};
+  std::vector<unsigned char> buffer(Model<float>::plan(stacked, cap).total);
+  Model<float> m;
   LossConfig energy = cross_entropy_only();
   energy.lambda_p = 0.1f;
   const Status s = m.init(stacked, OptimConfig{}, energy, 100, cap, buffer.data(), buffer.size());
@@ -131,7 +130,7 @@ TEST_CASE("model: energy-entropy terms and the Hamiltonian loop are refused off 
   CHECK(std::string(s.message()).find("energy-entropy") != std::string::npos);
   CHECK(m.init(stacked, OptimConfig{}, cross_entropy_only(), 100, cap, buffer.data(), buffer.size()).is_ok());
 
-  FamilyConfig hamiltonian = stacked;
+  ModelSpec hamiltonian = stacked;
   hamiltonian.loop = LoopKind::hamiltonian;
   const Status h = validate(hamiltonian);
   CHECK(h.code() == Error::unsupported);

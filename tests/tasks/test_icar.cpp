@@ -8,11 +8,10 @@
 #include <cmath>
 #include <vector>
 
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/icar.hpp"
 
 using namespace tinyloop;
-using namespace tinyloop::family;
 
 namespace {
 
@@ -37,8 +36,8 @@ double commutator_norm(const icar::IcarTask& task, Rng& rng) {
   return std::sqrt(s);
 }
 
-FamilyConfig linear_augmented(int p) {
-  FamilyConfig c;
+ModelSpec linear_augmented(int p) {
+  ModelSpec c;
   c.layers = 1;
   c.width = 2 * p;
   c.mlp = false;
@@ -100,10 +99,10 @@ TEST_CASE("icar: the linear transformer with the predicted weights is the one-st
   task.n = n;
   Rng rng(3);
   icar::init_task(&task, rng);
-  const FamilyConfig c = linear_augmented(p);
-  const FamilyCapacity cap{n, 2, 1};
-  std::vector<unsigned char> buf(FamilyModel<double>::plan(c, cap).total);
-  FamilyModel<double> m;
+  const ModelSpec c = linear_augmented(p);
+  const Capacity cap{n, 2, 1};
+  std::vector<unsigned char> buf(Model<double>::plan(c, cap).total);
+  Model<double> m;
   REQUIRE(m.init(c, OptimConfig{}, cap, buf.data(), buf.size()).is_ok());
   const auto& l = m.layout();
   double* P = m.params();
@@ -117,7 +116,7 @@ TEST_CASE("icar: the linear transformer with the predicted weights is the one-st
   std::vector<double> states(2 * n * p), inputs(2 * n * d), targets(2 * n * p);
   std::vector<std::uint8_t> mask(2 * n);
   icar::icar_batch<double>(task, rng, 2, states.data(), inputs.data(), targets.data(), mask.data());
-  FamilyBatch<double> b;
+  ModelBatch<double> b;
   b.inputs = inputs.data();
   b.targets = targets.data();
   b.mask = mask.data();
@@ -139,21 +138,21 @@ TEST_CASE("icar: a short training run reaches the one-step GD loss") {
   icar::IcarTask task;
   Rng trng(1);
   icar::init_task(&task, trng);
-  const FamilyConfig c = linear_augmented(p);
+  const ModelSpec c = linear_augmented(p);
   OptimConfig o;
   o.lr = 0.01f;
   o.weight_decay = 0;
   o.warmup_steps = 50;
   o.schedule = Schedule::cosine;
-  const FamilyCapacity cap{n, B, 1};
-  std::vector<unsigned char> buf(FamilyModel<float>::plan(c, cap).total);
-  FamilyModel<float> m;
+  const Capacity cap{n, B, 1};
+  std::vector<unsigned char> buf(Model<float>::plan(c, cap).total);
+  Model<float> m;
   REQUIRE(m.init(c, o, cap, buf.data(), buf.size()).is_ok());
   Rng init(2);
   m.init_weights(init);
   std::vector<float> states(B * n * p), inputs(B * n * d), targets(B * n * p);
   std::vector<std::uint8_t> mask(B * n);
-  FamilyBatch<float> b;
+  ModelBatch<float> b;
   b.inputs = inputs.data();
   b.targets = targets.data();
   b.mask = mask.data();
@@ -163,7 +162,7 @@ TEST_CASE("icar: a short training run reaches the one-step GD loss") {
   const int steps = 600;
   for (int s = 0; s < steps; ++s) {
     icar::icar_batch<float>(task, data, B, nullptr, inputs.data(), targets.data(), mask.data());
-    FamilyStats st;
+    ModelStats st;
     REQUIRE(m.train_step(b, steps, &st).is_ok());
   }
   // Fit eta and compare on fresh data.
@@ -172,7 +171,7 @@ TEST_CASE("icar: a short training run reaches the one-step GD loss") {
   Rng eval(99);
   for (int pass = 0; pass < 2; ++pass) {
     icar::icar_batch<float>(task, eval, B, states.data(), inputs.data(), targets.data(), mask.data());
-    FamilyStats st;
+    ModelStats st;
     REQUIRE(m.evaluate(b, &st).is_ok());
     if (pass == 1) model = st.loss;
     const double eta = den > 0 ? num / den : 0;

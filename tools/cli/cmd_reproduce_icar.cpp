@@ -6,7 +6,7 @@
 #include "progress.hpp"
 #include "report.hpp"
 #include "reproduce.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/icar.hpp"
 #ifdef TINYLOOP_STUDY_ICAR
 #include "icar/icar.hpp"
@@ -63,7 +63,7 @@ si::Options parse(const ParsedArgs& a) {
   if ((2 * o.p) % o.plain_heads != 0)
     usage_error("--plain-heads must divide the width 2p = " + std::to_string(2 * o.p));
   o.softmax_steps = a.get_int("--softmax-steps", 1000, 0, 100000000);
-  o.softmax_layers = int(a.get_int("--softmax-layers", 2, 1, family::kMaxFamilyBlocks));
+  o.softmax_layers = int(a.get_int("--softmax-layers", 2, 1, kMaxBlocks));
   return o;
 }
 

@@ -52,12 +52,12 @@ sr::CellOptions parse(const ParsedArgs& a) {
   o.task.chains = int(a.get_int("--chains", quick ? 3 : 4, 1, 4096));
   o.task.values = int(a.get_int("--values", 8, 2, 1 << 20));
   o.task.variables = int(a.get_int("--variables", 32, 1, 1 << 20));
-  o.layers = int(a.get_int("--layers", quick ? 2 : 4, 1, family::kMaxFamilyBlocks));
+  o.layers = int(a.get_int("--layers", quick ? 2 : 4, 1, kMaxBlocks));
   o.heads = int(a.get_int("--heads", 2, 1, 64));
   o.width = int(a.get_int("--width", quick ? 32 : 64, 1, 4096));
   o.looped = a.has("--looped");
-  o.positions = a.get_choice("--positions", "learned", {"learned", "none"}) == "learned" ? family::Positions::learned
-                                                                                        : family::Positions::none;
+  o.positions = a.get_choice("--positions", "learned", {"learned", "none"}) == "learned" ? Positions::learned
+                                                                                        : Positions::none;
   o.steps = a.get_int("--steps", quick ? 8000 : 10000, 1, 100000000);
   o.batch = int(a.get_int("--batch", 32, 1, 4096));
   o.lr = a.get_float("--lr", 0.003f, 0.0, 10.0, true);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for tinyloop's model family (engine/include/tinyloop/family.hpp).
+"""Independent PyTorch reference for tinyloop's model family (engine/include/tinyloop/model.hpp).
 
 Stacked or looped layers, several heads, softmax or linear attention, MLP and LayerNorm on or
 off, sinusoidal / learned / no positions or the relative schemes of SPEC 1.1 (ALiBi with a
@@ -87,7 +87,7 @@ def hidden_width(c):
 
 
 def param_shapes(c):
-    """(name, shape) in the engine's layout order (FamilyLayout::make)."""
+    """(name, shape) in the engine's layout order (ModelLayout::make)."""
     d, Fw, H = c["width"], c["heads"] * head_width(c), hidden_width(c)
     out = []
     if c["input"] == TOKENS:

@@ -1,13 +1,13 @@
 #pragma once
 // Training of the paper's looped transformer from a TrainConfig (SPEC §1-§3): the recipe's
-// view of the one model (tinyloop/family.hpp), which it configures with block_config() and
+// view of the one model (tinyloop/model.hpp), which it configures with block_config() and
 // runs on the d = 8 kernels, with the energy-entropy objective. Everything lives inside one
 // caller-provided buffer; after init() no member function allocates, throws or calls the OS.
 #include <cstddef>
 #include <cstdint>
 
 #include "tinyloop/config.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/loss_terms.hpp"
 #include "tinyloop/memory_plan.hpp"
 #include "tinyloop/parallel.hpp"
@@ -16,11 +16,6 @@
 #include "tinyloop/status.hpp"
 
 namespace tinyloop {
-
-// Planned sizes: max_len, max_batch, workers (threads that may run sequences at once) and the
-// activation budget beyond which attention probabilities are recomputed (flash-style).
-using Capacity = family::FamilyCapacity;
-
 
 struct Batch {
   const std::int32_t* tokens = nullptr;   // batch x len, row-major
@@ -69,7 +64,7 @@ class Trainer {
   std::int64_t step() const { return model_.step(); }
   void set_step(std::int64_t s) { model_.set_step(s); }
   double learning_rate(std::int64_t step) const;
-  const family::FamilyModel<T>& model() const { return model_; }
+  const Model<T>& model() const { return model_; }
 
   // After a forward pass: logits of sequence b (len x vocab_out) and, when the plan keeps
   // them, the attention probabilities of sequence b at loop t (1-based; len x len, row i
@@ -80,11 +75,11 @@ class Trainer {
   bool initialized() const { return model_.initialized(); }
 
  private:
-  Status to_batch(const Batch& batch, family::FamilyBatch<T>* out) const;
+  Status to_batch(const Batch& batch, ModelBatch<T>* out) const;
 
   TrainConfig cfg_{};
   ParamLayout layout_{};
-  family::FamilyModel<T> model_;
+  Model<T> model_;
 };
 
 extern template class Trainer<float>;

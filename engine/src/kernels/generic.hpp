@@ -1,6 +1,6 @@
 #pragma once
 // Runtime-width counterparts of the d = 8 kernels (dense.hpp, layernorm.hpp, attention.hpp)
-// for the model family: the same arithmetic, with the widths as arguments. Scalar reference
+// for the model's shapes other than the d = 8 block: the same arithmetic, with the widths as arguments. Scalar reference
 // code (no SIMD path yet); GELU and cross-entropy are shared as they are.
 #include <cmath>
 #include <cstddef>

@@ -1,13 +1,13 @@
 // The model's description: validation, the looped block as one configuration, and the
-// parameter layout every shape shares (tinyloop/family.hpp).
+// parameter layout every shape shares (tinyloop/model.hpp).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "model/layout_walk.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 
-namespace tinyloop::family {
+namespace tinyloop {
 
 namespace {
 constexpr int kMaxWidth = 4096;
@@ -24,8 +24,8 @@ Positions positions_of(PositionKind k) {
   return Positions::none;
 }
 
-std::size_t* role_slot(FamilyLayout& l, const TensorSpec& t) {
-  FamilyLayout::Block& k = l.block[t.block < 0 ? 0 : t.block];
+std::size_t* role_slot(ModelLayout& l, const TensorSpec& t) {
+  ModelLayout::Block& k = l.block[t.block < 0 ? 0 : t.block];
   switch (t.role) {
     case Role::E: return &l.E;
     case Role::Win: return &l.Win;
@@ -53,8 +53,8 @@ std::size_t* role_slot(FamilyLayout& l, const TensorSpec& t) {
 }
 }  // namespace
 
-FamilyConfig block_config(const ModelConfig& m) {
-  FamilyConfig c;
+ModelSpec block_config(const ModelConfig& m) {
+  ModelSpec c;
   c.layers = m.loops;
   c.looped = true;
   c.heads = 1;
@@ -75,7 +75,7 @@ FamilyConfig block_config(const ModelConfig& m) {
   return c;
 }
 
-bool runs_d8_kernels(const FamilyConfig& c) {
+bool runs_d8_kernels(const ModelSpec& c) {
   return !c.generic_kernels && c.looped && c.width == kDim && c.heads == 1 && c.head_width() == kDim && c.hidden_width() == kHidden &&
          c.mlp && c.layernorm && c.residual && !c.out_proj && c.attention == AttentionKind::softmax &&
          c.attn_scale == 0.0f && c.positions != Positions::learned && c.input == InputKind::tokens &&
@@ -88,8 +88,8 @@ LossConfig cross_entropy_only() {
   return l;
 }
 
-Status validate(const FamilyConfig& c) {
-  const int max_layers = c.looped ? kMaxLoopsLooped : kMaxFamilyBlocks;
+Status validate(const ModelSpec& c) {
+  const int max_layers = c.looped ? kMaxLoopsLooped : kMaxBlocks;
   if (c.layers < 1 || c.layers > max_layers)
     return Status::fail(Error::bad_config, "layers must be in [1, %d], got %d", max_layers, c.layers);
   if (c.width < 1 || c.width > kMaxWidth)
@@ -152,14 +152,14 @@ Status validate(const FamilyConfig& c) {
   return Status::ok();
 }
 
-FamilyLayout FamilyLayout::make(const FamilyConfig& c) {
-  FamilyLayout l;
+ModelLayout ModelLayout::make(const ModelSpec& c) {
+  ModelLayout l;
   l.E = l.pos = l.Win = l.bin = l.lnf_g = l.lnf_b = l.Wout = l.bout = kAbsent;
   for (Block& k : l.block)
     k = Block{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent,
               kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
   l.total = walk_layout(c, [&](const TensorSpec& t) {
-    FamilyTensor& out = l.tensors[l.count++];
+    LayoutTensor& out = l.tensors[l.count++];
     if (t.block < 0) std::snprintf(out.name, sizeof out.name, "%s", t.name);
     else std::snprintf(out.name, sizeof out.name, "L%d.%s", t.block, t.name);
     out.rows = t.rows;
@@ -170,10 +170,10 @@ FamilyLayout FamilyLayout::make(const FamilyConfig& c) {
   return l;
 }
 
-int FamilyLayout::find(const char* name) const {
+int ModelLayout::find(const char* name) const {
   for (int i = 0; i < count; ++i)
     if (std::strcmp(tensors[i].name, name) == 0) return i;
   return -1;
 }
 
-}  // namespace tinyloop::family
+}  // namespace tinyloop

@@ -1,13 +1,13 @@
 #pragma once
 // The one rule that lays a model's parameters out in its flat array (SPEC order, each tensor
-// on an 8-float boundary). FamilyLayout stores the walk; ParamLayout (the looped block's
-// checkpoint view) reads it without holding a whole FamilyLayout, which is too big for a
+// on an 8-float boundary). ModelLayout stores the walk; ParamLayout (the looped block's
+// checkpoint view) reads it without holding a whole ModelLayout, which is too big for a
 // microcontroller's stack.
 #include <cstddef>
 
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 
-namespace tinyloop::family {
+namespace tinyloop {
 
 enum class Role : int {
   E, Win, bin, pos, Wq, Wk, Wv, Wo, ln1_g, ln1_b, ln2_g, ln2_b, W1, b1, W2, b2, lnf_g, lnf_b, Wout, bout, rho
@@ -25,9 +25,9 @@ constexpr std::size_t round8(std::size_t n) { return (n + 7) / 8 * 8; }
 
 // Calls visit(const TensorSpec&) for each tensor in order; returns the total (padded) size.
 template <class Visit>
-std::size_t walk_layout(const FamilyConfig& c, Visit&& visit) {
+std::size_t walk_layout(const ModelSpec& c, Visit&& visit) {
   const int d = c.width, F = c.heads * c.head_width(), H = c.hidden_width();
-  const int blocks = c.blocks() < kMaxFamilyBlocks ? c.blocks() : kMaxFamilyBlocks;
+  const int blocks = c.blocks() < kMaxBlocks ? c.blocks() : kMaxBlocks;
   std::size_t offset = 0;
   auto add = [&](Role role, int block, const char* name, int rows, int cols) {
     visit(TensorSpec{role, block, name, rows, cols, offset});
@@ -70,4 +70,4 @@ std::size_t walk_layout(const FamilyConfig& c, Visit&& visit) {
   return offset;
 }
 
-}  // namespace tinyloop::family
+}  // namespace tinyloop

@@ -1,4 +1,4 @@
-// The model (tinyloop/family.hpp): planner, initialisation, batch checks and the one training
+// The model (tinyloop/model.hpp): planner, initialisation, batch checks and the one training
 // step of every shape. Per-sequence work runs as independent tasks on the d = 8 kernels
 // (model/looped_block.hpp) or the generic ones (model/stack_sequence.hpp); their gradients are
 // summed in sequence order, so results do not depend on the thread count.
@@ -10,9 +10,9 @@
 #include "model/stack_sequence.hpp"
 #include "optim/adamw.hpp"
 #include "optim/gradient_slots.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 
-namespace tinyloop::family {
+namespace tinyloop {
 
 namespace {
 
@@ -41,7 +41,7 @@ struct StackBuffers {
   stack::Scratch<T>* scratch;
 };
 
-ModelConfig block_model(const FamilyConfig& c) {
+ModelConfig block_model(const ModelSpec& c) {
   ModelConfig m;
   m.loops = c.layers;
   m.vocab_in = c.vocab_in;
@@ -66,7 +66,7 @@ ModelConfig block_model(const FamilyConfig& c) {
 }  // namespace
 
 template <class T>
-struct FamilyModel<T>::State {
+struct Model<T>::State {
   bool d8;  // the d = 8 kernels run this shape
   BlockBuffers<T> block;
   StackBuffers<T> stack;
@@ -79,7 +79,7 @@ namespace {
 
 // The d = 8 block keeps its attention probabilities unless they would exceed the budget.
 template <class T>
-void take_block_buffers(Arena& a, const FamilyConfig& c, const FamilyCapacity& cap, bool keep_p,
+void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool keep_p,
                         BlockBuffers<T>* out, MemoryPlan* plan, std::size_t* bookkeeping) {
   const ModelConfig m = block_model(c);
   const std::size_t B = std::size_t(cap.max_batch);
@@ -105,7 +105,7 @@ void take_block_buffers(Arena& a, const FamilyConfig& c, const FamilyCapacity& c
 }
 
 template <class T>
-void take_stack_buffers(Arena& a, const FamilyConfig& c, const FamilyCapacity& cap, StackBuffers<T>* out,
+void take_stack_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, StackBuffers<T>* out,
                         MemoryPlan* plan, std::size_t* bookkeeping) {
   const stack::Dims dims = stack::Dims::of(c, cap.max_len);
   const std::size_t B = std::size_t(cap.max_batch);
@@ -130,10 +130,10 @@ void take_stack_buffers(Arena& a, const FamilyConfig& c, const FamilyCapacity& c
 
 // Lays out everything in `a` (a dry run when its base is null). Returns the state.
 template <class T>
-typename FamilyModel<T>::State* bind(Arena& a, const FamilyConfig& c, const FamilyCapacity& cap,
-                                     const FamilyLayout& layout, bool keep_p, T** params, T** grads, T** m, T** v,
+typename Model<T>::State* bind(Arena& a, const ModelSpec& c, const Capacity& cap,
+                                     const ModelLayout& layout, bool keep_p, T** params, T** grads, T** m, T** v,
                                      MemoryPlan* plan) {
-  using State = typename FamilyModel<T>::State;
+  using State = typename Model<T>::State;
   const std::size_t B = std::size_t(cap.max_batch);
   const optim::ParameterBlocks<T> blocks = optim::take_parameter_blocks<T>(a, layout.total, B, plan);
   *params = blocks.params;
@@ -157,17 +157,17 @@ typename FamilyModel<T>::State* bind(Arena& a, const FamilyConfig& c, const Fami
 }
 
 template <class T>
-MemoryPlan measure(const FamilyConfig& c, const FamilyCapacity& cap, bool keep_p) {
+MemoryPlan measure(const ModelSpec& c, const Capacity& cap, bool keep_p) {
   Arena dry;
   MemoryPlan plan;
   T *p, *g, *m, *v;
-  bind<T>(dry, c, cap, FamilyLayout::make(c), keep_p, &p, &g, &m, &v, &plan);
+  bind<T>(dry, c, cap, ModelLayout::make(c), keep_p, &p, &g, &m, &v, &plan);
   return plan;
 }
 
 constexpr std::size_t kMaxTokens = std::size_t(1) << 24;
 
-Status check_capacity(const FamilyConfig& c, const FamilyCapacity& cap) {
+Status check_capacity(const ModelSpec& c, const Capacity& cap) {
   TINYLOOP_TRY(validate(c));
   if (cap.max_len < 1 || cap.max_batch < 1 || cap.workers < 1 || cap.workers > 1024)
     return Status::fail(Error::bad_config, "capacity needs max_len, max_batch and workers >= 1 (got %d, %d, %d)",
@@ -181,7 +181,7 @@ Status check_capacity(const FamilyConfig& c, const FamilyCapacity& cap) {
   return Status::ok();
 }
 
-Status check_objective(const FamilyConfig& c, const OptimConfig& optim, const LossConfig& loss) {
+Status check_objective(const ModelSpec& c, const OptimConfig& optim, const LossConfig& loss) {
   TINYLOOP_TRY(validate(optim));
   TINYLOOP_TRY(validate(loss));
   const bool energy = loss.lambda_p != 0.0f || loss.lambda_k != 0.0f || loss.lambda_s != 0.0f;
@@ -203,7 +203,7 @@ const char* first_non_finite(const LossTerms& l) {
 }  // namespace
 
 template <class T>
-MemoryPlan FamilyModel<T>::plan(const FamilyConfig& cfg, const FamilyCapacity& cap) {
+MemoryPlan Model<T>::plan(const ModelSpec& cfg, const Capacity& cap) {
   if (!check_capacity(cfg, cap)) return MemoryPlan{};
   const MemoryPlan keep = measure<T>(cfg, cap, true);
   if (!runs_d8_kernels(cfg) || keep.activations <= cap.activation_budget) return keep;
@@ -211,14 +211,14 @@ MemoryPlan FamilyModel<T>::plan(const FamilyConfig& cfg, const FamilyCapacity& c
 }
 
 template <class T>
-Status FamilyModel<T>::init(const FamilyConfig& cfg, const OptimConfig& optim, const FamilyCapacity& cap,
+Status Model<T>::init(const ModelSpec& cfg, const OptimConfig& optim, const Capacity& cap,
                             void* buffer, std::size_t bytes) {
   return init(cfg, optim, cross_entropy_only(), 0, cap, buffer, bytes);
 }
 
 template <class T>
-Status FamilyModel<T>::init(const FamilyConfig& cfg, const OptimConfig& optim, const LossConfig& loss,
-                            std::int64_t total_steps, const FamilyCapacity& cap, void* buffer, std::size_t bytes) {
+Status Model<T>::init(const ModelSpec& cfg, const OptimConfig& optim, const LossConfig& loss,
+                            std::int64_t total_steps, const Capacity& cap, void* buffer, std::size_t bytes) {
   state_ = nullptr;
   TINYLOOP_TRY(check_capacity(cfg, cap));
   TINYLOOP_TRY(check_objective(cfg, optim, loss));
@@ -230,7 +230,7 @@ Status FamilyModel<T>::init(const FamilyConfig& cfg, const OptimConfig& optim, c
   loss_ = loss;
   total_steps_ = total_steps;
   cap_ = cap;
-  layout_ = FamilyLayout::make(cfg);
+  layout_ = ModelLayout::make(cfg);
   MemoryPlan got;
   State* st = bind<T>(arena, cfg, cap, layout_, !need.recompute_attention, &params_, &grads_, &adam_m_, &adam_v_,
                       &got);
@@ -245,16 +245,16 @@ Status FamilyModel<T>::init(const FamilyConfig& cfg, const OptimConfig& optim, c
 }
 
 template <class T>
-void FamilyModel<T>::set_parallel(ParallelFor* pool) {
+void Model<T>::set_parallel(ParallelFor* pool) {
   pool_ = (pool != nullptr && pool->workers() <= cap_.workers) ? pool : &serial_;
 }
 
 // PyTorch's defaults (SPEC §1): embeddings and learned positions N(0, 1), every linear map and
 // bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), both times init_scale; LayerNorm gains 1, biases 0.
 template <class T>
-void FamilyModel<T>::init_weights(Rng& rng) {
-  const FamilyConfig& c = cfg_;
-  const FamilyLayout& l = layout_;
+void Model<T>::init_weights(Rng& rng) {
+  const ModelSpec& c = cfg_;
+  const ModelLayout& l = layout_;
   const double scale = c.init_scale;
   for (std::size_t i = 0; i < l.total; ++i) params_[i] = adam_m_[i] = adam_v_[i] = T(0);
   auto normal_fill = [&](std::size_t off, std::size_t count) {
@@ -299,7 +299,7 @@ void FamilyModel<T>::init_weights(Rng& rng) {
 }
 
 template <class T>
-Status FamilyModel<T>::check(const FamilyBatch<T>& b) const {
+Status Model<T>::check(const ModelBatch<T>& b) const {
   if (state_ == nullptr) return Status::fail(Error::not_initialized, "model used before a successful init()");
   if (b.batch < 1 || b.batch > cap_.max_batch)
     return Status::fail(Error::batch_too_large, "batch of %d sequences is outside the planned 1..%d", b.batch,
@@ -334,8 +334,8 @@ namespace {
 // Forward (and backward) of every sequence on the d = 8 kernels. The gradient scales depend
 // on the batch's loss terms, so all forwards run before any backward.
 template <class T>
-LossTerms run_block(typename FamilyModel<T>::State& st, const FamilyConfig& c, const LossConfig& lc, double eta,
-                    const T* params, std::size_t param_count, const FamilyBatch<T>& batch, long count,
+LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const LossConfig& lc, double eta,
+                    const T* params, std::size_t param_count, const ModelBatch<T>& batch, long count,
                     bool backward, ParallelFor& pool) {
   BlockBuffers<T>& bb = st.block;
   const auto w = Weights<const T>::bind(params, bb.layout);
@@ -399,8 +399,8 @@ LossTerms run_block(typename FamilyModel<T>::State& st, const FamilyConfig& c, c
 
 // Forward (and backward) of every sequence on the generic kernels: one task per sequence.
 template <class T>
-LossTerms run_stack(typename FamilyModel<T>::State& st, const FamilyConfig& c, const FamilyLayout& layout,
-                    const T* params, const FamilyBatch<T>& batch, long count, bool backward, ParallelFor& pool) {
+LossTerms run_stack(typename Model<T>::State& st, const ModelSpec& c, const ModelLayout& layout,
+                    const T* params, const ModelBatch<T>& batch, long count, bool backward, ParallelFor& pool) {
   const T inv_count = T(count > 0 ? 1.0 / double(count) : 0.0);
   const T scale = T(c.attn_scale > 0 ? double(c.attn_scale) : 1.0 / std::sqrt(double(c.head_width())));
   auto one = [&](int b, int worker) {
@@ -422,14 +422,14 @@ LossTerms run_stack(typename FamilyModel<T>::State& st, const FamilyConfig& c, c
 }  // namespace
 
 template <class T>
-Status FamilyModel<T>::pass(const FamilyBatch<T>& b, bool backward, FamilyStats* stats) {
+Status Model<T>::pass(const ModelBatch<T>& b, bool backward, ModelStats* stats) {
   TINYLOOP_TRY(check(b));
   state_->last_len = b.len;
   long count = 0;
   const std::size_t total = std::size_t(b.batch) * std::size_t(b.len);
   for (std::size_t i = 0; i < total; ++i) count += stack::counted(b, i) ? 1 : 0;
   const double eta = optim::scheduled_eta(loss_, step_, total_steps_);
-  FamilyStats out;
+  ModelStats out;
   out.terms = state_->d8 ? run_block<T>(*state_, cfg_, loss_, eta, params_, layout_.total, b, count, backward, *pool_)
                          : run_stack<T>(*state_, cfg_, layout_, params_, b, count, backward, *pool_);
   long correct = 0, scored = 0;
@@ -446,19 +446,19 @@ Status FamilyModel<T>::pass(const FamilyBatch<T>& b, bool backward, FamilyStats*
 }
 
 template <class T>
-Status FamilyModel<T>::compute_gradients(const FamilyBatch<T>& b, FamilyStats* stats) {
+Status Model<T>::compute_gradients(const ModelBatch<T>& b, ModelStats* stats) {
   return pass(b, true, stats);
 }
 
 template <class T>
-Status FamilyModel<T>::evaluate(const FamilyBatch<T>& b, FamilyStats* stats) {
+Status Model<T>::evaluate(const ModelBatch<T>& b, ModelStats* stats) {
   return pass(b, false, stats);
 }
 
 template <class T>
-Status FamilyModel<T>::train_step(const FamilyBatch<T>& b, std::int64_t total_steps, FamilyStats* stats) {
+Status Model<T>::train_step(const ModelBatch<T>& b, std::int64_t total_steps, ModelStats* stats) {
   total_steps_ = total_steps;
-  FamilyStats out;
+  ModelStats out;
   TINYLOOP_TRY(pass(b, true, &out));
   const optim::UpdateResult r = optim::apply_update(optim_, step_, total_steps, first_non_finite(out.terms), grads_,
                                                     params_, adam_m_, adam_v_, layout_.total);
@@ -472,13 +472,13 @@ Status FamilyModel<T>::train_step(const FamilyBatch<T>& b, std::int64_t total_st
 }
 
 template <class T>
-const T* FamilyModel<T>::outputs(int b) const {
+const T* Model<T>::outputs(int b) const {
   if (state_ == nullptr || b < 0 || b >= cap_.max_batch) return nullptr;
   return state_->d8 ? state_->block.tapes[b].logits : state_->stack.tapes[b].out;
 }
 
 template <class T>
-const T* FamilyModel<T>::attention(int b, int layer, int head) const {
+const T* Model<T>::attention(int b, int layer, int head) const {
   if (state_ == nullptr || b < 0 || b >= cap_.max_batch || layer < 0 || layer >= cfg_.layers || head < 0 ||
       head >= cfg_.heads)
     return nullptr;
@@ -490,7 +490,7 @@ const T* FamilyModel<T>::attention(int b, int layer, int head) const {
   return state_->stack.tapes[b].P + (std::size_t(layer) * cfg_.heads + head) * n * n;
 }
 
-template class FamilyModel<float>;
-template class FamilyModel<double>;
+template class Model<float>;
+template class Model<double>;
 
-}  // namespace tinyloop::family
+}  // namespace tinyloop

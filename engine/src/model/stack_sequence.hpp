@@ -11,9 +11,9 @@
 #include "loss/cross_entropy.hpp"
 #include "model/positions.hpp"
 #include "tinyloop/arena.hpp"
-#include "tinyloop/family.hpp"
+#include "tinyloop/model.hpp"
 
-namespace tinyloop::family::stack {
+namespace tinyloop::stack {
 
 // What one sequence's forward saves (capacity strides; rows indexed with the actual n).
 template <class T>
@@ -44,14 +44,14 @@ struct Scratch {
 
 struct Dims {
   int L, N, d, F, H, heads, dh, O;
-  static Dims of(const FamilyConfig& c, int max_len) {
+  static Dims of(const ModelSpec& c, int max_len) {
     return Dims{c.layers, max_len, c.width, c.heads * c.head_width(), c.hidden_width(), c.heads, c.head_width(),
                 c.out_dim};
   }
 };
 
 template <class T>
-Tape<T> take_tape(Arena& a, const FamilyConfig& c, const Dims& m) {
+Tape<T> take_tape(Arena& a, const ModelSpec& c, const Dims& m) {
   const std::size_t L = m.L, N = m.N, d = m.d, F = m.F, H = m.H;
   Tape<T> t{};
   t.ys = a.take<T>((L + 1) * N * d);
@@ -85,7 +85,7 @@ Tape<T> take_tape(Arena& a, const FamilyConfig& c, const Dims& m) {
 }
 
 template <class T>
-Scratch<T> take_scratch(Arena& a, const FamilyConfig& c, const Dims& m) {
+Scratch<T> take_scratch(Arena& a, const ModelSpec& c, const Dims& m) {
   const std::size_t N = m.N, d = m.d, F = m.F;
   Scratch<T> s{};
   s.dx = a.take<T>(N * d);
@@ -118,9 +118,9 @@ void rope_row(const T* table, int heads, int dh, bool inverse, T* row) {
 // One sequence's view of the batch, the weights and its buffers.
 template <class T>
 struct Sequence {
-  const FamilyConfig& c;
-  const FamilyLayout& lay;
-  const FamilyBatch<T>& batch;
+  const ModelSpec& c;
+  const ModelLayout& lay;
+  const ModelBatch<T>& batch;
   const Tape<T>& t;
   const Scratch<T>& s;
   const T* W;      // parameters
@@ -136,14 +136,14 @@ struct Sequence {
   std::size_t Nd() const { return std::size_t(n) * std::size_t(c.width); }
   std::size_t NF() const { return std::size_t(n) * std::size_t(F()); }
   std::size_t NH() const { return std::size_t(n) * std::size_t(H()); }
-  const FamilyLayout::Block& block(int l) const { return lay.block[c.looped ? 0 : l]; }
+  const ModelLayout::Block& block(int l) const { return lay.block[c.looped ? 0 : l]; }
   // Layer l's slice of a tape array packed with `per` entries per layer.
   template <class U>
   static U* at(int l, U* p, std::size_t per) { return p + std::size_t(l) * per; }
 };
 
 template <class T>
-bool counted(const FamilyBatch<T>& b, std::size_t idx) {
+bool counted(const ModelBatch<T>& b, std::size_t idx) {
   if (b.mask && b.mask[idx] == 0) return false;
   if (b.labels && b.labels[idx] < 0) return false;
   return true;
@@ -153,7 +153,7 @@ bool counted(const FamilyBatch<T>& b, std::size_t idx) {
 template <class T>
 void embed_forward(const Sequence<T>& q) {
   using namespace kernels::generic;
-  const FamilyConfig& c = q.c;
+  const ModelSpec& c = q.c;
   const int d = q.d();
   for (int i = 0; i < q.n; ++i) {
     T* x = q.t.ys + std::size_t(i) * d;
@@ -197,7 +197,7 @@ const T* layernorm_rows(const Sequence<T>& q, const T* x, std::size_t gain, std:
 template <class T>
 void attention_forward(const Sequence<T>& q, int l) {
   using namespace kernels::generic;
-  const FamilyConfig& c = q.c;
+  const ModelSpec& c = q.c;
   const auto& k = q.block(l);
   const Tape<T>& t = q.t;
   const int d = q.d(), F = q.F(), dh = q.dh(), n = q.n;
@@ -254,7 +254,7 @@ void mlp_forward(const Sequence<T>& q, int l) {
 template <class T>
 void readout_forward(const Sequence<T>& q, T inv_count, bool backward, double* loss, long* correct, long* scored) {
   using namespace kernels::generic;
-  const FamilyConfig& c = q.c;
+  const ModelSpec& c = q.c;
   const Tape<T>& t = q.t;
   const int d = q.d(), O = c.out_dim, L = c.layers;
   const T* hf = layernorm_rows(q, q.at(L, t.ys, q.Nd()), q.lay.lnf_g, q.lay.lnf_b, t.hf, t.xhatf, t.rstdf);
@@ -341,7 +341,7 @@ void mlp_backward(const Sequence<T>& q, int l) {
 template <class T>
 void attention_backward(const Sequence<T>& q, int l) {
   using namespace kernels::generic;
-  const FamilyConfig& c = q.c;
+  const ModelSpec& c = q.c;
   const auto& k = q.block(l);
   const Tape<T>& t = q.t;
   const Scratch<T>& s = q.s;
@@ -384,7 +384,7 @@ void attention_backward(const Sequence<T>& q, int l) {
 // From s.dx (gradient of X) into E (or Win, bin) and the learned positions.
 template <class T>
 void embed_backward(const Sequence<T>& q) {
-  const FamilyConfig& c = q.c;
+  const ModelSpec& c = q.c;
   const int d = q.d();
   for (int i = 0; i < q.n; ++i) {
     const T* g = q.s.dx + std::size_t(i) * d;
@@ -422,4 +422,4 @@ void run_sequence(const Sequence<T>& q, T inv_count, double* loss, long* correct
   embed_backward(q);
 }
 
-}  // namespace tinyloop::family::stack
+}  // namespace tinyloop::stack

@@ -5,8 +5,8 @@
 namespace tinyloop {
 
 namespace {
-family::FamilyConfig spec_of(const TrainConfig& cfg) {
-  family::FamilyConfig c = family::block_config(cfg.model);
+ModelSpec spec_of(const TrainConfig& cfg) {
+  ModelSpec c = block_config(cfg.model);
   c.init_scale = cfg.init_scale;
   return c;
 }
@@ -15,7 +15,7 @@ family::FamilyConfig spec_of(const TrainConfig& cfg) {
 template <class T>
 MemoryPlan Trainer<T>::plan(const TrainConfig& cfg, const Capacity& cap) {
   if (!validate(cfg.model).is_ok()) return MemoryPlan{};
-  return family::FamilyModel<T>::plan(spec_of(cfg), cap);
+  return Model<T>::plan(spec_of(cfg), cap);
 }
 
 template <class T>
@@ -39,7 +39,7 @@ void Trainer<T>::init_weights(Rng& rng) {
 
 // The recipe's targets are classes in [0, vocab_out) at every position: none is left out.
 template <class T>
-Status Trainer<T>::to_batch(const Batch& b, family::FamilyBatch<T>* out) const {
+Status Trainer<T>::to_batch(const Batch& b, ModelBatch<T>* out) const {
   if (b.tokens == nullptr || b.targets == nullptr)
     return Status::fail(Error::bad_config, "batch has no token or target array");
   const Capacity& cap = model_.capacity();
@@ -50,7 +50,7 @@ Status Trainer<T>::to_batch(const Batch& b, family::FamilyBatch<T>* out) const {
     if (b.targets[i] < 0)
       return Status::fail(Error::target_out_of_range, "target %d at sequence %zu position %zu is outside [0, %d)",
                           int(b.targets[i]), i / std::size_t(b.len), i % std::size_t(b.len), cfg_.model.vocab_out);
-  *out = family::FamilyBatch<T>{};
+  *out = ModelBatch<T>{};
   out->tokens = b.tokens;
   out->labels = b.targets;
   out->batch = b.batch;
@@ -60,9 +60,9 @@ Status Trainer<T>::to_batch(const Batch& b, family::FamilyBatch<T>* out) const {
 
 template <class T>
 Status Trainer<T>::compute_gradients(const Batch& batch, LossTerms* loss, double* token_accuracy) {
-  family::FamilyBatch<T> b;
+  ModelBatch<T> b;
   TINYLOOP_TRY(to_batch(batch, &b));
-  family::FamilyStats s;
+  ModelStats s;
   TINYLOOP_TRY(model_.compute_gradients(b, &s));
   if (loss) *loss = s.terms;
   if (token_accuracy) *token_accuracy = s.accuracy;
@@ -71,9 +71,9 @@ Status Trainer<T>::compute_gradients(const Batch& batch, LossTerms* loss, double
 
 template <class T>
 Status Trainer<T>::evaluate_loss(const Batch& batch, LossTerms* loss, double* token_accuracy) {
-  family::FamilyBatch<T> b;
+  ModelBatch<T> b;
   TINYLOOP_TRY(to_batch(batch, &b));
-  family::FamilyStats s;
+  ModelStats s;
   TINYLOOP_TRY(model_.evaluate(b, &s));
   if (loss) *loss = s.terms;
   if (token_accuracy) *token_accuracy = s.accuracy;
@@ -87,9 +87,9 @@ double Trainer<T>::learning_rate(std::int64_t step) const {
 
 template <class T>
 Status Trainer<T>::train_step(const Batch& batch, StepStats* stats) {
-  family::FamilyBatch<T> b;
+  ModelBatch<T> b;
   TINYLOOP_TRY(to_batch(batch, &b));
-  family::FamilyStats s;
+  ModelStats s;
   TINYLOOP_TRY(model_.train_step(b, cfg_.steps, &s));
   if (stats) {
     StepStats out;

@@ -1,10 +1,10 @@
 #pragma once
-// The model (MODEL §4.2, §4.3; SPEC §1): stacked or looped transformer layers with
+// The one model (MODEL §1, §4.2, §4.3): stacked or looped transformer layers with
 // several heads, any width, optional MLP and LayerNorm, softmax or linear attention,
 // sinusoidal / learned / no positions or the relative ones of SPEC §1.1 (ALiBi, RoPE), token or
 // vector inputs, and classification (CE) or regression (MSE) outputs. Everything comes from
-// FamilyConfig; the model is planned up front into one caller buffer (Arena / MemoryPlan, as
-// the lam2026 Trainer), and after init() no member function allocates, throws or calls the OS.
+// ModelSpec; the model is planned up front into one caller buffer (Arena / MemoryPlan), and
+// after init() no member function allocates, throws or calls the OS.
 // AdamW, clipping and the schedule are the engine's own (optim/adamw); cross-entropy is
 // loss/cross_entropy.hpp. The paper's looped block (SPEC §1) is one configuration of it
 // (block_config below), and that shape runs on the compile-time d = 8 SIMD kernels
@@ -41,7 +41,7 @@
 #include "tinyloop/rng.hpp"
 #include "tinyloop/status.hpp"
 
-namespace tinyloop::family {
+namespace tinyloop {
 
 enum class AttentionKind : std::uint8_t { softmax = 0, linear = 1 };
 // alibi and rope act inside attention (SPEC §1.1); alibi_sinusoidal also adds the sinusoids.
@@ -59,7 +59,7 @@ constexpr bool uses_rope(Positions p) { return p == Positions::rope; }
 enum class InputKind : std::uint8_t { tokens = 0, vectors = 1 };
 enum class OutputKind : std::uint8_t { classes = 0, regression = 1 };
 
-struct FamilyConfig {
+struct ModelSpec {
   int layers = 2;
   bool looped = false;  // one shared block run `layers` times (weight sharing)
   int heads = 1;
@@ -97,33 +97,33 @@ struct FamilyConfig {
   int blocks() const { return looped ? 1 : layers; }  // weight sets
 };
 
-Status validate(const FamilyConfig& c);
+Status validate(const ModelSpec& c);
 
 // The paper's looped block (SPEC §1) described by `m`: one shared pre-LN block of width 8, one
 // head without output projection, MLP 32 wide, re-injected input, classes out.
-FamilyConfig block_config(const ModelConfig& m);
+ModelSpec block_config(const ModelConfig& m);
 
 // True when a configuration is the d = 8 looped block's shape, which runs on the compile-time
 // d = 8 SIMD kernels (model/looped_block.hpp); every other shape runs on kernels/generic.hpp.
-bool runs_d8_kernels(const FamilyConfig& c);
+bool runs_d8_kernels(const ModelSpec& c);
 
 // The energy-entropy terms switched off (the default objective of init()).
 LossConfig cross_entropy_only();
 
 // One named parameter tensor; the whole model is one flat array, each tensor 8-aligned.
-struct FamilyTensor {
+struct LayoutTensor {
   char name[24];  // "E", "pos", "Win", "bin", "L0.Wq", ..., "L0.rho", ..., "lnf.gain", "Wout", "bout"
   int rows, cols;  // y = x W: rows = in, cols = out; vectors have rows = 1
   std::size_t offset;
   std::size_t size() const { return std::size_t(rows) * std::size_t(cols); }
 };
 
-constexpr int kMaxFamilyBlocks = 64;
-constexpr int kFamilyTensorsPerBlock = 13;  // ln1 g/b, Wq, Wk, Wv, Wo, rho, ln2 g/b, W1, b1, W2, b2
-constexpr int kMaxFamilyTensors = 8 + kMaxFamilyBlocks * kFamilyTensorsPerBlock;
+constexpr int kMaxBlocks = 64;
+constexpr int kTensorsPerBlock = 13;  // ln1 g/b, Wq, Wk, Wv, Wo, rho, ln2 g/b, W1, b1, W2, b2
+constexpr int kMaxTensors = 8 + kMaxBlocks * kTensorsPerBlock;
 
-struct FamilyLayout {
-  FamilyTensor tensors[kMaxFamilyTensors];
+struct ModelLayout {
+  LayoutTensor tensors[kMaxTensors];
   int count = 0;
   std::size_t total = 0;
   // Offsets (or SIZE_MAX when absent) of each role, for the model code.
@@ -131,17 +131,19 @@ struct FamilyLayout {
     std::size_t ln1_g, ln1_b, Wq, Wk, Wv, Wo, rho, ln2_g, ln2_b, W1, b1, W2, b2;  // rho: 1 x heads (ALiBi)
   };
   std::size_t E, pos, Win, bin, lnf_g, lnf_b, Wout, bout;
-  Block block[kMaxFamilyBlocks];
+  Block block[kMaxBlocks];
   // Tensors in SPEC order: inputs (E, Win, bin, pos), then per block Wq, Wk, Wv, Wo, ln1, ln2,
   // W1, b1, W2, b2, then lnf, Wout, bout, then each block's rho. The looped block's layout is
   // the checkpoint's ParamLayout (tinyloop/params.hpp), tensor for tensor.
-  static FamilyLayout make(const FamilyConfig& c);
+  static ModelLayout make(const ModelSpec& c);
   int find(const char* name) const;
 };
 
 constexpr std::size_t kAbsent = ~std::size_t(0);
 
-struct FamilyCapacity {
+// Planned sizes: the longest sequence, the largest batch, and the threads that may run
+// sequences at once (one scratch area each).
+struct Capacity {
   int max_len = 64;
   int max_batch = 32;
   int workers = 1;
@@ -154,7 +156,7 @@ struct FamilyCapacity {
 // (batch x len; negative = not counted) or targets (batch x len x out_dim). mask (batch x len,
 // optional): positions with 0 are not counted.
 template <class T>
-struct FamilyBatch {
+struct ModelBatch {
   const std::int32_t* tokens = nullptr;
   const T* inputs = nullptr;
   const std::int32_t* labels = nullptr;
@@ -164,7 +166,7 @@ struct FamilyBatch {
   int len = 0;
 };
 
-struct FamilyStats {
+struct ModelStats {
   double loss = 0;      // the total objective (terms.total)
   double accuracy = 0;  // classes: counted positions (other than ignore_class) predicted right
   long counted = 0;
@@ -176,23 +178,23 @@ struct FamilyStats {
 };
 
 template <class T>
-class FamilyModel {
+class Model {
  public:
-  static MemoryPlan plan(const FamilyConfig& cfg, const FamilyCapacity& cap);
+  static MemoryPlan plan(const ModelSpec& cfg, const Capacity& cap);
   // Cross-entropy (or squared error) alone.
-  Status init(const FamilyConfig& cfg, const OptimConfig& optim, const FamilyCapacity& cap, void* buffer,
+  Status init(const ModelSpec& cfg, const OptimConfig& optim, const Capacity& cap, void* buffer,
               std::size_t bytes);
   // With the energy-entropy terms of `loss`; `total_steps` times the learning-rate and entropy
   // schedules until train_step says otherwise.
-  Status init(const FamilyConfig& cfg, const OptimConfig& optim, const LossConfig& loss, std::int64_t total_steps,
-              const FamilyCapacity& cap, void* buffer, std::size_t bytes);
+  Status init(const ModelSpec& cfg, const OptimConfig& optim, const LossConfig& loss, std::int64_t total_steps,
+              const Capacity& cap, void* buffer, std::size_t bytes);
   void set_parallel(ParallelFor* pool);
   void init_weights(Rng& rng);  // PyTorch defaults; resets AdamW state and the step
 
-  Status compute_gradients(const FamilyBatch<T>& b, FamilyStats* stats);
-  Status evaluate(const FamilyBatch<T>& b, FamilyStats* stats);  // forward only
+  Status compute_gradients(const ModelBatch<T>& b, ModelStats* stats);
+  Status evaluate(const ModelBatch<T>& b, ModelStats* stats);  // forward only
   // Gradients, global-norm clip, AdamW (lr from the schedule over `total_steps`).
-  Status train_step(const FamilyBatch<T>& b, std::int64_t total_steps, FamilyStats* stats);
+  Status train_step(const ModelBatch<T>& b, std::int64_t total_steps, ModelStats* stats);
 
   T* params() { return params_; }
   const T* params() const { return params_; }
@@ -200,10 +202,10 @@ class FamilyModel {
   T* adam_m() { return adam_m_; }
   T* adam_v() { return adam_v_; }
   std::size_t param_count() const { return layout_.total; }
-  const FamilyLayout& layout() const { return layout_; }
-  const FamilyConfig& config() const { return cfg_; }
+  const ModelLayout& layout() const { return layout_; }
+  const ModelSpec& config() const { return cfg_; }
   const OptimConfig& optim() const { return optim_; }
-  const FamilyCapacity& capacity() const { return cap_; }
+  const Capacity& capacity() const { return cap_; }
   std::int64_t step() const { return step_; }
   void set_step(std::int64_t s) { step_ = s; }
   std::int64_t total_steps() const { return total_steps_; }
@@ -219,15 +221,15 @@ class FamilyModel {
   struct State;
 
  private:
-  Status check(const FamilyBatch<T>& b) const;
-  Status pass(const FamilyBatch<T>& b, bool backward, FamilyStats* stats);
+  Status check(const ModelBatch<T>& b) const;
+  Status pass(const ModelBatch<T>& b, bool backward, ModelStats* stats);
 
-  FamilyConfig cfg_{};
+  ModelSpec cfg_{};
   OptimConfig optim_{};
   LossConfig loss_{};
   std::int64_t total_steps_ = 0;
-  FamilyCapacity cap_{};
-  FamilyLayout layout_{};
+  Capacity cap_{};
+  ModelLayout layout_{};
   T* params_ = nullptr;
   T* grads_ = nullptr;
   T* adam_m_ = nullptr;
@@ -238,7 +240,7 @@ class FamilyModel {
   ParallelFor* pool_ = &serial_;
 };
 
-extern template class FamilyModel<float>;
-extern template class FamilyModel<double>;
+extern template class Model<float>;
+extern template class Model<double>;
 
-}  // namespace tinyloop::family
+}  // namespace tinyloop
