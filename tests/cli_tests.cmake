@@ -464,3 +464,27 @@ tinyloop_cli_ok(cli_reproduce_retrieval_smoke
   CHECK_REGEX "^curriculum,layers,heads,width,looped,seed,step,train_loss,query,depth1,depth2\non,1,2,16,0,1,0,")
 tinyloop_cli_error(cli_err_retrieval_too_few_variables ARGS "reproduce|retrieval|--K|9|--quiet" RC 2
   REGEX "4 chains of depth up to 9 need 36 distinct variables, only 32 exist")
+# The layers-vs-K table: two tiny searches (each in its own folder, as a dispatched search would
+# write them), their merge, the dispatch commands, a K the variables cannot hold, a bad merge.
+tinyloop_cli_ok(cli_reproduce_retrieval_table
+  ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-stacked-seed1"
+  STDOUT "retrieval table: K 2 stacked: (1|2|>2)\nwrote "
+  FILES "${cli_work}/rtable/K2-stacked-seed1/table.md|${cli_work}/rtable/K2-stacked-seed1/table.csv"
+  CHECK_FILE "${cli_work}/rtable/K2-stacked-seed1/table.csv"
+  CHECK_REGEX "^K,kind,layers,seed,query,reached,steps,seconds,params\n2,stacked,1,1,"
+  FIXTURE_SETUP cli_rtable_stacked)
+tinyloop_cli_ok(cli_reproduce_retrieval_table_looped
+  ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|looped|--max-layers|1|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-looped-seed1"
+  STDOUT "retrieval table: K 2 looped: (1|>1)\nwrote "
+  FIXTURE_SETUP cli_rtable_looped)
+tinyloop_cli_ok(cli_reproduce_retrieval_merge ARGS "reproduce|retrieval|--merge|${cli_work}/rtable"
+  STDOUT "K 2 stacked: [^\n]*\nretrieval table: K 2 looped: [^\n]*\nwrote "
+  FILES "${cli_work}/rtable/table.md|${cli_work}/rtable/table.csv"
+  REQUIRES cli_rtable_stacked cli_rtable_looped)
+tinyloop_cli_ok(cli_reproduce_retrieval_print_commands
+  ARGS "reproduce|retrieval|--table|--Ks|2,4|--seeds|1|--steps|50|--out|${cli_work}/rcmds|--print-commands"
+  STDOUT "^tinyloop reproduce retrieval --table --steps 50 --Ks 2 --seeds 1 --kinds stacked --threads 1 --out [^\n]*/rcmds/K2-stacked-seed1\ntinyloop [^\n]*K2-looped-seed1\ntinyloop [^\n]*K4-stacked-seed1\ntinyloop [^\n]*K4-looped-seed1\n$")
+tinyloop_cli_error(cli_err_retrieval_table_K ARGS "reproduce|retrieval|--table|--Ks|2,17|--quiet" RC 2
+  REGEX "--Ks 17: 2 chains of depth up to 17 need 34 distinct variables, only 32 exist")
+tinyloop_cli_error(cli_err_retrieval_merge_empty ARGS "reproduce|retrieval|--merge|${cli_work}/rcmds-none" RC 1
+  REGEX "cannot list '.*rcmds-none'")

@@ -27,6 +27,7 @@ struct CellOptions {
   int eval_every = 100;
   int eval_instances = 256;
   std::uint64_t eval_seed = 1234;
+  double stop_at = 0;  // > 0: stop once the query accuracy reaches it at an evaluation
 };
 
 // Accuracy on the held-out set: every chain of depth K, every statement and the query scored.
@@ -70,5 +71,41 @@ struct Options {
   std::string command;  // shown in report.md
 };
 Report run(const Options& o);
+
+// The layers-vs-K table (issue: the smallest number of layers that reaches `level` at the query,
+// against log2 K). For every K, seed and model kind (stacked layers; the looped block with loops
+// in place of layers) a search trains cells of 1, 2, ... max_layers layers, each stopped early at
+// the level, and stops at the first that reaches it. The searches run in parallel, one thread
+// each; a search is the unit to dispatch elsewhere (one --Ks, --seeds-from and --kinds each).
+struct TableOptions {
+  CellOptions base;             // task sizes, width, heads, steps, lr...; curriculum on
+  std::vector<int> Ks = {2, 4, 8, 16};
+  int max_layers = 6;
+  std::vector<std::uint64_t> seeds = {1, 2};
+  bool stacked = true, looped = true;
+  double level = 0.95;
+  int threads = 0;  // 0: the hardware threads
+  bool quiet = false;
+  std::string command;
+};
+
+// One trained cell of the table.
+struct TableCell {
+  int K = 0;
+  bool looped = false;
+  int layers = 0;
+  std::uint64_t seed = 0;
+  double query = 0;            // query accuracy at the last evaluation
+  std::int64_t reached = -1;   // first evaluated step at the level, -1: never
+  std::int64_t steps = 0;      // steps trained (early stop included)
+  double seconds = 0;
+  long params = 0;
+};
+
+Report run_table(const TableOptions& o);
+// table.md, table.csv of cells (from one run, or merged from several table.csv files).
+Report table_report(const std::vector<TableCell>& cells, int max_layers, double level, const std::string& command);
+// Parses a table.csv written by table_report; throws Failure with the line on a malformed one.
+std::vector<TableCell> read_table_csv(const std::string& text);
 
 }  // namespace tinyloop::study::retrieval

@@ -139,6 +139,7 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
       loss_count = 0;
       r.curve.push_back(p);
       show(label, p, o.steps, platform::now_seconds() - t0);
+      if (o.stop_at > 0 && p.query >= o.stop_at) break;
     }
     if (s == o.steps) break;
     ModelStats stats;

@@ -1,10 +1,13 @@
 // `tinyloop reproduce retrieval`: flags -> the retrieval study's options (studies/retrieval),
 // then its report folder.
+#include <algorithm>
 #include <cstdio>
 
 #include "args.hpp"
 #include "reproduce.hpp"
 #include "retrieval/retrieval.hpp"
+#include "text_format.hpp"
+#include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::cli {
 
@@ -15,10 +18,26 @@ namespace sr = tinyloop::study::retrieval;
 const CommandSpec& spec() {
   static const CommandSpec s{
       "reproduce retrieval",
-      "tinyloop reproduce retrieval [--quick] [options]",
-      "the retrieval problem (SPEC §4.2): accuracy per chain depth over training, curriculum on and off",
+      "tinyloop reproduce retrieval [--quick] [options]\n"
+      "       tinyloop reproduce retrieval --table [--print-commands] [options]\n"
+      "       tinyloop reproduce retrieval --merge DIR [--out DIR]",
+      "the retrieval problem (SPEC §4.2): accuracy per chain depth over training, curriculum on and off; "
+      "the layers needed against K",
       {
-          {"--quick", nullptr, "small cell: K 4, 3 chains, 2 layers, 2 heads, width 32, 8000 steps, evaluated every 200 (about 4 minutes on 2 cores)"},
+          {"--quick", nullptr, "small cell: K 4, 3 chains, 2 layers, 2 heads, width 32, 8000 steps, evaluated every "
+                               "200, then a small table (K 2 and 4, up to 2 layers, seed 1, 2 chains, 2000 steps); "
+                               "under 10 minutes on 2 cores"},
+          {"--table", nullptr, "the layers-vs-K table instead of the curves: per K, seed and kind, cells of 1, 2, ... "
+                               "layers until one reaches 95% at the query (curriculum on; 2 chains unless --chains)"},
+          {"--Ks", "K,K,...", "table: chain depths (default 2,4,8,16)"},
+          {"--max-layers", "L", "table: the most layers (or loops) a search tries (default 6)"},
+          {"--seeds", "S,S,...", "table: seeds (default 1,2)"},
+          {"--kinds", "WHICH", "table: stacked, looped or both (default both)"},
+          {"--threads", "T", "table: searches run at once (default: the hardware threads)"},
+          {"--print-commands", nullptr, "table: print one command per search (for GNU parallel or a Slurm array) "
+                                        "instead of running; merge their folders with --merge"},
+          {"--merge", "DIR", "merge the table.csv files in DIR's subfolders (one per search) into DIR/table.md and "
+                             "table.csv (or into --out)"},
           {"--K", "K", "largest chain depth (default 8; --quick 4)"},
           {"--chains", "M", "chains per instance (default 4; --quick 3)"},
           {"--values", "N", "value tokens (default 8)"},
@@ -41,7 +60,8 @@ const CommandSpec& spec() {
       },
       "Writes DIR/report.md (first step at >= 95% and final accuracy per depth and at the query, the\n"
       "emergence order), DIR/accuracy.csv (every evaluation point) and DIR/accuracy.svg (one curve per\n"
-      "depth, one panel per curriculum setting)."};
+      "depth, one panel per curriculum setting); with --table (and --quick) DIR/table.md and\n"
+      "DIR/table.csv (the smallest layers per K, seed and kind, and every cell trained)."};
   return s;
 }
 
@@ -70,6 +90,90 @@ sr::CellOptions parse(const ParsedArgs& a) {
   return o;
 }
 
+sr::TableOptions parse_table(const ParsedArgs& a, const sr::CellOptions& cell, bool quick) {
+  sr::TableOptions t;
+  t.base = cell;
+  if (!a.has("--chains")) t.base.task.chains = 2;
+  if (quick) {
+    t.base.steps = a.get_int("--steps", 2000, 1, 100000000);
+    t.base.eval_every = int(a.get_int("--eval-every", 250, 1, 100000000));
+  }
+  const std::vector<int> Ks = a.get_int_list("--Ks", quick ? std::vector<int>{2, 4} : std::vector<int>{2, 4, 8, 16}, 1,
+                                             4096);
+  t.Ks = Ks;
+  t.max_layers = int(a.get_int("--max-layers", quick ? 2 : 6, 1, kMaxBlocks));
+  const std::vector<int> seeds = a.get_int_list("--seeds", quick ? std::vector<int>{1} : std::vector<int>{1, 2}, 0,
+                                                1 << 30);
+  t.seeds.assign(seeds.begin(), seeds.end());
+  const std::string kinds = a.get_choice("--kinds", "both", {"stacked", "looped", "both"});
+  t.stacked = kinds != "looped";
+  t.looped = kinds != "stacked";
+  t.threads = int(a.get_int("--threads", 0, 0, 1024));
+  t.quiet = a.has("--quiet");
+  for (int K : t.Ks) {
+    sr::CellOptions c = t.base;
+    c.task.max_depth = K;
+    const Status st = sr::validate(c);
+    if (!st) usage_error("--Ks " + std::to_string(K) + ": " + st.message());
+  }
+  return t;
+}
+
+// One command per search of the table, each with its own --out folder under `out`.
+std::string search_commands(const std::vector<std::string>& args, const sr::TableOptions& t, const std::string& out) {
+  std::vector<std::string> kept;
+  const std::vector<std::string> dropped = {"--Ks", "--seeds", "--kinds", "--out", "--print-commands", "--threads"};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string flag = args[i].substr(0, args[i].find('='));
+    if (std::find(dropped.begin(), dropped.end(), flag) != dropped.end()) {
+      if (args[i].find('=') == std::string::npos && flag != "--print-commands") ++i;  // its value
+      continue;
+    }
+    kept.push_back(args[i]);
+  }
+  std::string s;
+  for (int K : t.Ks)
+    for (std::uint64_t seed : t.seeds)
+      for (bool looped : {false, true}) {
+        if (!(looped ? t.looped : t.stacked)) continue;
+        const std::string kind = looped ? "looped" : "stacked";
+        s += "tinyloop reproduce retrieval";
+        for (const std::string& x : kept) s += " " + text::shell_quote(x);
+        s += " --Ks " + std::to_string(K) + " --seeds " + std::to_string(seed) + " --kinds " + kind + " --threads 1" +
+             " --out " + text::shell_quote(out + "/K" + std::to_string(K) + "-" + kind + "-seed" + std::to_string(seed)) +
+             "\n";
+      }
+  return s;
+}
+
+// Every table.csv in the subfolders of `dir` (one per dispatched search), merged.
+std::vector<sr::TableCell> merged_cells(const std::string& dir) {
+  std::vector<std::string> files;
+  auto add = [&](const std::string& folder) {
+    const std::string path = folder + "/table.csv";
+    if (platform::is_regular_file(path.c_str())) files.push_back(path);
+  };
+  std::vector<platform::DirectoryEntry> entries;
+  const Status listed = platform::list_directory(dir.c_str(), &entries);
+  if (!listed) runtime_error(listed.message());
+  for (const platform::DirectoryEntry& e : entries)
+    if (e.directory) add(dir + "/" + e.name);
+  if (files.empty()) runtime_error("no table.csv in the subfolders of '" + dir + "'");
+  std::vector<sr::TableCell> cells;
+  for (const std::string& f : files) {
+    std::vector<std::uint8_t> bytes;
+    const Status read = platform::read_file(f.c_str(), std::size_t(64) << 20, &bytes);
+    if (!read) runtime_error(read.message());
+    try {
+      const std::vector<sr::TableCell> some = sr::read_table_csv(std::string(bytes.begin(), bytes.end()));
+      cells.insert(cells.end(), some.begin(), some.end());
+    } catch (const study::Failure& e) {
+      runtime_error(f + ": " + e.what());
+    }
+  }
+  return cells;
+}
+
 std::string command_line(const std::vector<std::string>& args) {
   std::string s = "tinyloop reproduce retrieval";
   for (const std::string& x : args) s += " " + x;
@@ -84,15 +188,43 @@ int run_reproduce_retrieval(const std::vector<std::string>& args) {
     std::fputs(format_help(spec()).c_str(), stdout);
     return kExitOk;
   }
-  sr::Options o;
-  o.base = parse(a);
-  const std::string which = a.get_choice("--curriculum", "both", {"on", "off", "both"});
-  o.curriculum_on = which != "off";
-  o.curriculum_off = which != "on";
-  o.quiet = a.has("--quiet");
-  o.command = command_line(args);
+  if (a.has("--merge")) {
+    const std::string dir = a.get_string("--merge", "");
+    const std::string out = a.get_string("--out", dir);
+    const std::vector<sr::TableCell> cells = merged_cells(dir);
+    int max_layers = 1;
+    for (const sr::TableCell& c : cells) max_layers = std::max(max_layers, c.layers);
+    const study::Report rep = sr::table_report(cells, max_layers, 0.95, command_line(args));
+    write_report(out, rep);
+    std::fputs(rep.summary.c_str(), stdout);
+    std::fputs(wrote_line(out, rep).c_str(), stdout);
+    return kExitOk;
+  }
+  const bool quick = a.has("--quick"), table = a.has("--table");
+  const sr::CellOptions cell = parse(a);
   const std::string out = a.get_string("--out", "runs/reproduce-retrieval");
-  const study::Report rep = sr::run(o);
+  study::Report rep;
+  if (!table) {
+    sr::Options o;
+    o.base = cell;
+    const std::string which = a.get_choice("--curriculum", "both", {"on", "off", "both"});
+    o.curriculum_on = which != "off";
+    o.curriculum_off = which != "on";
+    o.quiet = a.has("--quiet");
+    o.command = command_line(args);
+    rep = sr::run(o);
+  }
+  if (table || quick) {
+    sr::TableOptions t = parse_table(a, cell, quick);
+    t.command = command_line(args);
+    if (a.has("--print-commands")) {
+      std::fputs(search_commands(args, t, out).c_str(), stdout);
+      return kExitOk;
+    }
+    const study::Report tab = sr::run_table(t);
+    rep.files.insert(rep.files.end(), tab.files.begin(), tab.files.end());
+    rep.summary += tab.summary;
+  }
   write_report(out, rep);
   std::fputs(rep.summary.c_str(), stdout);
   std::fputs(wrote_line(out, rep).c_str(), stdout);

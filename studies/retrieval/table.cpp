@@ -1,0 +1,187 @@
+// The retrieval study's layers-vs-K table: per K, seed and model kind, the smallest number of
+// layers (or loops) whose cell reaches the level at the query; the searches run in parallel.
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "retrieval/retrieval.hpp"
+#include "tinyloop/platform/posix.hpp"
+
+namespace tinyloop::study::retrieval {
+
+namespace {
+
+struct Search {
+  int K;
+  bool looped;
+  std::uint64_t seed;
+};
+
+std::string kind_name(bool looped) { return looped ? "looped" : "stacked"; }
+
+// Cells of 1, 2, ... layers until one reaches the level.
+std::vector<TableCell> search(const TableOptions& o, const Search& s) {
+  std::vector<TableCell> cells;
+  for (int layers = 1; layers <= o.max_layers; ++layers) {
+    CellOptions c = o.base;
+    c.task.max_depth = s.K;
+    c.task.curriculum = true;
+    c.layers = layers;
+    c.looped = s.looped;
+    c.seed = s.seed;
+    c.stop_at = o.level;
+    const std::string label = o.quiet ? "" : "K" + std::to_string(s.K) + " " + kind_name(s.looped) + " L" +
+                                                 std::to_string(layers) + " seed " + std::to_string(s.seed);
+    const CellResult r = train_cell(c, label);
+    TableCell t;
+    t.K = s.K;
+    t.looped = s.looped;
+    t.layers = layers;
+    t.seed = s.seed;
+    t.query = r.curve.back().query;
+    t.reached = first_step_at(r, 0, o.level);
+    t.steps = r.curve.back().step;
+    t.seconds = r.seconds;
+    t.params = r.params;
+    cells.push_back(t);
+    if (t.reached >= 0) break;
+  }
+  return cells;
+}
+
+// One search's entry: the smallest layers reaching the level, ">max" when none did, "-" when the
+// search has no cells (not run, or not merged yet).
+std::string smallest(const std::vector<TableCell>& cells, int K, bool looped, std::uint64_t seed, int max_layers) {
+  int best = 0;
+  bool ran = false;
+  for (const TableCell& c : cells) {
+    if (c.K != K || c.looped != looped || c.seed != seed) continue;
+    ran = true;
+    if (c.reached >= 0 && (best == 0 || c.layers < best)) best = c.layers;
+  }
+  if (!ran) return "-";
+  return best > 0 ? std::to_string(best) : ">" + std::to_string(max_layers);
+}
+
+std::string pct(double v) { return text::format_fixed(100.0 * v, 1) + "%"; }
+
+}  // namespace
+
+Report run_table(const TableOptions& o) {
+  std::vector<Search> searches;
+  for (int K : o.Ks)
+    for (std::uint64_t seed : o.seeds)
+      for (bool looped : {false, true})
+        if (looped ? o.looped : o.stacked) searches.push_back({K, looped, seed});
+  for (const Search& s : searches) {
+    CellOptions c = o.base;
+    c.task.max_depth = s.K;
+    c.layers = o.max_layers;
+    c.looped = s.looped;
+    check(validate(c));
+  }
+  std::vector<std::vector<TableCell>> found(searches.size());
+  std::exception_ptr error;
+  std::mutex mu;
+  const int threads = std::max(1, std::min(int(searches.size()), o.threads > 0 ? o.threads : platform::hardware_threads()));
+  platform::ThreadPool pool(threads);
+  auto one = [&](int i, int) {
+    try {
+      found[std::size_t(i)] = search(o, searches[std::size_t(i)]);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+    }
+  };
+  parallel_for(pool, int(searches.size()), one);
+  if (error) std::rethrow_exception(error);
+  std::vector<TableCell> cells;
+  for (const auto& f : found) cells.insert(cells.end(), f.begin(), f.end());
+  return table_report(cells, o.max_layers, o.level, o.command);
+}
+
+Report table_report(const std::vector<TableCell>& cells, int max_layers, double level, const std::string& command) {
+  std::vector<int> Ks;
+  std::vector<std::uint64_t> seeds;
+  for (const TableCell& c : cells) {
+    if (std::find(Ks.begin(), Ks.end(), c.K) == Ks.end()) Ks.push_back(c.K);
+    if (std::find(seeds.begin(), seeds.end(), c.seed) == seeds.end()) seeds.push_back(c.seed);
+  }
+  std::sort(Ks.begin(), Ks.end());
+  std::sort(seeds.begin(), seeds.end());
+  auto has_kind = [&](bool looped) {
+    return std::any_of(cells.begin(), cells.end(), [&](const TableCell& c) { return c.looped == looped; });
+  };
+  const std::string lv = text::format_fixed(100.0 * level, 0) + "%";
+  std::ostringstream md, csv, summary;
+  md << "# Retrieval: layers needed against the chain depth K\n\nCommand: `" << command << "`\n\n"
+     << "The smallest number of layers (stacked) or loops (looped block) whose cell reaches " << lv
+     << " at the query, per seed; `>" << max_layers << "`: no cell up to " << max_layers
+     << " reached it; `-`: no such search. The paper's claim is that the layers needed grow like log K.\n\n"
+     << "| K | log2 K |";
+  for (bool looped : {false, true})
+    if (has_kind(looped)) md << " " << kind_name(looped) << " (seeds " << seeds.size() << ") |";
+  md << "\n|---:|---:|";
+  for (bool looped : {false, true})
+    if (has_kind(looped)) md << "---|";
+  md << "\n";
+  for (int K : Ks) {
+    md << "| " << K << " | " << text::format_fixed(std::log2(double(K)), 0) << " |";
+    for (bool looped : {false, true}) {
+      if (!has_kind(looped)) continue;
+      std::string row;
+      for (std::uint64_t seed : seeds) row += (row.empty() ? "" : ", ") + smallest(cells, K, looped, seed, max_layers);
+      md << " " << row << " |";
+      summary << "retrieval table: K " << K << " " << kind_name(looped) << ": " << row << "\n";
+    }
+    md << "\n";
+  }
+  md << "\n## Every cell\n\n| K | kind | layers | seed | query | first step at " << lv << " | steps | seconds | params |\n"
+     << "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  csv << "K,kind,layers,seed,query,reached,steps,seconds,params\n";  // read_table_csv's header
+  for (const TableCell& c : cells) {
+    md << "| " << c.K << " | " << kind_name(c.looped) << " | " << c.layers << " | " << c.seed << " | " << pct(c.query)
+       << " | " << (c.reached >= 0 ? std::to_string(c.reached) : "never") << " | " << c.steps << " | "
+       << text::format_fixed(c.seconds, 0) << " | " << c.params << " |\n";
+    csv << c.K << "," << kind_name(c.looped) << "," << c.layers << "," << c.seed << "," << text::format_g9(c.query)
+        << "," << c.reached << "," << c.steps << "," << text::format_fixed(c.seconds, 1) << "," << c.params << "\n";
+  }
+  Report r;
+  r.files = {{"table.md", md.str()}, {"table.csv", csv.str()}};
+  r.summary = summary.str();
+  return r;
+}
+
+std::vector<TableCell> read_table_csv(const std::string& text) {
+  std::vector<TableCell> cells;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  const std::string header = "K,kind,layers,seed,query,reached,steps,seconds,params";
+  while (std::getline(in, line)) {
+    ++number;
+    if (number == 1) {
+      if (line != header) fail("table.csv starts with '" + line + "', not the header '" + header + "'");
+      continue;
+    }
+    if (line.empty()) continue;
+    std::istringstream f(line);
+    std::string kind;
+    char c1, c2, c3, c4, c5, c6, c7, c8;
+    TableCell t;
+    if (!(f >> t.K >> c1) || !std::getline(f, kind, ',') ||
+        !(f >> t.layers >> c2 >> t.seed >> c3 >> t.query >> c4 >> t.reached >> c5 >> t.steps >> c6 >> t.seconds >> c7 >>
+          t.params) ||
+        c1 != ',' || c2 != ',' || c3 != ',' || c4 != ',' || c5 != ',' || c6 != ',' || c7 != ',' ||
+        (kind != "stacked" && kind != "looped") || (f >> c8))
+      fail("table.csv line " + std::to_string(number) + " is not K,kind,layers,seed,query,reached,steps,seconds,params: " + line);
+    t.looped = kind == "looped";
+    cells.push_back(t);
+  }
+  return cells;
+}
+
+}  // namespace tinyloop::study::retrieval
