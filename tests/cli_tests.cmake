@@ -458,8 +458,8 @@ tinyloop_cli_bounded(cli_bound_merge_train_log ARGS "merge|${cli_bound}/merge_lo
 # ---- reproduce retrieval (studies/retrieval): a tiny cell with both curricula, a refused setting ----
 tinyloop_cli_ok(cli_reproduce_retrieval_smoke
   ARGS "reproduce|retrieval|--K|2|--chains|2|--layers|1|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/retrieval"
-  STDOUT "curriculum on, .*curriculum off, .*wrote "
-  FILES "${cli_work}/retrieval/report.md|${cli_work}/retrieval/accuracy.csv|${cli_work}/retrieval/accuracy.svg"
+  STDOUT "curriculum on, .*curriculum off, .*wrote [^\n]*report.md, accuracy.csv, accuracy.svg, roles.csv, attention.svg"
+  FILES "${cli_work}/retrieval/report.md|${cli_work}/retrieval/accuracy.csv|${cli_work}/retrieval/accuracy.svg|${cli_work}/retrieval/roles.csv|${cli_work}/retrieval/attention.svg"
   CHECK_FILE "${cli_work}/retrieval/accuracy.csv"
   CHECK_REGEX "^curriculum,layers,heads,width,looped,seed,step,train_loss,query,depth1,depth2\non,1,2,16,0,1,0,")
 tinyloop_cli_error(cli_err_retrieval_too_few_variables ARGS "reproduce|retrieval|--K|9|--quiet" RC 2

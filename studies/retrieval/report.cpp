@@ -109,6 +109,70 @@ std::string figure(const std::vector<CellResult>& runs) {
   return fig.render();
 }
 
+std::int64_t first_role_step(const CellResult& r, std::size_t head, bool retrieve, double level) {
+  for (const EvalPoint& p : r.curve)
+    if (head < p.heads.size() && (retrieve ? p.heads[head].retrieve : p.heads[head].match) >= level) return p.step;
+  return -1;
+}
+
+constexpr double kRoleLevel = 0.5;
+
+// Per run and head: the final match / retrieve / own weights and when match and retrieve first
+// pass half the head's attention.
+std::string roles_table(const std::vector<CellResult>& runs) {
+  std::ostringstream md;
+  md << "| run | layer | head | match | retrieve | own | first step match >= 0.5 | first step retrieve >= 0.5 |\n"
+     << "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const CellResult& r : runs) {
+    const EvalPoint& last = r.curve.back();
+    const int H = r.options.heads;
+    for (std::size_t k = 0; k < last.heads.size(); ++k) {
+      const HeadRole& h = last.heads[k];
+      md << "| " << name_of(r) << " | " << k / std::size_t(H) + 1 << " | " << k % std::size_t(H) + 1 << " | "
+         << text::format_fixed(h.match, 2) << " | " << text::format_fixed(h.retrieve, 2) << " | "
+         << text::format_fixed(h.own, 2) << " | " << step_or_never(first_role_step(r, k, false, kRoleLevel)) << " | "
+         << step_or_never(first_role_step(r, k, true, kRoleLevel)) << " |\n";
+    }
+  }
+  return md.str();
+}
+
+std::string roles_csv(const std::vector<CellResult>& runs) {
+  std::ostringstream s;
+  s << "curriculum,step,layer,head,match,retrieve,own\n";
+  for (const CellResult& r : runs)
+    for (const EvalPoint& p : r.curve)
+      for (std::size_t k = 0; k < p.heads.size(); ++k) {
+        const int H = r.options.heads;
+        s << (r.options.task.curriculum ? "on" : "off") << "," << p.step << "," << k / std::size_t(H) + 1 << ","
+          << k % std::size_t(H) + 1 << "," << text::format_g9(p.heads[k].match) << ","
+          << text::format_g9(p.heads[k].retrieve) << "," << text::format_g9(p.heads[k].own) << "\n";
+      }
+  return s.str();
+}
+
+// Every layer's and head's attention on the first held-out instance after training.
+std::string attention_figure(const std::vector<CellResult>& runs) {
+  const int columns = std::max(1, runs.front().options.heads);
+  svg::Figure fig("retrieval: attention per layer and head, one held-out instance",
+                  columns, 360, 360);
+  for (const CellResult& r : runs) {
+    const AttentionMaps& a = r.attention;
+    for (std::size_t k = 0; k < a.maps.size(); ++k) {
+      svg::HeatMap m;
+      const int H = r.options.heads;
+      m.title = std::string("curriculum ") + (r.options.task.curriculum ? "on" : "off") + ": " +
+                (r.options.looped ? "loop " : "layer ") + std::to_string(k / std::size_t(H) + 1) + ", head " +
+                std::to_string(k % std::size_t(H) + 1);
+      m.rows = m.cols = a.len;
+      m.values.assign(a.maps[k].begin(), a.maps[k].end());
+      m.row_labels = m.col_labels = a.tokens;
+      fig.add(m);
+    }
+  }
+  return fig.render();
+}
+
 }  // namespace
 
 Report make_report(const std::vector<CellResult>& runs, const std::string& command) {
@@ -139,7 +203,18 @@ Report make_report(const std::vector<CellResult>& runs, const std::string& comma
                    "; " + secs + " s\n";
   }
   md << "\n![accuracy per depth](accuracy.svg)\n\nEvery evaluation point: `accuracy.csv`.\n";
+  const bool roles = !runs.front().curve.back().heads.empty();
+  if (roles)
+    md << "\n## What each head does\n\nMean attention on the held-out set from each position holding a variable "
+       << "to resolve (a statement's right side that is a variable, and the query): **match**, on the left side "
+       << "of the statement that defines it (the same token); **retrieve**, on what it is defined as (one hop "
+       << "on); **own**, on its own statement's left side. Over training: `roles.csv`.\n\n"
+       << roles_table(runs) << "\n![attention maps](attention.svg)\n";
   rep.files = {{"report.md", md.str()}, {"accuracy.csv", csv(runs)}, {"accuracy.svg", figure(runs)}};
+  if (roles) {
+    rep.files.push_back({"roles.csv", roles_csv(runs)});
+    rep.files.push_back({"attention.svg", attention_figure(runs)});
+  }
   return rep;
 }
 

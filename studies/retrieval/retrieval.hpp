@@ -30,17 +30,36 @@ struct CellOptions {
   double stop_at = 0;  // > 0: stop once the query accuracy reaches it at an evaluation
 };
 
+// What one attention head does on the held-out set, as mean attention weights. From each
+// position that holds a variable to resolve (the right side of a statement (u, v) with v a
+// variable, and the query), with (v, w) the statement that defines v at positions (j, j + 1):
+//   match    P[i][j]      the defining statement's left side (the same token: a look-up)
+//   retrieve P[i][j + 1]  what v is defined as (the value or variable one hop on)
+//   own      P[i][i - 1]  its own statement's left side (the query: the '?')
+struct HeadRole {
+  double match = 0, retrieve = 0, own = 0;
+};
+
 // Accuracy on the held-out set: every chain of depth K, every statement and the query scored.
 struct EvalPoint {
   std::int64_t step = 0;
   std::vector<double> depth;  // accuracy at the statements of depth h = 1..K (index h - 1)
   double query = 0;           // at the query (depth K)
   double train_loss = 0;      // mean training loss since the previous point
+  std::vector<HeadRole> heads;  // layer-major: index layer * heads + head (softmax attention only)
+};
+
+// The attention of every layer and head on the first held-out instance, after training.
+struct AttentionMaps {
+  int len = 0;
+  std::vector<std::string> tokens;  // "3" (a value), "x12" (a variable), "?"
+  std::vector<std::vector<float>> maps;  // layer-major, len x len each
 };
 
 struct CellResult {
   CellOptions options;
   std::vector<EvalPoint> curve;
+  AttentionMaps attention;
   double seconds = 0;
   long params = 0;
 };

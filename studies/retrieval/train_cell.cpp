@@ -56,11 +56,51 @@ int argmax(const float* y, int n) {
   return best;
 }
 
-// Accuracy per depth and at the query on the held-out set (drawn again from eval_seed each time).
-EvalPoint evaluate(Model<float>& m, Batches& eval, const CellOptions& o) {
+// The position of the statement that defines the variable at odd position i (its left side), or
+// -1. Statements sit at (2s, 2s + 1); the query's '?' and variable are the last two positions, so
+// every odd position is a right side or the query. Each variable is defined once.
+int definition_of(const std::int32_t* tokens, int len, int i) {
+  for (int j = i - 3; j >= 0; j -= 2)  // i is odd: the left sides before its own statement
+    if (tokens[j] == tokens[i]) return j;
+  return -1;
+}
+
+// Adds one instance's head-role weights (sums and counts) for every layer and head.
+void add_roles(const Model<float>& m, int seq, const std::int32_t* tokens, int len, int values,
+               std::vector<HeadRole>* sum, double* count) {
+  const ModelSpec& c = m.config();
+  for (int i = 1; i < len; i += 2) {
+    if (tokens[i] < values) continue;  // a value: nothing to resolve
+    const int j = definition_of(tokens, len, i);
+    if (j < 0) continue;
+    *count += 1;
+    for (int l = 0; l < c.layers; ++l)
+      for (int h = 0; h < c.heads; ++h) {
+        const float* P = m.attention(seq, l, h);
+        HeadRole& r = (*sum)[std::size_t(l) * c.heads + h];
+        r.match += P[std::size_t(i) * len + j];
+        r.retrieve += P[std::size_t(i) * len + j + 1];
+        r.own += P[std::size_t(i) * len + i - 1];
+      }
+  }
+}
+
+std::string token_name(int t, const rt::RetrievalTask& task) {
+  if (t < task.values) return std::to_string(t);
+  if (t < task.values + task.variables) return "x" + std::to_string(t - task.values);
+  return "?";
+}
+
+// Accuracy per depth and at the query on the held-out set (drawn again from eval_seed each time),
+// the heads' roles, and (when `maps` is set) the attention maps of the first instance.
+EvalPoint evaluate(Model<float>& m, Batches& eval, const CellOptions& o, AttentionMaps* maps = nullptr) {
   const int K = o.task.max_depth, V = rt::vocab(o.task);
   std::vector<double> right(K + 1, 0.0), total(K + 1, 0.0);
   double q_right = 0, q_total = 0;
+  const ModelSpec& spec = m.config();
+  const bool softmax = spec.attention == AttentionKind::softmax;
+  std::vector<HeadRole> roles(softmax ? std::size_t(spec.layers) * spec.heads : 0);
+  double role_count = 0;
   Rng rng(o.eval_seed, 0xe7a1);
   for (int done = 0; done < o.eval_instances; done += eval.rows) {
     const int count = std::min(eval.rows, o.eval_instances - done);
@@ -68,6 +108,19 @@ EvalPoint evaluate(Model<float>& m, Batches& eval, const CellOptions& o) {
     ModelStats stats;
     check(m.evaluate(b, &stats));
     for (int s = 0; s < count; ++s) {
+      const std::int32_t* tokens = eval.tokens.data() + std::size_t(s) * b.len;
+      if (softmax) add_roles(m, s, tokens, b.len, o.task.values, &roles, &role_count);
+      if (maps && done == 0 && s == 0) {
+        maps->len = b.len;
+        maps->tokens.clear();
+        maps->maps.clear();
+        for (int i = 0; i < b.len; ++i) maps->tokens.push_back(token_name(tokens[i], o.task));
+        for (int l = 0; l < spec.layers; ++l)
+          for (int h = 0; h < spec.heads; ++h) {
+            const float* P = m.attention(0, l, h);
+            maps->maps.emplace_back(P, P + std::size_t(b.len) * b.len);
+          }
+      }
       const float* y = m.outputs(s);
       for (int i = 0; i < b.len; ++i) {
         const std::size_t at = std::size_t(s) * b.len + i;
@@ -86,6 +139,11 @@ EvalPoint evaluate(Model<float>& m, Batches& eval, const CellOptions& o) {
   EvalPoint p;
   for (int h = 1; h <= K; ++h) p.depth.push_back(total[h] > 0 ? right[h] / total[h] : 0.0);
   p.query = q_total > 0 ? q_right / q_total : 0.0;
+  for (HeadRole& r : roles) {
+    const double n = role_count > 0 ? role_count : 1.0;
+    r = HeadRole{r.match / n, r.retrieve / n, r.own / n};
+  }
+  p.heads = roles;
   return p;
 }
 
@@ -148,6 +206,7 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
     ++loss_count;
   }
   r.seconds = platform::now_seconds() - t0;
+  if (m.config().attention == AttentionKind::softmax) evaluate(m, eval, o, &r.attention);
   return r;
 }
 

@@ -87,3 +87,35 @@ TEST_CASE("retrieval table: a tiny search runs and stops at the first layer coun
     CHECK(cells.size() == 2);  // neither reached it: both layer counts were tried
   }
 }
+
+TEST_CASE("retrieval cell: head roles are attention weights and the maps are causal rows summing to 1") {
+  sr::CellOptions o;
+  o.task.max_depth = 2;
+  o.task.chains = 2;
+  o.layers = 2;
+  o.heads = 2;
+  o.width = 16;
+  o.steps = 20;
+  o.eval_every = 10;
+  o.eval_instances = 16;
+  const sr::CellResult r = sr::train_cell(o, "");
+  for (const sr::EvalPoint& p : r.curve) {
+    REQUIRE(p.heads.size() == 4);
+    for (const sr::HeadRole& h : p.heads) {
+      CHECK(h.match >= 0);
+      CHECK(h.retrieve >= 0);
+      CHECK(h.own >= 0);
+      CHECK(h.match + h.retrieve + h.own <= 1.0 + 1e-5);  // three different keys of one softmax row
+    }
+  }
+  const sr::AttentionMaps& a = r.attention;
+  REQUIRE(a.maps.size() == 4);
+  REQUIRE(int(a.tokens.size()) == a.len);
+  CHECK(a.tokens[std::size_t(a.len) - 2] == "?");
+  for (const std::vector<float>& P : a.maps)
+    for (int i = 0; i < a.len; ++i) {
+      double sum = 0;
+      for (int j = 0; j <= i; ++j) sum += P[std::size_t(i) * a.len + j];
+      CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+    }
+}
