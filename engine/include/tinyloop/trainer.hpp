@@ -76,6 +76,7 @@ class Trainer {
 
  private:
   Status to_batch(const Batch& batch, ModelBatch<T>* out) const;
+  Status pass(const Batch& batch, bool backward, LossTerms* loss, double* token_accuracy);
 
   TrainConfig cfg_{};
   ParamLayout layout_{};

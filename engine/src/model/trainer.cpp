@@ -59,25 +59,24 @@ Status Trainer<T>::to_batch(const Batch& b, ModelBatch<T>* out) const {
 }
 
 template <class T>
-Status Trainer<T>::compute_gradients(const Batch& batch, LossTerms* loss, double* token_accuracy) {
+Status Trainer<T>::pass(const Batch& batch, bool backward, LossTerms* loss, double* token_accuracy) {
   ModelBatch<T> b;
   TINYLOOP_TRY(to_batch(batch, &b));
   ModelStats s;
-  TINYLOOP_TRY(model_.compute_gradients(b, &s));
+  TINYLOOP_TRY(backward ? model_.compute_gradients(b, &s) : model_.evaluate(b, &s));
   if (loss) *loss = s.terms;
   if (token_accuracy) *token_accuracy = s.accuracy;
   return Status::ok();
 }
 
 template <class T>
+Status Trainer<T>::compute_gradients(const Batch& batch, LossTerms* loss, double* token_accuracy) {
+  return pass(batch, true, loss, token_accuracy);
+}
+
+template <class T>
 Status Trainer<T>::evaluate_loss(const Batch& batch, LossTerms* loss, double* token_accuracy) {
-  ModelBatch<T> b;
-  TINYLOOP_TRY(to_batch(batch, &b));
-  ModelStats s;
-  TINYLOOP_TRY(model_.evaluate(b, &s));
-  if (loss) *loss = s.terms;
-  if (token_accuracy) *token_accuracy = s.accuracy;
-  return Status::ok();
+  return pass(batch, false, loss, token_accuracy);
 }
 
 template <class T>
