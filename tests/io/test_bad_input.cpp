@@ -36,6 +36,11 @@ TEST_CASE("training rejects out-of-range tokens and targets, long sequences and 
   data.tokens[5] = 1;
   data.targets[3] = 9;
   CHECK(h.trainer.train_step(data.view(), &stats).code() == Error::target_out_of_range);
+  data.targets[3] = -1;  // the model leaves negative labels out; the recipe's targets have none
+  s = h.trainer.train_step(data.view(), &stats);
+  CHECK(s.code() == Error::target_out_of_range);
+  CHECK(mentions(s, "target -1 at sequence 0 position 3"));
+  data.targets[3] = 0;
 
   const auto long_data = make_induction(1, 2, 9, 4);
   s = h.trainer.train_step(long_data.view(), &stats);

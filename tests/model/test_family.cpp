@@ -267,6 +267,18 @@ TEST_CASE("family: invalid configurations and batches are named") {
   c = ModelSpec{};
   c.positions = Positions(6);
   CHECK(validate(c).code() == Error::bad_config);
+  c = ModelSpec{};
+  c.ignore_class = c.out_dim;  // not a class
+  CHECK(validate(c).code() == Error::bad_config);
+  c.ignore_class = -2;
+  CHECK(validate(c).code() == Error::bad_config);
+  c.ignore_class = c.out_dim - 1;
+  CHECK(validate(c).is_ok());
+  c.init_scale = 0.0f;
+  CHECK(validate(c).code() == Error::bad_config);
+  c = ModelSpec{};
+  c.loop = LoopKind(7);
+  CHECK(validate(c).code() == Error::bad_config);
 
   const FamilyCase fc = family_cases()[0];
   Built<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
