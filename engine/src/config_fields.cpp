@@ -14,9 +14,10 @@ constexpr const char* kLoopNames[] = {"standard", "hamiltonian"};
 constexpr const char* kScheduleNames[] = {"constant", "cosine"};
 constexpr const char* kMaskNames[] = {"no mask", "causal mask"};  // model.causal false, true
 
-constexpr double kAny = DBL_MAX;   // no bound beyond the type's
-constexpr double kNoRange = 0.0;   // plausible_lo = plausible_hi = 0 with lo > hi below: no range
+constexpr double kAny = DBL_MAX;    // no bound beyond the type's
 constexpr double kFloat = FLT_MAX;
+// A plausible range with lo > hi: the field has none (no warning is ever given for it).
+constexpr double kNoPlausibleLo = 1.0, kNoPlausibleHi = 0.0;
 
 #define TL_MEMBER(path) [](TrainConfig& c) -> void* { return &c.path; }
 
@@ -28,7 +29,7 @@ constexpr bool rope(const TrainConfig& c) { return uses_rope(c.model.positions);
 // Shorthands for the rows below.
 constexpr ConfigField number(const char* key, FieldType t, std::uint32_t since, void* (*m)(TrainConfig&), const char* flag,
                    const char* meta, const char* help, double lo, double hi, bool lo_open = false,
-                   double plo = 1.0, double phi = kNoRange) {
+                   double plo = kNoPlausibleLo, double phi = kNoPlausibleHi) {
   return ConfigField{key, t, since, m, flag, meta, help, lo, hi, lo_open, plo, phi, nullptr, 0, false, nullptr,
                      nullptr};
 }
@@ -38,8 +39,8 @@ constexpr ConfigField hidden(const char* key, FieldType t, std::uint32_t since, 
 template <int N>
 constexpr ConfigField choice(const char* key, std::uint32_t since, void* (*m)(TrainConfig&), const char* flag,
                    const char* meta, const char* help, const char* const (&names)[N]) {
-  return ConfigField{key, FieldType::choice, since, m, flag, meta, help, 0, N - 1, false, 1.0, kNoRange, names, N,
-                     false, nullptr, nullptr};
+  return ConfigField{key, FieldType::choice, since, m, flag, meta, help, 0, N - 1, false, kNoPlausibleLo,
+                     kNoPlausibleHi, names, N, false, nullptr, nullptr};
 }
 constexpr ConfigField only(ConfigField f, bool (*applies)(const TrainConfig&), const char* text) {
   f.applies = applies;
@@ -60,8 +61,8 @@ constexpr ConfigField kFields[] = {
     number("model.pe_scale", FieldType::f32, 1, TL_MEMBER(model.pe_scale), "--pe-scale", "X",
            "scale of the sinusoidal positions", -kFloat, kFloat, false, -10, 10),
     ConfigField{"model.causal", FieldType::boolean, 1, TL_MEMBER(model.causal), "--no-mask", nullptr,
-                "attention without the causal mask", 0, 1, false, 1.0, kNoRange, kMaskNames, 2, false, nullptr,
-                nullptr},
+                "attention without the causal mask", 0, 1, false, kNoPlausibleLo, kNoPlausibleHi, kMaskNames, 2,
+                false, nullptr, nullptr},
     choice("model.loop", 1, TL_MEMBER(model.loop), "--loop", "KIND", "standard or hamiltonian", kLoopNames),
     only(number("model.mu", FieldType::f32, 1, TL_MEMBER(model.mu), "--mu", "X", "hamiltonian loop momentum mu",
                 -kFloat, kFloat, false, 0, 1),
