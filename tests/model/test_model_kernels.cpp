@@ -116,6 +116,38 @@ TEST_CASE("model: the looped block's layout is the checkpoint's ParamLayout") {
   }
 }
 
+TEST_CASE("model: block_model is the inverse of block_config for every position scheme and loop") {
+  for (PositionKind scheme : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
+                              PositionKind::alibi_sinusoidal, PositionKind::rope})
+    for (LoopKind loop : {LoopKind::standard, LoopKind::hamiltonian}) {
+      ModelConfig m;
+      m.loops = 7;
+      m.vocab_in = 6;
+      m.vocab_out = 7;
+      m.positions = scheme;
+      m.pe_scale = 0.3f;
+      m.alibi_rho = -1.5f;
+      m.rope_base = 500.0f;
+      m.causal = false;
+      m.loop = loop;
+      m.mu = 0.5f;
+      m.alpha = 2.0f;
+      const ModelConfig back = block_model(block_config(m));
+      CAPTURE(int(scheme));
+      CHECK(back.loops == m.loops);
+      CHECK(back.vocab_in == m.vocab_in);
+      CHECK(back.vocab_out == m.vocab_out);
+      CHECK(back.positions == m.positions);
+      CHECK(back.pe_scale == m.pe_scale);
+      CHECK(back.alibi_rho == m.alibi_rho);
+      CHECK(back.rope_base == m.rope_base);
+      CHECK(back.causal == m.causal);
+      CHECK(back.loop == m.loop);
+      CHECK(back.mu == m.mu);
+      CHECK(back.alpha == m.alpha);
+    }
+}
+
 TEST_CASE("model: energy-entropy terms and the Hamiltonian loop are refused off the d = 8 kernels") {
   ModelSpec stacked;  // 2 layers, width 8, one head, with Wo: the generic kernels
   stacked.heads = 2;

@@ -102,6 +102,8 @@ Status validate(const ModelSpec& c);
 // The paper's looped block (SPEC §1) described by `m`: one shared pre-LN block of width 8, one
 // head without output projection, MLP 32 wide, re-injected input, classes out.
 ModelSpec block_config(const ModelConfig& m);
+// The inverse, for a configuration that runs_d8_kernels(): the block in the d = 8 kernels' terms.
+ModelConfig block_model(const ModelSpec& c);
 
 // True when a configuration is the d = 8 looped block's shape, which runs on the compile-time
 // d = 8 SIMD kernels (model/looped_block.hpp); every other shape runs on kernels/generic.hpp.

@@ -13,16 +13,17 @@ namespace {
 constexpr int kMaxWidth = 4096;
 constexpr int kMaxLoopsLooped = 10000;
 
-Positions positions_of(PositionKind k) {
-  switch (k) {
-    case PositionKind::sinusoidal: return Positions::sinusoidal;
-    case PositionKind::none: return Positions::none;
-    case PositionKind::alibi: return Positions::alibi;
-    case PositionKind::alibi_sinusoidal: return Positions::alibi_sinusoidal;
-    case PositionKind::rope: return Positions::rope;
-  }
-  return Positions::none;
-}
+// The looped block's position kinds and the model's, pair by pair (learned positions have no
+// looped-block counterpart).
+struct PositionPair {
+  PositionKind block;
+  Positions model;
+};
+constexpr PositionPair kPositionPairs[] = {
+    {PositionKind::sinusoidal, Positions::sinusoidal}, {PositionKind::none, Positions::none},
+    {PositionKind::alibi, Positions::alibi},           {PositionKind::alibi_sinusoidal, Positions::alibi_sinusoidal},
+    {PositionKind::rope, Positions::rope},
+};
 
 std::size_t* role_slot(ModelLayout& l, const TensorSpec& t) {
   ModelLayout::Block& k = l.block[t.block < 0 ? 0 : t.block];
@@ -62,7 +63,9 @@ ModelSpec block_config(const ModelConfig& m) {
   c.hidden = kHidden;
   c.out_proj = false;
   c.causal = m.causal;
-  c.positions = positions_of(m.positions);
+  c.positions = Positions::none;
+  for (const PositionPair& p : kPositionPairs)
+    if (p.block == m.positions) c.positions = p.model;
   c.pe_scale = m.pe_scale;
   c.alibi_rho = m.alibi_rho;
   c.rope_base = m.rope_base;
@@ -73,6 +76,24 @@ ModelSpec block_config(const ModelConfig& m) {
   c.mu = m.mu;
   c.alpha = m.alpha;
   return c;
+}
+
+ModelConfig block_model(const ModelSpec& c) {
+  ModelConfig m;
+  m.loops = c.layers;
+  m.vocab_in = c.vocab_in;
+  m.vocab_out = c.out_dim;
+  m.positions = PositionKind::none;
+  for (const PositionPair& p : kPositionPairs)
+    if (p.model == c.positions) m.positions = p.block;
+  m.pe_scale = c.pe_scale;
+  m.alibi_rho = c.alibi_rho;
+  m.rope_base = c.rope_base;
+  m.causal = c.causal;
+  m.loop = c.loop;
+  m.mu = c.mu;
+  m.alpha = c.alpha;
+  return m;
 }
 
 bool runs_d8_kernels(const ModelSpec& c) {

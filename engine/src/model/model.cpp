@@ -41,28 +41,6 @@ struct StackBuffers {
   stack::Scratch<T>* scratch;
 };
 
-ModelConfig block_model(const ModelSpec& c) {
-  ModelConfig m;
-  m.loops = c.layers;
-  m.vocab_in = c.vocab_in;
-  m.vocab_out = c.out_dim;
-  switch (c.positions) {
-    case Positions::sinusoidal: m.positions = PositionKind::sinusoidal; break;
-    case Positions::alibi: m.positions = PositionKind::alibi; break;
-    case Positions::alibi_sinusoidal: m.positions = PositionKind::alibi_sinusoidal; break;
-    case Positions::rope: m.positions = PositionKind::rope; break;
-    default: m.positions = PositionKind::none; break;
-  }
-  m.pe_scale = c.pe_scale;
-  m.alibi_rho = c.alibi_rho;
-  m.rope_base = c.rope_base;
-  m.causal = c.causal;
-  m.loop = c.loop;
-  m.mu = c.mu;
-  m.alpha = c.alpha;
-  return m;
-}
-
 }  // namespace
 
 template <class T>
