@@ -170,6 +170,19 @@ std::uint64_t field_bits(const ConfigField& f, const TrainConfig& c) {
   return 0;
 }
 
+double field_number(const ConfigField& f, const TrainConfig& c) {
+  void* p = f.member(const_cast<TrainConfig&>(c));  // read only
+  switch (f.type) {
+    case FieldType::i32: return double(*static_cast<std::int32_t*>(p));
+    case FieldType::i64: return double(*static_cast<std::int64_t*>(p));
+    case FieldType::u64: return double(*static_cast<std::uint64_t*>(p));
+    case FieldType::f32: return double(*static_cast<float*>(p));
+    case FieldType::choice: return double(*static_cast<std::uint8_t*>(p));
+    case FieldType::boolean: return *static_cast<bool*>(p) ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
 void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits) {
   void* p = f.member(c);
   switch (f.type) {

@@ -59,6 +59,10 @@ TEST_CASE("config fields: each entry reaches its own member, and bits round-trip
     CHECK(first_difference(c, base) == &f);
     CHECK(first_difference(base, base) == nullptr);
   }
+  // field_number reads the member: the preset's learning rate, steps and switch.
+  CHECK(field_number(*find_config_field("--lr"), base) == double(base.optim.lr));
+  CHECK(field_number(*find_config_field("--steps"), base) == double(base.steps));
+  CHECK(field_number(*find_config_field("--no-mask"), base) == 1.0);
   // Negative integers keep their sign through the stored bits.
   TrainConfig c = base;
   const ConfigField* warmup = find_config_field("optim.warmup_steps");

@@ -37,33 +37,15 @@ Fields fields() {
 
 std::string integer_text(double v) { return std::to_string(static_cast<long long>(v)); }
 
-float float_of(const ConfigField& f, const TrainConfig& c) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(field_bits(f, c));
-  float v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
-
-// A numeric field's value (i32, i64, f32) as a double.
-double number_of(const ConfigField& f, const TrainConfig& c) {
-  const std::uint64_t bits = field_bits(f, c);
-  if (f.type == FieldType::f32) return double(float_of(f, c));
-  TrainConfig scratch;
-  set_field_bits(f, scratch, bits);
-  if (f.type == FieldType::i32) return double(*static_cast<std::int32_t*>(f.member(scratch)));
-  if (f.type == FieldType::i64) return double(*static_cast<std::int64_t*>(f.member(scratch)));
-  return double(bits);
-}
-
 // The field's value as its flag would write it: "0.002", "cosine", "causal mask".
 std::string text_of(const ConfigField& f, const TrainConfig& c) {
   const std::uint64_t bits = field_bits(f, c);
   switch (f.type) {
-    case FieldType::f32: return text::format_float(float_of(f, c));
+    case FieldType::f32: return text::format_float(float(field_number(f, c)));
     case FieldType::u64: return std::to_string(bits);
     case FieldType::choice:
     case FieldType::boolean: return bits < std::uint64_t(f.choice_count) ? f.choices[bits] : std::to_string(bits);
-    default: return integer_text(number_of(f, c));
+    default: return integer_text(field_number(f, c));
   }
 }
 
@@ -131,7 +113,7 @@ std::vector<std::string> implausible_values(const ParsedArgs& a, const TrainConf
   std::vector<std::string> warnings;
   for (const ConfigField& f : fields()) {
     if (!has_plausible_range(f) || !a.has(f.flag)) continue;
-    const double v = number_of(f, c);
+    const double v = field_number(f, c);
     if (v < f.plausible_lo || v > f.plausible_hi)
       warnings.push_back(std::string(f.flag) + " " + text_of(f, c) + " is outside the plausible range " +
                          range_text(f) + "; the run goes ahead, but expect it to diverge or to learn nothing");
@@ -272,7 +254,7 @@ std::string directory_of(const std::string& path) {
 std::string check_cli_limits(const TrainConfig& c) {
   for (const ConfigField& f : fields()) {
     if (!f.flag || (f.type != FieldType::i32 && f.type != FieldType::i64)) continue;
-    const double v = number_of(f, c);
+    const double v = field_number(f, c);
     if (v < f.lo || v > f.hi) {
       const char* dot = std::strrchr(f.key, '.');
       return std::string(dot ? dot + 1 : f.key) + " " + text_of(f, c) + " is outside this tool's range [" +
