@@ -59,7 +59,7 @@ int argmax(const float* y, int n) {
 // The position of the statement that defines the variable at odd position i (its left side), or
 // -1. Statements sit at (2s, 2s + 1); the query's '?' and variable are the last two positions, so
 // every odd position is a right side or the query. Each variable is defined once.
-int definition_of(const std::int32_t* tokens, int len, int i) {
+int definition_of(const std::int32_t* tokens, int i) {
   for (int j = i - 3; j >= 0; j -= 2)  // i is odd: the left sides before its own statement
     if (tokens[j] == tokens[i]) return j;
   return -1;
@@ -71,7 +71,7 @@ void add_roles(const Model<float>& m, int seq, const std::int32_t* tokens, int l
   const ModelSpec& c = m.config();
   for (int i = 1; i < len; i += 2) {
     if (tokens[i] < values) continue;  // a value: nothing to resolve
-    const int j = definition_of(tokens, len, i);
+    const int j = definition_of(tokens, i);
     if (j < 0) continue;
     *count += 1;
     for (int l = 0; l < c.layers; ++l)
