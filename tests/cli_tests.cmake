@@ -458,10 +458,31 @@ tinyloop_cli_bounded(cli_bound_merge_train_log ARGS "merge|${cli_bound}/merge_lo
 # ---- reproduce retrieval (studies/retrieval): a tiny cell with both curricula, a refused setting ----
 tinyloop_cli_ok(cli_reproduce_retrieval_smoke
   ARGS "reproduce|retrieval|--K|2|--chains|2|--layers|1|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/retrieval"
-  STDOUT "curriculum on, .*curriculum off, .*wrote [^\n]*report.md, accuracy.csv, accuracy.svg, roles.csv, attention.svg"
-  FILES "${cli_work}/retrieval/report.md|${cli_work}/retrieval/accuracy.csv|${cli_work}/retrieval/accuracy.svg|${cli_work}/retrieval/roles.csv|${cli_work}/retrieval/attention.svg"
+  STDOUT "curriculum on, .*curriculum off, .*wrote [^\n]*report.md, accuracy.csv, accuracy.svg, roles.csv, attention.svg, model-curriculum-on.tlc, model-curriculum-off.tlc"
+  FILES "${cli_work}/retrieval/report.md|${cli_work}/retrieval/accuracy.csv|${cli_work}/retrieval/accuracy.svg|${cli_work}/retrieval/roles.csv|${cli_work}/retrieval/attention.svg|${cli_work}/retrieval/model-curriculum-on.tlc|${cli_work}/retrieval/model-curriculum-off.tlc"
   CHECK_FILE "${cli_work}/retrieval/accuracy.csv"
-  CHECK_REGEX "^curriculum,layers,heads,width,looped,seed,step,train_loss,query,depth1,depth2\non,1,2,16,0,1,0,")
+  CHECK_REGEX "^curriculum,layers,heads,width,looped,seed,step,train_loss,query,depth1,depth2\non,1,2,16,0,1,0,"
+  FIXTURE_SETUP cli_retrieval_model)
+# A study's model (checkpoint format version 4) is refused clearly by the commands that run the
+# looped block only.
+foreach(command eval infer export train)
+  set(extra "")
+  if(command STREQUAL "infer")
+    set(extra "|--tokens|0 1")
+  elseif(command STREQUAL "export")
+    set(extra "|--json|${cli_work}/retrieval/never.json")
+  elseif(command STREQUAL "train")
+    set(extra "|--out|${cli_work}/retrieval/never")
+  endif()
+  set(flag "--checkpoint")
+  if(command STREQUAL "train")
+    set(flag "--resume")
+  endif()
+  tinyloop_cli_error(cli_err_${command}_study_model
+    ARGS "${command}|${flag}|${cli_work}/retrieval/model-curriculum-on.tlc${extra}" RC 1
+    REGEX "model-curriculum-on.tlc' holds a 1-layer model with 2 heads of width 16 \\(format version 4, written by a study\\); this command runs the looped block of `tinyloop train` only"
+    REQUIRES cli_retrieval_model)
+endforeach()
 tinyloop_cli_error(cli_err_retrieval_too_few_variables ARGS "reproduce|retrieval|--K|9|--quiet" RC 2
   REGEX "4 chains of depth up to 9 need 36 distinct variables, only 32 exist")
 # The layers-vs-K table: two tiny searches (each in its own folder, as a dispatched search would

@@ -94,6 +94,11 @@ struct Plan {
 // Validates the checkpoint and the length, and sizes the buffer.
 Status make_plan(const void* checkpoint, std::size_t size, std::int32_t max_len, Plan* plan) {
   TINYLOOP_TRY(tinyloop::checkpoint_read_header(static_cast<const std::uint8_t*>(checkpoint), size, &plan->header));
+  if (!plan->header.looped_block)
+    return Status::fail(Error::unsupported,
+                        "checkpoint holds a %d-layer model of width %d (format version 4); the C ABI runs the "
+                        "looped block only",
+                        plan->header.spec.layers, plan->header.spec.width);
   const tinyloop::ModelConfig& m = plan->header.config.model;
   const std::size_t expected = tinyloop::ParamLayout::make(m).total;
   if (plan->header.param_count != expected)

@@ -202,7 +202,9 @@ Report make_report(const std::vector<CellResult>& runs, const std::string& comma
     rep.summary += name_of(r) + ": emergence " + emergence_order(r) + "; final query " + pct(r.curve.back().query) +
                    "; " + secs + " s\n";
   }
-  md << "\n![accuracy per depth](accuracy.svg)\n\nEvery evaluation point: `accuracy.csv`.\n";
+  md << "\n![accuracy per depth](accuracy.svg)\n\nEvery evaluation point: `accuracy.csv`. The trained models, "
+     << "with their AdamW state: `model-curriculum-on.tlc` and `-off.tlc` (checkpoint format version 4, "
+     << "docs/CHECKPOINT.md).\n";
   const bool roles = !runs.front().curve.back().heads.empty();
   if (roles)
     md << "\n## What each head does\n\nMean attention on the held-out set from each position holding a variable "
@@ -215,6 +217,9 @@ Report make_report(const std::vector<CellResult>& runs, const std::string& comma
     rep.files.push_back({"roles.csv", roles_csv(runs)});
     rep.files.push_back({"attention.svg", attention_figure(runs)});
   }
+  for (const CellResult& r : runs)
+    rep.files.push_back({r.options.task.curriculum ? "model-curriculum-on.tlc" : "model-curriculum-off.tlc",
+                         r.checkpoint});
   return rep;
 }
 

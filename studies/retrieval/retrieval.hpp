@@ -62,6 +62,7 @@ struct CellResult {
   AttentionMaps attention;
   double seconds = 0;
   long params = 0;
+  std::string checkpoint;  // the trained model with its AdamW state (format version 4), as bytes
 };
 
 // Whether the cell's task and model can be built (the message names what is wrong).
@@ -77,8 +78,9 @@ CellResult train_cell(const CellOptions& o, const std::string& label);
 // The first evaluated step at which accuracy reaches `level` (-1: never), per depth and at the query.
 std::int64_t first_step_at(const CellResult& r, int depth, double level);  // depth 0: the query
 
-// report.md, accuracy.csv and accuracy.svg of runs that share a task size (curriculum on/off);
-// `command` is the command line shown in report.md.
+// report.md, accuracy.csv and accuracy.svg of runs that share a task size (curriculum on/off),
+// and each run's trained model (model-curriculum-on.tlc, ...); `command` is the command line
+// shown in report.md.
 Report make_report(const std::vector<CellResult>& runs, const std::string& command);
 
 // The study: `base` trained with the curriculum on and/or off, the cells in parallel (one

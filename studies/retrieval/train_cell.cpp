@@ -5,6 +5,7 @@
 
 #include "common/optimizer.hpp"
 #include "retrieval/retrieval.hpp"
+#include "tinyloop/checkpoint.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::study::retrieval {
@@ -155,6 +156,26 @@ void show(const std::string& label, const EvalPoint& p, std::int64_t steps, doub
   std::fprintf(stderr, "  (%.0f s)\n", seconds);
 }
 
+// The trained model, its AdamW state and the data generator's position, as a checkpoint.
+std::string checkpoint_of(Model<float>& m, const CellOptions& o, const Rng& data) {
+  CheckpointData d;
+  d.config.optim = m.optim();
+  d.config.batch = o.batch;
+  d.config.steps = o.steps;
+  d.config.seed = o.seed;
+  d.spec = &m.config();
+  d.params = m.params();
+  d.adam_m = m.adam_m();
+  d.adam_v = m.adam_v();
+  d.step = m.step();
+  d.rng_state = data.state();
+  d.rng_inc = data.increment();
+  std::string bytes(checkpoint_bytes(d.config, true, d.spec), '\0');
+  std::size_t written = 0;
+  check(checkpoint_write(d, reinterpret_cast<std::uint8_t*>(&bytes[0]), bytes.size(), &written));
+  return bytes;
+}
+
 }  // namespace
 
 rt::RetrievalTask eval_task(const rt::RetrievalTask& train) {
@@ -206,6 +227,7 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
     ++loss_count;
   }
   r.seconds = platform::now_seconds() - t0;
+  r.checkpoint = checkpoint_of(m, o, data);
   if (m.config().attention == AttentionKind::softmax) evaluate(m, eval, o, &r.attention);
   return r;
 }

@@ -59,8 +59,9 @@ if(NOT tour MATCHES "(^|\n)tools/dev.sh train [^\n]*--out[ =]")
   message(FATAL_ERROR "the tour's 'tools/dev.sh train' has no --out: dev.sh would add its own "
                       "runs/default-<timestamp>, and the later steps could not name the run")
 endif()
-substitute("tools/dev.sh train" "'${TINYLOOP}' train")
+# The README's own path first: the executable's path may itself end in build/native/tools/tinyloop.
 substitute("build/native/tools/tinyloop" "'${TINYLOOP}'")
+substitute("tools/dev.sh train" "'${TINYLOOP}' train")
 string(REGEX REPLACE "--steps [0-9]+" "--steps ${STEPS}" tour "${tour}")
 
 set(skipped "")

@@ -2,10 +2,11 @@
 """The frozen checkpoint files (tests/frozen/README.md): their expected contents, and the
 forced-prediction model.
 
-This script reads checkpoints on its own, from docs/CHECKPOINT.md (versions 1 and 2) and the
-version-3 fields of engine/src/io/checkpoint.cpp, without the engine. It computes the logits on
-fixed tokens with the PyTorch reference (tools/reference/torch_reference.py, float64), so the
-expected values do not come from the code under test. Run with Debian's PyTorch:
+This script reads checkpoints on its own, from docs/CHECKPOINT.md (versions 1 to 4), without the
+engine. It computes the logits on fixed tokens with the PyTorch references (the looped block's,
+tools/reference/torch_reference.py, and the model family's, family_reference.py, for version 4's
+models; float64), so the expected values do not come from the code under test. Run with Debian's
+PyTorch:
 
     /usr/bin/python3 tests/frozen/frozen.py expect tests/frozen/*.tlc   # writes <file>.expect
     /usr/bin/python3 tests/frozen/frozen.py forced --out tests/frozen/forced_a2_v1.tlc
@@ -25,6 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "reference"))
+import family_reference as family  # noqa: E402
 import torch_reference as ref  # noqa: E402
 
 MAGIC = b"TLOOPCK\0"
@@ -43,6 +45,17 @@ CONFIG_V1 = [
 ]
 CONFIG_V2 = [("loss.eta_schedule", "I"), ("loss.eta_final", "f"), ("init_scale", "f")]
 CONFIG_V3 = [("model.alibi_rho", "f"), ("model.rope_base", "f")]
+# Version 4 (any model shape): the configuration block keeps the recipe every model shares, and a
+# model block with every field of a ModelSpec follows it.
+RECIPE_V4 = [(key, code) for key, code in CONFIG_V1 if key.startswith("optim.") or key in ("batch", "steps", "seed")]
+MODEL_V4 = [("spec.layers", "i"), ("spec.looped", "I"), ("spec.heads", "i"), ("spec.width", "i"),
+            ("spec.head_dim", "i"), ("spec.mlp", "I"), ("spec.hidden", "i"), ("spec.layernorm", "I"),
+            ("spec.attention", "I"), ("spec.attn_scale", "f"), ("spec.causal", "I"), ("spec.out_proj", "I"),
+            ("spec.residual", "I"), ("spec.positions", "I"), ("spec.pe_scale", "f"), ("spec.max_len", "i"),
+            ("spec.alibi_rho", "f"), ("spec.rope_base", "f"), ("spec.input", "I"), ("spec.vocab_in", "i"),
+            ("spec.in_dim", "i"), ("spec.input_proj", "I"), ("spec.output", "I"), ("spec.out_dim", "i"),
+            ("spec.readout_bias", "I"), ("spec.ignore_class", "i"), ("spec.loop", "I"), ("spec.mu", "f"),
+            ("spec.alpha", "f"), ("spec.init_scale", "f")]
 STATE = [("step", "q"), ("rng_state", "Q"), ("rng_inc", "Q")]
 SET_NAMES = ["params", "adam_m", "adam_v"]
 
@@ -52,6 +65,8 @@ TOKENS = {2: [0, 1, 0, 1, 0, 1, 0, 1], 4: [0, 1, 2, 3, 0, 2, 1, 3, 0, 1, 2, 0],
 
 
 def config_fields(version):
+    if version >= 4:
+        return RECIPE_V4 + MODEL_V4
     return CONFIG_V1 + (CONFIG_V2 if version >= 2 else []) + (CONFIG_V3 if version >= 3 else [])
 
 
@@ -110,7 +125,22 @@ def model_config(fields):
         mu=fields["model.mu"], alpha=fields["model.alpha"])
 
 
+def family_logits(fields, params, tokens):
+    """Version 4: the model family's reference on the stored ModelSpec (tokens in, classes out)."""
+    c = {key[len("spec."):]: value for key, value in fields.items() if key.startswith("spec.")}
+    if c["loop"] != 0 or c["input"] != family.TOKENS or c["output"] != family.CLASSES:
+        raise ValueError("the frozen version-4 file must be a token classifier with the standard loop")
+    shapes = dict(family.param_shapes(c))
+    weights = {name: torch.tensor(params[name], dtype=torch.float64).reshape(shapes[name]) for name in shapes}
+    data = {"tokens": torch.tensor([tokens]), "labels": torch.zeros(1, len(tokens), dtype=torch.int64)}
+    with torch.no_grad():
+        y, _, _ = family.forward(c, weights, data)
+    return y[0]
+
+
 def reference_logits(fields, params, tokens):
+    if "spec.layers" in fields:
+        return family_logits(fields, params, tokens)
     cfg = model_config(fields)
     shapes = ref.param_shapes(cfg)
     weights = {name: torch.tensor(params[name], dtype=torch.float64).reshape(shapes[name])
@@ -128,7 +158,8 @@ def sequential_sum(values):
 
 def expectation_text(path, version, flags, fields, sets):
     params = {name: values for name, _, _, values in sets["params"]}
-    tokens = TOKENS[fields["task.alphabet"]]
+    vocab = fields["spec.vocab_in"] if "spec.layers" in fields else fields["task.alphabet"]
+    tokens = TOKENS.get(vocab) or [(7 * i + 3) % vocab for i in range(min(12, fields.get("spec.max_len", 12)))]
     logits = reference_logits(fields, params, tokens)
     lines = [f"# Expected contents of {Path(path).name}: tests/frozen/frozen.py expect (do not edit by hand)",
              f"version {version}", f"has_optimizer {flags & 1}", f"bytes {Path(path).stat().st_size}"]

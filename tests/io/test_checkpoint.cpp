@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/checkpoint_bytes.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/config.hpp"
 #include "tinyloop/params.hpp"
@@ -19,40 +20,7 @@ using namespace tinyloop;
 
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-// Bitwise CRC-32 (IEEE), deliberately not the engine's table version.
-std::uint32_t ref_crc32(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < n; ++i) {
-    c ^= p[i];
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-std::uint32_t get_u32(const Bytes& b, std::size_t at) {
-  return std::uint32_t(b[at]) | std::uint32_t(b[at + 1]) << 8 | std::uint32_t(b[at + 2]) << 16 |
-         std::uint32_t(b[at + 3]) << 24;
-}
-std::uint64_t get_u64(const Bytes& b, std::size_t at) {
-  return std::uint64_t(get_u32(b, at)) | std::uint64_t(get_u32(b, at + 4)) << 32;
-}
-// The bounds checks also keep GCC's -Wstringop-overflow from guessing an empty vector.
-void put_u32(Bytes& b, std::size_t at, std::uint32_t v) {
-  REQUIRE(at + 4 <= b.size());
-  for (int i = 0; i < 4; ++i) b[at + i] = std::uint8_t(v >> (8 * i));
-}
-void put_u64(Bytes& b, std::size_t at, std::uint64_t v) {
-  REQUIRE(at + 8 <= b.size());
-  for (int i = 0; i < 8; ++i) b[at + i] = std::uint8_t(v >> (8 * i));
-}
-void put_f32(Bytes& b, std::size_t at, float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, 4);
-  put_u32(b, at, u);
-}
-void reseal(Bytes& b) { put_u32(b, b.size() - 4, ref_crc32(b.data(), b.size() - 4)); }
+using namespace tinyloop::test;
 
 // File offsets of docs/CHECKPOINT.md.
 constexpr std::size_t kOffVersion = 8, kOffFlags = 12, kOffSize = 16;
@@ -566,10 +534,16 @@ TEST_CASE("checkpoint: unknown version and flags") {
   Fixture f(preset_lam2026(), false);
   Bytes b = f.write();
   Bytes c = b;
-  put_u32(c, kOffVersion, 4);
-  expect_rejected(c, "unsupported checkpoint version 4 (this build reads versions 1 to 3)");
+  put_u32(c, kOffVersion, 5);
+  expect_rejected(c, "unsupported checkpoint version 5 (this build reads versions 1 to 4)");
   reseal(c);
-  expect_rejected(c, "unsupported checkpoint version 4");
+  expect_rejected(c, "unsupported checkpoint version 5");
+  // A looped-block file relabelled as version 4 reads its configuration as a recipe and a model
+  // block, which cannot match.
+  c = b;
+  put_u32(c, kOffVersion, 4);
+  reseal(c);
+  CHECK(read_all(c).code() == Error::bad_checkpoint);
   c = b;
   put_u32(c, kOffVersion, 0);
   expect_rejected(c, "version 0");
@@ -663,8 +637,8 @@ TEST_CASE("checkpoint: a head whose declared size disagrees with its configurati
   c[0] ^= 0x20;
   CHECK(head_message(c) == "not a tinyloop checkpoint (bad magic)");
   c = f.write();
-  put_u32(c, kOffVersion, 4);
-  CHECK(head_message(c).find("unsupported checkpoint version 4") != std::string::npos);
+  put_u32(c, kOffVersion, 5);
+  CHECK(head_message(c).find("unsupported checkpoint version 5") != std::string::npos);
   c = f.write();
   put_u32(c, kOffFlags, 0);  // no optimizer state: the configuration implies a smaller file
   CHECK(head_message(c).find("size mismatch") != std::string::npos);

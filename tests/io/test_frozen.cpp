@@ -24,7 +24,9 @@
 #include "support/golden_case.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/config.hpp"
+#include "tinyloop/config_fields.hpp"
 #include "tinyloop/inference.hpp"
+#include "tinyloop/model.hpp"
 #include "tinyloop/params.hpp"
 
 #ifndef TINYLOOP_FROZEN_DIR
@@ -99,25 +101,49 @@ void check_config(const TrainConfig& c, const Expect& e) {
   CHECK(c.model.rope_base == (v3 ? number(e, "model.rope_base") : double(m.rope_base)));
 }
 
-// The float64 sum, in file order, of each tensor of one set, against the expectation.
-void check_sums(const std::string& set, const std::vector<float>& flat, const ParamLayout& layout, const Expect& e) {
-  for (int p = 0; p < layout.count; ++p) {
-    const ParamInfo& info = layout.info[p];
-    double sum = 0;
-    for (std::size_t i = 0; i < info.size(); ++i) sum += double(flat[info.offset + i]);
-    const std::string key = "sum." + set + "." + info.name;
-    CHECK_MESSAGE(sum == number(e, key), key << ": " << sum);
-  }
+// The float64 sum, in file order, of one tensor of one set, against the expectation.
+void check_sum(const std::string& set, const std::vector<float>& flat, const char* name, std::size_t offset,
+               std::size_t size, const Expect& e) {
+  double sum = 0;
+  for (std::size_t i = 0; i < size; ++i) sum += double(flat[offset + i]);
+  const std::string key = "sum." + set + "." + name;
+  CHECK_MESSAGE(sum == number(e, key), key << ": " << sum);
 }
 
-void check_logits(const TrainConfig& cfg, const std::vector<float>& params, const Expect& e) {
+void check_sums(const std::string& set, const std::vector<float>& flat, const ParamLayout& layout, const Expect& e) {
+  for (int p = 0; p < layout.count; ++p)
+    check_sum(set, flat, layout.info[p].name, layout.info[p].offset, layout.info[p].size(), e);
+}
+
+void check_sums(const std::string& set, const std::vector<float>& flat, const ModelLayout& layout, const Expect& e) {
+  for (int p = 0; p < layout.count; ++p)
+    check_sum(set, flat, layout.tensors[p].name, layout.tensors[p].offset, layout.tensors[p].size(), e);
+}
+
+std::vector<std::int32_t> expected_tokens(const Expect& e) {
   std::vector<std::int32_t> tokens;
   for (const std::string& t : values(e, "tokens")) tokens.push_back(std::int32_t(std::strtol(t.c_str(), nullptr, 10)));
-  const int len = int(tokens.size()), vocab = cfg.model.vocab_out;
+  return tokens;
+}
+
+std::vector<double> expected_logits(const Expect& e, int len, int classes) {
   std::vector<double> want;
   for (int i = 0; i < len; ++i)
     for (const std::string& v : values(e, "logits." + std::to_string(i))) want.push_back(std::strtod(v.c_str(), nullptr));
-  REQUIRE(want.size() == std::size_t(len) * std::size_t(vocab));
+  REQUIRE(want.size() == std::size_t(len) * std::size_t(classes));
+  return want;
+}
+
+void check_close_logits(const std::vector<float>& got, const std::vector<double>& want) {
+  double scale = 0;
+  for (double v : want) scale = std::max(scale, std::fabs(v));
+  test::check_close("logits", got.data(), want.data(), want.size(), scale, test::golden_tolerance<float>());
+}
+
+void check_logits(const TrainConfig& cfg, const std::vector<float>& params, const Expect& e) {
+  const std::vector<std::int32_t> tokens = expected_tokens(e);
+  const int len = int(tokens.size());
+  const std::vector<double> want = expected_logits(e, len, cfg.model.vocab_out);
 
   std::vector<unsigned char> buffer(Inference::plan(cfg.model, len).total);
   Inference inf;
@@ -127,9 +153,57 @@ void check_logits(const TrainConfig& cfg, const std::vector<float>& params, cons
   InferOutputs out;
   out.logits = logits.data();
   REQUIRE(inf.run(tokens.data(), len, out).is_ok());
-  double scale = 0;
-  for (double v : want) scale = std::max(scale, std::fabs(v));
-  test::check_close("logits", logits.data(), want.data(), want.size(), scale, test::golden_tolerance<float>());
+  check_close_logits(logits, want);
+}
+
+// Version 4: the stored ModelSpec, field by field (floats as the exact float32 value).
+void check_spec(const ModelSpec& s, const Expect& e) {
+  const std::pair<const char*, double> fields[] = {
+      {"spec.layers", s.layers}, {"spec.looped", s.looped}, {"spec.heads", s.heads}, {"spec.width", s.width},
+      {"spec.head_dim", s.head_dim}, {"spec.mlp", s.mlp}, {"spec.hidden", s.hidden},
+      {"spec.layernorm", s.layernorm}, {"spec.attention", double(s.attention)}, {"spec.attn_scale", s.attn_scale},
+      {"spec.causal", s.causal}, {"spec.out_proj", s.out_proj}, {"spec.residual", s.residual},
+      {"spec.positions", double(s.positions)}, {"spec.pe_scale", s.pe_scale}, {"spec.max_len", s.max_len},
+      {"spec.alibi_rho", s.alibi_rho}, {"spec.rope_base", s.rope_base}, {"spec.input", double(s.input)},
+      {"spec.vocab_in", s.vocab_in}, {"spec.in_dim", s.in_dim}, {"spec.input_proj", s.input_proj},
+      {"spec.output", double(s.output)}, {"spec.out_dim", s.out_dim}, {"spec.readout_bias", s.readout_bias},
+      {"spec.ignore_class", s.ignore_class}, {"spec.loop", double(s.loop)}, {"spec.mu", s.mu},
+      {"spec.alpha", s.alpha}, {"spec.init_scale", s.init_scale}};
+  for (const auto& [key, got] : fields) CHECK_MESSAGE(got == number(e, key), key << ": read " << got);
+}
+
+// Version 4: the recipe's fields (the optimiser, batch, steps, seed) through the field list.
+void check_recipe(const TrainConfig& c, const Expect& e) {
+  int checked = 0;
+  for (const auto& [key, words] : e) {
+    const ConfigField* f = find_config_field(key.c_str());
+    if (f == nullptr) continue;
+    ++checked;
+    if (f->type == FieldType::u64) CHECK(field_bits(*f, c) == integer(e, key));
+    else CHECK_MESSAGE(field_number(*f, c) == number(e, key), key << ": read " << field_number(*f, c));
+  }
+  CHECK(checked == 12);  // optim.* (9), batch, steps, seed
+}
+
+// Version 4: the model family's forward on the expected tokens.
+void check_model_logits(const ModelSpec& spec, const std::vector<float>& params, const Expect& e) {
+  const std::vector<std::int32_t> tokens = expected_tokens(e);
+  const int len = int(tokens.size());
+  const std::vector<double> want = expected_logits(e, len, spec.out_dim);
+  const Capacity cap{len, 1, 1};
+  std::vector<unsigned char> buffer(Model<float>::plan(spec, cap).total);
+  Model<float> model;
+  REQUIRE(model.init(spec, OptimConfig{}, cap, buffer.data(), buffer.size()).is_ok());
+  std::copy(params.begin(), params.end(), model.params());
+  const std::vector<std::int32_t> labels(tokens.size(), 0);
+  ModelBatch<float> batch;
+  batch.tokens = tokens.data();
+  batch.labels = labels.data();
+  batch.batch = 1;
+  batch.len = len;
+  ModelStats stats;
+  REQUIRE(model.evaluate(batch, &stats).is_ok());
+  check_close_logits(std::vector<float>(model.outputs(0), model.outputs(0) + want.size()), want);
 }
 
 void check_frozen(const std::string& name) {
@@ -142,27 +216,42 @@ void check_frozen(const std::string& name) {
   CheckpointHeader h;
   const Status st = checkpoint_read_header(file.data(), file.size(), &h);
   REQUIRE_MESSAGE(st.is_ok(), st.message());
-  check_config(h.config, e);
+  const bool model_block = integer(e, "version") >= 4;
+  CHECK(h.looped_block == !model_block);
+  if (model_block) {
+    check_recipe(h.config, e);
+    check_spec(h.spec, e);
+  } else {
+    check_config(h.config, e);
+  }
   CHECK(h.has_optimizer == (integer(e, "has_optimizer") == 1));
   CHECK(h.step == std::int64_t(integer(e, "step")));
   CHECK(h.rng_state == integer(e, "rng_state"));
   CHECK(h.rng_inc == integer(e, "rng_inc"));
 
-  const ParamLayout layout = ParamLayout::make(h.config.model);
-  REQUIRE(h.param_count == layout.total);
-  std::vector<float> params(layout.total), m(layout.total), v(layout.total);
+  std::vector<float> params(h.param_count), m(h.param_count), v(h.param_count);
   const Status t = checkpoint_read_tensors(file.data(), file.size(), params.data(), m.data(), v.data());
   REQUIRE_MESSAGE(t.is_ok(), t.message());
-  check_sums("params", params, layout, e);
-  if (h.has_optimizer) {
-    check_sums("adam_m", m, layout, e);
-    check_sums("adam_v", v, layout, e);
+  auto sums = [&](const auto& layout) {
+    REQUIRE(h.param_count == layout.total);
+    check_sums("params", params, layout, e);
+    if (h.has_optimizer) {
+      check_sums("adam_m", m, layout, e);
+      check_sums("adam_v", v, layout, e);
+    }
+  };
+  if (model_block) {
+    sums(ModelLayout::make(h.spec));
+    check_model_logits(h.spec, params, e);
+  } else {
+    sums(ParamLayout::make(h.config.model));
+    check_logits(h.config, params, e);
   }
-  check_logits(h.config, params, e);
 
   // Written again, the file comes back byte for byte: same version, same layout.
   const CheckpointData d{h.config, params.data(), h.has_optimizer ? m.data() : nullptr,
-                         h.has_optimizer ? v.data() : nullptr, h.step, h.rng_state, h.rng_inc};
+                         h.has_optimizer ? v.data() : nullptr, h.step, h.rng_state, h.rng_inc,
+                         model_block ? &h.spec : nullptr};
   Bytes again(file.size());
   std::size_t written = 0;
   REQUIRE(checkpoint_write(d, again.data(), again.size(), &written).is_ok());
@@ -182,6 +271,10 @@ TEST_CASE("frozen v2_eta_schedule.tlc: format version 2, written at 1dcf261, ent
 
 TEST_CASE("frozen v3_alibi.tlc: format version 3, written at c779ac5, ALiBi (17th tensor rho)") {
   check_frozen("v3_alibi.tlc");
+}
+
+TEST_CASE("frozen v4_retrieval.tlc: format version 4, a 2-layer 2-head model of `reproduce retrieval`, AdamW state") {
+  check_frozen("v4_retrieval.tlc");
 }
 
 TEST_CASE("frozen forced_a2_v1.tlc: format version 1 from the independent Python writer") {
@@ -204,7 +297,7 @@ unsigned latest_version() {
 
 TEST_CASE("frozen files: one of every format version this build reads") {
   // A new format version needs its frozen file (tests/frozen/README.md) before this passes.
-  const char* files[] = {"v1_lam2026.tlc", "v2_eta_schedule.tlc", "v3_alibi.tlc"};
+  const char* files[] = {"v1_lam2026.tlc", "v2_eta_schedule.tlc", "v3_alibi.tlc", "v4_retrieval.tlc"};
   std::vector<int> seen(latest_version() + 1, 0);
   for (const char* name : files) {
     const Bytes file = read_bytes(frozen_path(name));

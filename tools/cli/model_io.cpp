@@ -30,6 +30,13 @@ LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer) {
   if (s.code() == Error::io_error) runtime_error(std::string("cannot read checkpoint: ") + s.message());
   if (s) s = checkpoint_read_header(bytes.data(), bytes.size(), &ck.header);
   if (!s) runtime_error("checkpoint '" + path + "' is not valid: " + s.message());
+  if (!ck.header.looped_block) {
+    const ModelSpec& m = ck.header.spec;
+    runtime_error("checkpoint '" + path + "' holds a " + std::to_string(m.layers) + "-" +
+                  (m.looped ? "loop" : "layer") + " model with " + std::to_string(m.heads) + " heads of width " +
+                  std::to_string(m.width) + " (format version 4, written by a study); this command runs the "
+                  "looped block of `tinyloop train` only");
+  }
   s = validate(ck.header.config);
   if (!s) runtime_error("checkpoint '" + path + "' holds an invalid configuration: " + s.message());
   std::size_t expected = ParamLayout::make(ck.header.config.model).total;

@@ -9,10 +9,14 @@
 
 namespace tinyloop::io {
 
-// The block's size in the newest version (the fields' bytes add up to it: test_checkpoint).
+// The block's size in version 3, its longest (the fields' bytes add up to it: test_checkpoint).
 constexpr std::size_t kConfigBytesV3 = 160;
+// The first version with a model block (any ModelSpec); its configuration block holds only the
+// recipe every model shares (optim.*, batch, steps, seed); the other fields read as defaults.
+constexpr std::uint32_t kVersionModelBlock = 4;
+constexpr std::size_t kConfigBytesV4 = 56;
 
-// Bytes of the block in format `version`: 140 in version 1, 152 in 2, 160 in 3.
+// Bytes of the block in format `version`: 140 in version 1, 152 in 2, 160 in 3, 56 in 4.
 std::size_t config_bytes(std::uint32_t version);
 
 void write_config(Writer& w, const TrainConfig& c, std::uint32_t version);
