@@ -305,6 +305,30 @@ TEST_CASE("C API: a buffer that holds no model is not initialised") {
               TINYLOOP_NOT_INITIALIZED);
 }
 
+TEST_CASE("C API: a checkpoint of another model shape (format version 4) is refused by name") {
+  tinyloop::ModelSpec spec;  // a stacked model of the studies: 2 layers, 2 heads
+  spec.layers = 2;
+  spec.heads = 2;
+  spec.width = 16;
+  const tinyloop::ModelLayout layout = tinyloop::ModelLayout::make(spec);
+  std::vector<float> params(layout.total, 0.25f);
+  tinyloop::CheckpointData d;
+  d.params = params.data();
+  d.rng_inc = 1;
+  d.spec = &spec;
+  std::vector<std::uint8_t> c(tinyloop::checkpoint_bytes(d.config, false, &spec));
+  REQUIRE(tinyloop::checkpoint_write(d, c.data(), c.size(), nullptr).is_ok());
+  tinyloop_error err;
+  std::size_t bytes = 1;
+  check_error(tinyloop_model_bytes(c.data(), c.size(), kMaxLen, &bytes, &err), err, TINYLOOP_UNSUPPORTED,
+              "holds a 2-layer model of width 16 (format version 4); the C ABI runs the looped block only");
+  alignas(64) static unsigned char buffer[1 << 16];
+  tinyloop_model* model = nullptr;
+  check_error(tinyloop_model_init(c.data(), c.size(), kMaxLen, buffer, sizeof buffer, &model, &err), err,
+              TINYLOOP_UNSUPPORTED, "the C ABI runs the looped block only");
+  CHECK(model == nullptr);
+}
+
 TEST_CASE("C API: zero and negative lengths") {
   const Fixture& f = fixture();
   const Bytes& c = f.checkpoint;
