@@ -10,6 +10,7 @@
 #endif
 
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/attention.hpp"
@@ -17,6 +18,7 @@
 #include "kernels/dense.hpp"
 #include "kernels/dense_simd.hpp"
 #include "kernels/gelu.hpp"
+#include "kernels/generic.hpp"
 #include "tinyloop/rng.hpp"
 
 using namespace tinyloop;
@@ -148,4 +150,63 @@ TEST_CASE("SIMD dense layers and GELU match the scalar kernels") {
   simd::gelu_row<kHidden>(g.data(), vv, sv);
   check_close(vv, vs, kHidden, 2e-6, "gelu");
   check_close(sv, ss, kHidden, 2e-6, "gelu slope");
+}
+
+// The runtime-width kernels of the other model shapes (kernels/generic.hpp): the xsimd row
+// operations against ScalarOps, at widths that fill registers, leave tails, and are shorter than one.
+TEST_CASE("SIMD row operations of the runtime-width kernels match the scalar reference") {
+  using Scalar = generic::ScalarOps<float>;
+  static_assert(std::is_same<generic::Ops<float>, simd::GenericOps>::value, "float runs the xsimd row operations");
+  Rng rng(9);
+  for (int in : {3, 8, 64})
+    for (int out : {1, 5, 16, 37, 256}) {
+      CAPTURE(in);
+      CAPTURE(out);
+      const int n = 4;
+      const auto X = random_vector(rng, std::size_t(n) * in), W = random_vector(rng, std::size_t(in) * out);
+      const auto b = random_vector(rng, out), dY = random_vector(rng, std::size_t(n) * out);
+      std::vector<float> ys(std::size_t(n) * out), yv(ys.size());
+      generic::dense_rows<float, Scalar>(X.data(), n, in, W.data(), b.data(), out, ys.data());
+      generic::dense_rows<float>(X.data(), n, in, W.data(), b.data(), out, yv.data());
+      check_close(yv.data(), ys.data(), ys.size(), 1e-5, "dense_rows");
+      std::vector<float> dWs(W.size(), 0.5f), dWv(dWs), dbs(out, 0.1f), dbv(dbs), dXs(X.size(), 1.0f), dXv(dXs);
+      generic::dense_rows_backward<float, Scalar>(X.data(), n, in, W.data(), out, dY.data(), dWs.data(), dbs.data(),
+                                                  dXs.data());
+      generic::dense_rows_backward<float>(X.data(), n, in, W.data(), out, dY.data(), dWv.data(), dbv.data(),
+                                          dXv.data());
+      check_close(dWv.data(), dWs.data(), dWs.size(), 1e-5, "dense_rows dW");
+      check_close(dbv.data(), dbs.data(), dbs.size(), 1e-5, "dense_rows db");
+      check_close(dXv.data(), dXs.data(), dXs.size(), 1e-5, "dense_rows dX");
+    }
+  for (int dh : {2, 8, 13, 32})
+    for (bool causal : {true, false})
+      for (bool softmax : {true, false}) {
+        CAPTURE(dh);
+        CAPTURE(causal);
+        CAPTURE(softmax);
+        const int n = 11, heads = 2, ld = heads * dh;
+        const auto Q = random_vector(rng, std::size_t(n) * ld), K = random_vector(rng, Q.size());
+        const auto V = random_vector(rng, Q.size()), dA = random_vector(rng, Q.size());
+        std::vector<float> Ps(std::size_t(n) * n), Pv(Ps.size()), As(Q.size()), Av(Q.size());
+        const float scale = 0.3f, slope = 0.2f;
+        generic::attention_head<float, Scalar>(Q.data(), K.data(), V.data(), ld, n, dh, causal, softmax, scale,
+                                               Ps.data(), As.data(), slope);
+        generic::attention_head<float>(Q.data(), K.data(), V.data(), ld, n, dh, causal, softmax, scale, Pv.data(),
+                                       Av.data(), slope);
+        check_close(Pv.data(), Ps.data(), Ps.size(), 1e-5, "attention P");
+        check_close(Av.data(), As.data(), As.size(), 1e-5, "attention A");
+        std::vector<float> dp(n), dQs(Q.size()), dQv(Q.size()), dKs(Q.size()), dKv(Q.size()), dVs(Q.size()),
+            dVv(Q.size());
+        float dslope_s = 0, dslope_v = 0;
+        generic::attention_head_backward<float, Scalar>(Q.data(), K.data(), V.data(), ld, n, dh, causal, softmax,
+                                                        scale, Ps.data(), dA.data(), dp.data(), dQs.data(),
+                                                        dKs.data(), dVs.data(), &dslope_s);
+        generic::attention_head_backward<float>(Q.data(), K.data(), V.data(), ld, n, dh, causal, softmax, scale,
+                                                Ps.data(), dA.data(), dp.data(), dQv.data(), dKv.data(), dVv.data(),
+                                                &dslope_v);
+        check_close(dQv.data(), dQs.data(), dQs.size(), 1e-5, "attention dQ");
+        check_close(dKv.data(), dKs.data(), dKs.size(), 1e-5, "attention dK");
+        check_close(dVv.data(), dVs.data(), dVs.size(), 1e-5, "attention dV");
+        CHECK(dslope_v == doctest::Approx(dslope_s).epsilon(1e-4));
+      }
 }

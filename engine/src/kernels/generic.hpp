@@ -1,50 +1,78 @@
 #pragma once
 // Runtime-width counterparts of the d = 8 kernels (dense.hpp, layernorm.hpp, attention.hpp)
-// for the model's shapes other than the d = 8 block: the same arithmetic, with the widths as arguments. Scalar reference
-// code (no SIMD path yet); GELU and cross-entropy are shared as they are.
+// for the model's shapes other than the d = 8 block: the same arithmetic, with the widths as
+// arguments. The attention kernels are written over two row operations, a dot product and
+// y += s x, and the dense layers are the operations' own: ScalarOps is the reference, and in a
+// TINYLOOP_SIMD build the float model runs them on xsimd batches (generic_simd.hpp, register-blocked
+// dense layers), which test_kernels compares with the reference. GELU
+// and cross-entropy are shared as they are.
 #include <cmath>
 #include <cstddef>
 
 #include "kernels/attention.hpp"  // alibi_distance
+#include "kernels/generic_simd.hpp"
 #include "kernels/layernorm.hpp"
 
 namespace tinyloop::kernels::generic {
 
-// Y (n x out) = X (n x in) W (in x out) + b (b may be null).
 template <class T>
-inline void dense_rows(const T* X, int n, int in, const T* W, const T* b, int out, T* Y) {
-  for (int i = 0; i < n; ++i) {
-    T* y = Y + std::size_t(i) * out;
-    const T* x = X + std::size_t(i) * in;
-    for (int o = 0; o < out; ++o) y[o] = b ? b[o] : T(0);
-    for (int k = 0; k < in; ++k) {
-      const T xk = x[k];
-      const T* w = W + std::size_t(k) * out;
-      for (int o = 0; o < out; ++o) y[o] += xk * w[o];
+struct ScalarOps {
+  static T dot(const T* a, const T* b, int n) {
+    T s = 0;
+    for (int i = 0; i < n; ++i) s += a[i] * b[i];
+    return s;
+  }
+  // y += s x
+  static void axpy(T s, const T* x, T* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] += s * x[i];
+  }
+  // Y (n x out) = X (n x in) W (in x out) + b (b may be null).
+  static void dense(const T* X, int n, int in, const T* W, const T* b, int out, T* Y) {
+    for (int i = 0; i < n; ++i) {
+      T* y = Y + std::size_t(i) * out;
+      const T* x = X + std::size_t(i) * in;
+      for (int o = 0; o < out; ++o) y[o] = b ? b[o] : T(0);
+      for (int k = 0; k < in; ++k) axpy(x[k], W + std::size_t(k) * out, y, out);
     }
   }
+  // dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null).
+  static void dense_backward(const T* X, int n, int in, const T* W, int out, const T* dY, T* dW, T* db, T* dX) {
+    for (int i = 0; i < n; ++i) {
+      const T* x = X + std::size_t(i) * in;
+      const T* dy = dY + std::size_t(i) * out;
+      if (db) axpy(T(1), dy, db, out);
+      for (int k = 0; k < in; ++k) {
+        axpy(x[k], dy, dW + std::size_t(k) * out, out);
+        if (dX) dX[std::size_t(i) * in + k] += dot(W + std::size_t(k) * out, dy, out);
+      }
+    }
+  }
+};
+
+// The row operations the model runs: xsimd for float in a TINYLOOP_SIMD build, else the reference.
+template <class T>
+struct DefaultOps {
+  using type = ScalarOps<T>;
+};
+#if TINYLOOP_SIMD
+template <>
+struct DefaultOps<float> {
+  using type = simd::GenericOps;
+};
+#endif
+template <class T>
+using Ops = typename DefaultOps<T>::type;
+
+// Y (n x out) = X (n x in) W (in x out) + b (b may be null).
+template <class T, class O = Ops<T>>
+inline void dense_rows(const T* X, int n, int in, const T* W, const T* b, int out, T* Y) {
+  O::dense(X, n, in, W, b, out, Y);
 }
 
 // dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null).
-template <class T>
+template <class T, class O = Ops<T>>
 inline void dense_rows_backward(const T* X, int n, int in, const T* W, int out, const T* dY, T* dW, T* db, T* dX) {
-  for (int i = 0; i < n; ++i) {
-    const T* x = X + std::size_t(i) * in;
-    const T* dy = dY + std::size_t(i) * out;
-    if (db)
-      for (int o = 0; o < out; ++o) db[o] += dy[o];
-    for (int k = 0; k < in; ++k) {
-      const T* w = W + std::size_t(k) * out;
-      T* dw = dW + std::size_t(k) * out;
-      const T xk = x[k];
-      T s = 0;
-      for (int o = 0; o < out; ++o) {
-        dw[o] += xk * dy[o];
-        s += w[o] * dy[o];
-      }
-      if (dX) dX[std::size_t(i) * in + k] += s;
-    }
-  }
+  O::dense_backward(X, n, in, W, out, dY, dW, db, dX);
 }
 
 // LayerNorm over `width` features (biased variance, eps 1e-5), as kernels::layernorm_forward.
@@ -85,19 +113,15 @@ inline void layernorm_backward(const T* dy, const T* xhat, T rstd, int width, co
 // One head over n tokens. Q, K, V rows have stride `ld` and the head's columns start at the
 // pointer; A (same stride) receives the head's output. P (n x n) keeps the probabilities
 // (softmax) or the masked scaled scores (linear); entries j > i are zero when causal.
-template <class T>
+template <class T, class O = Ops<T>>
 inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, int dh, bool causal, bool softmax,
                            T scale, T* P, T* A, T slope = T(0)) {
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     T* p = P + std::size_t(i) * n;
     const T* q = Q + std::size_t(i) * ld;
-    for (int j = 0; j < count; ++j) {
-      const T* k = K + std::size_t(j) * ld;
-      T s = 0;
-      for (int c = 0; c < dh; ++c) s += q[c] * k[c];
-      p[j] = s * scale - slope * T(alibi_distance(i, j));
-    }
+    for (int j = 0; j < count; ++j)
+      p[j] = O::dot(q, K + std::size_t(j) * ld, dh) * scale - slope * T(alibi_distance(i, j));
     for (int j = count; j < n; ++j) p[j] = 0;
     if (softmax) {
       T m = p[0];
@@ -109,18 +133,14 @@ inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, in
     }
     T* a = A + std::size_t(i) * ld;
     for (int c = 0; c < dh; ++c) a[c] = 0;
-    for (int j = 0; j < count; ++j) {
-      const T* v = V + std::size_t(j) * ld;
-      const T pj = p[j];
-      for (int c = 0; c < dh; ++c) a[c] += pj * v[c];
-    }
+    for (int j = 0; j < count; ++j) O::axpy(p[j], V + std::size_t(j) * ld, a, dh);
   }
 }
 
 // Backward of attention_head: dQ, dK, dV (stride ld, the head's columns) are added to.
 // dp is a scratch row of n. *dslope, when given, gains the gradient of the ALiBi slope:
 // sum over rows and keys of dL/dS_ij * -distance(i, j).
-template <class T>
+template <class T, class O = Ops<T>>
 inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, int n, int dh, bool causal,
                                     bool softmax, T scale, const T* P, const T* dA, T* dp, T* dQ, T* dK, T* dV,
                                     T* dslope = nullptr) {
@@ -130,10 +150,8 @@ inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, 
     const T* da = dA + std::size_t(i) * ld;
     T dot = 0;
     for (int j = 0; j < count; ++j) {
-      const T* v = V + std::size_t(j) * ld;
-      T* dv = dV + std::size_t(j) * ld;
-      T g = 0;
-      for (int c = 0; c < dh; ++c) { g += da[c] * v[c]; dv[c] += p[j] * da[c]; }
+      const T g = O::dot(da, V + std::size_t(j) * ld, dh);
+      O::axpy(p[j], da, dV + std::size_t(j) * ld, dh);
       dp[j] = g;
       dot += p[j] * g;
     }
@@ -143,9 +161,8 @@ inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, 
       const T dscore = softmax ? p[j] * (dp[j] - dot) : dp[j];
       if (dslope) *dslope -= dscore * T(alibi_distance(i, j));
       const T ds = dscore * scale;
-      const T* k = K + std::size_t(j) * ld;
-      T* dk = dK + std::size_t(j) * ld;
-      for (int c = 0; c < dh; ++c) { dq[c] += ds * k[c]; dk[c] += ds * q[c]; }
+      O::axpy(ds, K + std::size_t(j) * ld, dq, dh);
+      O::axpy(ds, q, dK + std::size_t(j) * ld, dh);
     }
   }
 }
