@@ -185,10 +185,15 @@ void Figure::add(const HeatMap& m) {
   for (int r = 0; r < m.rows; ++r)
     for (int c = 0; c < m.cols; ++c) {
       const double v = m.values[std::size_t(r) * m.cols + c];
-      const double f = std::min(std::max(m.vmax > 0 ? v / m.vmax : 0.0, 0.0), 1.0);
+      const double signed_f = m.vmax > 0 ? v / m.vmax : 0.0;
+      const bool negative = m.diverging && signed_f < 0;
+      const double f = std::min(std::max(negative ? -signed_f : signed_f, 0.0), 1.0);
       if (f < 0.004) continue;  // white background
       char color[16];
-      std::snprintf(color, sizeof color, "#%02x%02x%02x", int(255 - 247 * f), int(255 - 207 * f), int(255 - 148 * f));
+      if (negative)  // white to red
+        std::snprintf(color, sizeof color, "#%02x%02x%02x", int(255 - 52 * f), int(255 - 231 * f), int(255 - 223 * f));
+      else  // white to blue
+        std::snprintf(color, sizeof color, "#%02x%02x%02x", int(255 - 247 * f), int(255 - 207 * f), int(255 - 148 * f));
       s += "<rect x=\"" + num(left + c * cw) + "\" y=\"" + num(top + r * ch) + "\" width=\"" + num(cw + 0.05) +
            "\" height=\"" + num(ch + 0.05) + "\" fill=\"" + color + "\"/>";
     }
@@ -204,8 +209,8 @@ void Figure::add(const HeatMap& m) {
            "\" text-anchor=\"middle\" font-size=\"" + num(font) + "\">" + escape(m.col_labels[c]) + "</text>";
     s += "\n";
   }
-  s += "<text x=\"" + num(left + size / 2) + "\" y=\"" + num(h_ - 4) +
-       "\" text-anchor=\"middle\" font-size=\"10\">key position j (row: query i)</text>\n";
+  s += "<text x=\"" + num(left + size / 2) + "\" y=\"" + num(h_ - 4) + "\" text-anchor=\"middle\" font-size=\"10\">" +
+       escape(m.x_label) + "</text>\n";
   panels_.push_back(s);
 }
 

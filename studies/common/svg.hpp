@@ -28,7 +28,9 @@ struct HeatMap {
   int rows = 0, cols = 0;
   std::vector<double> values;  // rows x cols, row-major, drawn with a white-to-blue ramp on [0, vmax]
   double vmax = 1.0;
+  bool diverging = false;  // signed values: blue for positive, red for negative, white at 0, on [-vmax, vmax]
   std::vector<std::string> row_labels, col_labels;  // optional, shown when short enough
+  std::string x_label = "key position j (row: query i)";
 };
 
 // Palette entry i (cycles).

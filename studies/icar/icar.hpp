@@ -5,7 +5,8 @@
 // (a) a one-layer linear-attention transformer on augmented tokens e_t = (s_t, s_{t-1}) in the
 // commuting and non-commuting settings, against one gradient-descent step and the zero predictor;
 // (b) plain tokens with learned positions: head overlaps and trigonometric measures of the
-// positions; (c) a stack of softmax layers in the non-commuting setting.
+// positions; (c) a stack of softmax layers in the non-commuting setting; (d) the authors' theory
+// scripts (Figs 3 and 6) re-derived and compared with their closed forms (icar/theory.hpp).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -41,6 +42,8 @@ struct Options {
   int softmax_heads = 2;
   int softmax_width = 16;
   float softmax_lr = 0.003f;
+  // (d) the theory of Figs 3 and 6: orthogonal.py is also run from this many initial draws.
+  int theory_seeds = 10;  // 0 skips (d)
   std::function<void(const StepNote&)> on_step;  // optional: called after every training step
 };
 

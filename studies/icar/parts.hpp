@@ -87,4 +87,7 @@ Part run_plain_part(const Options& o, const Curves& commuting);
 // Part (c), the softmax stack next to part (a)'s non-commuting linear layer.
 Part run_softmax_part(const Options& o, const Curves& noncommuting);
 
+// Part (d), the authors' theory scripts (Figs 3 and 6) at their settings.
+Part run_theory_part(const Options& o);
+
 }  // namespace tinyloop::study::icar

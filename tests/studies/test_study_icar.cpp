@@ -119,6 +119,7 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   o.eval_sequences = 16;
   o.plain_steps = 10;
   o.softmax_steps = 10;
+  o.theory_seeds = 2;
   int notes = 0;
   o.on_step = [&](const StepNote& s) {
     CHECK(s.done <= s.steps);
@@ -127,10 +128,19 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   const tinyloop::study::Report r = run(o);
   CHECK(notes == 2 * 20 + 2 * 10 + 10);
   for (const char* name : {"report.md", "loss_vs_t.csv", "loss_vs_t.svg", "plain_tokens.csv", "plain_positions.csv",
-                           "plain_tokens.svg", "noncommuting_loss_vs_t.csv", "noncommuting_loss_vs_t.svg"})
+                           "plain_tokens.svg", "noncommuting_loss_vs_t.csv", "noncommuting_loss_vs_t.svg",
+                           "fig3_theory.svg", "fig6_pe_only.svg", "fig6_last_row.csv"})
     CHECK_MESSAGE(r.find(name) != nullptr, name);
   REQUIRE(r.find("report.md") != nullptr);
   CHECK(r.find("report.md")->find("## (b) Plain tokens") != std::string::npos);
   CHECK(r.find("loss_vs_t.csv")->rfind("non-commuting,11,", std::string::npos) != std::string::npos);
   CHECK(r.summary.find("commuting: mean MSE model") != std::string::npos);
+  // (d): the theory at the authors' settings reaches their closed forms (theory.hpp's own tests
+  // check the numbers); the report shows both scripts and every mu.
+  const std::string& md = *r.find("report.md");
+  CHECK(md.find("## (d) The authors' theory scripts") != std::string::npos);
+  CHECK(md.find("| unitary.py (d 10, T 20, H 10; lr 0.01, 100 GD steps) |") != std::string::npos);
+  CHECK(md.find("| 1.000000 to 1.000000 | -0.500000 to -0.500000 |") != std::string::npos);
+  for (const char* row : {"| 50 |", "| 100 |", "| 200 |", "| 300 |"}) CHECK_MESSAGE(md.find(row) != std::string::npos, row);
+  CHECK(r.summary.find("orthogonal.py from 2 draws: ") != std::string::npos);
 }

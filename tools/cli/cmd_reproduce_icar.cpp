@@ -33,6 +33,8 @@ const CommandSpec& reproduce_icar_spec() {
           {"--plain-heads", "H", "(b) heads of the plain-token model (default 4)"},
           {"--softmax-steps", "N", "(c) steps of the non-commuting softmax stack (default 1000; 0 skips)"},
           {"--softmax-layers", "L", "(c) layers of the softmax stack (default 2)"},
+          {"--theory-seeds", "N", "(d) the authors' theory of Figs 3 and 6; orthogonal.py also from N initial draws "
+                                  "(default 10; 0 skips (d))"},
           {"--out", "DIR", "report folder (default runs/reproduce-icar)"},
           {"--quiet", nullptr, "no progress lines"},
       },
@@ -41,7 +43,8 @@ const CommandSpec& reproduce_icar_spec() {
       "the predicted structure), DIR/loss_vs_t.csv and DIR/loss_vs_t.svg; (b) plain tokens with learned\n"
       "positions: head overlaps and trigonometric measures of the positions (plain_tokens.csv/.svg,\n"
       "plain_positions.csv); (c) non-commuting loss versus t of a softmax stack next to the linear\n"
-      "layer and one GD step (noncommuting_loss_vs_t.csv/.svg)."};
+      "layer and one GD step (noncommuting_loss_vs_t.csv/.svg); (d) the authors' theory scripts against\n"
+      "their closed forms and stored values (fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv)."};
   return spec;
 }
 
@@ -64,6 +67,7 @@ si::Options parse(const ParsedArgs& a) {
     usage_error("--plain-heads must divide the width 2p = " + std::to_string(2 * o.p));
   o.softmax_steps = a.get_int("--softmax-steps", 1000, 0, 100000000);
   o.softmax_layers = int(a.get_int("--softmax-layers", 2, 1, kMaxBlocks));
+  o.theory_seeds = int(a.get_int("--theory-seeds", 10, 0, 1000));
   return o;
 }
 
