@@ -19,9 +19,11 @@ namespace {
 const CommandSpec& reproduce_icar_spec() {
   static const CommandSpec spec{
       "reproduce icar",
-      "tinyloop reproduce icar [options]",
+      "tinyloop reproduce icar [--quick] [options]",
       "in-context autoregressive learning: trained linear transformer vs one gradient-descent step",
       {
+          {"--quick", nullptr, "fewer steps and sequences (1000 steps, (b) 500, (c) 300, 512 evaluation sequences, "
+                               "(d) from 3 draws); under a minute on 2 cores"},
           {"--steps", "N", "training steps per setting (default 3000)"},
           {"--batch", "N", "sequences per step (default 64)"},
           {"--lr", "X", "peak learning rate (default 0.01)"},
@@ -53,21 +55,22 @@ namespace si = tinyloop::study::icar;
 
 si::Options parse(const ParsedArgs& a) {
   si::Options o;
-  o.steps = a.get_int("--steps", 3000, 1, 100000000);
+  const bool quick = a.has("--quick");
+  o.steps = a.get_int("--steps", quick ? 1000 : 3000, 1, 100000000);
   o.batch = int(a.get_int("--batch", 64, 1, 4096));
   o.lr = a.get_float("--lr", 0.01f, 0.0, 10.0, true);
   o.seed = a.get_u64("--seed", 1);
   o.p = int(a.get_int("--p", 4, 2, icar::kMaxP));
   if (o.p % 2 != 0) usage_error("--p must be even (rotations act on pairs), got " + std::to_string(o.p));
   o.n = int(a.get_int("--n", 50, 4, 4096));
-  o.eval_sequences = int(a.get_int("--eval-sequences", 2048, 1, 10000000));
-  o.plain_steps = a.get_int("--plain-steps", 1500, 0, 100000000);
+  o.eval_sequences = int(a.get_int("--eval-sequences", quick ? 512 : 2048, 1, 10000000));
+  o.plain_steps = a.get_int("--plain-steps", quick ? 500 : 1500, 0, 100000000);
   o.plain_heads = int(a.get_int("--plain-heads", 4, 1, 2 * o.p));
   if ((2 * o.p) % o.plain_heads != 0)
     usage_error("--plain-heads must divide the width 2p = " + std::to_string(2 * o.p));
-  o.softmax_steps = a.get_int("--softmax-steps", 1000, 0, 100000000);
+  o.softmax_steps = a.get_int("--softmax-steps", quick ? 300 : 1000, 0, 100000000);
   o.softmax_layers = int(a.get_int("--softmax-layers", 2, 1, kMaxBlocks));
-  o.theory_seeds = int(a.get_int("--theory-seeds", 10, 0, 1000));
+  o.theory_seeds = int(a.get_int("--theory-seeds", quick ? 3 : 10, 0, 1000));
   return o;
 }
 
