@@ -55,7 +55,7 @@ MODEL_V4 = [("spec.layers", "i"), ("spec.looped", "I"), ("spec.heads", "i"), ("s
             ("spec.alibi_rho", "f"), ("spec.rope_base", "f"), ("spec.input", "I"), ("spec.vocab_in", "i"),
             ("spec.in_dim", "i"), ("spec.input_proj", "I"), ("spec.output", "I"), ("spec.out_dim", "i"),
             ("spec.readout_bias", "I"), ("spec.ignore_class", "i"), ("spec.loop", "I"), ("spec.mu", "f"),
-            ("spec.alpha", "f"), ("spec.init_scale", "f")]
+            ("spec.alpha", "f"), ("spec.init_scale", "f"), ("spec.attn_bias", "I"), ("spec.branch_norm", "I")]
 STATE = [("step", "q"), ("rng_state", "Q"), ("rng_inc", "Q")]
 SET_NAMES = ["params", "adam_m", "adam_v"]
 

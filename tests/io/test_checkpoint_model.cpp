@@ -18,8 +18,8 @@ using namespace tinyloop::test;
 
 namespace {
 
-// docs/CHECKPOINT.md, version 4: header 24, configuration block 56, model block 120, state 24.
-constexpr std::size_t kOffModel = 80, kOffState = 200, kOffTensors = 224;
+// docs/CHECKPOINT.md, version 4: header 24, configuration block 56, model block 128, state 24.
+constexpr std::size_t kOffModel = 80, kOffState = 208, kOffTensors = 232;
 // Fields of the model block, by position in it.
 constexpr std::size_t kOffLayers = kOffModel, kOffLooped = kOffModel + 4, kOffHeads = kOffModel + 8,
                       kOffWidth = kOffModel + 12, kOffAttention = kOffModel + 32, kOffPositions = kOffModel + 52;

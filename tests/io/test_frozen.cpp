@@ -168,7 +168,8 @@ void check_spec(const ModelSpec& s, const Expect& e) {
       {"spec.vocab_in", s.vocab_in}, {"spec.in_dim", s.in_dim}, {"spec.input_proj", s.input_proj},
       {"spec.output", double(s.output)}, {"spec.out_dim", s.out_dim}, {"spec.readout_bias", s.readout_bias},
       {"spec.ignore_class", s.ignore_class}, {"spec.loop", double(s.loop)}, {"spec.mu", s.mu},
-      {"spec.alpha", s.alpha}, {"spec.init_scale", s.init_scale}};
+      {"spec.alpha", s.alpha}, {"spec.init_scale", s.init_scale}, {"spec.attn_bias", s.attn_bias},
+      {"spec.branch_norm", s.branch_norm}};
   for (const auto& [key, got] : fields) CHECK_MESSAGE(got == number(e, key), key << ": read " << got);
 }
 

@@ -17,7 +17,8 @@ namespace {
 
 const char* const kCases[] = {"family_stacked_softmax",      "family_looped_learned", "family_linear_icar",
                               "family_linear_multihead_mlp", "family_stacked_nomlp",  "family_stacked_alibi",
-                              "family_looped_rope",          "family_alibi_sinusoidal_nomask"};
+                              "family_looped_rope",          "family_alibi_sinusoidal_nomask",
+                              "family_authors_augmented",    "family_stacked_bias_branch_norm"};
 
 ModelSpec config_of(const GoldenFile& g) {
   auto i = [&](const char* k) { return int(g.scalar(std::string("cfg.") + k)); };
@@ -48,6 +49,8 @@ ModelSpec config_of(const GoldenFile& g) {
   c.readout_bias = i("readout_bias") != 0;
   if (g.find("cfg.alibi_rho")) c.alibi_rho = f("alibi_rho");  // only the cases with ALiBi or RoPE hold them
   if (g.find("cfg.rope_base")) c.rope_base = f("rope_base");
+  if (g.find("cfg.attn_bias")) c.attn_bias = i("attn_bias") != 0;  // only the cases that use them
+  if (g.find("cfg.branch_norm")) c.branch_norm = i("branch_norm") != 0;
   return c;
 }
 

@@ -71,6 +71,21 @@ inline std::vector<FamilyCase> family_cases() {
     c.out_dim = 4;
     v.push_back({"alibi_sinusoidal_nomask", c, 2, 6});
   }
+  {  // the ICAR authors' augmented model: vectors as the stream, linear attention with biases, a
+     // LayerNorm on the attention branch, residual, no MLP or pre-LN, regression
+    ModelSpec c;
+    c.layers = 1; c.heads = 1; c.width = 6; c.mlp = false; c.layernorm = false; c.attn_bias = true;
+    c.branch_norm = true; c.attention = AttentionKind::linear; c.positions = Positions::none;
+    c.input = InputKind::vectors; c.in_dim = 6; c.input_proj = false; c.output = OutputKind::regression;
+    c.out_dim = 2;
+    v.push_back({"authors_augmented", c, 2, 6});
+  }
+  {  // attention biases and the branch LayerNorm with everything else on: 2 softmax layers, 2 heads
+    ModelSpec c;
+    c.layers = 2; c.heads = 2; c.width = 8; c.attn_bias = true; c.branch_norm = true; c.vocab_in = 5;
+    c.out_dim = 4;
+    v.push_back({"stacked_bias_branch_norm", c, 2, 7});
+  }
   return v;
 }
 

@@ -56,6 +56,13 @@ CASES = {
     "family_alibi_sinusoidal_nomask": (dict(layers=2, heads=3, width=6, mlp=0, causal=0,
                                             positions=P_ALIBI_SIN, pe_scale=0.5, alibi_rho=-0.4, vocab_in=4,
                                             out_dim=4), 2, 6),
+    # The ICAR authors' augmented model (their augmented.py): biases on q, k, v and o, a LayerNorm on
+    # the attention branch, x' = e + LN(o); and the same two options inside a full stack.
+    "family_authors_augmented": (dict(layers=1, width=6, mlp=0, layernorm=0, attn_bias=1, branch_norm=1,
+                                      attention=LINEAR, positions=P_NONE, input=VECTORS, in_dim=6, input_proj=0,
+                                      output=REGRESSION, out_dim=2), 2, 6),
+    "family_stacked_bias_branch_norm": (dict(layers=2, heads=2, width=8, attn_bias=1, branch_norm=1, vocab_in=5,
+                                             out_dim=4), 2, 7),
 }
 
 
@@ -109,6 +116,12 @@ def param_shapes(c):
             if c["layernorm"]:
                 out += [(p + "ln2.gain", (d,)), (p + "ln2.bias", (d,))]
             out += [(p + "W1", (d, H)), (p + "b1", (H,)), (p + "W2", (H, d)), (p + "b2", (d,))]
+        if c.get("attn_bias", 0):
+            out += [(p + "bq", (Fw,)), (p + "bk", (Fw,)), (p + "bv", (Fw,))]
+            if c["out_proj"]:
+                out.append((p + "bo", (d,)))
+        if c.get("branch_norm", 0):
+            out += [(p + "lna.gain", (d,)), (p + "lna.bias", (d,))]
     if c["layernorm"]:
         out += [("lnf.gain", (d,)), ("lnf.bias", (d,))]
     out.append(("Wout", (d, c["out_dim"])))
@@ -174,7 +187,9 @@ def forward(c, P, data):
         p = f"L{0 if c['looped'] else layer}."
         h = layer_norm(x, P[p + "ln1.gain"], P[p + "ln1.bias"]) if c["layernorm"] else x
         split = lambda t: t.view(B, n, heads, dh).transpose(1, 2)
-        q, k, v = split(h @ P[p + "Wq"]), split(h @ P[p + "Wk"]), split(h @ P[p + "Wv"])
+        bias = (lambda name: P[p + name]) if c.get("attn_bias", 0) else (lambda name: 0.0)
+        q, k, v = (split(h @ P[p + "Wq"] + bias("bq")), split(h @ P[p + "Wk"] + bias("bk")),
+                   split(h @ P[p + "Wv"] + bias("bv")))
         if c["positions"] == P_ROPE:
             q, k = rope(q, c["rope_base"]), rope(k, c["rope_base"])
         s = q @ k.transpose(-1, -2) * scale
@@ -187,7 +202,9 @@ def forward(c, P, data):
         attns.append(a_map)
         a = (a_map @ v).transpose(1, 2).reshape(B, n, heads * dh)
         if c["out_proj"]:
-            a = a @ P[p + "Wo"]
+            a = a @ P[p + "Wo"] + bias("bo")
+        if c.get("branch_norm", 0):
+            a = layer_norm(a, P[p + "lna.gain"], P[p + "lna.bias"])
         u = x + a if c["residual"] else a
         if c["mlp"]:
             h2 = layer_norm(u, P[p + "ln2.gain"], P[p + "ln2.bias"]) if c["layernorm"] else u

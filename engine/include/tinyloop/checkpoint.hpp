@@ -47,7 +47,7 @@ std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer, const 
 
 // The head of a checkpoint: the fixed header and the longest configuration and model blocks
 // (version 4's).
-constexpr std::size_t kCheckpointHeadBytes = 200;
+constexpr std::size_t kCheckpointHeadBytes = 208;
 
 // Header first: from the first `size` bytes of a checkpoint (kCheckpointHeadBytes, or the whole
 // file when it is shorter) checks the magic, version, flags and configuration, and sets *bytes

@@ -18,8 +18,11 @@
 //             RoPE: the pairs (2k, 2k+1) of Q_h, K_h row i rotated by i * base^(-2k/head_dim))
 //   linear:  A_h = ((Q_h K_h^T * s) masked causally) V_h          (no normalisation)
 //   s = attn_scale, or 1/sqrt(head_dim) when attn_scale is 0
+//   (with attn_bias: Q_h, K_h, V_h gain the biases bq, bk, bv, and a the bias bo)
 //   a = concat_h(A_h) Wo                (Wo absent when out_proj is off: needs heads*head_dim = width)
-//   u = x + a                           (x dropped when residual is off)
+//   u = x + a                           (x dropped when residual is off; with branch_norm,
+//                                        u = x + LNa(a), a LayerNorm on the branch with its own
+//                                        gain and bias: the ICAR authors' augmented model)
 //   x' = u + W2 gelu(W1 LN2(u) + b1) + b2    (when the MLP is on; else x' = u)
 // Looped with the Hamiltonian update (SPEC §1 option): vel_l = mu vel_{l-1} + alpha (x' - x),
 // x' = x + vel_l. With the standard loop this is the paper's Z_t = Z_{t-1} + A + M on the stream
@@ -90,6 +93,8 @@ struct ModelSpec {
   float mu = 0.9f;     // hamiltonian momentum
   float alpha = 1.0f;  // hamiltonian step
   float init_scale = 1.0f;  // multiplies every randomly drawn tensor of init_weights()
+  bool attn_bias = false;    // biases on the query, key and value projections and on Wo
+  bool branch_norm = false;  // LayerNorm on the attention branch before the residual
   bool generic_kernels = false;  // run the d = 8 block on the generic kernels too (cross-checks)
 
   int head_width() const { return head_dim > 0 ? head_dim : width / heads; }
@@ -121,7 +126,7 @@ struct LayoutTensor {
 };
 
 constexpr int kMaxBlocks = 64;
-constexpr int kTensorsPerBlock = 13;  // ln1 g/b, Wq, Wk, Wv, Wo, rho, ln2 g/b, W1, b1, W2, b2
+constexpr int kTensorsPerBlock = 19;  // ln1 g/b, Wq, Wk, Wv, Wo, rho, ln2 g/b, W1, b1, W2, b2, bq, bk, bv, bo, lna g/b
 constexpr int kMaxTensors = 8 + kMaxBlocks * kTensorsPerBlock;
 
 struct ModelLayout {
@@ -131,6 +136,7 @@ struct ModelLayout {
   // Offsets (or SIZE_MAX when absent) of each role, for the model code.
   struct Block {
     std::size_t ln1_g, ln1_b, Wq, Wk, Wv, Wo, rho, ln2_g, ln2_b, W1, b1, W2, b2;  // rho: 1 x heads (ALiBi)
+    std::size_t bq, bk, bv, bo, lna_g, lna_b;  // attn_bias, branch_norm
   };
   std::size_t E, pos, Win, bin, lnf_g, lnf_b, Wout, bout;
   Block block[kMaxBlocks];

@@ -52,6 +52,8 @@ constexpr SpecField kSpecFields[] = {
     {"spec.mu", Kind::f32, 0, TL_SPEC(mu)},
     {"spec.alpha", Kind::f32, 0, TL_SPEC(alpha)},
     {"spec.init_scale", Kind::f32, 0, TL_SPEC(init_scale)},
+    {"spec.attn_bias", Kind::boolean, 0, TL_SPEC(attn_bias)},
+    {"spec.branch_norm", Kind::boolean, 0, TL_SPEC(branch_norm)},
 };
 
 #undef TL_SPEC

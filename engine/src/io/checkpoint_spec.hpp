@@ -11,7 +11,7 @@
 namespace tinyloop::io {
 
 // Every field is stored as 4 bytes (int32, float32 bits, or an enumeration or boolean as u32).
-constexpr std::size_t kSpecBytes = 120;
+constexpr std::size_t kSpecBytes = 128;
 
 void write_spec(Writer& w, const ModelSpec& s);
 // Reads and validates one block; a shape validate() refuses is a bad checkpoint.

@@ -49,6 +49,12 @@ std::size_t* role_slot(ModelLayout& l, const TensorSpec& t) {
     case Role::Wout: return &l.Wout;
     case Role::bout: return &l.bout;
     case Role::rho: return &k.rho;
+    case Role::bq: return &k.bq;
+    case Role::bk: return &k.bk;
+    case Role::bv: return &k.bv;
+    case Role::bo: return &k.bo;
+    case Role::lna_g: return &k.lna_g;
+    case Role::lna_b: return &k.lna_b;
   }
   return &l.E;
 }
@@ -100,7 +106,7 @@ bool runs_d8_kernels(const ModelSpec& c) {
   return !c.generic_kernels && c.looped && c.width == kDim && c.heads == 1 && c.head_width() == kDim && c.hidden_width() == kHidden &&
          c.mlp && c.layernorm && c.residual && !c.out_proj && c.attention == AttentionKind::softmax &&
          c.attn_scale == 0.0f && c.positions != Positions::learned && c.input == InputKind::tokens &&
-         c.output == OutputKind::classes && c.readout_bias;
+         c.output == OutputKind::classes && c.readout_bias && !c.attn_bias && !c.branch_norm;
 }
 
 LossConfig cross_entropy_only() {
@@ -177,8 +183,8 @@ ModelLayout ModelLayout::make(const ModelSpec& c) {
   ModelLayout l;
   l.E = l.pos = l.Win = l.bin = l.lnf_g = l.lnf_b = l.Wout = l.bout = kAbsent;
   for (Block& k : l.block)
-    k = Block{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent,
-              kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
+    k = Block{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent,
+              kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
   l.total = walk_layout(c, [&](const TensorSpec& t) {
     LayoutTensor& out = l.tensors[l.count++];
     if (t.block < 0) std::snprintf(out.name, sizeof out.name, "%s", t.name);

@@ -10,7 +10,8 @@
 namespace tinyloop {
 
 enum class Role : int {
-  E, Win, bin, pos, Wq, Wk, Wv, Wo, ln1_g, ln1_b, ln2_g, ln2_b, W1, b1, W2, b2, lnf_g, lnf_b, Wout, bout, rho
+  E, Win, bin, pos, Wq, Wk, Wv, Wo, ln1_g, ln1_b, ln2_g, ln2_b, W1, b1, W2, b2, lnf_g, lnf_b, Wout, bout, rho,
+  bq, bk, bv, bo, lna_g, lna_b
 };
 
 struct TensorSpec {
@@ -57,6 +58,16 @@ std::size_t walk_layout(const ModelSpec& c, Visit&& visit) {
       add(Role::b1, b, "b1", 1, H);
       add(Role::W2, b, "W2", H, d);
       add(Role::b2, b, "b2", 1, d);
+    }
+    if (c.attn_bias) {  // after the block's other tensors, so that models without them keep their layout
+      add(Role::bq, b, "bq", 1, F);
+      add(Role::bk, b, "bk", 1, F);
+      add(Role::bv, b, "bv", 1, F);
+      if (c.out_proj) add(Role::bo, b, "bo", 1, d);
+    }
+    if (c.branch_norm) {
+      add(Role::lna_g, b, "lna.gain", 1, d);
+      add(Role::lna_b, b, "lna.bias", 1, d);
     }
   }
   if (c.layernorm) {

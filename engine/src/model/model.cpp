@@ -269,6 +269,13 @@ void Model<T>::init_weights(Rng& rng) {
       uniform_fill(k.W2, std::size_t(H) * d, H);
       uniform_fill(k.b2, std::size_t(d), H);
     }
+    if (c.attn_bias) {  // PyTorch's nn.Linear bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+      uniform_fill(k.bq, std::size_t(F), d);
+      uniform_fill(k.bk, std::size_t(F), d);
+      uniform_fill(k.bv, std::size_t(F), d);
+      if (k.bo != kAbsent) uniform_fill(k.bo, std::size_t(d), F);
+    }
+    ones(k.lna_g, d);
   }
   ones(l.lnf_g, d);
   uniform_fill(l.Wout, std::size_t(d) * c.out_dim, d);

@@ -26,6 +26,7 @@ struct Tape {
   T* P;      // L x heads x N x N
   T* c;      // L x N x F  concatenated head outputs
   T* u;      // L x N x d  after the attention residual
+  T* xhata; T* rstda;  // L x N x d, L x N: the branch LayerNorm (branch_norm)
   T* xhat2; T* rstd2; T* h2;  // L x N x d, L x N, L x N x d
   T* act; T* dact;            // L x N x hidden
   T* xhatf; T* rstdf; T* hf;  // N x d, N, N x d
@@ -66,6 +67,10 @@ Tape<T> take_tape(Arena& a, const ModelSpec& c, const Dims& m) {
   t.P = a.take<T>(L * std::size_t(m.heads) * N * N);
   t.c = a.take<T>(L * N * F);
   t.u = a.take<T>(L * N * d);
+  if (c.branch_norm) {
+    t.xhata = a.take<T>(L * N * d);
+    t.rstda = a.take<T>(L * N);
+  }
   if (c.mlp) {
     if (c.layernorm) {
       t.xhat2 = a.take<T>(L * N * d);
@@ -205,9 +210,10 @@ void attention_forward(const Sequence<T>& q, int l) {
   const T* y = q.at(l, t.ys, Nd);
   const T* h1 = layernorm_rows(q, y, k.ln1_g, k.ln1_b, q.at(l, t.h1, Nd), q.at(l, t.xhat1, Nd), q.at(l, t.rstd1, N));
   T* qq = q.at(l, t.q, NF); T* kk = q.at(l, t.k, NF); T* v = q.at(l, t.v, NF); T* cc = q.at(l, t.c, NF);
-  dense_rows(h1, n, d, q.W + k.Wq, (const T*)nullptr, F, qq);
-  dense_rows(h1, n, d, q.W + k.Wk, (const T*)nullptr, F, kk);
-  dense_rows(h1, n, d, q.W + k.Wv, (const T*)nullptr, F, v);
+  auto bias = [&](std::size_t off) { return off == kAbsent ? (const T*)nullptr : q.W + off; };
+  dense_rows(h1, n, d, q.W + k.Wq, bias(k.bq), F, qq);
+  dense_rows(h1, n, d, q.W + k.Wk, bias(k.bk), F, kk);
+  dense_rows(h1, n, d, q.W + k.Wv, bias(k.bv), F, v);
   if (uses_rope(c.positions))  // the tape keeps the rotated queries and keys, as attention sees them
     for (int i = 0; i < n; ++i) {
       rope_row(q.s.rope + std::size_t(i) * dh, c.heads, dh, false, qq + std::size_t(i) * F);
@@ -221,8 +227,12 @@ void attention_forward(const Sequence<T>& q, int l) {
                    slope);
   }
   T* u = q.at(l, t.u, Nd);
-  if (c.out_proj) dense_rows(cc, n, F, q.W + k.Wo, (const T*)nullptr, d, u);
+  if (c.out_proj) dense_rows(cc, n, F, q.W + k.Wo, bias(k.bo), d, u);
   else for (std::size_t e = 0; e < Nd; ++e) u[e] = cc[e];
+  if (c.branch_norm)  // in place: each row's statistics are taken before it is overwritten
+    for (int i = 0; i < n; ++i)
+      layernorm(u + std::size_t(i) * d, d, q.W + k.lna_g, q.W + k.lna_b, u + std::size_t(i) * d,
+                q.at(l, t.xhata, Nd) + std::size_t(i) * d, q.at(l, t.rstda, N) + i);
   if (c.residual)
     for (std::size_t e = 0; e < Nd; ++e) u[e] += y[e];
 }
@@ -349,11 +359,20 @@ void attention_backward(const Sequence<T>& q, int l) {
   const std::size_t Nd = q.Nd(), NF = q.NF(), NN = std::size_t(n) * std::size_t(n), N = std::size_t(n);
   if (c.residual) for (std::size_t e = 0; e < Nd; ++e) s.dy[e] = s.du[e];
   else zero(s.dy, Nd);
+  const T* dbranch = s.du;  // the gradient of the attention branch's output
+  if (c.branch_norm) {
+    zero(s.dh, Nd);
+    for (int i = 0; i < n; ++i)
+      layernorm_backward(s.du + std::size_t(i) * d, q.at(l, t.xhata, Nd) + std::size_t(i) * d, q.at(l, t.rstda, N)[i],
+                         d, q.W + k.lna_g, q.G + k.lna_g, q.G + k.lna_b, s.dh + std::size_t(i) * d);
+    dbranch = s.dh;
+  }
+  auto bias_grad = [&](std::size_t off) { return off == kAbsent ? (T*)nullptr : q.G + off; };
   if (c.out_proj) {
     zero(s.dc, NF);
-    dense_rows_backward(q.at(l, t.c, NF), n, F, q.W + k.Wo, d, s.du, q.G + k.Wo, (T*)nullptr, s.dc);
+    dense_rows_backward(q.at(l, t.c, NF), n, F, q.W + k.Wo, d, dbranch, q.G + k.Wo, bias_grad(k.bo), s.dc);
   } else {
-    for (std::size_t e = 0; e < NF; ++e) s.dc[e] = s.du[e];
+    for (std::size_t e = 0; e < NF; ++e) s.dc[e] = dbranch[e];
   }
   const T* qq = q.at(l, t.q, NF); const T* kk = q.at(l, t.k, NF); const T* v = q.at(l, t.v, NF);
   zero(s.dq, NF); zero(s.dk, NF); zero(s.dv, NF);
@@ -374,9 +393,9 @@ void attention_backward(const Sequence<T>& q, int l) {
   const T* y = q.at(l, t.ys, Nd);
   const T* h1 = c.layernorm ? q.at(l, t.h1, Nd) : y;
   zero(s.dh, Nd);
-  dense_rows_backward(h1, n, d, q.W + k.Wq, F, s.dq, q.G + k.Wq, (T*)nullptr, s.dh);
-  dense_rows_backward(h1, n, d, q.W + k.Wk, F, s.dk, q.G + k.Wk, (T*)nullptr, s.dh);
-  dense_rows_backward(h1, n, d, q.W + k.Wv, F, s.dv, q.G + k.Wv, (T*)nullptr, s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wq, F, s.dq, q.G + k.Wq, bias_grad(k.bq), s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wk, F, s.dk, q.G + k.Wk, bias_grad(k.bk), s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wv, F, s.dv, q.G + k.Wv, bias_grad(k.bv), s.dh);
   layernorm_rows_backward(q, s.dh, q.at(l, t.xhat1, Nd), q.at(l, t.rstd1, N), k.ln1_g, k.ln1_b, s.dy);
   for (std::size_t e = 0; e < Nd; ++e) s.dx[e] = s.dy[e];
 }
