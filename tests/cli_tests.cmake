@@ -458,8 +458,8 @@ tinyloop_cli_bounded(cli_bound_merge_train_log ARGS "merge|${cli_bound}/merge_lo
 # ---- reproduce icar (studies/icar), where the target has the study: parts (a) and (d) ----
 if(TARGET tinyloop_study_icar)
   tinyloop_cli_ok(cli_reproduce_icar_theory
-    ARGS "reproduce|icar|--steps|20|--plain-steps|0|--softmax-steps|0|--theory-seeds|1|--eval-sequences|64|--quiet|--out|${cli_work}/icar"
-    STDOUT "theory: Fig. 3 unitary c P.t,t\\+1. 1.000000 to 1.000000, orthogonal c P.t,t. -0.500000; [^\n]*\ncommuting: [^\n]*\nnon-commuting: [^\n]*\nwrote [^\n]*report.md, loss_vs_t.csv, loss_vs_t.svg, fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv"
+    ARGS "reproduce|icar|--steps|20|--plain-steps|0|--softmax-steps|0|--theory-seeds|1|--eval-sequences|64|--authors-seeds|1|--authors-epochs|1|--authors-sequences|64|--authors-batch|32|--quiet|--out|${cli_work}/icar"
+    STDOUT "authors' augmented model, seed 1: mean MSE [^\n]*\ntheory: Fig. 3 unitary c P.t,t\\+1. 1.000000 to 1.000000, orthogonal c P.t,t. -0.500000; [^\n]*\ncommuting: [^\n]*\nnon-commuting: [^\n]*\nwrote [^\n]*report.md, loss_vs_t.csv, loss_vs_t.svg, fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv, authors_loss_vs_t.csv, authors_loss_vs_t.svg"
     CHECK_FILE "${cli_work}/icar/fig6_last_row.csv"
     CHECK_REGEX "^mu,j,last_row\n50,0,")
 endif()

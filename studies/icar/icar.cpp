@@ -122,17 +122,18 @@ Report run(const Options& o) {
   std::ostringstream md;
   introduction(md, o);
   loss_table(md, all, o.n);
-  Part plain, softmax, theory;
+  Part plain, softmax, theory, authors;
   if (o.plain_steps > 0) plain = run_plain_part(o, all[0]);
   if (o.softmax_steps > 0) softmax = run_softmax_part(o, all[1]);
   if (o.theory_seeds > 0) theory = run_theory_part(o);
+  if (o.authors_seeds > 0) authors = run_authors_part(o);
   Report r;
-  r.files = {{"report.md", md.str() + plain.markdown + softmax.markdown + theory.markdown},
+  r.files = {{"report.md", md.str() + plain.markdown + softmax.markdown + theory.markdown + authors.markdown},
              {"loss_vs_t.csv", loss_csv(all, o.n)},
              {"loss_vs_t.svg", svg_chart(all, o.n)}};
-  for (const std::vector<File>* part : {&plain.files, &softmax.files, &theory.files})
+  for (const std::vector<File>* part : {&plain.files, &softmax.files, &theory.files, &authors.files})
     r.files.insert(r.files.end(), part->begin(), part->end());
-  r.summary = theory.summary + softmax.summary + plain.summary;
+  r.summary = authors.summary + theory.summary + softmax.summary + plain.summary;
   for (const Curves& c : all)
     r.summary += c.setting + ": mean MSE model " + text::format_fixed(c.model_mean, 5) + ", GD " +
                  text::format_fixed(c.gd_mean, 5) + ", zero " + text::format_fixed(c.zero_mean, 5) + ", eta " +

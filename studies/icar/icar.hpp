@@ -6,7 +6,8 @@
 // commuting and non-commuting settings, against one gradient-descent step and the zero predictor;
 // (b) plain tokens with learned positions: head overlaps and trigonometric measures of the
 // positions; (c) a stack of softmax layers in the non-commuting setting; (d) the authors' theory
-// scripts (Figs 3 and 6) re-derived and compared with their closed forms (icar/theory.hpp).
+// scripts (Figs 3 and 6) re-derived and compared with their closed forms (icar/theory.hpp); (e) the
+// authors' augmented run (their Fig. 5): their model, data and optimiser, against one GD step.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +45,15 @@ struct Options {
   float softmax_lr = 0.003f;
   // (d) the theory of Figs 3 and 6: orthogonal.py is also run from this many initial draws.
   int theory_seeds = 10;  // 0 skips (d)
+  // (e) the authors' augmented run: augmented.py's sizes, data and Adam.
+  int authors_seeds = 3;  // 0 skips (e)
+  int authors_d = 5;
+  int authors_n = 50;
+  int authors_sequences = 16384;  // the fixed training set, walked in shuffled epochs
+  int authors_test = 1024;
+  int authors_batch = 1024;
+  int authors_epochs = 200;
+  float authors_lr = 0.01f;
   std::function<void(const StepNote&)> on_step;  // optional: called after every training step
 };
 

@@ -90,4 +90,7 @@ Part run_softmax_part(const Options& o, const Curves& noncommuting);
 // Part (d), the authors' theory scripts (Figs 3 and 6) at their settings.
 Part run_theory_part(const Options& o);
 
+// Part (e), the authors' augmented run (their Fig. 5) against one GD step.
+Part run_authors_part(const Options& o);
+
 }  // namespace tinyloop::study::icar

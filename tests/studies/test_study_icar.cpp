@@ -120,16 +120,22 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   o.plain_steps = 10;
   o.softmax_steps = 10;
   o.theory_seeds = 2;
+  o.authors_seeds = 1;
+  o.authors_sequences = 64;
+  o.authors_batch = 32;
+  o.authors_epochs = 2;
+  o.authors_test = 32;
   int notes = 0;
   o.on_step = [&](const StepNote& s) {
     CHECK(s.done <= s.steps);
     ++notes;
   };
   const tinyloop::study::Report r = run(o);
-  CHECK(notes == 2 * 20 + 2 * 10 + 10);
+  CHECK(notes == 2 * 20 + 2 * 10 + 10 + 2 * 2);
   for (const char* name : {"report.md", "loss_vs_t.csv", "loss_vs_t.svg", "plain_tokens.csv", "plain_positions.csv",
                            "plain_tokens.svg", "noncommuting_loss_vs_t.csv", "noncommuting_loss_vs_t.svg",
-                           "fig3_theory.svg", "fig6_pe_only.svg", "fig6_last_row.csv"})
+                           "fig3_theory.svg", "fig6_pe_only.svg", "fig6_last_row.csv", "authors_loss_vs_t.csv",
+                           "authors_loss_vs_t.svg"})
     CHECK_MESSAGE(r.find(name) != nullptr, name);
   REQUIRE(r.find("report.md") != nullptr);
   CHECK(r.find("report.md")->find("## (b) Plain tokens") != std::string::npos);
@@ -143,4 +149,10 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   CHECK(md.find("| 1.000000 to 1.000000 | -0.500000 to -0.500000 |") != std::string::npos);
   for (const char* row : {"| 50 |", "| 100 |", "| 200 |", "| 300 |"}) CHECK_MESSAGE(md.find(row) != std::string::npos, row);
   CHECK(r.summary.find("orthogonal.py from 2 draws: ") != std::string::npos);
+  // (e): the authors' augmented run, against one GD step; t = 0 is unpredictable (MSE 1/d = 0.2
+  // for the zero predictor and one GD step, whose direction is 0 there).
+  CHECK(md.find("## (e) The authors' augmented run") != std::string::npos);
+  CHECK(md.find("| 0 | ") != std::string::npos);
+  CHECK(r.find("authors_loss_vs_t.csv")->find("t,model_seed1,gd_one_eta,gd_eta_per_position,zero\n0,") == 0);
+  CHECK(r.summary.find("authors' augmented model, seed 1: mean MSE ") != std::string::npos);
 }

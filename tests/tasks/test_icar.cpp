@@ -202,3 +202,45 @@ TEST_CASE("icar: fixed start") {
     for (int c = 0; c < p; ++c) CHECK(states[b * n * p + c] == doctest::Approx(1.0 / std::sqrt(double(p))));
   CHECK(states[p] != states[n * p + p]);  // different transitions per sequence
 }
+
+TEST_CASE("icar: the Haar setting draws W orthogonal, reflections included, at odd p too") {
+  icar::IcarTask task;
+  task.setting = icar::Setting::haar;
+  task.p = 5;
+  REQUIRE(icar::validate(task).is_ok());
+  icar::IcarTask even_only = task;
+  even_only.setting = icar::Setting::commuting;
+  CHECK_FALSE(icar::validate(even_only).is_ok());  // rotation blocks need even p
+  Rng rng(4);
+  int negative = 0;
+  double W[25], WtW[25], Wt[25];
+  for (int k = 0; k < 200; ++k) {
+    icar::draw_transition(task, rng, W);
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j) Wt[i * 5 + j] = W[j * 5 + i];
+    matmul(Wt, W, 5, WtW);
+    for (int i = 0; i < 25; ++i) REQUIRE(WtW[i] == doctest::Approx(i % 6 == 0 ? 1.0 : 0.0).epsilon(1e-12).scale(1.0));
+    // The determinant's sign: Gaussian elimination on a copy.
+    double A[25];
+    for (int i = 0; i < 25; ++i) A[i] = W[i];
+    double det = 1;
+    for (int c = 0; c < 5; ++c) {
+      int piv = c;
+      for (int r = c + 1; r < 5; ++r)
+        if (std::fabs(A[r * 5 + c]) > std::fabs(A[piv * 5 + c])) piv = r;
+      if (piv != c) {
+        for (int j = 0; j < 5; ++j) std::swap(A[c * 5 + j], A[piv * 5 + j]);
+        det = -det;
+      }
+      det *= A[c * 5 + c];
+      for (int r = c + 1; r < 5; ++r) {
+        const double f = A[r * 5 + c] / A[c * 5 + c];
+        for (int j = c; j < 5; ++j) A[r * 5 + j] -= f * A[c * 5 + j];
+      }
+    }
+    if (det < 0) ++negative;
+  }
+  // Haar on O(5): half the draws are reflections (det -1); 200 draws put that share well inside 0.35-0.65.
+  CHECK(negative > 70);
+  CHECK(negative < 130);
+}

@@ -23,7 +23,7 @@ const CommandSpec& reproduce_icar_spec() {
       "in-context autoregressive learning: trained linear transformer vs one gradient-descent step",
       {
           {"--quick", nullptr, "fewer steps and sequences (1000 steps, (b) 500, (c) 300, 512 evaluation sequences, "
-                               "(d) from 3 draws); under a minute on 2 cores"},
+                               "(d) from 3 draws, (e) one seed on a smaller set); about a minute on 2 cores"},
           {"--steps", "N", "training steps per setting (default 3000)"},
           {"--batch", "N", "sequences per step (default 64)"},
           {"--lr", "X", "peak learning rate (default 0.01)"},
@@ -35,6 +35,11 @@ const CommandSpec& reproduce_icar_spec() {
           {"--plain-heads", "H", "(b) heads of the plain-token model (default 4)"},
           {"--softmax-steps", "N", "(c) steps of the non-commuting softmax stack (default 1000; 0 skips)"},
           {"--softmax-layers", "L", "(c) layers of the softmax stack (default 2)"},
+          {"--authors-seeds", "N", "(e) the authors' augmented run (their Fig. 5): seeds trained from --seed on "
+                                   "(default 3; --quick 1; 0 skips (e))"},
+          {"--authors-epochs", "N", "(e) epochs over the training set (default 200, theirs; --quick 25)"},
+          {"--authors-sequences", "N", "(e) training sequences (default 16384, theirs; --quick 2048)"},
+          {"--authors-batch", "N", "(e) sequences per step (default 1024, theirs; --quick 256)"},
           {"--theory-seeds", "N", "(d) the authors' theory of Figs 3 and 6; orthogonal.py also from N initial draws "
                                   "(default 10; 0 skips (d))"},
           {"--out", "DIR", "report folder (default runs/reproduce-icar)"},
@@ -46,7 +51,8 @@ const CommandSpec& reproduce_icar_spec() {
       "positions: head overlaps and trigonometric measures of the positions (plain_tokens.csv/.svg,\n"
       "plain_positions.csv); (c) non-commuting loss versus t of a softmax stack next to the linear\n"
       "layer and one GD step (noncommuting_loss_vs_t.csv/.svg); (d) the authors' theory scripts against\n"
-      "their closed forms and stored values (fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv)."};
+      "their closed forms and stored values (fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv); (e) the\n"
+      "authors' augmented run against one GD step (authors_loss_vs_t.csv/.svg)."};
   return spec;
 }
 
@@ -71,6 +77,13 @@ si::Options parse(const ParsedArgs& a) {
   o.softmax_steps = a.get_int("--softmax-steps", quick ? 300 : 1000, 0, 100000000);
   o.softmax_layers = int(a.get_int("--softmax-layers", 2, 1, kMaxBlocks));
   o.theory_seeds = int(a.get_int("--theory-seeds", quick ? 3 : 10, 0, 1000));
+  o.authors_seeds = int(a.get_int("--authors-seeds", quick ? 1 : 3, 0, 1000));
+  o.authors_epochs = int(a.get_int("--authors-epochs", quick ? 25 : 200, 1, 1000000));
+  o.authors_sequences = int(a.get_int("--authors-sequences", quick ? 2048 : 16384, 1, 1 << 22));
+  o.authors_batch = int(a.get_int("--authors-batch", quick ? 256 : 1024, 1, 1 << 16));
+  if (o.authors_batch > o.authors_sequences)
+    usage_error("--authors-batch (" + std::to_string(o.authors_batch) + ") is more than --authors-sequences (" +
+                std::to_string(o.authors_sequences) + ")");
   return o;
 }
 

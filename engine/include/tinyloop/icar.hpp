@@ -2,7 +2,8 @@
 // In-context autoregressive learning (SPEC §4.3, arXiv 2402.05787): sequences s_1..s_n in R^p
 // with s_{t+1} = W s_t, W orthogonal. Commuting setting: W = Q diag(R(theta_1), ..,
 // R(theta_{p/2})) Q^T with Q fixed for the task and theta uniform in [0, 2 pi) per sequence;
-// non-commuting: Q drawn per sequence too. s_1 uniform on the unit sphere.
+// non-commuting: Q drawn per sequence too. Haar (the ICAR authors' runs): W itself Haar-random
+// on O(p) per sequence (reflections included; p may be odd). s_1 uniform on the unit sphere.
 //
 // Positions are 0-based here: position i holds the augmented token e_i = (s_i, s_{i-1}) (s_{-1}
 // = 0) and is asked for s_{i+1}. SPEC's loss positions t = 2..n-1 (1-based) are i = 1..n-2.
@@ -18,7 +19,7 @@ namespace tinyloop::icar {
 
 constexpr int kMaxP = 16;
 
-enum class Setting : std::uint8_t { commuting = 0, noncommuting = 1 };
+enum class Setting : std::uint8_t { commuting = 0, noncommuting = 1, haar = 2 };
 
 struct IcarTask {
   int p = 4;

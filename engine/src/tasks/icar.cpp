@@ -9,10 +9,11 @@ constexpr double kTwoPi = 6.28318530717958647692;
 }
 
 Status validate(const IcarTask& t) {
-  if (t.p < 2 || t.p > kMaxP || t.p % 2 != 0)
-    return Status::fail(Error::bad_config, "p must be even and in [2, %d], got %d", kMaxP, t.p);
+  if (t.p < 2 || t.p > kMaxP || (t.p % 2 != 0 && t.setting != Setting::haar))
+    return Status::fail(Error::bad_config, "p must be in [2, %d] and even outside the Haar setting, got %d", kMaxP,
+                        t.p);
   if (t.n < 3 || t.n > (1 << 16)) return Status::fail(Error::bad_config, "n must be in [3, 65536], got %d", t.n);
-  if (t.setting != Setting::commuting && t.setting != Setting::noncommuting)
+  if (t.setting != Setting::commuting && t.setting != Setting::noncommuting && t.setting != Setting::haar)
     return Status::fail(Error::bad_config, "unknown setting %d", int(t.setting));
   return Status::ok();
 }
@@ -40,6 +41,10 @@ void init_task(IcarTask* task, Rng& rng) { random_orthogonal(rng, task->p, task-
 
 void draw_transition(const IcarTask& task, Rng& rng, double* W) {
   const int p = task.p;
+  if (task.setting == Setting::haar) {
+    random_orthogonal(rng, p, W);
+    return;
+  }
   double Qs[kMaxP * kMaxP];
   const double* Q = task.Q;
   if (task.setting == Setting::noncommuting) {
