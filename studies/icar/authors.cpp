@@ -390,6 +390,23 @@ Part run_authors_part(const Options& o) {
   md << "\n![loss against t](authors_loss_vs_t.svg)\n";
   Part part;
   part.markdown = md.str();
+  double share = 0, model = 0;
+  for (const Run& r : runs) {
+    share += r.qk(1, 2) / double(runs.size());
+    model += mean_from_1(r.model) / double(runs.size());
+  }
+  const double gd_t = mean_from_1(gd.per_position);
+  const bool structure = share >= 0.5;
+  const std::string loss = model < 0.9 * gd_t ? "a lower loss than one GD step" : model <= 1.1 * gd_t ? "one GD step's loss"
+                                                                                                      : "a higher loss than one GD step";
+  part.claims.push_back(
+      {"5", "the trained augmented transformer implements one step of gradient descent",
+       structure && loss == "one GD step's loss" ? "reproduced"
+                                                  : structure ? "partly: the predicted structure, " + loss
+                                                              : "not reproduced",
+       "share of the query-key map in the (s_t, s_{t-1}) block " + f(share, 3) + " (mean over " +
+           std::to_string(runs.size()) + (runs.size() == 1 ? " seed" : " seeds") + "); mean MSE over t = 1.." + std::to_string(n - 1) + ": trained " +
+           f(model, 5) + ", one GD step " + f(mean_from_1(gd.one_eta), 5) + " (eta_t per position " + f(gd_t, 5) + ")"});
   part.files = {{"authors_loss_vs_t.csv", loss_csv(runs, gd, zero)}, {"authors_loss_vs_t.svg", loss_svg(runs, gd, zero)}};
   for (const Run& r : runs)
     part.summary += "authors' augmented model, seed " + std::to_string(r.seed) + ": mean MSE " +

@@ -77,10 +77,17 @@ struct Curves {
 };
 Curves run_setting(task::Setting setting, const Options& o);
 
+// One row of the report's point-by-point table: a claim of the paper, whether this run
+// reproduces it, and the numbers that decide.
+struct Claim {
+  std::string figure, claim, status, measured;
+};
+
 // Part (b), plain tokens: its report section and files. `zero` is part (a)'s commuting curve.
 struct Part {
   std::string markdown, summary;
   std::vector<File> files;
+  std::vector<Claim> claims;
 };
 Part run_plain_part(const Options& o, const Curves& commuting);
 

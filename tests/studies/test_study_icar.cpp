@@ -152,6 +152,13 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   // (e): the authors' augmented run, against one GD step; t = 0 is unpredictable (MSE 1/d = 0.2
   // for the zero predictor and one GD step, whose direction is 0 there).
   CHECK(md.find("## (e) The authors' augmented run") != std::string::npos);
+  // The point-by-point table: a row per claim, its status decided by the numbers of this run.
+  CHECK(md.find("## The paper's claims, point by point") < md.find("## Loss (MSE per component) versus t"));
+  CHECK(md.find("| 3 left | unitary W: the reduced model's optimum is C = c I with c P[t,t+1] = 1 | reproduced |") !=
+        std::string::npos);
+  CHECK(md.find("| 6 | positional encoding alone learns a trigonometric P (mu = 50, 100, 200, 300) | reproduced |") !=
+        std::string::npos);
+  CHECK(md.find("| 4 | LLM token embeddings") != std::string::npos);
   CHECK(md.find("| 0 | ") != std::string::npos);
   CHECK(r.find("authors_loss_vs_t.csv")->find("t,model_seed1,gd_one_eta,gd_eta_per_position,zero\n0,") == 0);
   CHECK(r.summary.find("authors' augmented model, seed 1: mean MSE ") != std::string::npos);
