@@ -503,6 +503,17 @@ tinyloop_cli_ok(cli_reproduce_retrieval_table
   CHECK_FILE "${cli_work}/rtable/K2-stacked-seed1/table.csv"
   CHECK_REGEX "^K,kind,layers,seed,query,reached,steps,seconds,params\n2,stacked,1,1,"
   FIXTURE_SETUP cli_rtable_stacked)
+# The same table again: its cells were saved as they finished (cells.csv), so none is trained
+# again; a table with other settings in that folder is refused.
+tinyloop_cli_ok(cli_reproduce_retrieval_table_resume
+  ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-stacked-seed1"
+  STDOUT "retrieval table: K 2 stacked: (1|2|>2)\nwrote "
+  STDERR "resuming: the [12] cells in [^\n]*K2-stacked-seed1/cells.csv are not trained again"
+  REQUIRES cli_rtable_stacked)
+tinyloop_cli_error(cli_err_retrieval_table_resume_other
+  ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|2|--width|16|--steps|30|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-stacked-seed1" RC 2
+  REGEX "K2-stacked-seed1' holds the cells of another table \\(steps 20, [^)]*\\); this one has steps 30, .*: use another --out"
+  REQUIRES cli_rtable_stacked)
 tinyloop_cli_ok(cli_reproduce_retrieval_table_looped
   ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|looped|--max-layers|1|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-looped-seed1"
   STDOUT "retrieval table: K 2 looped: (1|>1)\nwrote "

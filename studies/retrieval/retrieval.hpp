@@ -4,6 +4,7 @@
 // held-out set over training. Built on the engine's public API; reached by
 // `tinyloop reproduce retrieval`.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,19 @@ struct Options {
 };
 Report run(const Options& o);
 
+// One trained cell of the table.
+struct TableCell {
+  int K = 0;
+  bool looped = false;
+  int layers = 0;
+  std::uint64_t seed = 0;
+  double query = 0;            // query accuracy at the last evaluation
+  std::int64_t reached = -1;   // first evaluated step at the level, -1: never
+  std::int64_t steps = 0;      // steps trained (early stop included)
+  double seconds = 0;
+  long params = 0;
+};
+
 // The layers-vs-K table (issue: the smallest number of layers that reaches `level` at the query,
 // against log2 K). For every K, seed and model kind (stacked layers; the looped block with loops
 // in place of layers) a search trains cells of 1, 2, ... max_layers layers, each stopped early at
@@ -108,19 +122,11 @@ struct TableOptions {
   int threads = 0;  // 0: the hardware threads
   bool quiet = false;
   std::string command;
-};
-
-// One trained cell of the table.
-struct TableCell {
-  int K = 0;
-  bool looped = false;
-  int layers = 0;
-  std::uint64_t seed = 0;
-  double query = 0;            // query accuracy at the last evaluation
-  std::int64_t reached = -1;   // first evaluated step at the level, -1: never
-  std::int64_t steps = 0;      // steps trained (early stop included)
-  double seconds = 0;
-  long params = 0;
+  // Resuming: cells an earlier run with the same settings finished, which are not trained again.
+  std::vector<TableCell> done;
+  // Called as each cell is finished or taken from `done`, one call at a time (from the searches'
+  // threads): where a caller saves the cells so far.
+  std::function<void(const TableCell&)> on_cell;
 };
 
 Report run_table(const TableOptions& o);

@@ -22,10 +22,23 @@ struct Search {
 
 std::string kind_name(bool looped) { return looped ? "looped" : "stacked"; }
 
-// Cells of 1, 2, ... layers until one reaches the level.
-std::vector<TableCell> search(const TableOptions& o, const Search& s) {
+// The cell of an earlier run (TableOptions::done) for this search and layer count, if any.
+const TableCell* done_cell(const TableOptions& o, const Search& s, int layers) {
+  for (const TableCell& c : o.done)
+    if (c.K == s.K && c.looped == s.looped && c.seed == s.seed && c.layers == layers) return &c;
+  return nullptr;
+}
+
+// Cells of 1, 2, ... layers until one reaches the level. `report` is called with each cell.
+std::vector<TableCell> search(const TableOptions& o, const Search& s, const std::function<void(const TableCell&)>& report) {
   std::vector<TableCell> cells;
   for (int layers = 1; layers <= o.max_layers; ++layers) {
+    if (const TableCell* earlier = done_cell(o, s, layers)) {
+      cells.push_back(*earlier);
+      report(*earlier);
+      if (earlier->reached >= 0) break;
+      continue;
+    }
     CellOptions c = o.base;
     c.task.max_depth = s.K;
     c.task.curriculum = true;
@@ -47,6 +60,7 @@ std::vector<TableCell> search(const TableOptions& o, const Search& s) {
     t.seconds = r.seconds;
     t.params = r.params;
     cells.push_back(t);
+    report(t);
     if (t.reached >= 0) break;
   }
   return cells;
@@ -88,9 +102,13 @@ Report run_table(const TableOptions& o) {
   std::mutex mu;
   const int threads = std::max(1, std::min(int(searches.size()), o.threads > 0 ? o.threads : platform::hardware_threads()));
   platform::ThreadPool pool(threads);
+  auto report = [&](const TableCell& c) {
+    const std::lock_guard<std::mutex> lock(mu);
+    if (o.on_cell) o.on_cell(c);
+  };
   auto one = [&](int i, int) {
     try {
-      found[std::size_t(i)] = search(o, searches[std::size_t(i)]);
+      found[std::size_t(i)] = search(o, searches[std::size_t(i)], report);
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mu);
       if (!error) error = std::current_exception();

@@ -2,8 +2,10 @@
 // then its report folder.
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "args.hpp"
+#include "report.hpp"
 #include "reproduce.hpp"
 #include "retrieval/retrieval.hpp"
 #include "text_format.hpp"
@@ -174,6 +176,57 @@ std::vector<sr::TableCell> merged_cells(const std::string& dir) {
   return cells;
 }
 
+// What a table's cells depend on, resolved (a resumed table must have the same); the Ks, seeds,
+// kinds and layer counts are each cell's own.
+std::string cell_settings(const sr::TableOptions& t) {
+  const sr::CellOptions& c = t.base;
+  return "steps " + std::to_string(c.steps) + ", eval every " + std::to_string(c.eval_every) + ", " +
+         std::to_string(c.eval_instances) + " held-out instances (seed " + std::to_string(c.eval_seed) + "), " +
+         std::to_string(c.task.chains) + " chains, " + std::to_string(c.task.values) + " values, " +
+         std::to_string(c.task.variables) + " variables, width " + std::to_string(c.width) + ", " +
+         std::to_string(c.heads) + " heads, " + (c.positions == Positions::learned ? "learned" : "no") +
+         " positions, batch " + std::to_string(c.batch) + ", lr " + text::format_g(c.lr, 6) + ", level " +
+         text::format_g9(t.level);
+}
+
+// A table trained in `out` saves each finished cell to out/cells.csv (with out/cells.settings), so
+// that a run stopped part way can be started again with the same command: the cells it finished
+// are not trained again. Another table's cells in the same folder are refused.
+void resume_cells(const std::string& out, sr::TableOptions* t) {
+  const std::string cells_path = out + "/cells.csv", settings_path = out + "/cells.settings";
+  const std::string settings = cell_settings(*t) + "\n";
+  if (platform::exists(cells_path.c_str())) {
+    std::vector<std::uint8_t> bytes;
+    Status read = platform::read_file(settings_path.c_str(), 4096, &bytes);
+    const std::string theirs(bytes.begin(), bytes.end());
+    if (!read || theirs != settings)
+      usage_error("'" + out + "' holds the cells of another table (" +
+                  (read ? theirs.substr(0, theirs.size() - 1) : std::string(read.message())) + "); this one has " +
+                  settings.substr(0, settings.size() - 1) + ": use another --out");
+    read = platform::read_file(cells_path.c_str(), std::size_t(64) << 20, &bytes);
+    if (!read) runtime_error(read.message());
+    try {
+      t->done = sr::read_table_csv(std::string(bytes.begin(), bytes.end()));
+    } catch (const study::Failure& e) {
+      runtime_error(cells_path + ": " + e.what());
+    }
+    std::fprintf(stderr, "resuming: the %zu cells in %s are not trained again\n", t->done.size(), cells_path.c_str());
+  }
+  const Status made = platform::make_directories(out.c_str());
+  if (!made) runtime_error("--out: " + std::string(made.message()));
+  write_text_atomic(settings_path, settings, "the table's settings");
+  auto saved = std::make_shared<std::vector<sr::TableCell>>();
+  const int max_layers = t->max_layers;
+  const double level = t->level;
+  t->on_cell = [saved, cells_path, max_layers, level](const sr::TableCell& c) {
+    saved->push_back(c);
+    const study::Report r = sr::table_report(*saved, max_layers, level, "");
+    const Status s = platform::write_file_atomic(cells_path.c_str(), r.find("table.csv")->data(),
+                                                 r.find("table.csv")->size());
+    if (!s) std::fprintf(stderr, "tinyloop: warning: %s not saved: %s\n", cells_path.c_str(), s.message());
+  };
+}
+
 std::string command_line(const std::vector<std::string>& args) {
   std::string s = "tinyloop reproduce retrieval";
   for (const std::string& x : args) s += " " + x;
@@ -221,6 +274,7 @@ int run_reproduce_retrieval(const std::vector<std::string>& args) {
       std::fputs(search_commands(args, t, out).c_str(), stdout);
       return kExitOk;
     }
+    resume_cells(out, &t);
     const study::Report tab = sr::run_table(t);
     rep.files.insert(rep.files.end(), tab.files.begin(), tab.files.end());
     rep.summary += tab.summary;
