@@ -2,11 +2,13 @@
 // layers (or loops) whose cell reaches the level at the query; the searches run in parallel.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <sstream>
 
+#include "common/svg.hpp"
 #include "retrieval/retrieval.hpp"
 #include "tinyloop/platform/posix.hpp"
 
@@ -81,6 +83,40 @@ std::string smallest(const std::vector<TableCell>& cells, int K, bool looped, st
 }
 
 std::string pct(double v) { return text::format_fixed(100.0 * v, 1) + "%"; }
+
+// The query accuracy each cell ended at, against its layers: one line per K, kind and seed, with
+// the level drawn across.
+std::string table_svg(const std::vector<TableCell>& cells, double level) {
+  svg::LineChart c;
+  c.title = "final query accuracy against layers (stacked) or loops (looped)";
+  c.x_label = "layers or loops";
+  c.y_label = "query accuracy";
+  c.y_min = 0;
+  c.y_max = 1;
+  std::map<std::string, svg::Series> lines;  // ordered: K2-looped-seed1, ...
+  int most = 1;
+  for (const TableCell& t : cells) {
+    char key[64];
+    std::snprintf(key, sizeof key, "K%03d %s seed %llu", t.K, kind_name(t.looped).c_str(), (unsigned long long)t.seed);
+    svg::Series& s = lines[key];
+    s.label = "K " + std::to_string(t.K) + " " + kind_name(t.looped) + ", seed " + std::to_string(t.seed);
+    s.dashed = t.looped;
+    s.x.push_back(t.layers);
+    s.y.push_back(t.query);
+    most = std::max(most, t.layers);
+  }
+  for (auto& [key, s] : lines) c.series.push_back(s);
+  svg::Series lv;
+  lv.label = "level";
+  lv.color = "#888888";
+  lv.dashed = true;
+  lv.x = {1.0, double(most)};
+  lv.y = {level, level};
+  c.series.push_back(lv);
+  svg::Figure fig("retrieval: layers needed against the chain depth K", 1, 640, 420);
+  fig.add(c);
+  return fig.render();
+}
 
 }  // namespace
 
@@ -168,7 +204,8 @@ Report table_report(const std::vector<TableCell>& cells, int max_layers, double 
         << "," << c.reached << "," << c.steps << "," << text::format_fixed(c.seconds, 1) << "," << c.params << "\n";
   }
   Report r;
-  r.files = {{"table.md", md.str()}, {"table.csv", csv.str()}};
+  md << "\n![query accuracy against layers](table.svg)\n";
+  r.files = {{"table.md", md.str()}, {"table.csv", csv.str()}, {"table.svg", table_svg(cells, level)}};
   r.summary = summary.str();
   return r;
 }
