@@ -5,7 +5,6 @@
 #include "icar/theory.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <xtensor-blas/xlinalg.hpp>
@@ -14,6 +13,7 @@
 #include <xtensor/xview.hpp>
 
 #include "common/text.hpp"
+#include "tinyloop/platform/posix.hpp"
 #include "tinyloop/rng.hpp"
 
 namespace tinyloop::study::icar {
@@ -21,10 +21,6 @@ namespace tinyloop::study::icar {
 namespace {
 
 constexpr double kTwoPi = 6.283185307179586;
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void check_spec(const ReducedSpec& s) {
   if (s.d < 1 || s.T < 2 || s.H < 1) fail("icar theory: the reduced loss needs d >= 1, T >= 2 and H >= 1");
@@ -210,7 +206,7 @@ DescentResult reduced_descent(const ReducedSpec& s, const DescentOptions& o) {
 
 DescentResult reduced_descent_from(const ReducedSpec& s, const DescentOptions& o, ReducedParams start) {
   check_spec(s);
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = platform::now_seconds();
   DescentResult r;
   r.params = std::move(start);
   ReducedParams g;
@@ -226,7 +222,7 @@ DescentResult reduced_descent_from(const ReducedSpec& s, const DescentOptions& o
   }
   r.iterations = o.iterations;
   r.final_loss = reduced_loss(s, r.params);
-  r.seconds = seconds_since(t0);
+  r.seconds = platform::now_seconds() - t0;
   return r;
 }
 
@@ -402,7 +398,7 @@ double pe_only_gram_loss(const PeOnlyGram& g, const DMatrix& P, DMatrix* grad) {
 }
 
 PeOnlyResult pe_only_train(const PeOnlyOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = platform::now_seconds();
   const PeOnlyGram g = pe_only_gram(pe_only_data(o));
   const std::size_t T = std::size_t(o.T);
   PeOnlyResult res;
@@ -428,7 +424,7 @@ PeOnlyResult pe_only_train(const PeOnlyOptions& o) {
   res.last_row = xt::view(res.P_plotted, T - 2, xt::range(0, T - 1));
   res.last_row_sum = xt::sum(res.last_row)();
   res.last_row_sum_with_next = res.last_row_sum + res.P(T - 2, T - 1);
-  res.seconds = seconds_since(t0);
+  res.seconds = platform::now_seconds() - t0;
   return res;
 }
 
