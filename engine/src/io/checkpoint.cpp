@@ -132,6 +132,15 @@ std::uint64_t file_bytes64(const FileModel& m, bool with_optimizer, std::uint32_
 }
 
 // ---- tensor sets ------------------------------------------------------------------------
+// What makes a stored value unreadable, or nullptr: every value must be finite, and a second
+// moment (set 2, adam_v) not negative (-0 is allowed). The reader refuses such a file and the
+// writer refuses to write one.
+const char* value_problem(std::uint32_t bits, int set) {
+  if (!bits_finite(bits)) return "non-finite";
+  if (set == 2 && (bits & 0x80000000u) && (bits & 0x7FFFFFFFu)) return "negative";
+  return nullptr;
+}
+
 // Copies up to 32 bytes of a name from the file into a printable, terminated string.
 void printable_name(const std::uint8_t* p, std::size_t n, char (&buf)[40]) {
   std::size_t k = n < 32 ? n : 32;
@@ -191,12 +200,9 @@ Status read_tensor(Reader& r, const Tensor& t, int index, int set, float* dst) {
   if (n > r.left() / 4) return truncated_at(r, "tensor values");
   for (std::uint64_t k = 0; k < n; ++k) {
     const std::uint32_t bits = r.u32();
-    if (!bits_finite(bits))
-      return Status::fail(Error::bad_checkpoint, "non-finite value in %s%stensor '%s' at index %llu", prefix, space,
+    if (const char* problem = value_problem(bits, set))
+      return Status::fail(Error::bad_checkpoint, "%s value in %s%stensor '%s' at index %llu", problem, prefix, space,
                           t.name, static_cast<unsigned long long>(k));
-    if (set == 2 && (bits & 0x80000000u) && (bits & 0x7FFFFFFFu))
-      return Status::fail(Error::bad_checkpoint, "negative value in adam_v tensor '%s' at index %llu", t.name,
-                          static_cast<unsigned long long>(k));
     if (dst) dst[t.offset + k] = bits_float(bits);
   }
   return Status::ok();
@@ -378,21 +384,16 @@ Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t
                         static_cast<unsigned long long>(total),
                         static_cast<unsigned long long>(out == nullptr ? 0 : capacity));
 
-  // The reader rejects non-finite values (and negative second moments), so refuse to write a
-  // file that could never be loaded.
+  // Refuse to write a file the reader would refuse (value_problem).
   const FileModel m = model_of(in.config, in.spec);
   const float* sets[3] = {in.params, in.adam_m, in.adam_v};
   Status finite = Status::ok();
   for (int s = 0; s < (has_opt ? 3 : 1); ++s)
     walk_tensors(m, [&](const Tensor& t) {
       for (std::uint64_t k = 0; k < t.size() && finite.is_ok(); ++k) {
-        const std::uint32_t bits = float_bits(sets[s][t.offset + k]);
-        if (!bits_finite(bits))
-          finite = Status::fail(Error::non_finite, "non-finite value in %s tensor '%s' at index %llu", kSetNames[s],
+        if (const char* problem = value_problem(float_bits(sets[s][t.offset + k]), s))
+          finite = Status::fail(Error::non_finite, "%s value in %s tensor '%s' at index %llu", problem, kSetNames[s],
                                 t.name, static_cast<unsigned long long>(k));
-        else if (s == 2 && (bits & 0x80000000u) && (bits & 0x7FFFFFFFu))
-          finite = Status::fail(Error::non_finite, "negative value in adam_v tensor '%s' at index %llu", t.name,
-                                static_cast<unsigned long long>(k));
       }
     });
   if (!finite.is_ok()) return finite;
