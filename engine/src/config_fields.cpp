@@ -157,17 +157,20 @@ std::size_t field_bytes(const ConfigField& f) {
   return f.type == FieldType::i64 || f.type == FieldType::u64 ? 8 : 4;
 }
 
-std::uint64_t field_bits(const ConfigField& f, const TrainConfig& c) {
-  void* p = f.member(const_cast<TrainConfig&>(c));  // read only
-  switch (f.type) {
-    case FieldType::i32: return static_cast<std::uint32_t>(*static_cast<std::int32_t*>(p));
-    case FieldType::i64: return static_cast<std::uint64_t>(*static_cast<std::int64_t*>(p));
-    case FieldType::u64: return *static_cast<std::uint64_t*>(p);
-    case FieldType::f32: return f32_bits(*static_cast<float*>(p));
-    case FieldType::choice: return *static_cast<std::uint8_t*>(p);  // every enumeration is a uint8_t
-    case FieldType::boolean: return *static_cast<bool*>(p) ? 1u : 0u;
+std::uint64_t value_bits(FieldType t, const void* p) {
+  switch (t) {
+    case FieldType::i32: return static_cast<std::uint32_t>(*static_cast<const std::int32_t*>(p));
+    case FieldType::i64: return static_cast<std::uint64_t>(*static_cast<const std::int64_t*>(p));
+    case FieldType::u64: return *static_cast<const std::uint64_t*>(p);
+    case FieldType::f32: return f32_bits(*static_cast<const float*>(p));
+    case FieldType::choice: return *static_cast<const std::uint8_t*>(p);  // every enumeration is a uint8_t
+    case FieldType::boolean: return *static_cast<const bool*>(p) ? 1u : 0u;
   }
   return 0;
+}
+
+std::uint64_t field_bits(const ConfigField& f, const TrainConfig& c) {
+  return value_bits(f.type, f.member(const_cast<TrainConfig&>(c)));  // read only
 }
 
 double field_number(const ConfigField& f, const TrainConfig& c) {
@@ -183,9 +186,8 @@ double field_number(const ConfigField& f, const TrainConfig& c) {
   return 0;
 }
 
-void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits) {
-  void* p = f.member(c);
-  switch (f.type) {
+void set_value_bits(FieldType t, void* p, std::uint64_t bits) {
+  switch (t) {
     case FieldType::i32: {
       const std::uint32_t u = static_cast<std::uint32_t>(bits);
       *static_cast<std::int32_t*>(p) = u <= 0x7FFFFFFFu ? std::int32_t(u) : -std::int32_t(~u) - 1;
@@ -204,6 +206,8 @@ void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits) {
     case FieldType::boolean: *static_cast<bool*>(p) = bits != 0; break;
   }
 }
+
+void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits) { set_value_bits(f.type, f.member(c), bits); }
 
 const ConfigField* first_difference(const TrainConfig& a, const TrainConfig& b) {
   for (const ConfigField& f : kFields)

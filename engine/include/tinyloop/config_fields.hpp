@@ -49,6 +49,10 @@ const ConfigField* find_config_field(const char* key_or_flag);
 // every field's bits are.
 std::uint64_t field_bits(const ConfigField& f, const TrainConfig& c);
 void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits);
+// The same encoding for a value of type t at p, of any struct (the checkpoint's model block
+// stores ModelSpec's fields with it).
+std::uint64_t value_bits(FieldType t, const void* p);
+void set_value_bits(FieldType t, void* p, std::uint64_t bits);
 // A field's value as a number (exact for every type but u64 above 2^53, i.e. large seeds).
 double field_number(const ConfigField& f, const TrainConfig& c);
 // Bytes of the field in the checkpoint: 8 for i64 and u64, else 4.
