@@ -132,6 +132,8 @@ struct TableOptions {
 Report run_table(const TableOptions& o);
 // table.md, table.csv of cells (from one run, or merged from several table.csv files).
 Report table_report(const std::vector<TableCell>& cells, int max_layers, double level, const std::string& command);
+// The cells as table.csv holds them (one line each, after a header).
+std::string table_csv(const std::vector<TableCell>& cells);
 // Parses a table.csv written by table_report; throws Failure with the line on a malformed one.
 std::vector<TableCell> read_table_csv(const std::string& text);
 

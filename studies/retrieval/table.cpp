@@ -170,7 +170,7 @@ Report table_report(const std::vector<TableCell>& cells, int max_layers, double 
     return std::any_of(cells.begin(), cells.end(), [&](const TableCell& c) { return c.looped == looped; });
   };
   const std::string lv = text::format_fixed(100.0 * level, 0) + "%";
-  std::ostringstream md, csv, summary;
+  std::ostringstream md, summary;
   md << "# Retrieval: layers needed against the chain depth K\n\nCommand: `" << command << "`\n\n"
      << "The smallest number of layers (stacked) or loops (looped block) whose cell reaches " << lv
      << " at the query, per seed; `>" << max_layers << "`: no cell up to " << max_layers
@@ -195,19 +195,24 @@ Report table_report(const std::vector<TableCell>& cells, int max_layers, double 
   }
   md << "\n## Every cell\n\n| K | kind | layers | seed | query | first step at " << lv << " | steps | seconds | params |\n"
      << "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
-  csv << "K,kind,layers,seed,query,reached,steps,seconds,params\n";  // read_table_csv's header
-  for (const TableCell& c : cells) {
+  for (const TableCell& c : cells)
     md << "| " << c.K << " | " << kind_name(c.looped) << " | " << c.layers << " | " << c.seed << " | " << pct(c.query)
        << " | " << (c.reached >= 0 ? std::to_string(c.reached) : "never") << " | " << c.steps << " | "
        << text::format_fixed(c.seconds, 0) << " | " << c.params << " |\n";
-    csv << c.K << "," << kind_name(c.looped) << "," << c.layers << "," << c.seed << "," << text::format_g9(c.query)
-        << "," << c.reached << "," << c.steps << "," << text::format_fixed(c.seconds, 1) << "," << c.params << "\n";
-  }
   Report r;
   md << "\n![query accuracy against layers](table.svg)\n";
-  r.files = {{"table.md", md.str()}, {"table.csv", csv.str()}, {"table.svg", table_svg(cells, level)}};
+  r.files = {{"table.md", md.str()}, {"table.csv", table_csv(cells)}, {"table.svg", table_svg(cells, level)}};
   r.summary = summary.str();
   return r;
+}
+
+std::string table_csv(const std::vector<TableCell>& cells) {
+  std::ostringstream csv;
+  csv << "K,kind,layers,seed,query,reached,steps,seconds,params\n";  // read_table_csv's header
+  for (const TableCell& c : cells)
+    csv << c.K << "," << kind_name(c.looped) << "," << c.layers << "," << c.seed << "," << text::format_g9(c.query)
+        << "," << c.reached << "," << c.steps << "," << text::format_fixed(c.seconds, 1) << "," << c.params << "\n";
+  return csv.str();
 }
 
 std::vector<TableCell> read_table_csv(const std::string& text) {

@@ -121,6 +121,18 @@ sr::TableOptions parse_table(const ParsedArgs& a, const sr::CellOptions& cell, b
   return t;
 }
 
+// The cells of a table.csv (or of a table's cells.csv); a runtime error names the file.
+std::vector<sr::TableCell> read_cells(const std::string& path) {
+  std::vector<std::uint8_t> bytes;
+  const Status read = platform::read_file(path.c_str(), std::size_t(64) << 20, &bytes);
+  if (!read) runtime_error(read.message());
+  try {
+    return sr::read_table_csv(std::string(bytes.begin(), bytes.end()));
+  } catch (const study::Failure& e) {
+    runtime_error(path + ": " + e.what());
+  }
+}
+
 // One command per search of the table, each with its own --out folder under `out`.
 std::string search_commands(const std::vector<std::string>& args, const sr::TableOptions& t, const std::string& out) {
   std::vector<std::string> kept;
@@ -163,15 +175,8 @@ std::vector<sr::TableCell> merged_cells(const std::string& dir) {
   if (files.empty()) runtime_error("no table.csv in the subfolders of '" + dir + "'");
   std::vector<sr::TableCell> cells;
   for (const std::string& f : files) {
-    std::vector<std::uint8_t> bytes;
-    const Status read = platform::read_file(f.c_str(), std::size_t(64) << 20, &bytes);
-    if (!read) runtime_error(read.message());
-    try {
-      const std::vector<sr::TableCell> some = sr::read_table_csv(std::string(bytes.begin(), bytes.end()));
-      cells.insert(cells.end(), some.begin(), some.end());
-    } catch (const study::Failure& e) {
-      runtime_error(f + ": " + e.what());
-    }
+    const std::vector<sr::TableCell> some = read_cells(f);
+    cells.insert(cells.end(), some.begin(), some.end());
   }
   return cells;
 }
@@ -197,32 +202,23 @@ void resume_cells(const std::string& out, sr::TableOptions* t) {
   const std::string settings = cell_settings(*t) + "\n";
   if (platform::exists(cells_path.c_str())) {
     std::vector<std::uint8_t> bytes;
-    Status read = platform::read_file(settings_path.c_str(), 4096, &bytes);
+    const Status read = platform::read_file(settings_path.c_str(), 4096, &bytes);
     const std::string theirs(bytes.begin(), bytes.end());
     if (!read || theirs != settings)
       usage_error("'" + out + "' holds the cells of another table (" +
                   (read ? theirs.substr(0, theirs.size() - 1) : std::string(read.message())) + "); this one has " +
                   settings.substr(0, settings.size() - 1) + ": use another --out");
-    read = platform::read_file(cells_path.c_str(), std::size_t(64) << 20, &bytes);
-    if (!read) runtime_error(read.message());
-    try {
-      t->done = sr::read_table_csv(std::string(bytes.begin(), bytes.end()));
-    } catch (const study::Failure& e) {
-      runtime_error(cells_path + ": " + e.what());
-    }
+    t->done = read_cells(cells_path);
     std::fprintf(stderr, "resuming: the %zu cells in %s are not trained again\n", t->done.size(), cells_path.c_str());
   }
   const Status made = platform::make_directories(out.c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
   write_text_atomic(settings_path, settings, "the table's settings");
   auto saved = std::make_shared<std::vector<sr::TableCell>>();
-  const int max_layers = t->max_layers;
-  const double level = t->level;
-  t->on_cell = [saved, cells_path, max_layers, level](const sr::TableCell& c) {
+  t->on_cell = [saved, cells_path](const sr::TableCell& c) {
     saved->push_back(c);
-    const study::Report r = sr::table_report(*saved, max_layers, level, "");
-    const Status s = platform::write_file_atomic(cells_path.c_str(), r.find("table.csv")->data(),
-                                                 r.find("table.csv")->size());
+    const std::string csv = sr::table_csv(*saved);
+    const Status s = platform::write_file_atomic(cells_path.c_str(), csv.data(), csv.size());
     if (!s) std::fprintf(stderr, "tinyloop: warning: %s not saved: %s\n", cells_path.c_str(), s.message());
   };
 }
