@@ -135,14 +135,9 @@ std::vector<double> evaluate_curve(Model<float>& m, const Dataset& test, int chu
     ModelStats stats;
     check(m.evaluate(batch, &stats));
     for (int b = 0; b < count; ++b)
-      for (int i = 0; i < n; ++i) {
-        const float* y = m.outputs(b) + std::size_t(i) * d;
-        const float* t = batch.targets + (std::size_t(b) * n + i) * d;
-        double e = 0;
-        for (int c = 0; c < d; ++c) e += (double(y[c]) - t[c]) * (double(y[c]) - t[c]);
-        curve[std::size_t(i)] += e / d / test.count;
-      }
+      add_position_errors(m.outputs(b), batch.targets + std::size_t(b) * n * d, d, 0, n, curve);
   }
+  for (double& v : curve) v /= test.count;
   return curve;
 }
 

@@ -61,6 +61,10 @@ void for_eval_chunks(const task::IcarTask& t, const Options& o, Fn&& fn) {
   }
 }
 
+// Adds to curve[i], for positions i in [from, to), the squared error of one sequence's outputs y
+// against its targets (both n x p), averaged over the p components.
+void add_position_errors(const float* y, const float* targets, int p, int from, int to, std::vector<double>& curve);
+
 // Mean of a per-position curve over the loss positions i = 1..n-2.
 double curve_mean(const std::vector<double>& c, int n);
 // The t (1-based) shown in the report's tables: 2, 3, .., 40 and n - 1, those in 2..n-1.

@@ -80,15 +80,8 @@ void evaluate(Trained& r, const task::IcarTask& t, Tokens tok, const Options& o)
     buf.lay_out(aug, count);
     ModelStats stats;
     check(r.m.evaluate(buf.batch(count), &stats));
-    for (int b = 0; b < count; ++b) {
-      const float* y = r.m.outputs(b);
-      for (int i = 1; i <= n - 2; ++i) {
-        const float* tgt = targets + (std::size_t(b) * n + i) * p;
-        double e = 0;
-        for (int c = 0; c < p; ++c) e += (double(y[std::size_t(i) * p + c]) - tgt[c]) * (double(y[std::size_t(i) * p + c]) - tgt[c]);
-        r.curve[i] += e / p;
-      }
-    }
+    for (int b = 0; b < count; ++b)
+      add_position_errors(r.m.outputs(b), targets + std::size_t(b) * n * p, p, 1, n - 1, r.curve);
   });
   for (double& v : r.curve) v /= o.eval_sequences;
 }
@@ -114,6 +107,16 @@ std::unique_ptr<Trained> train(const ModelSpec& cfg, const task::IcarTask& t, co
   train_steps(*r, t, spec, o);
   evaluate(*r, t, spec.tokens, o);
   return r;
+}
+
+void add_position_errors(const float* y, const float* targets, int p, int from, int to, std::vector<double>& curve) {
+  for (int i = from; i < to; ++i) {
+    const float* yi = y + std::size_t(i) * p;
+    const float* ti = targets + std::size_t(i) * p;
+    double e = 0;
+    for (int c = 0; c < p; ++c) e += (double(yi[c]) - ti[c]) * (double(yi[c]) - ti[c]);
+    curve[std::size_t(i)] += e / p;
+  }
 }
 
 double curve_mean(const std::vector<double>& c, int n) {
