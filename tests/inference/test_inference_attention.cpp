@@ -13,7 +13,9 @@ using namespace tinyloop::test;
 namespace {
 
 void compare_attention(TrainConfig cfg, int len) {
-  TrainerHarness<double> h(cfg, Capacity{len, 1, 1});
+  Capacity cap{len, 1, 1};
+  cap.keep_attention = true;
+  TrainerHarness<double> h(cfg, cap);
   REQUIRE(h.status.is_ok());
   Rng rng(5);
   h.trainer.init_weights(rng);

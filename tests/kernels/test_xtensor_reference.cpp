@@ -13,6 +13,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/attention_simd.hpp"
+#include "kernels/lanes.hpp"
 
 using namespace tinyloop;
 
@@ -55,24 +56,32 @@ void check_against_arrays(int n, bool causal, Run run) {
   const xt::xarray<double> V = xt::random::randn<double>({std::size_t(n), std::size_t(kDim)});
   const Reference ref = attention_by_arrays(Q, K, V, causal);
 
-  const xt::xarray<float> Qf = xt::cast<float>(Q), Kf = xt::cast<float>(K), Vf = xt::cast<float>(V);
-  const std::size_t stride = std::size_t(n + 7) / 8 * 8;
-  xt::xarray<float> P = xt::zeros<float>({std::size_t(n), std::size_t(n)});
-  xt::xarray<float> A = xt::zeros<float>({std::size_t(n), std::size_t(kDim)});
-  xt::xarray<float> lse = xt::zeros<float>({std::size_t(n)});
+  // The kernels take feature-major arrays (d x stride), padding columns zero.
+  const std::size_t N = std::size_t(n), stride = std::size_t(kernels::token_stride(n));
+  auto feature_major = [&](const xt::xarray<double>& X) {
+    xt::xarray<float> out = xt::zeros<float>({std::size_t(kDim), stride});
+    xt::view(out, xt::all(), xt::range(0, N)) = xt::transpose(xt::cast<float>(X));
+    return out;
+  };
+  const xt::xarray<float> Qf = feature_major(Q), Kf = feature_major(K), Vf = feature_major(V);
+  xt::xarray<float> P = xt::zeros<float>({N, N});
+  xt::xarray<float> A = xt::zeros<float>({std::size_t(kDim), stride});
+  xt::xarray<float> lse = xt::zeros<float>({N});
   xt::xarray<float> row = xt::zeros<float>({stride}), dp = xt::zeros<float>({stride});
-  xt::xarray<float> tiles = xt::zeros<float>({std::size_t(4), std::size_t(kDim) * stride});
-  xt::xarray<std::int32_t> argmax = xt::zeros<std::int32_t>({std::size_t(n)});
-  kernels::AttentionScratch<float> scratch{row.data(), dp.data(), tiles.data(), tiles.data() + kDim * stride,
-                                           tiles.data() + 2 * kDim * stride, tiles.data() + 3 * kDim * stride};
+  xt::xarray<float> copies = xt::zeros<float>({std::size_t(2), std::size_t(kDim) * stride});
+  xt::xarray<std::int32_t> argmax = xt::zeros<std::int32_t>({N});
+  kernels::AttentionScratch<float> scratch{row.data(), dp.data(), copies.data(), copies.data() + kDim * stride};
   kernels::AttentionRowSums<float> sums;
-  run(Qf.data(), Kf.data(), Vf.data(), n, causal, P.data(), scratch, lse.data(), argmax.data(), A.data(), &sums);
+  run(Qf.data(), Kf.data(), Vf.data(), n, stride, causal, P.data(), scratch, lse.data(), argmax.data(), A.data(),
+      &sums);
+  const xt::xarray<float> A_tokens = xt::transpose(xt::view(A, xt::all(), xt::range(0, N)));
 
   if (causal) P = xt::where(xt::view(xt::arange<int>(n), xt::newaxis(), xt::all()) >
                                 xt::view(xt::arange<int>(n), xt::all(), xt::newaxis()),
                             0.0f, P);  // masked entries are not written by the kernels
   CHECK(xt::allclose(xt::cast<double>(P), ref.P, 1e-5, 1e-6));
-  CHECK(xt::allclose(xt::cast<double>(A), ref.A, 1e-5, 1e-5));
+  CHECK(xt::allclose(xt::cast<double>(A_tokens), ref.A, 1e-5, 1e-5));
+  CHECK(xt::all(xt::equal(xt::view(A, xt::all(), xt::range(N, stride)), 0.0f)));  // padding zeroed
   CHECK(xt::allclose(xt::cast<double>(lse), ref.lse, 1e-5, 1e-5));
   // The potential term: sum over rows of -log max_j P_ij.
   CHECK(double(sums.potential) == doctest::Approx(xt::sum(-xt::log(xt::amax(ref.P, {1})))()).epsilon(1e-4));
@@ -83,16 +92,16 @@ void check_against_arrays(int n, bool causal, Run run) {
 TEST_CASE("attention kernels agree with an xtensor array-expression reference") {
   for (int n : {1, 5, 16, 33})
     for (bool causal : {true, false}) {
-      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, bool c, float* P,
-                                         const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
+      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride, bool c,
+                                         float* P, const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
                                          float* A, kernels::AttentionRowSums<float>* sums) {
-        kernels::attention_forward<float>(Q, K, V, len, c, 1.5f, P, s, lse, am, A, sums);
+        kernels::attention_forward<float>(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, A, sums);
       });
 #if TINYLOOP_SIMD
-      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, bool c, float* P,
-                                         const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
+      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride, bool c,
+                                         float* P, const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
                                          float* A, kernels::AttentionRowSums<float>* sums) {
-        kernels::simd::attention_forward(Q, K, V, len, c, 1.5f, P, s, lse, am, A, sums);
+        kernels::simd::attention_forward(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, A, sums);
       });
 #endif
     }

@@ -13,13 +13,17 @@ using namespace tinyloop::test;
 
 namespace {
 
-std::vector<float> train_50_steps(int workers) {
+// keep_attention: every sequence keeps its activations, instead of each worker one sequence's
+// (then the backward runs each forward again, and without a Tsallis term fuses the two).
+std::vector<float> train_50_steps(int workers, bool keep_attention = false, float lambda_s = -1.0f) {
   TrainConfig cfg = small_config(3);
+  if (lambda_s >= 0.0f) cfg.loss.lambda_s = lambda_s;
   cfg.batch = 6;
   cfg.steps = 50;
   cfg.curriculum.min_len = 6;
   cfg.curriculum.max_len = 16;
-  const Capacity cap{16, 6, workers};
+  Capacity cap{16, 6, workers};
+  cap.keep_attention = keep_attention;
   TrainerHarness<float> h(cfg, cap);
   REQUIRE(h.status.is_ok());
   platform::ThreadPool pool(workers);
@@ -77,6 +81,18 @@ TEST_CASE("the thread count does not change the result (fixed-order gradient red
   const auto three = train_50_steps(3);
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
   CHECK(std::memcmp(one.data(), three.data(), one.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("per-worker activations train the same weights as per-sequence ones, to the bit") {
+  CHECK(small_config(3).loss.lambda_s > 0.0f);  // the preset's Tsallis term: two passes per step
+  for (float lambda_s : {-1.0f, 0.0f})
+    for (int workers : {1, 2}) {
+      CAPTURE(lambda_s);
+      CAPTURE(workers);
+      const auto per_sequence = train_50_steps(workers, true, lambda_s);
+      const auto per_worker = train_50_steps(workers, false, lambda_s);
+      CHECK(std::memcmp(per_sequence.data(), per_worker.data(), per_sequence.size() * sizeof(float)) == 0);
+    }
 }
 
 TEST_CASE("the generator is PCG32 (the reference implementation's published vector)") {

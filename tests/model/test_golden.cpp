@@ -139,6 +139,7 @@ void run_golden_case(const std::string& case_name, const CaseOptions& opt = {}) 
   cap.max_batch = batch;
   cap.workers = 1;
   cap.activation_budget = opt.activation_budget;
+  cap.keep_attention = true;  // the attention maps are compared too
   std::vector<unsigned char> buffer(tinyloop::Trainer<T>::plan(cfg, cap).total);
   tinyloop::Trainer<T> trainer;
   const tinyloop::Status init = trainer.init(cfg, cap, buffer.data(), buffer.size());

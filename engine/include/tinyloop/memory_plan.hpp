@@ -14,6 +14,7 @@ struct MemoryPlan {
   std::size_t data = 0;         // batch tokens and targets
   std::size_t total = 0;
   bool recompute_attention = false;  // attention probabilities recomputed in backward
+  bool activations_per_sequence = false;  // one set per sequence (Capacity::keep_attention), else per worker
 };
 
 }  // namespace tinyloop

@@ -158,6 +158,13 @@ struct Capacity {
   // The d = 8 kernels keep the attention probabilities for the backward pass unless that would
   // exceed this many bytes of saved activations; then they recompute them (flash-style).
   std::size_t activation_budget = std::size_t(1) << 30;
+  // The d = 8 kernels: every sequence of a batch keeps its saved activations, so attention()
+  // can return any sequence's probabilities after a pass. Off (the default), each worker keeps
+  // one sequence's at a time, and a training pass runs each sequence's forward again right
+  // before its backward: a third more arithmetic, but the activations stay in the core's cache
+  // instead of streaming about 1 MB per sequence (n = 64) through memory, which is faster, and
+  // the plan shrinks by the batch size. The results are the same to the bit.
+  bool keep_attention = false;
 };
 
 // One batch. Inputs: tokens (batch x len) or inputs (batch x len x in_dim). Targets: labels
@@ -222,7 +229,8 @@ class Model {
   // After a forward pass: outputs of sequence b (len x out_dim), and the attention matrix of
   // layer l (0-based), head h (len x len, row i valid for j <= i when causal; softmax attention
   // stores the probabilities after the ALiBi bias, linear attention the masked scaled scores;
-  // nullptr when the d = 8 kernels recompute them instead of keeping them).
+  // nullptr when the d = 8 kernels keep none: without Capacity::keep_attention, or when they
+  // recompute them instead of keeping them).
   const T* outputs(int b) const;
   const T* attention(int b, int layer, int head) const;
 

@@ -67,9 +67,9 @@ class Trainer {
   const Model<T>& model() const { return model_; }
 
   // After a forward pass: logits of sequence b (len x vocab_out) and, when the plan keeps
-  // them, the attention probabilities of sequence b at loop t (1-based; len x len, row i
-  // valid for keys j <= i when causal; masked entries hold no meaningful value). nullptr
-  // when not kept.
+  // them (Capacity::keep_attention), the attention probabilities of sequence b at loop t
+  // (1-based; len x len, row i valid for keys j <= i when causal; masked entries hold no
+  // meaningful value). nullptr when not kept.
   const T* logits(int b) const;
   const T* attention(int b, int loop) const;
   bool initialized() const { return model_.initialized(); }

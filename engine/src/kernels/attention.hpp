@@ -23,16 +23,15 @@ inline T dot8(const T* a, const T* b) {
   return s;
 }
 
-// Per-worker buffers of the attention kernels. row and dp hold one (padded) row; the
-// transposed tiles (d x stride, stride = length rounded up to 8) serve the SIMD path.
+// Per-worker buffers of the training attention kernels. row and dp hold one row of scores
+// (stride floats); ka and va take token-major (n x d) copies of the keys and values, for the
+// SIMD path's d-wide weighted sums.
 template <class T>
 struct AttentionScratch {
   T* row;
   T* dp;
-  T* kt;
-  T* vt;
-  T* dkt;
-  T* dvt;
+  T* ka;
+  T* va;
 };
 
 // Statistics of the attention rows that the objective needs.
@@ -46,26 +45,47 @@ struct AttentionRowSums {
 // (SPEC §1.1 defines j <= i; the symmetric form keeps "far is penalised" for the unmasked option).
 inline int alibi_distance(int i, int j) { return i >= j ? i - j : j - i; }
 
-// Scores of query i against keys 0..count-1 (count = i+1 when causal), written to `s`:
-// q.k / sqrt(d) - slope * distance(i, j) (slope 0: no recency bias).
+// The training kernels take queries, keys, values and their gradients feature-major: row c of
+// a d x stride array holds feature c of every token (the token-block layout, lanes.hpp).
 template <class T>
-inline void attention_scores(const T* q, const T* K, int count, T* s, int i = 0, T slope = T(0)) {
-  const T scale = inv_sqrt_dim<T>();
-  for (int j = 0; j < count; ++j) s[j] = dot8(q, K + j * kDim) * scale - slope * T(alibi_distance(i, j));
+inline void gather_token(const T* rows, std::size_t stride, int i, T* out) {
+  for (int c = 0; c < kDim; ++c) out[c] = rows[c * stride + i];
+}
+template <class T>
+inline void scatter_token(const T* in, std::size_t stride, int i, T* rows) {
+  for (int c = 0; c < kDim; ++c) rows[c * stride + i] = in[c];
 }
 
-// Forward over a sequence of n tokens. P (n x n, row stride n) may be null: the row is then
-// built in scratch.row and only lse survives. Masked entries (j > i when causal) of P are
-// never written. A receives n x d outputs. `slope` is the ALiBi recency slope (0: none).
+// Scores of query q against keys 0..count-1 (count = i+1 when causal), written to `s`:
+// q.k / sqrt(d) - slope * distance(i, j) (slope 0: no recency bias).
 template <class T>
-inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool causal, T q_exp, T* P,
-                              const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* A,
+inline void attention_scores(const T* q, const T* K, std::size_t stride, int count, T* s, int i = 0,
+                             T slope = T(0)) {
+  const T scale = inv_sqrt_dim<T>();
+  for (int j = 0; j < count; ++j) {
+    T dot = 0;
+    for (int c = 0; c < kDim; ++c) dot += q[c] * K[c * stride + j];
+    s[j] = dot * scale - slope * T(alibi_distance(i, j));
+  }
+}
+
+// Forward over a sequence of n tokens (Q, K, V, A: d x stride, stride >= n; A's columns
+// n..stride-1 are zeroed). P (n x n, row stride n) may be null: the row is then built in
+// scratch.row and only lse survives. Masked entries (j > i when causal) of P are never
+// written. `slope` is the ALiBi recency slope.
+template <class T>
+inline void attention_forward(const T* Q, const T* K, const T* V, int n, std::size_t stride, bool causal, T q_exp,
+                              T* P, const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* A,
                               AttentionRowSums<T>* sums, T slope = T(0)) {
   T* row = scratch.row;
+  for (int c = 0; c < kDim; ++c)
+    for (std::size_t i = std::size_t(n); i < stride; ++i) A[c * stride + i] = T(0);
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     T* p = P ? P + std::size_t(i) * n : row;
-    attention_scores(Q + i * kDim, K, count, p, i, slope);
+    T q[kDim];
+    gather_token(Q, stride, i, q);
+    attention_scores(q, K, stride, count, p, i, slope);
     int best = 0;
     T m = p[0];
     for (int j = 1; j < count; ++j)
@@ -76,10 +96,9 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool ca
     T a[kDim] = {};
     for (int j = 0; j < count; ++j) {
       p[j] *= inv;
-      const T* v = V + j * kDim;
-      for (int c = 0; c < kDim; ++c) a[c] += p[j] * v[c];
+      for (int c = 0; c < kDim; ++c) a[c] += p[j] * V[c * stride + j];
     }
-    for (int c = 0; c < kDim; ++c) A[i * kDim + c] = a[c];
+    scatter_token(a, stride, i, A);
     lse[i] = m + std::log(sum);
     argmax[i] = best;
     sums->potential += std::log(sum);  // max_j P_ij = 1 / sum
@@ -87,49 +106,46 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, bool ca
   }
 }
 
-// Backward. dA: n x d. c_pot scales the potential gradient, c_ts the Tsallis one (both
-// already divided by the number of rows). dQ, dK, dV are overwritten. With an ALiBi slope,
-// *dslope (when given) gains the gradient of the slope: sum over rows and keys of
-// dL/dS_ij * -distance(i, j).
+// Backward. dA: d x stride. c_pot scales the potential gradient, c_ts the Tsallis one (both
+// already divided by the number of rows). dQ, dK, dV (d x stride) are overwritten, their
+// columns n..stride-1 with zeros. With an ALiBi slope, *dslope (when given) gains the gradient
+// of the slope: sum over rows and keys of dL/dS_ij * -distance(i, j).
 template <class T>
-inline void attention_backward(const T* Q, const T* K, const T* V, int n, bool causal, const T* P, const T* lse,
-                               const std::int32_t* argmax, const T* dA, T c_pot, T c_ts, T q_exp,
-                               const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV, T slope = T(0),
+inline void attention_backward(const T* Q, const T* K, const T* V, int n, std::size_t stride, bool causal,
+                               const T* P, const T* lse, const std::int32_t* argmax, const T* dA, T c_pot, T c_ts,
+                               T q_exp, const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV, T slope = T(0),
                                T* dslope = nullptr) {
   T* row = scratch.row;
   T* dP = scratch.dp;
   const T scale = inv_sqrt_dim<T>();
   const T ts_factor = -c_ts * q_exp / (q_exp - T(1));
-  for (int k = 0; k < n * kDim; ++k) { dQ[k] = 0; dK[k] = 0; dV[k] = 0; }
+  for (std::size_t k = 0; k < kDim * stride; ++k) { dQ[k] = 0; dK[k] = 0; dV[k] = 0; }
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     const T* p = P ? P + std::size_t(i) * n : row;
+    T qi[kDim], da[kDim], dq[kDim] = {};
+    gather_token(Q, stride, i, qi);
+    gather_token(dA, stride, i, da);
     if (!P) {
-      attention_scores(Q + i * kDim, K, count, row, i, slope);
+      attention_scores(qi, K, stride, count, row, i, slope);
       for (int j = 0; j < count; ++j) row[j] = std::exp(row[j] - lse[i]);
     }
-    const T* da = dA + i * kDim;
     T dot = 0;
     for (int j = 0; j < count; ++j) {
-      const T* v = V + j * kDim;
-      T* dv = dV + j * kDim;
       T g = 0;
-      for (int c = 0; c < kDim; ++c) { g += da[c] * v[c]; dv[c] += p[j] * da[c]; }
+      for (int c = 0; c < kDim; ++c) { g += da[c] * V[c * stride + j]; dV[c * stride + j] += p[j] * da[c]; }
       if (ts_factor != T(0) && p[j] > T(0)) g += ts_factor * loss::tsallis_power_slope(p[j], q_exp);
       dP[j] = g;
       dot += p[j] * g;
     }
-    const T* qi = Q + i * kDim;
-    T* dq = dQ + i * kDim;
     T dm = 0;
     for (int j = 0; j < count; ++j) {
       T ds = p[j] * (dP[j] - dot) + c_pot * (p[j] - (j == argmax[i] ? T(1) : T(0)));
       dm -= ds * T(alibi_distance(i, j));
       ds *= scale;
-      const T* kj = K + j * kDim;
-      T* dk = dK + j * kDim;
-      for (int c = 0; c < kDim; ++c) { dq[c] += ds * kj[c]; dk[c] += ds * qi[c]; }
+      for (int c = 0; c < kDim; ++c) { dq[c] += ds * K[c * stride + j]; dK[c * stride + j] += ds * qi[c]; }
     }
+    scatter_token(dq, stride, i, dQ);
     if (dslope) *dslope += dm;
   }
 }

@@ -24,14 +24,9 @@ namespace tinyloop::kernels {
 
 namespace online {
 
-// Keys lie along the lanes here and no register holds a d-wide row, so this kernel takes the
-// widest registers the build targets: AVX-512 (16 keys per register) where available, else the
-// engine's SIMD target. Key/value strides must be multiples of kLanes (padded()).
-#if XSIMD_WITH_AVX512F
-using arch = xsimd::avx512f;
-#else
-using arch = simd::arch;
-#endif
+// Keys lie along the lanes here, so this kernel takes the widest registers (simd::wide_arch).
+// Key/value strides must be multiples of kLanes (padded()).
+using arch = simd::wide_arch;
 using fbatch = xsimd::batch<float, arch>;
 using ibatch = xsimd::batch<std::int32_t, arch>;
 constexpr int kLanes = int(fbatch::size);

@@ -1,7 +1,9 @@
 #pragma once
 // The kernels of the d = 8 block, chosen here and nowhere else: in a TINYLOOP_SIMD build the
-// float block runs the xsimd kernels (kernels::simd, *_simd.hpp); double, and every scalar build,
-// run the scalar references (dense.hpp, gelu.hpp, attention.hpp) that the SIMD tests compare with.
+// float block runs the xsimd kernels (attention_simd.hpp; the per-token dense layer and GELU
+// row of inference, dense_simd.hpp); double, and every scalar build, run the scalar references
+// (attention.hpp, dense.hpp, gelu.hpp) that the SIMD tests compare with. Training's per-token
+// work picks its lanes the same way (TokenLanes, kernels/lanes.hpp).
 #include <utility>
 
 #include "kernels/attention.hpp"
@@ -17,8 +19,6 @@ struct BlockKernels {  // the scalar references
   static constexpr bool simd = false;
   template <int IN, int OUT, class... A>
   static void dense_forward(A&&... a) { kernels::dense_forward<IN, OUT, T>(std::forward<A>(a)...); }
-  template <int IN, int OUT, class... A>
-  static void dense_backward(A&&... a) { kernels::dense_backward<IN, OUT, T>(std::forward<A>(a)...); }
   template <int N, class... A>
   static void gelu_row(A&&... a) { kernels::gelu_row<N, T>(std::forward<A>(a)...); }
   template <class... A>
@@ -33,8 +33,6 @@ struct BlockKernels<float> {  // xsimd
   static constexpr bool simd = true;
   template <int IN, int OUT, class... A>
   static void dense_forward(A&&... a) { kernels::simd::dense_forward<IN, OUT>(std::forward<A>(a)...); }
-  template <int IN, int OUT, class... A>
-  static void dense_backward(A&&... a) { kernels::simd::dense_backward<IN, OUT>(std::forward<A>(a)...); }
   template <int N, class... A>
   static void gelu_row(A&&... a) { kernels::simd::gelu_row<N>(std::forward<A>(a)...); }
   template <class... A>

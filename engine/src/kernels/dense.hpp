@@ -26,32 +26,6 @@ inline void dense_forward_n(const T* x, const T* W, const T* b, T* y, int out) {
   }
 }
 
-// dW += x^T dy, db += dy (db may be null), dx += dy W^T (dx may be null). The input gradient
-// reads the transposed weights WT (OUT x IN), so both products stream along rows.
-template <int IN, int OUT, class T>
-inline void dense_backward(const T* x, const T* WT, const T* dy, T* dW, T* db, T* dx) {
-  if (db)
-    for (int o = 0; o < OUT; ++o) db[o] += dy[o];
-  for (int i = 0; i < IN; ++i) {
-    const T xi = x[i];
-    T* dw = dW + i * OUT;
-    for (int o = 0; o < OUT; ++o) dw[o] += xi * dy[o];
-  }
-  if (dx)
-    for (int o = 0; o < OUT; ++o) {
-      const T g = dy[o];
-      const T* wt = WT + o * IN;
-      for (int i = 0; i < IN; ++i) dx[i] += g * wt[i];
-    }
-}
-
-// out (cols x rows) = in (rows x cols) transposed.
-template <class T>
-inline void transpose(const T* in, int rows, int cols, T* out) {
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) out[c * rows + r] = in[r * cols + c];
-}
-
 template <int IN, class T>
 inline void dense_backward_n(const T* x, const T* W, const T* dy, T* dW, T* db, T* dx, int out) {
   if (db)

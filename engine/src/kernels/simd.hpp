@@ -32,6 +32,18 @@ static_assert(kDim % kLanes == 0 && kHidden % kLanes == 0, "rows must fill whole
 
 inline const char* arch_name() { return arch::name(); }
 
+// Where tokens or keys lie along the lanes and no register holds a d-wide row (the token-block
+// kernels, the attention kernels), the widest registers the build targets: AVX-512 (16 lanes)
+// where available, else the target above.
+#if XSIMD_WITH_AVX512F && !defined(TINYLOOP_NARROW)
+using wide_arch = xsimd::avx512f;
+#else
+using wide_arch = arch;
+#endif
+using wbatch = xsimd::batch<float, wide_arch>;
+constexpr int kWideLanes = int(wbatch::size);
+static_assert(kWideLanes <= 16, "token strides are padded to 16");
+
 // 0, 1, 2, ... : the lane numbers of a register of up to 16 floats (masks, key distances).
 alignas(64) inline constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 

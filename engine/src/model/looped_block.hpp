@@ -5,7 +5,9 @@
 #include <cstdint>
 
 #include "kernels/block_kernels.hpp"
+#include "kernels/dense.hpp"
 #include "kernels/layernorm.hpp"
+#include "kernels/token_block.hpp"
 #include "loss/cross_entropy.hpp"
 #include "model/positions.hpp"
 #include "model/tape.hpp"
@@ -41,70 +43,123 @@ struct SequenceSums {
   int scored = 0;   // counted positions whose label is not ignore_class
 };
 
+// RoPE on a block of tokens: rotates each pair (2k, 2k+1) of q or k by its position's angle
+// (table: d x S, cosines in rows 0..d/2, sines after), or back by it (the transpose).
+template <class L, class T>
+inline void rope_rotate_block(const T* table, std::size_t S, int i, bool inverse, typename L::P (&v)[kDim]) {
+  using P = typename L::P;
+  for (int k = 0; k < kDim / 2; ++k) {
+    const P c = L::load(table + k * S + i);
+    P s = L::load(table + (kDim / 2 + k) * S + i);
+    if (inverse) s = L::set(T(0)) - s;
+    const P a = v[2 * k], b = v[2 * k + 1];
+    v[2 * k] = a * c - b * s;
+    v[2 * k + 1] = a * s + b * c;
+  }
+}
+
+// One of the attention's projections for a block of tokens: out = h W, rotated when RoPE is on,
+// stored to rows (d x S).
+template <class L, class T>
+inline void project_block(const typename L::P (&h)[kDim], const T* W, const T* rope, std::size_t S, int i,
+                          T* rows) {
+  typename L::P out[kDim];
+  kernels::block::dense_bias<L>((const T*)nullptr, 0, out);
+  kernels::block::dense_add<L, kDim, kDim>(h, W, 0, out);
+  if (rope) rope_rotate_block<L>(rope, S, i, false, out);
+  kernels::block::store_rows<L>(out, S, i, rows);
+}
+
+// Forward of one sequence. The per-token work of each loop runs on blocks of TokenLanes<T>
+// tokens (kernels/token_block.hpp); attention runs between the two halves of the block.
 template <class T>
 void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std::int32_t* tokens,
                       const Targets& targets, int n, T q_exp, const Tape<T>& tape, const Scratch<T>& s,
                       SequenceSums<T>* sums) {
   using namespace kernels;
-  using K = BlockKernels<T>;  // xsimd for float in a SIMD build, else the scalar references
-  const int L = m.loops, D = kDim, V = m.vocab_out;
+  using L = TokenLanes<T>;
+  using P = typename L::P;
+  constexpr int D = kDim, H = kHidden, G = 8;  // G: hidden units per group, in registers
+  const int V = m.vocab_out;
+  const std::size_t S = std::size_t(token_stride(n));
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
   *sums = SequenceSums<T>{};
 
-  for (int i = 0; i < n; ++i) embed_token(m, w.E, tokens[i], i, tape.x + i * D);
-  for (int e = 0; e < n * D; ++e) s.z[e] = 0;
+  for (std::size_t e = 0; e < D * S; ++e) tape.x[e] = s.z[e] = T(0);
   if (tape.rope)
-    for (int i = 0; i < n; ++i) rope_angles(i, m.rope_base, tape.rope + i * D);
+    for (std::size_t e = 0; e < D * S; ++e) tape.rope[e] = T(0);
+  for (int i = 0; i < n; ++i) {
+    T row[kDim];
+    embed_token(m, w.E, tokens[i], i, row);
+    scatter_token(row, S, i, tape.x);
+    if (tape.rope) {
+      rope_angles(i, m.rope_base, row);
+      scatter_token(row, S, i, tape.rope);
+    }
+  }
   const T slope = alibi_slope(m, w.rho);
 
   AttentionRowSums<T> att{};
-  T kinetic = 0;  // in a register: through *sums every add would wait on a store and a load
-  for (int t = 0; t < L; ++t) {
-    const std::size_t tn = std::size_t(t) * n;
-    T* q = tape.q + tn * D; T* kk = tape.k + tn * D; T* v = tape.v + tn * D;
-    for (int i = 0; i < n; ++i) {
-      T y[kDim], h[kDim];
-      for (int c = 0; c < D; ++c) y[c] = s.z[i * D + c] + tape.x[i * D + c];
-      layernorm_forward(y, w.ln1_gain, w.ln1_bias, h, tape.xhat1 + (tn + i) * D, tape.rstd1 + tn + i);
-      K::template dense_forward<kDim, kDim>(h, w.Wq, (const T*)nullptr, q + i * D);
-      K::template dense_forward<kDim, kDim>(h, w.Wk, (const T*)nullptr, kk + i * D);
-      K::template dense_forward<kDim, kDim>(h, w.Wv, (const T*)nullptr, v + i * D);
-      if (tape.rope) {  // the tape keeps the rotated queries and keys, as attention sees them
-        rope_rotate(tape.rope + i * D, false, q + i * D);
-        rope_rotate(tape.rope + i * D, false, kk + i * D);
-      }
+  T kinetic[kDim] = {};
+  for (int t = 0; t < m.loops; ++t) {
+    const std::size_t tDS = std::size_t(t) * D * S, tS = std::size_t(t) * S;
+    T *q = tape.q + tDS, *kk = tape.k + tDS, *v = tape.v + tDS;
+    for (int i = 0; i < n; i += L::width) {
+      P y[D], h[D], x[D];
+      block::load_rows<L>(s.z, S, i, y);
+      block::load_rows<L>(tape.x, S, i, x);
+      for (int c = 0; c < D; ++c) y[c] = y[c] + x[c];
+      block::layernorm_forward<L>(y, w.ln1_gain, w.ln1_bias, h, tape.xhat1 + tDS, S, i, tape.rstd1 + tS);
+      project_block<L>(h, w.Wq, tape.rope, S, i, q);
+      project_block<L>(h, w.Wk, tape.rope, S, i, kk);
+      project_block<L>(h, w.Wv, (const T*)nullptr, S, i, v);
     }
-    T* P = tape.P ? tape.P + tn * n : nullptr;
-    K::attention_forward(q, kk, v, n, m.causal, q_exp, P, s.att, tape.lse + tn, tape.argmax + tn, s.a, &att, slope);
-    const T* vel_prev = t > 0 ? tape.vel + (tn - n) * D : nullptr;
-    T* vel = tape.vel + tn * D;
-    for (int i = 0; i < n; ++i) {
-      const T* a = s.a + i * D;
-      T u[kDim], h[kDim], g[kHidden], mlp[kDim];
-      for (int c = 0; c < D; ++c) u[c] = s.z[i * D + c] + tape.x[i * D + c] + a[c];
-      layernorm_forward(u, w.ln2_gain, w.ln2_bias, h, tape.xhat2 + (tn + i) * D, tape.rstd2 + tn + i);
-      K::template dense_forward<kDim, kHidden>(h, w.W1, w.b1, g);
-      T* act = tape.act + (tn + i) * kHidden;
-      T* dact = tape.dact + (tn + i) * kHidden;
-      K::template gelu_row<kHidden>(g, act, dact);
-      K::template dense_forward<kHidden, kDim>(act, w.W2, w.b2, mlp);
+    T* probs = tape.P ? tape.P + std::size_t(t) * n * n : nullptr;
+    BlockKernels<T>::attention_forward(q, kk, v, n, S, m.causal, q_exp, probs, s.att, tape.lse + tS,
+                                       tape.argmax + tS, s.a, &att, slope);
+    const T* vel_prev = t > 0 ? tape.vel + tDS - D * S : nullptr;
+    T* vel = tape.vel + tDS;
+    T* act = tape.act + std::size_t(t) * H * S;
+    T* dact = tape.dact + std::size_t(t) * H * S;
+    for (int i = 0; i < n; i += L::width) {
+      P z[D], u[D], a[D], h[D], mlp[D];
+      block::load_rows<L>(s.z, S, i, z);
+      block::load_rows<L>(tape.x, S, i, u);
+      block::load_rows<L>(s.a, S, i, a);
+      for (int c = 0; c < D; ++c) u[c] = z[c] + u[c] + a[c];
+      block::layernorm_forward<L>(u, w.ln2_gain, w.ln2_bias, h, tape.xhat2 + tDS, S, i, tape.rstd2 + tS);
+      block::dense_bias<L>(w.b2, 0, mlp);
+      for (int j0 = 0; j0 < H; j0 += G) {
+        P g[G];
+        block::dense_bias<L>(w.b1, j0, g);
+        block::dense_add<L, D, H>(h, w.W1, j0, g);
+        for (int j = 0; j < G; ++j) {
+          P slope_j;
+          L::gelu(g[j], &g[j], &slope_j);
+          L::store(act + (j0 + j) * S + i, g[j]);
+          L::store(dact + (j0 + j) * S + i, slope_j);
+        }
+        block::dense_add<L, G, D>(g, w.W2 + j0 * D, 0, mlp);
+      }
       for (int c = 0; c < D; ++c) {
-        T vc = alpha * (a[c] + mlp[c]);
-        if (vel_prev) vc += mu * vel_prev[i * D + c];
-        vel[i * D + c] = vc;
-        s.z[i * D + c] += vc;
-        kinetic += vc * vc;
+        P vc = L::set(alpha) * (a[c] + mlp[c]);
+        if (vel_prev) vc = L::fma(L::set(mu), L::load(vel_prev + c * S + i), vc);
+        L::store(vel + c * S + i, vc);
+        L::store(s.z + c * S + i, z[c] + vc);
       }
     }
+    block::row_dots<L, D>(vel, vel, S, n, kinetic);
   }
-  sums->kinetic = kinetic;
+  for (int c = 0; c < D; ++c) sums->kinetic += kinetic[c];
   sums->potential = att.potential;
   sums->tsallis = att.tsallis;
 
   for (int i = 0; i < n; ++i) {
-    T y[kDim], h[kDim];
-    for (int c = 0; c < D; ++c) y[c] = s.z[i * D + c] + tape.x[i * D + c];
+    T y[kDim], h[kDim], z[kDim];
+    gather_token(tape.x, S, i, y);
+    gather_token(s.z, S, i, z);
+    for (int c = 0; c < D; ++c) y[c] += z[c];
     layernorm_forward(y, w.lnf_gain, w.lnf_bias, h, tape.xhatf + i * D, tape.rstdf + i);
     T* logits = tape.logits + std::size_t(i) * V;
     dense_forward_n<kDim>(h, w.Wout, w.bout, logits, V);
@@ -127,23 +182,26 @@ struct GradientScales {
   T tsallis;    // lambda_S * sign(mean - eta) / (L B n)
 };
 
+// Backward of one sequence, in the forward's token blocks. Within a loop, each half runs its
+// blocks first (input gradients), then the weight gradients as reductions over the sequence.
 template <class T>
-void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const TransposedWeights<T>& wt,
-                       const Weights<T>& g,
+void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Weights<T>& g,
                        const std::int32_t* tokens, const Targets& targets, int n, T q_exp,
                        const GradientScales<T>& scale, const Tape<T>& tape, const Scratch<T>& s) {
   using namespace kernels;
-  using K = BlockKernels<T>;
-  const int L = m.loops, D = kDim, V = m.vocab_out;
+  using L = TokenLanes<T>;
+  using P = typename L::P;
+  constexpr int D = kDim, H = kHidden, G = 8;
+  const int V = m.vocab_out;
+  const std::size_t S = std::size_t(token_stride(n));
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
   const T slope = alibi_slope(m, w.rho);
   T dslope = 0;
 
+  for (std::size_t e = 0; e < D * S; ++e) s.dz[e] = s.dx[e] = s.dvel[e] = T(0);
   for (int i = 0; i < n; ++i) {
-    T h[kDim], dh[kDim] = {};
-    T* dz = s.dz + i * D;
-    for (int c = 0; c < D; ++c) dz[c] = 0;
+    T h[kDim], dh[kDim] = {}, dz[kDim] = {};
     if (targets.counted(i)) {
       loss::cross_entropy(tape.logits + std::size_t(i) * V, V, targets.labels[i], scale.ce, s.dlogits);
     } else {
@@ -152,62 +210,93 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Tr
     layernorm_apply(tape.xhatf + i * D, w.lnf_gain, w.lnf_bias, h);
     dense_backward_n<kDim>(h, w.Wout, s.dlogits, g.Wout, g.bout, dh, V);
     layernorm_backward(dh, tape.xhatf + i * D, tape.rstdf[i], w.lnf_gain, g.lnf_gain, g.lnf_bias, dz);
-    for (int c = 0; c < D; ++c) {
-      s.dx[i * D + c] = dz[c];
-      s.dvel[i * D + c] = 0;
-    }
+    scatter_token(dz, S, i, s.dz);
+    scatter_token(dz, S, i, s.dx);
   }
 
-  for (int t = L - 1; t >= 0; --t) {
-    const std::size_t tn = std::size_t(t) * n;
-    const T* vel = tape.vel + tn * D;
-    for (int i = 0; i < n; ++i) {
-      T ddelta[kDim], dhid[kHidden] = {}, h2[kDim], dh2[kDim] = {}, du[kDim] = {};
+  for (int t = m.loops - 1; t >= 0; --t) {
+    const std::size_t tDS = std::size_t(t) * D * S, tS = std::size_t(t) * S;
+    const T* vel = tape.vel + tDS;
+    const T* act = tape.act + std::size_t(t) * H * S;
+    const T* dact = tape.dact + std::size_t(t) * H * S;
+    const T* xhat2 = tape.xhat2 + tDS;
+    for (int i = 0; i < n; i += L::width) {  // the MLP half: dA and dY from dZ
+      P ddelta[D], dh[D], h[D], du[D];
       for (int c = 0; c < D; ++c) {
-        const T dvel = s.dz[i * D + c] + mu * s.dvel[i * D + c] + scale.kinetic * vel[i * D + c];
-        s.dvel[i * D + c] = dvel;
-        ddelta[c] = alpha * dvel;
+        const P dvel = L::fma(L::set(scale.kinetic), L::load(vel + c * S + i),
+                              L::fma(L::set(mu), L::load(s.dvel + c * S + i), L::load(s.dz + c * S + i)));
+        L::store(s.dvel + c * S + i, dvel);
+        ddelta[c] = L::set(alpha) * dvel;
+        dh[c] = du[c] = L::set(T(0));
       }
-      const T* act = tape.act + (tn + i) * kHidden;
-      const T* dact = tape.dact + (tn + i) * kHidden;
-      K::template dense_backward<kHidden, kDim>(act, wt.W2, ddelta, g.W2, g.b2, dhid);
-      for (int c = 0; c < kHidden; ++c) dhid[c] *= dact[c];
-      const T* xhat2 = tape.xhat2 + (tn + i) * D;
-      layernorm_apply(xhat2, w.ln2_gain, w.ln2_bias, h2);
-      K::template dense_backward<kDim, kHidden>(h2, wt.W1, dhid, g.W1, g.b1, dh2);
-      layernorm_backward(dh2, xhat2, tape.rstd2[tn + i], w.ln2_gain, g.ln2_gain, g.ln2_bias, du);
-      for (int c = 0; c < D; ++c) {
-        s.a[i * D + c] = ddelta[c] + du[c];  // dA
-        s.dy[i * D + c] = du[c];            // dY so far (through U = Y + A)
+      block::store_rows<L>(ddelta, S, i, s.ddelta);
+      for (int j0 = 0; j0 < H; j0 += G) {
+        P dhid[G];
+        for (int j = 0; j < G; ++j) dhid[j] = L::set(T(0));
+        block::dense_input_grad<L, G, D>(ddelta, w.W2 + j0 * D, 0, dhid);
+        for (int j = 0; j < G; ++j) {
+          dhid[j] = dhid[j] * L::load(dact + (j0 + j) * S + i);
+          L::store(s.dhid + (j0 + j) * S + i, dhid[j]);
+        }
+        block::dense_input_grad<L, D, H>(dhid, w.W1, j0, dh);
       }
+      block::store_rows<L>(dh, S, i, s.dh);
+      block::layernorm_apply<L>(xhat2, S, i, w.ln2_gain, w.ln2_bias, h);
+      block::store_rows<L>(h, S, i, s.h);
+      block::layernorm_backward<L>(dh, xhat2, S, i, tape.rstd2 + tS, w.ln2_gain, du);
+      for (int c = 0; c < D; ++c) ddelta[c] = ddelta[c] + du[c];
+      block::store_rows<L>(ddelta, S, i, s.a);  // dA = dDelta + dU
+      block::store_rows<L>(du, S, i, s.dy);     // dY so far (through U = Y + A)
     }
-    const T* P = tape.P ? tape.P + tn * n : nullptr;
-    K::attention_backward(tape.q + tn * D, tape.k + tn * D, tape.v + tn * D, n, m.causal, P, tape.lse + tn,
-                       tape.argmax + tn, s.a, scale.potential, scale.tsallis, q_exp, s.att, s.dq, s.dk, s.dv, slope,
-                       g.rho ? &dslope : nullptr);
-    for (int i = 0; i < n; ++i) {
-      T h1[kDim], dh1[kDim] = {};
+    block::outer_accumulate<L, H, D>(act, s.ddelta, S, n, g.W2);
+    block::row_sums<L, D>(s.ddelta, S, n, g.b2);
+    block::outer_accumulate<L, D, H>(s.h, s.dhid, S, n, g.W1);
+    block::row_sums<L, H>(s.dhid, S, n, g.b1);
+    block::row_dots<L, D>(s.dh, xhat2, S, n, g.ln2_gain);
+    block::row_sums<L, D>(s.dh, S, n, g.ln2_bias);
+
+    const T* probs = tape.P ? tape.P + std::size_t(t) * n * n : nullptr;
+    BlockKernels<T>::attention_backward(tape.q + tDS, tape.k + tDS, tape.v + tDS, n, S, m.causal, probs,
+                                        tape.lse + tS, tape.argmax + tS, s.a, scale.potential, scale.tsallis,
+                                        q_exp, s.att, s.dq, s.dk, s.dv, slope, g.rho ? &dslope : nullptr);
+    const T* xhat1 = tape.xhat1 + tDS;
+    for (int i = 0; i < n; i += L::width) {  // the attention half: dZ and dX from dQ, dK, dV
+      P dq[D], dk[D], dv[D], dh[D], h[D], dy[D];
+      block::load_rows<L>(s.dq, S, i, dq);
+      block::load_rows<L>(s.dk, S, i, dk);
+      block::load_rows<L>(s.dv, S, i, dv);
       if (tape.rope) {  // back through the rotation: its transpose
-        rope_rotate(tape.rope + i * D, true, s.dq + i * D);
-        rope_rotate(tape.rope + i * D, true, s.dk + i * D);
+        rope_rotate_block<L>(tape.rope, S, i, true, dq);
+        rope_rotate_block<L>(tape.rope, S, i, true, dk);
+        block::store_rows<L>(dq, S, i, s.dq);
+        block::store_rows<L>(dk, S, i, s.dk);
       }
-      const T* xhat1 = tape.xhat1 + (tn + i) * D;
-      layernorm_apply(xhat1, w.ln1_gain, w.ln1_bias, h1);
-      K::template dense_backward<kDim, kDim>(h1, wt.Wq, s.dq + i * D, g.Wq, (T*)nullptr, dh1);
-      K::template dense_backward<kDim, kDim>(h1, wt.Wk, s.dk + i * D, g.Wk, (T*)nullptr, dh1);
-      K::template dense_backward<kDim, kDim>(h1, wt.Wv, s.dv + i * D, g.Wv, (T*)nullptr, dh1);
-      T* dy = s.dy + i * D;
-      layernorm_backward(dh1, xhat1, tape.rstd1[tn + i], w.ln1_gain, g.ln1_gain, g.ln1_bias, dy);
+      for (int c = 0; c < D; ++c) dh[c] = L::set(T(0));
+      block::dense_input_grad<L, D, D>(dq, w.Wq, 0, dh);
+      block::dense_input_grad<L, D, D>(dk, w.Wk, 0, dh);
+      block::dense_input_grad<L, D, D>(dv, w.Wv, 0, dh);
+      block::store_rows<L>(dh, S, i, s.dh);
+      block::layernorm_apply<L>(xhat1, S, i, w.ln1_gain, w.ln1_bias, h);
+      block::store_rows<L>(h, S, i, s.h);
+      block::load_rows<L>(s.dy, S, i, dy);
+      block::layernorm_backward<L>(dh, xhat1, S, i, tape.rstd1 + tS, w.ln1_gain, dy);
       for (int c = 0; c < D; ++c) {
-        s.dz[i * D + c] += dy[c];
-        s.dx[i * D + c] += dy[c];
+        L::store(s.dz + c * S + i, L::load(s.dz + c * S + i) + dy[c]);
+        L::store(s.dx + c * S + i, L::load(s.dx + c * S + i) + dy[c]);
       }
     }
+    block::outer_accumulate<L, D, D>(s.h, s.dq, S, n, g.Wq);
+    block::outer_accumulate<L, D, D>(s.h, s.dk, S, n, g.Wk);
+    block::outer_accumulate<L, D, D>(s.h, s.dv, S, n, g.Wv);
+    block::row_dots<L, D>(s.dh, xhat1, S, n, g.ln1_gain);
+    block::row_sums<L, D>(s.dh, S, n, g.ln1_bias);
   }
 
   for (int i = 0; i < n; ++i) {
+    T dx[kDim];
+    gather_token(s.dx, S, i, dx);
     T* de = g.E + tokens[i] * D;
-    for (int c = 0; c < D; ++c) de[c] += s.dx[i * D + c];
+    for (int c = 0; c < D; ++c) de[c] += dx[c];
   }
   if (g.rho) g.rho[0] += dslope * sigmoid(w.rho[0]);  // m = softplus(rho)
 }

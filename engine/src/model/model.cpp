@@ -28,10 +28,20 @@ template <class T>
 struct BlockBuffers {
   ModelConfig model;  // the block's description in the d = 8 kernels' terms
   ParamLayout layout;
-  model::Tape<T>* tapes;       // one per sequence
+  model::Tape<T>* tapes;       // one per sequence (per_sequence), else one per worker
   model::Scratch<T>* scratch;  // one per worker
-  model::TransposedWeights<T> transposed;
+  T* logits;                   // max_batch x max_len x V_out when the tapes are per worker
   bool keep_p;
+  bool per_sequence;
+  std::size_t logits_per_sequence;
+
+  // The tape sequence b runs on: its own, or its worker's with the sequence's own logits.
+  model::Tape<T> tape_for(int b, int worker) const {
+    if (per_sequence) return tapes[b];
+    model::Tape<T> t = tapes[worker];
+    t.logits = logits + std::size_t(b) * logits_per_sequence;
+    return t;
+  }
 };
 
 // The generic kernels' buffers (model/stack_sequence.hpp).
@@ -55,22 +65,25 @@ struct Model<T>::State {
 
 namespace {
 
-// The d = 8 block keeps its attention probabilities unless they would exceed the budget.
+// The d = 8 block keeps its attention probabilities unless they would exceed the budget. Its
+// saved activations are per sequence with Capacity::keep_attention, else per worker.
 template <class T>
 void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool keep_p,
                         BlockBuffers<T>* out, MemoryPlan* plan, std::size_t* bookkeeping) {
   const ModelConfig m = block_model(c);
-  const std::size_t B = std::size_t(cap.max_batch);
+  const bool per_sequence = cap.keep_attention;
+  const std::size_t tapes_count = std::size_t(per_sequence ? cap.max_batch : cap.workers);
   std::size_t mark = a.used();
-  auto* tapes = a.take<model::Tape<T>>(B);
+  auto* tapes = a.take<model::Tape<T>>(tapes_count);
   auto* scratch = a.take<model::Scratch<T>>(std::size_t(cap.workers));
-  const auto transposed = model::TransposedWeights<T>::take(a);
   *bookkeeping += a.used() - mark;
   mark = a.used();
-  for (std::size_t b = 0; b < B; ++b) {
+  for (std::size_t b = 0; b < tapes_count; ++b) {
     auto tape = model::Tape<T>::take(a, m.loops, cap.max_len, m.vocab_out, keep_p, uses_rope(m.positions));
     if (tapes) tapes[b] = tape;
   }
+  const std::size_t logits_per_sequence = std::size_t(cap.max_len) * std::size_t(m.vocab_out);
+  T* logits = per_sequence ? nullptr : a.take<T>(std::size_t(cap.max_batch) * logits_per_sequence);
   plan->activations = a.used() - mark;
   mark = a.used();
   for (int w = 0; w < cap.workers; ++w) {
@@ -79,7 +92,9 @@ void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool 
   }
   plan->scratch = a.used() - mark;
   plan->recompute_attention = !keep_p;
-  if (out) *out = BlockBuffers<T>{m, ParamLayout::make(m), tapes, scratch, transposed, keep_p};
+  plan->activations_per_sequence = per_sequence;
+  if (out)
+    *out = BlockBuffers<T>{m, ParamLayout::make(m), tapes, scratch, logits, keep_p, per_sequence, logits_per_sequence};
 }
 
 template <class T>
@@ -316,8 +331,11 @@ Status Model<T>::check(const ModelBatch<T>& b) const {
 
 namespace {
 
-// Forward (and backward) of every sequence on the d = 8 kernels. The gradient scales depend
-// on the batch's loss terms, so all forwards run before any backward.
+// Forward (and backward) of every sequence on the d = 8 kernels. The Tsallis term's gradient
+// scale depends on the whole batch's loss terms, so every forward runs before any backward. With
+// per-worker activations, each sequence's forward runs again right before its backward (the
+// first pass only measures the loss terms); without a Tsallis term the scales are known up
+// front and one forward per sequence serves both.
 template <class T>
 LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const LossConfig& lc, double eta,
                     const T* params, std::size_t param_count, const ModelBatch<T>& batch, long count,
@@ -325,6 +343,7 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   BlockBuffers<T>& bb = st.block;
   const auto w = Weights<const T>::bind(params, bb.layout);
   const T q_exp = T(lc.q);
+  const double B = batch.batch, n = batch.len, L = c.layers, rows = L * B * n;
   auto targets_of = [&](int b) {
     const std::size_t off = std::size_t(b) * std::size_t(batch.len);
     return model::Targets{batch.labels + off, batch.mask ? batch.mask + off : nullptr, c.ignore_class};
@@ -332,14 +351,32 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   auto forward = [&](int b, int worker) {
     const std::size_t off = std::size_t(b) * std::size_t(batch.len);
     model::SequenceSums<T> sums;
-    model::forward_sequence<T>(bb.model, w, batch.tokens + off, targets_of(b), batch.len, q_exp, bb.tapes[b],
-                               bb.scratch[worker], &sums);
+    model::forward_sequence<T>(bb.model, w, batch.tokens + off, targets_of(b), batch.len, q_exp,
+                               bb.tape_for(b, worker), bb.scratch[worker], &sums);
     st.totals[b] = SequenceTotals{double(sums.ce), double(sums.kinetic), double(sums.potential),
                                   double(sums.tsallis), sums.correct, sums.scored};
   };
-  parallel_for(pool, batch.batch, forward);
+  model::GradientScales<T> scales;
+  scales.ce = T(count > 0 ? 1.0 / double(count) : 0.0);
+  scales.kinetic = T(double(lc.lambda_k) / (L * B));
+  scales.potential = T(double(lc.lambda_p) / rows);
+  scales.tsallis = T(0);
+  auto backward_one = [&](int b, int worker) {
+    T* grad = st.seq_grads + std::size_t(b) * param_count;
+    for (std::size_t i = 0; i < param_count; ++i) grad[i] = T(0);
+    const auto g = Weights<T>::bind(grad, bb.layout);
+    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+    model::backward_sequence<T>(bb.model, w, g, batch.tokens + off, targets_of(b), batch.len, q_exp, scales,
+                                bb.tape_for(b, worker), bb.scratch[worker]);
+  };
+  auto forward_backward = [&](int b, int worker) {
+    forward(b, worker);
+    backward_one(b, worker);
+  };
+  const bool fused = backward && !bb.per_sequence && lc.lambda_s == 0.0f;
+  if (fused) parallel_for(pool, batch.batch, forward_backward);
+  else parallel_for(pool, batch.batch, forward);
 
-  const double B = batch.batch, n = batch.len, L = c.layers;
   double ce = 0, kin = 0, pot = 0, ts = 0;
   for (int b = 0; b < batch.batch; ++b) {  // in sequence order, whatever the thread count
     ce += st.totals[b].loss;
@@ -350,35 +387,17 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   LossTerms terms;
   terms.ce = count > 0 ? ce / double(count) : 0.0;
   terms.kinetic = kin / (2.0 * L * B);
-  terms.potential = pot / (L * B * n);
-  terms.tsallis = ts / (L * B * n);
+  terms.potential = pot / rows;
+  terms.tsallis = ts / rows;
   terms.eta = eta;
   terms.entropy = std::fabs(terms.tsallis - eta);
   terms.total = terms.ce + double(lc.lambda_p) * terms.potential + double(lc.lambda_k) * terms.kinetic +
                 double(lc.lambda_s) * terms.entropy;
-  if (!backward) return terms;
+  if (!backward || fused) return terms;
 
-  const double rows = L * B * n;
-  model::GradientScales<T> scales;
-  scales.ce = T(count > 0 ? 1.0 / double(count) : 0.0);
-  scales.kinetic = T(double(lc.lambda_k) / (L * B));
-  scales.potential = T(double(lc.lambda_p) / rows);
   scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, eta) / rows);
-  const auto& wt = bb.transposed;
-  kernels::transpose(w.Wq, kDim, kDim, wt.Wq);
-  kernels::transpose(w.Wk, kDim, kDim, wt.Wk);
-  kernels::transpose(w.Wv, kDim, kDim, wt.Wv);
-  kernels::transpose(w.W1, kDim, kHidden, wt.W1);
-  kernels::transpose(w.W2, kHidden, kDim, wt.W2);
-  auto backward_one = [&](int b, int worker) {
-    T* grad = st.seq_grads + std::size_t(b) * param_count;
-    for (std::size_t i = 0; i < param_count; ++i) grad[i] = T(0);
-    const auto g = Weights<T>::bind(grad, bb.layout);
-    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
-    model::backward_sequence<T>(bb.model, w, wt, g, batch.tokens + off, targets_of(b), batch.len, q_exp, scales,
-                                bb.tapes[b], bb.scratch[worker]);
-  };
-  parallel_for(pool, batch.batch, backward_one);
+  if (bb.per_sequence) parallel_for(pool, batch.batch, backward_one);
+  else parallel_for(pool, batch.batch, forward_backward);
   return terms;
 }
 
@@ -459,7 +478,9 @@ Status Model<T>::train_step(const ModelBatch<T>& b, std::int64_t total_steps, Mo
 template <class T>
 const T* Model<T>::outputs(int b) const {
   if (state_ == nullptr || b < 0 || b >= cap_.max_batch) return nullptr;
-  return state_->d8 ? state_->block.tapes[b].logits : state_->stack.tapes[b].out;
+  if (!state_->d8) return state_->stack.tapes[b].out;
+  const auto& bb = state_->block;
+  return bb.per_sequence ? bb.tapes[b].logits : bb.logits + std::size_t(b) * bb.logits_per_sequence;
 }
 
 template <class T>
@@ -469,7 +490,7 @@ const T* Model<T>::attention(int b, int layer, int head) const {
     return nullptr;
   const std::size_t n = std::size_t(state_->last_len);
   if (state_->d8) {
-    if (!state_->block.keep_p) return nullptr;
+    if (!state_->block.keep_p || !state_->block.per_sequence) return nullptr;
     return state_->block.tapes[b].P + std::size_t(layer) * n * n;
   }
   return state_->stack.tapes[b].P + (std::size_t(layer) * cfg_.heads + head) * n * n;

@@ -6,107 +6,99 @@
 #include <cstdint>
 
 #include "kernels/attention.hpp"
+#include "kernels/lanes.hpp"
 #include "tinyloop/arena.hpp"
 #include "tinyloop/config.hpp"
 
 namespace tinyloop::model {
 
+// Per-token arrays are feature-major with the token stride S = token_stride(n) (row c holds
+// feature c of every token; columns n..S-1 are padding), the layout of the token-block
+// kernels (kernels/token_block.hpp).
 template <class T>
 struct Tape {
-  T* x;                  // n x d      injected input X
-  T* vel;                // L x n x d  Z_t - Z_{t-1}
-  T* xhat1;              // L x n x d  LN1 normalised input
-  T* rstd1;              // L x n
-  T* q; T* k; T* v;      // L x n x d
+  T* x;                  // d x S      injected input X
+  T* vel;                // L x d x S  Z_t - Z_{t-1}
+  T* xhat1;              // L x d x S  LN1 normalised input
+  T* rstd1;              // L x S
+  T* q; T* k; T* v;      // L x d x S
   T* P;                  // L x n x n  attention probabilities, or null (recompute path)
-  T* lse;                // L x n      row log-sum-exp of the scores
-  std::int32_t* argmax;  // L x n      arg-max key of each row (potential term)
-  T* xhat2;              // L x n x d  LN2 normalised input
-  T* rstd2;              // L x n
-  T* act;                // L x n x 4d gelu(G)
-  T* dact;               // L x n x 4d gelu'(G)
-  T* xhatf;              // n x d      final LN
+  T* lse;                // L x S      row log-sum-exp of the scores
+  std::int32_t* argmax;  // L x S      arg-max key of each row (potential term)
+  T* xhat2;              // L x d x S  LN2 normalised input
+  T* rstd2;              // L x S
+  T* act;                // L x 4d x S gelu(G)
+  T* dact;               // L x 4d x S gelu'(G)
+  T* xhatf;              // n x d      final LN (token-major: the read-out runs per token)
   T* rstdf;              // n
   T* logits;             // n x V_out
-  T* rope;               // n x d      RoPE cosines and sines per position, or null
+  T* rope;               // d x S      RoPE cosines (rows 0..d/2) and sines per position, or null
 
   static Tape take(Arena& a, int loops, int n, int vocab_out, bool keep_p, bool rope) {
     const std::size_t L = std::size_t(loops), N = std::size_t(n), D = kDim;
+    const std::size_t S = std::size_t(kernels::token_stride(n));
     Tape t{};
-    t.x = a.take<T>(N * D);
-    t.vel = a.take<T>(L * N * D);
-    t.xhat1 = a.take<T>(L * N * D);
-    t.rstd1 = a.take<T>(L * N);
-    t.q = a.take<T>(L * N * D);
-    t.k = a.take<T>(L * N * D);
-    t.v = a.take<T>(L * N * D);
+    t.x = a.take<T>(D * S);
+    t.vel = a.take<T>(L * D * S);
+    t.xhat1 = a.take<T>(L * D * S);
+    t.rstd1 = a.take<T>(L * S);
+    t.q = a.take<T>(L * D * S);
+    t.k = a.take<T>(L * D * S);
+    t.v = a.take<T>(L * D * S);
     t.P = keep_p ? a.take<T>(L * N * N) : nullptr;
-    t.lse = a.take<T>(L * N);
-    t.argmax = a.take<std::int32_t>(L * N);
-    t.xhat2 = a.take<T>(L * N * D);
-    t.rstd2 = a.take<T>(L * N);
-    t.act = a.take<T>(L * N * kHidden);
-    t.dact = a.take<T>(L * N * kHidden);
+    t.lse = a.take<T>(L * S);
+    t.argmax = a.take<std::int32_t>(L * S);
+    t.xhat2 = a.take<T>(L * D * S);
+    t.rstd2 = a.take<T>(L * S);
+    t.act = a.take<T>(L * kHidden * S);
+    t.dact = a.take<T>(L * kHidden * S);
     t.xhatf = a.take<T>(N * D);
     t.rstdf = a.take<T>(N);
     t.logits = a.take<T>(N * std::size_t(vocab_out));
-    t.rope = rope ? a.take<T>(N * D) : nullptr;
+    t.rope = rope ? a.take<T>(D * S) : nullptr;
     return t;
   }
 };
 
+// Per-worker scratch, feature-major (d x S) like the tape.
 template <class T>
 struct Scratch {
-  T* z;       // n x d running latent (forward)
-  T* a;       // n x d attention output (forward) / its gradient (backward)
+  T* z;       // running latent (forward)
+  T* a;       // attention output (forward) / its gradient (backward)
   kernels::AttentionScratch<T> att;
-  T* dz;      // n x d
-  T* dx;      // n x d
-  T* dy;      // n x d
-  T* dvel;    // n x d  gradient of the next loop's velocity
-  T* dq; T* dk; T* dv;  // n x d
-  T* dlogits;           // V_out
+  T* dz;
+  T* dx;
+  T* dy;
+  T* dvel;    // gradient of the next loop's velocity
+  T* dq; T* dk; T* dv;
+  T* h;       // a LayerNorm's output, the input of the dense layer whose weight gradient follows
+  T* dh;      // the gradient at that output (LayerNorm gain and bias gradients)
+  T* ddelta;  // gradient of the loop's update A + M
+  T* dhid;    // 4d x S  gradient of the MLP's pre-activation
+  T* dlogits; // V_out
 
   static Scratch take(Arena& a, int n, int vocab_out) {
-    const std::size_t N = std::size_t(n), D = kDim;
+    const std::size_t D = kDim, S = std::size_t(kernels::token_stride(n));
     Scratch s{};
-    s.z = a.take<T>(N * D);
-    s.a = a.take<T>(N * D);
-    const std::size_t stride = (N + 7) / 8 * 8;  // rows padded to whole registers
-    s.att.row = a.take<T>(stride);
-    s.att.dp = a.take<T>(stride);
-    s.att.kt = a.take<T>(D * stride);
-    s.att.vt = a.take<T>(D * stride);
-    s.att.dkt = a.take<T>(D * stride);
-    s.att.dvt = a.take<T>(D * stride);
-    s.dz = a.take<T>(N * D);
-    s.dx = a.take<T>(N * D);
-    s.dy = a.take<T>(N * D);
-    s.dvel = a.take<T>(N * D);
-    s.dq = a.take<T>(N * D);
-    s.dk = a.take<T>(N * D);
-    s.dv = a.take<T>(N * D);
+    s.z = a.take<T>(D * S);
+    s.a = a.take<T>(D * S);
+    s.att.row = a.take<T>(S);
+    s.att.dp = a.take<T>(S);
+    s.att.ka = a.take<T>(S * D);
+    s.att.va = a.take<T>(S * D);
+    s.dz = a.take<T>(D * S);
+    s.dx = a.take<T>(D * S);
+    s.dy = a.take<T>(D * S);
+    s.dvel = a.take<T>(D * S);
+    s.dq = a.take<T>(D * S);
+    s.dk = a.take<T>(D * S);
+    s.dv = a.take<T>(D * S);
+    s.h = a.take<T>(D * S);
+    s.dh = a.take<T>(D * S);
+    s.ddelta = a.take<T>(D * S);
+    s.dhid = a.take<T>(kHidden * S);
     s.dlogits = a.take<T>(std::size_t(vocab_out));
     return s;
-  }
-};
-
-// Transposed copies of the weight matrices, refreshed once per backward pass, so that the
-// input gradients of the dense layers stream along rows.
-template <class T>
-struct TransposedWeights {
-  T* Wq; T* Wk; T* Wv;  // d x d
-  T* W1;                // 4d x d
-  T* W2;                // d x 4d
-
-  static TransposedWeights take(Arena& a) {
-    TransposedWeights t{};
-    t.Wq = a.take<T>(kDim * kDim);
-    t.Wk = a.take<T>(kDim * kDim);
-    t.Wv = a.take<T>(kDim * kDim);
-    t.W1 = a.take<T>(kDim * kHidden);
-    t.W2 = a.take<T>(kDim * kHidden);
-    return t;
   }
 };
 
