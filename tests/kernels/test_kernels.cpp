@@ -15,6 +15,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/attention_simd.hpp"
+#include "kernels/exp_simd.hpp"
 #include "kernels/dense.hpp"
 #include "kernels/dense_simd.hpp"
 #include "kernels/gelu.hpp"
@@ -46,8 +47,8 @@ struct AttentionBuffers {
   std::vector<float> row, dp, ka, va;
   explicit AttentionBuffers(int n) {
     const std::size_t stride = std::size_t(token_stride(n));
-    row.assign(stride, 0);
-    dp.assign(stride, 0);
+    row.assign(kAttentionQueries * stride, 0);
+    dp.assign(kAttentionQueries * stride, 0);
     ka.assign(kDim * stride, 0);
     va.assign(kDim * stride, 0);
   }
@@ -104,6 +105,31 @@ void compare_attention(int n, bool causal, float q, bool keep_p, float slope = 0
 }
 
 }  // namespace
+
+TEST_CASE("the training softmax's exponential is accurate, and exactly 0 below 2^-64") {
+  using simd::wbatch;
+  constexpr int lanes = simd::kWideLanes;
+  double worst_near = 0, worst_far = 0;
+  for (double x = -44.3; x <= 0.0; x += 0.003) {
+    alignas(64) float in[lanes], out[lanes];
+    for (int l = 0; l < lanes; ++l) in[l] = float(std::fmin(0.0, x + 0.0001 * l));
+    simd::exp_softmax(wbatch::load_aligned(in)).store_aligned(out);
+    for (int l = 0; l < lanes; ++l) {
+      const double want = std::exp(double(in[l])), err = std::fabs(out[l] - want) / want;
+      if (in[l] >= -1.0f) worst_near = std::fmax(worst_near, err);
+      worst_far = std::fmax(worst_far, err);
+    }
+  }
+  CAPTURE(worst_near);
+  CAPTURE(worst_far);
+  CHECK(worst_near < 2.5e-7);
+  CHECK(worst_far < 4e-6);
+  alignas(64) float out[lanes];
+  for (float x : {-44.4f, -60.0f, -1e30f}) {
+    simd::exp_softmax(wbatch(x)).store_aligned(out);
+    CHECK(out[0] == 0.0f);
+  }
+}
 
 TEST_CASE("SIMD attention matches the scalar kernel") {
   CAPTURE(simd::arch_name());

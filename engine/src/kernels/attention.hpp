@@ -23,9 +23,12 @@ inline T dot8(const T* a, const T* b) {
   return s;
 }
 
-// Per-worker buffers of the training attention kernels. row and dp hold one row of scores
-// (stride floats); ka and va take token-major (n x d) copies of the keys and values, for the
-// SIMD path's d-wide weighted sums.
+// The SIMD training kernels work on this many queries at once (attention_simd.hpp).
+constexpr int kAttentionQueries = 4;
+
+// Per-worker buffers of the training attention kernels. row and dp hold kAttentionQueries
+// rows of scores (stride floats each; the scalar kernels use the first); ka and va take
+// token-major (n x d) copies of the keys and values, for the SIMD path's d-wide weighted sums.
 template <class T>
 struct AttentionScratch {
   T* row;

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "kernels/attention.hpp"
+#include "kernels/exp_simd.hpp"
 #include "kernels/simd.hpp"
 
 namespace tinyloop::kernels {
@@ -28,47 +29,16 @@ namespace online {
 // Key/value strides must be multiples of kLanes (padded()).
 using arch = simd::wide_arch;
 using fbatch = xsimd::batch<float, arch>;
-using ibatch = xsimd::batch<std::int32_t, arch>;
 constexpr int kLanes = int(fbatch::size);
 
 constexpr int kBlockRegs = kLanes > 8 ? 2 : 4;  // registers of keys per block (32 keys on AVX and AVX-512)
 constexpr float kStaleMax = 12.0f;   // max lag (log2 units) of the running max before a rescale
 constexpr float kNoScore = -3.0e38f; // score of a masked lane; below every real score
-constexpr float kExpFloor = -64.0f;  // exp2_bounded's smallest exponent
+constexpr float kExpFloor = simd::kExp2Floor;  // exp2_bounded's smallest exponent
 
 inline int padded(int count) { return (count + kLanes - 1) / kLanes * kLanes; }
 
-// 2^x for x <= kStaleMax + a little; x below kExpFloor gives 2^kExpFloor (about 5e-20), never
-// 0. The floor is far above the denormal range on purpose: a weight near 2^-125 times a value
-// below 1 is a denormal product, which costs x86 cores about a hundred cycles per instruction,
-// and under a recency bias (ALiBi) most far keys sit there. A weight of 2^-64 against the row's
-// largest (>= 1) changes an output by less than 1e-19 per key. Rounding by the 1.5 * 2^23 trick (round to nearest, the default
-// mode) leaves k in the low bits of t, so k << 23 is t's bit pattern shifted; a degree-5
-// minimax polynomial for 2^r on [-1/2, 1/2] (relative error 1.1e-7) does the rest: 5 fused
-// multiply-adds, 3 adds and 2 integer operations per register.
-inline fbatch exp2_bounded(fbatch x) {
-  const fbatch magic(12582912.0f);  // 1.5 * 2^23
-  x = xsimd::max(x, fbatch(kExpFloor));
-  const fbatch t = x + magic;
-  const fbatch r = x - (t - magic);  // in [-1/2, 1/2]
-  fbatch p = fbatch(1.326472731e-03f);
-  p = xsimd::fma(p, r, fbatch(9.671512991e-03f));
-  p = xsimd::fma(p, r, fbatch(5.550733581e-02f));
-  p = xsimd::fma(p, r, fbatch(2.402224243e-01f));
-  p = xsimd::fma(p, r, fbatch(6.931470037e-01f));
-  p = xsimd::fma(p, r, fbatch(1.0f));
-  // p * 2^k: add k to the exponent field (k in [kExpFloor, 13], so the result stays normal).
-  const ibatch bits = xsimd::bitwise_cast<ibatch>(p) + (xsimd::bitwise_cast<ibatch>(t) << 23);
-  return xsimd::bitwise_cast<fbatch>(bits);
-}
-
-inline float hmax(fbatch v) {
-  alignas(64) float lanes[kLanes];
-  v.store_aligned(lanes);
-  float m = lanes[0];
-  for (int l = 1; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
-  return m;
-}
+using simd::exp2_bounded;  // kernels/exp_simd.hpp: 2^x floored at 2^kExpFloor, never 0
 
 struct RowState {
   fbatch acc[kDim];  // per-channel partial sums, one lane per key residue
@@ -155,7 +125,7 @@ inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int
     fbatch top = s[q][0];
     for (int r = 1; r < R; ++r) top = xsimd::max(top, s[q][r]);
     if (xsimd::any(top > t.limit)) {
-      const float fresh = hmax(top);  // > old max: some lane beat max + kStaleMax
+      const float fresh = simd::reduce_max(top);  // > old max: some lane beat max + kStaleMax
       const fbatch scale = exp2_bounded(fbatch(t.max_scalar - fresh));
       t.sum *= scale;
       for (int c = 0; c < kDim; ++c) t.acc[c] *= scale;

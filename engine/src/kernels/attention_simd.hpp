@@ -1,16 +1,17 @@
 #pragma once
 // xsimd version of the training attention (float), on the widest registers (simd::wbatch).
 // Keys and values arrive feature-major (d x stride), so a query meets kKeyLanes keys per fused
-// multiply-add, the softmax exponentials are vectorised, and the key/value gradients
-// accumulate in that layout, so no horizontal sums sit in the inner loops. The d-wide sums
-// over keys (P V and dS K) run on token-major copies, one d-row register per key. Only the
-// last partial register of a causal row touches masked positions; their lanes are forced to
-// probability 0.
+// multiply-add, and the key/value gradients accumulate in that layout with no horizontal sums
+// in the inner loops. Queries run in groups of kAttentionQueries consecutive rows, so that
+// every key and value load (scores, P V, dS K, dK, dV) serves the whole group, and the group's
+// independent chains keep the FMA units busy. The softmax uses exp_softmax (exp_simd.hpp).
+// Lanes beyond a row's keys are forced to probability 0; the last group may be shorter.
 #if TINYLOOP_SIMD
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/attention.hpp"
+#include "kernels/exp_simd.hpp"
 #include "kernels/simd.hpp"
 
 namespace tinyloop::kernels {
@@ -20,7 +21,7 @@ namespace detail {
 using kbatch = simd::wbatch;  // keys along the lanes
 using simd::kLaneIndex;
 constexpr int kKeyLanes = simd::kWideLanes;
-constexpr float kMaskedScore = -1e30f;  // exp(kMaskedScore - max) == 0
+constexpr float kMaskedScore = -1e30f;  // exp_softmax(kMaskedScore - max) == 0
 
 inline int padded(int count) { return (count + kKeyLanes - 1) / kKeyLanes * kKeyLanes; }
 
@@ -30,54 +31,11 @@ inline void token_major(const float* src, int n, std::size_t stride, float* dst)
     for (int c = 0; c < kDim; ++c) dst[j * kDim + c] = src[c * stride + j];
 }
 
+// The lane numbers of keys j .. j + kKeyLanes - 1.
+inline kbatch key_index(int j) { return kbatch::load_aligned(kLaneIndex) + kbatch(float(j)); }
+
 // ALiBi distances |i - j| of keys j .. j + kKeyLanes - 1 from query i (exact below 2^24).
-inline kbatch distances(int i, int j) {
-  return xsimd::abs(kbatch(float(i)) - (kbatch::load_aligned(kLaneIndex) + kbatch(float(j))));
-}
-
-// row[0 .. padded(count)) = q . K^T / sqrt(d) - slope * |i - j| for keys < count, kMaskedScore
-// beyond. Returns the lane-wise maximum over the row's registers (padding included).
-inline kbatch scores(const float* q, const float* kt, std::size_t stride, int count, float* row, int i,
-                     float slope) {
-  const int end = padded(count);
-  kbatch qs[kDim];
-  for (int c = 0; c < kDim; ++c) qs[c] = kbatch(q[c] * inv_sqrt_dim<float>());
-  kbatch top(kMaskedScore);
-  const kbatch slope_b(slope);
-  for (int j = 0; j < end; j += kKeyLanes) {
-    kbatch s(0.0f);
-    for (int c = 0; c < kDim; ++c) s = xsimd::fma(qs[c], kbatch::load_unaligned(kt + c * stride + j), s);
-    if (slope != 0.0f) s = xsimd::fnma(slope_b, distances(i, j), s);
-    if (j + kKeyLanes > count)  // the row's last register: lanes at or beyond count are masked
-      s = xsimd::select(kbatch::load_aligned(kLaneIndex) < kbatch(float(count - j)), s, kbatch(kMaskedScore));
-    s.store_unaligned(row + j);
-    top = xsimd::max(top, s);
-  }
-  return top;
-}
-
-inline float hmax(kbatch v) {
-  alignas(64) float lanes[kKeyLanes];
-  v.store_aligned(lanes);
-  float m = lanes[0];
-  for (int l = 1; l < kKeyLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
-  return m;
-}
-
-// dst[0 .. count) = src[0 .. count), whole registers first.
-inline void copy_row(const float* src, int count, float* dst) {
-  int j = 0;
-  for (; j + kKeyLanes <= count; j += kKeyLanes) kbatch::load_unaligned(src + j).store_unaligned(dst + j);
-  for (; j < count; ++j) dst[j] = src[j];
-}
-
-// The sum over keys j < count of w[j] * rows[j] (token-major, d wide), stored feature-major
-// as token i of out.
-inline void weighted_keys(const float* w, const float* rows, int count, float* out, std::size_t stride, int i) {
-  alignas(64) float sum[kDim];
-  simd::weighted_rows<kDim>(w, rows, count).store(sum);
-  scatter_token(sum, stride, i, out);
-}
+inline kbatch distances(int i, int j) { return xsimd::abs(kbatch(float(i)) - key_index(j)); }
 
 inline kbatch tsallis_power(kbatch p, float q) {
   if (q == 2.0f) return p * p;
@@ -93,116 +51,250 @@ inline kbatch tsallis_slope(kbatch p, float q) {  // p^(q-1) where p > 0, else 0
   return xsimd::select(p > kbatch(0.0f), s, kbatch(0.0f));
 }
 
+// NQ consecutive queries i0 .. i0 + NQ - 1 of a sequence: their key counts and the registers
+// that cover the longest.
+template <int NQ>
+struct QueryGroup {
+  int i0;
+  int count[NQ];
+  int end;  // padded(largest count)
+  QueryGroup(int first, int n, bool causal) : i0(first) {
+    int most = 0;
+    for (int q = 0; q < NQ; ++q) {
+      count[q] = causal ? first + q + 1 : n;
+      most = count[q] > most ? count[q] : most;
+    }
+    end = padded(most);
+  }
+};
+
+// rows[q][0 .. end) = q . K^T / sqrt(d) - slope |i - j| for the group's queries, kMaskedScore
+// where j >= count[q]. With `top`: the lane-wise running maximum of each row and the first key
+// at which each lane reached it (for the row's argmax, lowest j on ties).
+template <int NQ>
+inline void group_scores(const QueryGroup<NQ>& g, const float* Q, const float* K, std::size_t stride, float slope,
+                         float* rows, kbatch* top, kbatch* at) {
+  float qs[NQ][kDim];
+  for (int q = 0; q < NQ; ++q)
+    for (int c = 0; c < kDim; ++c) qs[q][c] = Q[c * stride + g.i0 + q] * inv_sqrt_dim<float>();
+  if (top)
+    for (int q = 0; q < NQ; ++q) top[q] = kbatch(kMaskedScore), at[q] = kbatch(0.0f);
+  for (int j = 0; j < g.end; j += kKeyLanes) {
+    kbatch s[NQ];
+    for (int q = 0; q < NQ; ++q) s[q] = kbatch(0.0f);
+    for (int c = 0; c < kDim; ++c) {
+      const kbatch k = kbatch::load_unaligned(K + c * stride + j);
+      for (int q = 0; q < NQ; ++q) s[q] = xsimd::fma(kbatch(qs[q][c]), k, s[q]);
+    }
+    for (int q = 0; q < NQ; ++q) {
+      if (slope != 0.0f) s[q] = xsimd::fnma(kbatch(slope), distances(g.i0 + q, j), s[q]);
+      if (j + kKeyLanes > g.count[q])  // lanes at or beyond count are masked
+        s[q] = xsimd::select(kbatch::load_aligned(kLaneIndex) < kbatch(float(g.count[q] - j)), s[q],
+                             kbatch(kMaskedScore));
+      s[q].store_unaligned(rows + q * stride + j);
+      if (top) {
+        at[q] = xsimd::select(s[q] > top[q], key_index(j), at[q]);
+        top[q] = xsimd::max(top[q], s[q]);
+      }
+    }
+  }
+}
+
+// The row's maximum and its first key, from the lanes' running maxima: the lowest key among
+// the lanes that hold the maximum (a row without one, all NaN: key 0, as the scalar scan).
+// Branch-free: which lane wins is data.
+inline int row_argmax(kbatch top, kbatch at, const float* row) {
+  const float m = simd::reduce_max(top);
+  const float first = simd::reduce_min(xsimd::select(top == kbatch(m), at, kbatch(3e38f)));
+  const int best = first < 3e38f ? int(first) : 0;
+  return row[best] == m ? best : 0;
+}
+
+// out (feature-major, token i0 + q) = sum over keys j < end of w[q][j] * rows[j] (token-major,
+// d wide), two accumulators per query so the chains overlap. w[q][j] is 0 beyond its count.
+template <int NQ>
+inline void group_weighted_keys(const float* w, std::size_t w_stride, const float* rows, int keys, float* out,
+                                std::size_t stride, int i0) {
+  using Row = simd::Vec<kDim>;
+  Row acc[2][NQ];
+  for (auto& half : acc)
+    for (auto& a : half) a = Row::zero();
+  int j = 0;
+  for (; j + 2 <= keys; j += 2)
+    for (int h = 0; h < 2; ++h) {
+      const Row v = Row::load(rows + (j + h) * kDim);
+      for (int q = 0; q < NQ; ++q) acc[h][q].fma(w[q * w_stride + j + h], v);
+    }
+  for (; j < keys; ++j) {
+    const Row v = Row::load(rows + j * kDim);
+    for (int q = 0; q < NQ; ++q) acc[0][q].fma(w[q * w_stride + j], v);
+  }
+  for (int q = 0; q < NQ; ++q) {
+    alignas(64) float sum[kDim];
+    for (int k = 0; k < Row::kRegs; ++k) acc[0][q].r[k] += acc[1][q].r[k];
+    acc[0][q].store(sum);
+    scatter_token(sum, stride, i0 + q, out);
+  }
+}
+
+template <int NQ>
+inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* Vtok, int n,
+                          std::size_t stride, float q_exp, float* P, float* rows, float* lse, std::int32_t* argmax,
+                          float* A, AttentionRowSums<float>* sums, float slope) {
+  kbatch top[NQ], at[NQ], total[NQ], ts[NQ];
+  group_scores(g, Q, K, stride, slope, rows, top, at);
+  float m[NQ];
+  int best[NQ];
+  for (int q = 0; q < NQ; ++q) {
+    best[q] = row_argmax(top[q], at[q], rows + q * stride);
+    m[q] = rows[q * stride + best[q]];
+    total[q] = ts[q] = kbatch(0.0f);
+  }
+  for (int j = 0; j < g.end; j += kKeyLanes)
+    for (int q = 0; q < NQ; ++q) {
+      float* r = rows + q * stride + j;
+      const kbatch e = simd::exp_softmax(kbatch::load_unaligned(r) - kbatch(m[q]));
+      e.store_unaligned(r);
+      total[q] += e;
+    }
+  float sum[NQ];
+  for (int q = 0; q < NQ; ++q) sum[q] = xsimd::hadd(total[q]);
+  for (int j = 0; j < g.end; j += kKeyLanes)
+    for (int q = 0; q < NQ; ++q) {
+      float* r = rows + q * stride + j;
+      const kbatch p = kbatch::load_unaligned(r) * kbatch(1.0f / sum[q]);
+      p.store_unaligned(r);
+      ts[q] += tsallis_power(p, q_exp);
+    }
+  group_weighted_keys<NQ>(rows, stride, Vtok, g.end < n ? g.end : n, A, stride, g.i0);
+  for (int q = 0; q < NQ; ++q) {
+    const int i = g.i0 + q;
+    if (P)
+      for (int j = 0; j < g.count[q]; ++j) P[std::size_t(i) * n + j] = rows[q * stride + j];
+    lse[i] = m[q] + std::log(sum[q]);
+    argmax[i] = best[q];
+    sums->potential += std::log(sum[q]);
+    sums->tsallis += (1.0f - xsimd::hadd(ts[q])) / (q_exp - 1.0f);
+  }
+}
+
+template <int NQ>
+inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* Ktok,
+                           const float* V, int n, std::size_t stride, const float* P, const float* lse,
+                           const std::int32_t* argmax, const float* dA, float c_pot, float c_ts, float q_exp,
+                           float* rows, float* ds, float* dQ, float* dK, float* dV, float slope, float* dslope) {
+  const kbatch ts_factor(-c_ts * q_exp / (q_exp - 1.0f)), cpot(c_pot), sc(inv_sqrt_dim<float>());
+  const bool with_ts = c_ts != 0.0f;
+  float qi[NQ][kDim], da[NQ][kDim];
+  for (int q = 0; q < NQ; ++q) {
+    gather_token(Q, stride, g.i0 + q, qi[q]);
+    gather_token(dA, stride, g.i0 + q, da[q]);
+  }
+  if (P) {
+    for (int q = 0; q < NQ; ++q) {
+      float* r = rows + q * stride;
+      const float* src = P + std::size_t(g.i0 + q) * n;
+      for (int j = 0; j < g.count[q]; ++j) r[j] = src[j];
+      for (int j = g.count[q]; j < g.end; ++j) r[j] = 0.0f;
+    }
+  } else {
+    group_scores<NQ>(g, Q, K, stride, slope, rows, nullptr, nullptr);
+    for (int j = 0; j < g.end; j += kKeyLanes)
+      for (int q = 0; q < NQ; ++q) {
+        float* r = rows + q * stride + j;
+        simd::exp_softmax(kbatch::load_unaligned(r) - kbatch(lse[g.i0 + q])).store_unaligned(r);
+      }
+  }
+  // dP = dA V^T (+ the Tsallis term), and its row-wise dot with P.
+  kbatch dot[NQ];
+  for (int q = 0; q < NQ; ++q) dot[q] = kbatch(0.0f);
+  for (int j = 0; j < g.end; j += kKeyLanes) {
+    kbatch dp[NQ];
+    for (int q = 0; q < NQ; ++q) dp[q] = kbatch(0.0f);
+    for (int c = 0; c < kDim; ++c) {
+      const kbatch v = kbatch::load_unaligned(V + c * stride + j);
+      for (int q = 0; q < NQ; ++q) dp[q] = xsimd::fma(kbatch(da[q][c]), v, dp[q]);
+    }
+    for (int q = 0; q < NQ; ++q) {
+      const kbatch p = kbatch::load_unaligned(rows + q * stride + j);
+      if (with_ts) dp[q] = xsimd::fma(ts_factor, tsallis_slope(p, q_exp), dp[q]);
+      dp[q].store_unaligned(ds + q * stride + j);
+      dot[q] = xsimd::fma(p, dp[q], dot[q]);
+    }
+  }
+  // dS = P (dP - dot) + c_pot (P - onehot(argmax)), then the 1/sqrt(d) of the scores.
+  for (int q = 0; q < NQ; ++q) {
+    const int i = g.i0 + q;
+    const kbatch dotb(xsimd::hadd(dot[q])), best(float(argmax[i]));
+    kbatch dm(0.0f);  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
+    for (int j = 0; j < g.end; j += kKeyLanes) {
+      const kbatch p = kbatch::load_unaligned(rows + q * stride + j);
+      const kbatch onehot = xsimd::select(key_index(j) == best, kbatch(1.0f), kbatch(0.0f));
+      const kbatch u = p * (kbatch::load_unaligned(ds + q * stride + j) - dotb) + cpot * (p - onehot);
+      if (dslope) dm = xsimd::fnma(u, distances(i, j), dm);
+      (u * sc).store_unaligned(ds + q * stride + j);
+    }
+    if (dslope) *dslope += xsimd::hadd(dm);
+  }
+  group_weighted_keys<NQ>(ds, stride, Ktok, g.end < n ? g.end : n, dQ, stride, g.i0);
+  // dK += dS^T Q and dV += P^T dA, one load and store of each gradient register per group.
+  for (int j = 0; j < g.end; j += kKeyLanes) {
+    kbatch dsj[NQ], pj[NQ];
+    for (int q = 0; q < NQ; ++q) {
+      dsj[q] = kbatch::load_unaligned(ds + q * stride + j);
+      pj[q] = kbatch::load_unaligned(rows + q * stride + j);
+    }
+    for (int c = 0; c < kDim; ++c) {
+      kbatch dk = kbatch::load_unaligned(dK + c * stride + j), dv = kbatch::load_unaligned(dV + c * stride + j);
+      for (int q = 0; q < NQ; ++q) {
+        dk = xsimd::fma(kbatch(qi[q][c]), dsj[q], dk);
+        dv = xsimd::fma(kbatch(da[q][c]), pj[q], dv);
+      }
+      dk.store_unaligned(dK + c * stride + j);
+      dv.store_unaligned(dV + c * stride + j);
+    }
+  }
+}
+
 }  // namespace detail
 
 namespace simd {
 
-// Same contract as the scalar attention_forward (kernels/attention.hpp); stride is a
-// multiple of kTokenAlign.
+// Same contract as the scalar attention_forward (kernels/attention.hpp); stride is a multiple
+// of kTokenAlign, and scratch.row holds kAttentionQueries rows of stride floats.
 inline void attention_forward(const float* Q, const float* K, const float* V, int n, std::size_t stride, bool causal,
                               float q_exp, float* P, const AttentionScratch<float>& scratch, float* lse,
                               std::int32_t* argmax, float* A, AttentionRowSums<float>* sums, float slope = 0.0f) {
   using namespace detail;
-  float* row = scratch.row;
   token_major(V, n, stride, scratch.va);
   for (int c = 0; c < kDim; ++c)
     for (std::size_t i = std::size_t(n); i < stride; ++i) A[c * stride + i] = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    const int count = causal ? i + 1 : n;
-    const int end = padded(count);
-    // The row maximum and its first position (ties -> lowest j), as the scalar scan finds them;
-    // the padding lanes hold kMaskedScore, below every real score.
-    float q[kDim];
-    gather_token(Q, stride, i, q);
-    float m = hmax(scores(q, K, stride, count, row, i, slope));
-    int best = 0;
-    for (int j = 0; j < count; ++j)
-      if (row[j] == m) { best = j; break; }
-    m = row[best];  // a NaN row: best 0, as the scalar scan
-    kbatch sum(0.0f);
-    const kbatch mb(m);
-    for (int j = 0; j < end; j += kKeyLanes) {
-      const kbatch e = xsimd::exp(kbatch::load_unaligned(row + j) - mb);
-      e.store_unaligned(row + j);
-      sum += e;
-    }
-    const float total = xsimd::hadd(sum);
-    const kbatch inv(1.0f / total);
-    kbatch ts(0.0f);
-    for (int j = 0; j < end; j += kKeyLanes) {
-      const kbatch p = kbatch::load_unaligned(row + j) * inv;
-      p.store_unaligned(row + j);
-      ts += tsallis_power(p, q_exp);
-    }
-    weighted_keys(row, scratch.va, count, A, stride, i);
-    if (P) copy_row(row, count, P + std::size_t(i) * n);
-    lse[i] = m + std::log(total);
-    argmax[i] = best;
-    sums->potential += std::log(total);
-    sums->tsallis += (1.0f - xsimd::hadd(ts)) / (q_exp - 1.0f);
-  }
+  int i = 0;
+  for (; i + kAttentionQueries <= n; i += kAttentionQueries)
+    forward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, scratch.va, n, stride, q_exp, P, scratch.row,
+                  lse, argmax, A, sums, slope);
+  for (; i < n; ++i)
+    forward_group(QueryGroup<1>(i, n, causal), Q, K, scratch.va, n, stride, q_exp, P, scratch.row, lse, argmax, A,
+                  sums, slope);
 }
 
-// Same contract as the scalar attention_backward.
+// Same contract as the scalar attention_backward; scratch.row and scratch.dp hold
+// kAttentionQueries rows of stride floats.
 inline void attention_backward(const float* Q, const float* K, const float* V, int n, std::size_t stride,
                                bool causal, const float* P, const float* lse, const std::int32_t* argmax,
                                const float* dA, float c_pot, float c_ts, float q_exp,
                                const AttentionScratch<float>& scratch, float* dQ, float* dK, float* dV,
                                float slope = 0.0f, float* dslope = nullptr) {
   using namespace detail;
-  const float scale = inv_sqrt_dim<float>();
-  const kbatch ts_factor(-c_ts * q_exp / (q_exp - 1.0f));
-  const bool with_ts = c_ts != 0.0f;
-  float *row = scratch.row, *ds = scratch.dp;
   token_major(K, n, stride, scratch.ka);
   for (std::size_t e = 0; e < kDim * stride; ++e) dQ[e] = dK[e] = dV[e] = 0.0f;
-
-  for (int i = 0; i < n; ++i) {
-    const int count = causal ? i + 1 : n;
-    const int end = padded(count);
-    float qi[kDim], da[kDim];
-    gather_token(Q, stride, i, qi);
-    gather_token(dA, stride, i, da);
-    if (P) {
-      copy_row(P + std::size_t(i) * n, count, row);
-      for (int j = count; j < end; ++j) row[j] = 0.0f;
-    } else {
-      scores(qi, K, stride, count, row, i, slope);
-      const kbatch l(lse[i]);
-      for (int j = 0; j < end; j += kKeyLanes) xsimd::exp(kbatch::load_unaligned(row + j) - l).store_unaligned(row + j);
-    }
-    kbatch dab[kDim];
-    for (int c = 0; c < kDim; ++c) dab[c] = kbatch(da[c]);
-    kbatch dot(0.0f);
-    for (int j = 0; j < end; j += kKeyLanes) {
-      const kbatch p = kbatch::load_unaligned(row + j);
-      kbatch g(0.0f);
-      for (int c = 0; c < kDim; ++c) g = xsimd::fma(dab[c], kbatch::load_unaligned(V + c * stride + j), g);
-      if (with_ts) g = xsimd::fma(ts_factor, tsallis_slope(p, q_exp), g);
-      g.store_unaligned(ds + j);
-      dot = xsimd::fma(p, g, dot);
-    }
-    const kbatch dotb(xsimd::hadd(dot)), cpot(c_pot), sc(scale);
-    kbatch dm(0.0f);  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
-    for (int j = 0; j < end; j += kKeyLanes) {
-      const kbatch p = kbatch::load_unaligned(row + j);
-      const kbatch u = p * (kbatch::load_unaligned(ds + j) - dotb) + cpot * p;
-      if (dslope) dm = xsimd::fnma(u, distances(i, j), dm);
-      (u * sc).store_unaligned(ds + j);
-    }
-    if (dslope) *dslope += xsimd::hadd(dm) + c_pot * float(alibi_distance(i, argmax[i]));
-    ds[argmax[i]] -= c_pot * scale;
-    weighted_keys(ds, scratch.ka, count, dQ, stride, i);
-    for (int c = 0; c < kDim; ++c) {
-      const kbatch qc(qi[c]);
-      float* dk_row = dK + c * stride;
-      float* dv_row = dV + c * stride;
-      for (int j = 0; j < end; j += kKeyLanes) {
-        xsimd::fma(qc, kbatch::load_unaligned(ds + j), kbatch::load_unaligned(dk_row + j)).store_unaligned(dk_row + j);
-        xsimd::fma(dab[c], kbatch::load_unaligned(row + j), kbatch::load_unaligned(dv_row + j)).store_unaligned(dv_row + j);
-      }
-    }
-  }
+  int i = 0;
+  for (; i + kAttentionQueries <= n; i += kAttentionQueries)
+    backward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, scratch.ka, V, n, stride, P, lse, argmax, dA,
+                   c_pot, c_ts, q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
+  for (; i < n; ++i)
+    backward_group(QueryGroup<1>(i, n, causal), Q, K, scratch.ka, V, n, stride, P, lse, argmax, dA, c_pot, c_ts,
+                   q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
 }
 
 }  // namespace simd

@@ -82,8 +82,8 @@ struct Scratch {
     Scratch s{};
     s.z = a.take<T>(D * S);
     s.a = a.take<T>(D * S);
-    s.att.row = a.take<T>(S);
-    s.att.dp = a.take<T>(S);
+    s.att.row = a.take<T>(kernels::kAttentionQueries * S);
+    s.att.dp = a.take<T>(kernels::kAttentionQueries * S);
     s.att.ka = a.take<T>(S * D);
     s.att.va = a.take<T>(S * D);
     s.dz = a.take<T>(D * S);
