@@ -14,10 +14,18 @@ using namespace tinyloop::test;
 namespace {
 
 // keep_attention: every sequence keeps its activations, instead of each worker one sequence's
-// (then the backward runs each forward again, and without a Tsallis term fuses the two).
-std::vector<float> train_50_steps(int workers, bool keep_attention = false, float lambda_s = -1.0f) {
+// (then each sequence's forward and backward run back to back, with the Tsallis sign guessed
+// from the previous batch and every sequence run again when the guess was wrong). eta_from:
+// the entropy target, from eta_from at the first step to 0 at the last (cosine), when >= 0.
+std::vector<float> train_50_steps(int workers, bool keep_attention = false, float lambda_s = -1.0f,
+                                  float eta_from = -1.0f) {
   TrainConfig cfg = small_config(3);
   if (lambda_s >= 0.0f) cfg.loss.lambda_s = lambda_s;
+  if (eta_from >= 0.0f) {
+    cfg.loss.eta = eta_from;
+    cfg.loss.eta_schedule = Schedule::cosine;
+    cfg.loss.eta_final = 0.0f;
+  }
   cfg.batch = 6;
   cfg.steps = 50;
   cfg.curriculum.min_len = 6;
@@ -84,13 +92,18 @@ TEST_CASE("the thread count does not change the result (fixed-order gradient red
 }
 
 TEST_CASE("per-worker activations train the same weights as per-sequence ones, to the bit") {
-  CHECK(small_config(3).loss.lambda_s > 0.0f);  // the preset's Tsallis term: two passes per step
-  for (float lambda_s : {-1.0f, 0.0f})
+  CHECK(small_config(3).loss.lambda_s > 0.0f);  // the preset's Tsallis term
+  // The Tsallis sign: always +1 (the preset's eta = 0); -1 from the first step (eta = 10, so the
+  // first guess is wrong); and a target falling through the entropy (the sign flips mid-run).
+  // lambda_s = 0: no Tsallis term at all.
+  const float settings[][2] = {{-1.0f, -1.0f}, {-1.0f, 10.0f}, {-1.0f, 3.0f}, {0.0f, -1.0f}};
+  for (const auto& s : settings)
     for (int workers : {1, 2}) {
-      CAPTURE(lambda_s);
+      CAPTURE(s[0]);
+      CAPTURE(s[1]);
       CAPTURE(workers);
-      const auto per_sequence = train_50_steps(workers, true, lambda_s);
-      const auto per_worker = train_50_steps(workers, false, lambda_s);
+      const auto per_sequence = train_50_steps(workers, true, s[0], s[1]);
+      const auto per_worker = train_50_steps(workers, false, s[0], s[1]);
       CHECK(std::memcmp(per_sequence.data(), per_worker.data(), per_sequence.size() * sizeof(float)) == 0);
     }
 }

@@ -61,6 +61,7 @@ struct Model<T>::State {
   T* seq_grads;  // max_batch x param_count
   SequenceTotals* totals;  // max_batch
   int last_len;
+  int tsallis_sign_guess;  // the d = 8 kernels' guess at the batch's Tsallis slope sign (run_block)
 };
 
 namespace {
@@ -145,6 +146,7 @@ typename Model<T>::State* bind(Arena& a, const ModelSpec& c, const Capacity& cap
   plan->total = a.used() + Arena::slack();
   local.seq_grads = blocks.seq_grads;
   local.totals = totals;
+  local.tsallis_sign_guess = 1;  // the entropy is above a target of 0 unless attention is one-hot
   if (st) new (st) State(local);  // begin the lifetime of the state object inside the arena
   return st;
 }
@@ -332,10 +334,12 @@ Status Model<T>::check(const ModelBatch<T>& b) const {
 namespace {
 
 // Forward (and backward) of every sequence on the d = 8 kernels. The Tsallis term's gradient
-// scale depends on the whole batch's loss terms, so every forward runs before any backward. With
-// per-worker activations, each sequence's forward runs again right before its backward (the
-// first pass only measures the loss terms); without a Tsallis term the scales are known up
-// front and one forward per sequence serves both.
+// scale carries the sign of (the batch's mean entropy - eta), known only once every forward has
+// run. With per-sequence activations, every forward runs before any backward. With per-worker
+// activations, each sequence's forward and backward run back to back, the scale taken from the
+// previous batch's sign; in the rare batch where that guess is wrong, every sequence runs again
+// with the right one. Either way each gradient is computed with the batch's own sign, so the
+// result does not depend on the guess, only the time does.
 template <class T>
 LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const LossConfig& lc, double eta,
                     const T* params, std::size_t param_count, const ModelBatch<T>& batch, long count,
@@ -360,7 +364,7 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   scales.ce = T(count > 0 ? 1.0 / double(count) : 0.0);
   scales.kinetic = T(double(lc.lambda_k) / (L * B));
   scales.potential = T(double(lc.lambda_p) / rows);
-  scales.tsallis = T(0);
+  auto set_tsallis_sign = [&](int sign) { scales.tsallis = T(double(lc.lambda_s) * double(sign) / rows); };
   auto backward_one = [&](int b, int worker) {
     T* grad = st.seq_grads + std::size_t(b) * param_count;
     for (std::size_t i = 0; i < param_count; ++i) grad[i] = T(0);
@@ -373,9 +377,13 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
     forward(b, worker);
     backward_one(b, worker);
   };
-  const bool fused = backward && !bb.per_sequence && lc.lambda_s == 0.0f;
-  if (fused) parallel_for(pool, batch.batch, forward_backward);
-  else parallel_for(pool, batch.batch, forward);
+  const bool fused = backward && !bb.per_sequence;
+  if (fused) {
+    set_tsallis_sign(st.tsallis_sign_guess);
+    parallel_for(pool, batch.batch, forward_backward);
+  } else {
+    parallel_for(pool, batch.batch, forward);
+  }
 
   double ce = 0, kin = 0, pot = 0, ts = 0;
   for (int b = 0; b < batch.batch; ++b) {  // in sequence order, whatever the thread count
@@ -393,11 +401,17 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   terms.entropy = std::fabs(terms.tsallis - eta);
   terms.total = terms.ce + double(lc.lambda_p) * terms.potential + double(lc.lambda_k) * terms.kinetic +
                 double(lc.lambda_s) * terms.entropy;
-  if (!backward || fused) return terms;
+  if (!backward) return terms;
 
-  scales.tsallis = T(double(lc.lambda_s) * loss::abs_slope(terms.tsallis, eta) / rows);
-  if (bb.per_sequence) parallel_for(pool, batch.batch, backward_one);
-  else parallel_for(pool, batch.batch, forward_backward);
+  const int sign = int(loss::abs_slope(terms.tsallis, eta));
+  if (!fused) {
+    set_tsallis_sign(sign);
+    parallel_for(pool, batch.batch, backward_one);
+  } else if (sign != st.tsallis_sign_guess && lc.lambda_s != 0.0f) {
+    st.tsallis_sign_guess = sign;
+    set_tsallis_sign(sign);
+    parallel_for(pool, batch.batch, forward_backward);
+  }
   return terms;
 }
 
