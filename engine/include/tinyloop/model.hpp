@@ -160,10 +160,10 @@ struct Capacity {
   std::size_t activation_budget = std::size_t(1) << 30;
   // The d = 8 kernels: every sequence of a batch keeps its saved activations, so attention()
   // can return any sequence's probabilities after a pass. Off (the default), each worker keeps
-  // one sequence's at a time, and a training pass runs each sequence's forward again right
-  // before its backward: a third more arithmetic, but the activations stay in the core's cache
-  // instead of streaming about 1 MB per sequence (n = 64) through memory, which is faster, and
-  // the plan shrinks by the batch size. The results are the same to the bit.
+  // one sequence's at a time and runs its forward and backward back to back, so they stay in
+  // the core's cache instead of streaming about 1 MB per sequence (n = 64) through memory, and
+  // the plan shrinks by the batch size. The results are the same to the bit. (With a Tsallis
+  // term, a batch whose mean entropy crosses its target runs twice; see model.cpp run_block.)
   bool keep_attention = false;
 };
 
