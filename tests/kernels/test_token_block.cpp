@@ -71,7 +71,7 @@ struct Outputs {
 
 // LayerNorm, the 8 -> 32 layer, GELU, the 32 -> 8 layer, the input gradients back through
 // both layers and the LayerNorm (with dy as the gradient at the LayerNorm's output and at
-// the MLP's output), and the weight, bias and gain gradients over the sequence.
+// the MLP's output), and the weight, bias and gain gradients summed twice over the sequence.
 template <class L>
 Outputs run_blocks(const Inputs& in) {
   using P = typename L::P;
@@ -112,9 +112,16 @@ Outputs run_blocks(const Inputs& in) {
     block::layernorm_backward<L>(dh, out.xhat.data(), S, i, out.rstd.data(), in.gain.data(), dx);
     block::store_rows<L>(dx, S, i, out.dx.data());
   }
-  block::outer_accumulate<L, D, H>(h.data(), dhid.data(), S, in.n, out.dW1.data());
-  block::row_sums<L, H>(dhid.data(), S, in.n, out.db1.data());
-  block::row_dots<L, D>(in.dy.data(), out.xhat.data(), S, in.n, out.dgain.data());
+  // Lane accumulators, reduced once at the end (twice over the sequence: they accumulate).
+  std::vector<float> acc_W1(D * H * L::width, 0.0f), acc_b1(H * L::width, 0.0f), acc_gain(D * L::width, 0.0f);
+  for (int twice = 0; twice < 2; ++twice) {
+    block::outer_accumulate<L, D, H>(h.data(), dhid.data(), S, in.n, acc_W1.data());
+    block::row_sums<L, H>(dhid.data(), S, in.n, acc_b1.data());
+    block::row_dots<L, D>(in.dy.data(), out.xhat.data(), S, in.n, acc_gain.data());
+  }
+  block::reduce_lanes<L>(acc_W1.data(), D * H, out.dW1.data());
+  block::reduce_lanes<L>(acc_b1.data(), H, out.db1.data());
+  block::reduce_lanes<L>(acc_gain.data(), D, out.dgain.data());
   out.clear_padding(in.n, S);
   return out;
 }
@@ -153,9 +160,9 @@ Outputs run_tokens(const Inputs& in) {
     }
     out.rstd[i] = rstd;
   }
-  for (int k = 0; k < D * H; ++k) out.dW1[k] += float(dW1[k]);
-  for (int j = 0; j < H; ++j) out.db1[j] += float(db1[j]);
-  for (int c = 0; c < D; ++c) out.dgain[c] += float(dgain[c]);
+  for (int k = 0; k < D * H; ++k) out.dW1[k] += float(2.0 * dW1[k]);
+  for (int j = 0; j < H; ++j) out.db1[j] += float(2.0 * db1[j]);
+  for (int c = 0; c < D; ++c) out.dgain[c] += float(2.0 * dgain[c]);
   out.clear_padding(in.n, S);
   return out;
 }

@@ -27,6 +27,7 @@ struct ScalarLanes {
   static P fma(P a, P b, P c) { return a * b + c; }
   static P rsqrt(P v) { return T(1) / std::sqrt(v); }
   static T sum(P v) { return v; }
+  static P first_lanes(P x, int count) { return count > 0 ? x : T(0); }  // x in the first count lanes, 0 after
   static void gelu(P x, P* value, P* slope) { gelu_forward(x, value, slope); }
 };
 
@@ -40,6 +41,9 @@ struct WideLanes {
   static P fma(P a, P b, P c) { return xsimd::fma(a, b, c); }
   static P rsqrt(P v) { return P(1.0f) / xsimd::sqrt(v); }
   static float sum(P v) { return xsimd::hadd(v); }
+  static P first_lanes(P x, int count) {  // x in the first count lanes, 0 after (NaN and all)
+    return xsimd::select(P::load_aligned(simd::kLaneIndex) < P(float(count)), x, P(0.0f));
+  }
 
   static void gelu(P x, P* value, P* slope) { simd::gelu(x, value, slope); }
 };

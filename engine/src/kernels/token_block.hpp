@@ -92,62 +92,81 @@ inline void dense_input_grad(const typename L::P (&dy)[N], const T* W, int o0, t
     for (int o = 0; o < N; ++o) dx[c] = L::fma(dy[o], L::set(W[c * OUT + o0 + o]), dx[c]);
 }
 
-// Over the first n tokens of feature-major rows: dW[a][b] += sum_i A[a][i] B[b][i] (A: RA rows,
-// B: RB rows, dW stored RA x RB), the weight gradient of a dense layer with input A and
-// output gradient B. Two rows of A against four of B share their loads.
+// Reductions over the first n tokens of a sequence (weight, bias and gain gradients) add into
+// lane accumulators: pack k of `acc` (at acc + k * L::width) keeps one partial sum per lane, so
+// no horizontal sum runs per loop; reduce_lanes folds them once per sequence. The last,
+// partial register of a row is masked, so padding tokens add nothing.
+
+// acc[a][b] += A[a][i] B[b][i] over the tokens (A: RA rows, B: RB rows; acc stored RA x RB),
+// the weight gradient of a dense layer with input A and output gradient B. Two rows of A
+// against four of B share their loads.
 template <class L, int RA, int RB, class T>
-inline void outer_accumulate(const T* A, const T* B, std::size_t stride, int n, T* dW) {
+inline void outer_accumulate(const T* A, const T* B, std::size_t stride, int n, T* acc) {
   static_assert(RA % 2 == 0 && RB % 4 == 0, "rows in pairs and fours");
   using P = typename L::P;
-  const int full = n / L::width * L::width;
+  constexpr int W = L::width;
+  const int full = n / W * W;
   for (int a = 0; a < RA; a += 2)
     for (int b = 0; b < RB; b += 4) {
-      P acc[2][4];
-      for (auto& row : acc)
-        for (auto& x : row) x = L::set(T(0));
-      for (int i = 0; i < full; i += L::width) {
-        const P a0 = L::load(A + a * stride + i), a1 = L::load(A + (a + 1) * stride + i);
-        for (int k = 0; k < 4; ++k) {
-          const P bk = L::load(B + (b + k) * stride + i);
-          acc[0][k] = L::fma(a0, bk, acc[0][k]);
-          acc[1][k] = L::fma(a1, bk, acc[1][k]);
-        }
-      }
+      P sum[2][4];
       for (int r = 0; r < 2; ++r)
+        for (int k = 0; k < 4; ++k) sum[r][k] = L::load(acc + ((a + r) * RB + b + k) * W);
+      auto add = [&](int i, int valid) {  // valid < W: the row's last, partial register
+        auto at = [&](const T* row) { return valid < W ? L::first_lanes(L::load(row + i), valid) : L::load(row + i); };
+        const P a0 = at(A + a * stride), a1 = at(A + (a + 1) * stride);
         for (int k = 0; k < 4; ++k) {
-          T s = L::sum(acc[r][k]);
-          for (int i = full; i < n; ++i) s += A[(a + r) * stride + i] * B[(b + k) * stride + i];
-          dW[(a + r) * RB + b + k] += s;
+          const P bk = at(B + (b + k) * stride);
+          sum[0][k] = L::fma(a0, bk, sum[0][k]);
+          sum[1][k] = L::fma(a1, bk, sum[1][k]);
         }
+      };
+      for (int i = 0; i < full; i += W) add(i, W);
+      if (full < n) add(full, n - full);
+      for (int r = 0; r < 2; ++r)
+        for (int k = 0; k < 4; ++k) L::store(acc + ((a + r) * RB + b + k) * W, sum[r][k]);
     }
 }
 
-// out[r] += sum_{i < n} A[r][i] B[r][i] for R rows (LayerNorm gain gradients; B = A: squares).
+// acc[r] += A[r][i] B[r][i] over the tokens, for R rows (LayerNorm gain gradients).
 template <class L, int R, class T>
-inline void row_dots(const T* A, const T* B, std::size_t stride, int n, T* out) {
+inline void row_dots(const T* A, const T* B, std::size_t stride, int n, T* acc) {
   using P = typename L::P;
-  const int full = n / L::width * L::width;
+  constexpr int W = L::width;
+  const int full = n / W * W;
   for (int r = 0; r < R; ++r) {
-    P acc = L::set(T(0));
-    for (int i = 0; i < full; i += L::width) acc = L::fma(L::load(A + r * stride + i), L::load(B + r * stride + i), acc);
-    T s = L::sum(acc);
-    for (int i = full; i < n; ++i) s += A[r * stride + i] * B[r * stride + i];
-    out[r] += s;
+    P sum = L::load(acc + r * W);
+    for (int i = 0; i < full; i += W) sum = L::fma(L::load(A + r * stride + i), L::load(B + r * stride + i), sum);
+    if (full < n)
+      sum = L::fma(L::first_lanes(L::load(A + r * stride + full), n - full),
+                   L::first_lanes(L::load(B + r * stride + full), n - full), sum);
+    L::store(acc + r * W, sum);
   }
 }
 
-// out[r] += sum_{i < n} A[r][i] for R rows (bias gradients).
+// acc[r] += A[r][i] over the tokens, for R rows (bias gradients).
 template <class L, int R, class T>
-inline void row_sums(const T* A, std::size_t stride, int n, T* out) {
+inline void row_sums(const T* A, std::size_t stride, int n, T* acc) {
   using P = typename L::P;
-  const int full = n / L::width * L::width;
+  constexpr int W = L::width;
+  const int full = n / W * W;
   for (int r = 0; r < R; ++r) {
-    P acc = L::set(T(0));
-    for (int i = 0; i < full; i += L::width) acc = acc + L::load(A + r * stride + i);
-    T s = L::sum(acc);
-    for (int i = full; i < n; ++i) s += A[r * stride + i];
-    out[r] += s;
+    P sum = L::load(acc + r * W);
+    for (int i = 0; i < full; i += W) sum = sum + L::load(A + r * stride + i);
+    if (full < n) sum = sum + L::first_lanes(L::load(A + r * stride + full), n - full);
+    L::store(acc + r * W, sum);
   }
+}
+
+// count lane accumulators set to zero.
+template <class L, class T>
+inline void zero_lanes(T* acc, int count) {
+  for (int k = 0; k < count; ++k) L::store(acc + k * L::width, L::set(T(0)));
+}
+
+// out[k] += the sum of the lanes of accumulator k, for count accumulators.
+template <class L, class T>
+inline void reduce_lanes(const T* acc, int count, T* out) {
+  for (int k = 0; k < count; ++k) out[k] += L::sum(L::load(acc + k * L::width));
 }
 
 }  // namespace tinyloop::kernels::block

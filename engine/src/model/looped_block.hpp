@@ -101,7 +101,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
   const T slope = alibi_slope(m, w.rho);
 
   AttentionRowSums<T> att{};
-  T kinetic[kDim] = {};
+  block::zero_lanes<L>(s.lanes, D);  // the kinetic sums, per feature
   for (int t = 0; t < m.loops; ++t) {
     const std::size_t tDS = std::size_t(t) * D * S, tS = std::size_t(t) * S;
     T *q = tape.q + tDS, *kk = tape.k + tDS, *v = tape.v + tDS;
@@ -149,8 +149,10 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
         L::store(s.z + c * S + i, z[c] + vc);
       }
     }
-    block::row_dots<L, D>(vel, vel, S, n, kinetic);
+    block::row_dots<L, D>(vel, vel, S, n, s.lanes);
   }
+  T kinetic[kDim] = {};
+  block::reduce_lanes<L>(s.lanes, D, kinetic);
   for (int c = 0; c < D; ++c) sums->kinetic += kinetic[c];
   sums->potential = att.potential;
   sums->tsallis = att.tsallis;
@@ -199,6 +201,9 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
   const T slope = alibi_slope(m, w.rho);
   T dslope = 0;
 
+  using GL = GradientLanes;
+  auto lanes = [&](int slot) { return s.lanes + std::size_t(slot) * L::width; };
+  block::zero_lanes<L>(s.lanes, GL::count);
   for (std::size_t e = 0; e < D * S; ++e) s.dz[e] = s.dx[e] = s.dvel[e] = T(0);
   for (int i = 0; i < n; ++i) {
     T h[kDim], dh[kDim] = {}, dz[kDim] = {};
@@ -248,12 +253,12 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
       block::store_rows<L>(ddelta, S, i, s.a);  // dA = dDelta + dU
       block::store_rows<L>(du, S, i, s.dy);     // dY so far (through U = Y + A)
     }
-    block::outer_accumulate<L, H, D>(act, s.ddelta, S, n, g.W2);
-    block::row_sums<L, D>(s.ddelta, S, n, g.b2);
-    block::outer_accumulate<L, D, H>(s.h, s.dhid, S, n, g.W1);
-    block::row_sums<L, H>(s.dhid, S, n, g.b1);
-    block::row_dots<L, D>(s.dh, xhat2, S, n, g.ln2_gain);
-    block::row_sums<L, D>(s.dh, S, n, g.ln2_bias);
+    block::outer_accumulate<L, H, D>(act, s.ddelta, S, n, lanes(GL::W2));
+    block::row_sums<L, D>(s.ddelta, S, n, lanes(GL::b2));
+    block::outer_accumulate<L, D, H>(s.h, s.dhid, S, n, lanes(GL::W1));
+    block::row_sums<L, H>(s.dhid, S, n, lanes(GL::b1));
+    block::row_dots<L, D>(s.dh, xhat2, S, n, lanes(GL::ln2_gain));
+    block::row_sums<L, D>(s.dh, S, n, lanes(GL::ln2_bias));
 
     const T* probs = tape.P ? tape.P + std::size_t(t) * n * n : nullptr;
     BlockKernels<T>::attention_backward(tape.q + tDS, tape.k + tDS, tape.v + tDS, n, S, m.causal, probs,
@@ -285,12 +290,23 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
         L::store(s.dx + c * S + i, L::load(s.dx + c * S + i) + dy[c]);
       }
     }
-    block::outer_accumulate<L, D, D>(s.h, s.dq, S, n, g.Wq);
-    block::outer_accumulate<L, D, D>(s.h, s.dk, S, n, g.Wk);
-    block::outer_accumulate<L, D, D>(s.h, s.dv, S, n, g.Wv);
-    block::row_dots<L, D>(s.dh, xhat1, S, n, g.ln1_gain);
-    block::row_sums<L, D>(s.dh, S, n, g.ln1_bias);
+    block::outer_accumulate<L, D, D>(s.h, s.dq, S, n, lanes(GL::Wq));
+    block::outer_accumulate<L, D, D>(s.h, s.dk, S, n, lanes(GL::Wk));
+    block::outer_accumulate<L, D, D>(s.h, s.dv, S, n, lanes(GL::Wv));
+    block::row_dots<L, D>(s.dh, xhat1, S, n, lanes(GL::ln1_gain));
+    block::row_sums<L, D>(s.dh, S, n, lanes(GL::ln1_bias));
   }
+  block::reduce_lanes<L>(lanes(GL::W1), D * H, g.W1);
+  block::reduce_lanes<L>(lanes(GL::W2), H * D, g.W2);
+  block::reduce_lanes<L>(lanes(GL::Wq), D * D, g.Wq);
+  block::reduce_lanes<L>(lanes(GL::Wk), D * D, g.Wk);
+  block::reduce_lanes<L>(lanes(GL::Wv), D * D, g.Wv);
+  block::reduce_lanes<L>(lanes(GL::b1), H, g.b1);
+  block::reduce_lanes<L>(lanes(GL::b2), D, g.b2);
+  block::reduce_lanes<L>(lanes(GL::ln1_gain), D, g.ln1_gain);
+  block::reduce_lanes<L>(lanes(GL::ln1_bias), D, g.ln1_bias);
+  block::reduce_lanes<L>(lanes(GL::ln2_gain), D, g.ln2_gain);
+  block::reduce_lanes<L>(lanes(GL::ln2_bias), D, g.ln2_bias);
 
   for (int i = 0; i < n; ++i) {
     T dx[kDim];

@@ -60,6 +60,16 @@ struct Tape {
   }
 };
 
+// Lane accumulators of the block's weight, bias and LayerNorm gradients while one sequence's
+// backward runs (kernels/token_block.hpp): the offset of each tensor's first accumulator;
+// each accumulator is one register of lanes (kTokenAlign floats reserved).
+struct GradientLanes {
+  static constexpr int W1 = 0, W2 = W1 + kDim * kHidden, Wq = W2 + kHidden * kDim, Wk = Wq + kDim * kDim,
+                       Wv = Wk + kDim * kDim, b1 = Wv + kDim * kDim, b2 = b1 + kHidden, ln1_gain = b2 + kDim,
+                       ln1_bias = ln1_gain + kDim, ln2_gain = ln1_bias + kDim, ln2_bias = ln2_gain + kDim,
+                       count = ln2_bias + kDim;
+};
+
 // Per-worker scratch, feature-major (d x S) like the tape.
 template <class T>
 struct Scratch {
@@ -75,6 +85,7 @@ struct Scratch {
   T* dh;      // the gradient at that output (LayerNorm gain and bias gradients)
   T* ddelta;  // gradient of the loop's update A + M
   T* dhid;    // 4d x S  gradient of the MLP's pre-activation
+  T* lanes;   // GradientLanes::count lane accumulators (the forward's kinetic sums use the first d)
   T* dlogits; // V_out
 
   static Scratch take(Arena& a, int n, int vocab_out) {
@@ -97,6 +108,7 @@ struct Scratch {
     s.dh = a.take<T>(D * S);
     s.ddelta = a.take<T>(D * S);
     s.dhid = a.take<T>(kHidden * S);
+    s.lanes = a.take<T>(std::size_t(GradientLanes::count) * kernels::kTokenAlign);
     s.dlogits = a.take<T>(std::size_t(vocab_out));
     return s;
   }
