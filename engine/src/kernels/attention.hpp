@@ -74,8 +74,8 @@ inline void attention_scores(const T* q, const T* K, std::size_t stride, int cou
 
 // Forward over a sequence of n tokens (Q, K, V, A: d x stride, stride >= n; A's columns
 // n..stride-1 are zeroed). P (n x n, row stride n) may be null: the row is then built in
-// scratch.row and only lse survives. Masked entries (j > i when causal) of P are never
-// written. `slope` is the ALiBi recency slope.
+// scratch.row and only lse survives. Masked entries (j > i when causal) of P hold no
+// meaningful value (the SIMD kernel may write zeros there). `slope` is the ALiBi recency slope.
 template <class T>
 inline void attention_forward(const T* Q, const T* K, const T* V, int n, std::size_t stride, bool causal, T q_exp,
                               T* P, const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* A,

@@ -37,6 +37,41 @@ inline kbatch key_index(int j) { return kbatch::load_aligned(kLaneIndex) + kbatc
 // ALiBi distances |i - j| of keys j .. j + kKeyLanes - 1 from query i (exact below 2^24).
 inline kbatch distances(int i, int j) { return xsimd::abs(kbatch(float(i)) - key_index(j)); }
 
+// Row i of P (n x n, row stride n) from a row of probabilities (zero from count on) in whole
+// registers, so the backward's register loads find them in whole stores; a register that would
+// run past the matrix (the last row) goes lane by lane. Entries from count to the register's
+// end get the row's zeros, or the next row's first entries, which that row overwrites.
+inline void store_probabilities(const float* row, int count, int n, int i, float* P) {
+  const std::size_t base = std::size_t(i) * n, size = std::size_t(n) * n;
+  for (int j = 0; j < count; j += kKeyLanes) {
+    if (base + j + kKeyLanes <= size) {
+      kbatch::load_unaligned(row + j).store_unaligned(P + base + j);
+    } else {
+      for (int l = j; l < count; ++l) P[base + l] = row[l];
+    }
+  }
+}
+
+// row[0 .. end) = row i of P up to count, 0 beyond (the inverse of store_probabilities).
+inline void load_probabilities(const float* P, int n, int i, int count, int end, float* row) {
+  const std::size_t base = std::size_t(i) * n, size = std::size_t(n) * n;
+  for (int j = 0; j < end; j += kKeyLanes) {
+    kbatch p(0.0f);
+    if (j < count) {
+      if (base + j + kKeyLanes <= size) {
+        p = kbatch::load_unaligned(P + base + j);
+      } else {
+        alignas(64) float tail[kKeyLanes] = {};
+        for (int l = j; l < count; ++l) tail[l - j] = P[base + l];
+        p = kbatch::load_aligned(tail);
+      }
+      if (j + kKeyLanes > count)
+        p = xsimd::select(kbatch::load_aligned(kLaneIndex) < kbatch(float(count - j)), p, kbatch(0.0f));
+    }
+    p.store_unaligned(row + j);
+  }
+}
+
 inline kbatch tsallis_power(kbatch p, float q) {
   if (q == 2.0f) return p * p;
   if (q == 1.5f) return p * xsimd::sqrt(p);
@@ -169,8 +204,7 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
   group_weighted_keys<NQ>(rows, stride, Vtok, g.end < n ? g.end : n, A, stride, g.i0);
   for (int q = 0; q < NQ; ++q) {
     const int i = g.i0 + q;
-    if (P)
-      for (int j = 0; j < g.count[q]; ++j) P[std::size_t(i) * n + j] = rows[q * stride + j];
+    if (P) store_probabilities(rows + q * stride, g.count[q], n, i, P);
     lse[i] = m[q] + std::log(sum[q]);
     argmax[i] = best[q];
     sums->potential += std::log(sum[q]);
@@ -191,12 +225,7 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
     gather_token(dA, stride, g.i0 + q, da[q]);
   }
   if (P) {
-    for (int q = 0; q < NQ; ++q) {
-      float* r = rows + q * stride;
-      const float* src = P + std::size_t(g.i0 + q) * n;
-      for (int j = 0; j < g.count[q]; ++j) r[j] = src[j];
-      for (int j = g.count[q]; j < g.end; ++j) r[j] = 0.0f;
-    }
+    for (int q = 0; q < NQ; ++q) load_probabilities(P, n, g.i0 + q, g.count[q], g.end, rows + q * stride);
   } else {
     group_scores<NQ>(g, Q, K, stride, slope, rows, nullptr, nullptr);
     for (int j = 0; j < g.end; j += kKeyLanes)
