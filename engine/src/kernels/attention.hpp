@@ -24,7 +24,7 @@ inline T dot8(const T* a, const T* b) {
 }
 
 // The SIMD training kernels work on this many queries at once (attention_simd.hpp).
-constexpr int kAttentionQueries = 4;
+constexpr int kAttentionQueries = 8;
 
 // Per-worker buffers of the training attention kernels. row and dp hold kAttentionQueries
 // rows of scores (stride floats each; the scalar kernels use the first); ka and va take
