@@ -169,7 +169,9 @@ inline void rotate_at(const RunContext& c, int i, float* v) {
 void embed_tokens(const RunContext& c, const std::int32_t* tokens) {
   for (int i = 0; i < c.len; ++i) {
     if (c.rope) model::rope_angles(i, c.cfg.rope_base, c.rope + std::size_t(i) * kDim);
-    model::embed_token(c.cfg, c.w.E, tokens[i], i, c.x + i * kDim);
+    float sinusoid[kDim];
+    if (uses_sinusoids(c.cfg.positions)) model::sinusoidal_position(i, sinusoid);
+    model::embed_token(c.cfg, c.w.E, tokens[i], sinusoid, c.x + i * kDim);
     for (int ch = 0; ch < kDim; ++ch) {
       c.z[i * kDim + ch] = 0;
       if (c.vel) c.vel[i * kDim + ch] = 0;

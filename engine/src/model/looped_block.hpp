@@ -91,12 +91,9 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
     for (std::size_t e = 0; e < D * S; ++e) tape.rope[e] = T(0);
   for (int i = 0; i < n; ++i) {
     T row[kDim];
-    embed_token(m, w.E, tokens[i], i, row);
+    embed_token(m, w.E, tokens[i], tape.sinusoids ? tape.sinusoids + i * D : nullptr, row);
     scatter_token(row, S, i, tape.x);
-    if (tape.rope) {
-      rope_angles(i, m.rope_base, row);
-      scatter_token(row, S, i, tape.rope);
-    }
+    if (tape.rope) scatter_token(tape.rope_angles + i * D, S, i, tape.rope);
   }
   const T slope = alibi_slope(m, w.rho);
 

@@ -79,8 +79,12 @@ void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool 
   auto* scratch = a.take<model::Scratch<T>>(std::size_t(cap.workers));
   *bookkeeping += a.used() - mark;
   mark = a.used();
+  const auto tables = model::PositionTables<T>::take(a, m, cap.max_len);
+  if (tapes) tables.fill(m, cap.max_len);
   for (std::size_t b = 0; b < tapes_count; ++b) {
     auto tape = model::Tape<T>::take(a, m.loops, cap.max_len, m.vocab_out, keep_p, uses_rope(m.positions));
+    tape.sinusoids = tables.sinusoids;
+    tape.rope_angles = tables.rope_angles;
     if (tapes) tapes[b] = tape;
   }
   const std::size_t logits_per_sequence = std::size_t(cap.max_len) * std::size_t(m.vocab_out);

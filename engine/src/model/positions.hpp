@@ -17,17 +17,16 @@ inline void sinusoidal_position(int i, T* out) {
   }
 }
 
-// X_i = E[x_i] + scale * P_i, or E[x_i] alone when the scheme adds no sinusoids.
+// X_i = E[x_i] + scale * P_i, or E[x_i] alone when the scheme adds no sinusoids; `sinusoid`
+// is P_i (sinusoidal_position, or a row of a table of them), read only when the scheme adds it.
 template <class T>
-inline void embed_token(const ModelConfig& m, const T* E, int token, int position, T* x) {
+inline void embed_token(const ModelConfig& m, const T* E, int token, const T* sinusoid, T* x) {
   const T* e = E + token * kDim;
   if (!uses_sinusoids(m.positions)) {
     for (int c = 0; c < kDim; ++c) x[c] = e[c];
     return;
   }
-  T p[kDim];
-  sinusoidal_position(position, p);
-  for (int c = 0; c < kDim; ++c) x[c] = e[c] + T(m.pe_scale) * p[c];
+  for (int c = 0; c < kDim; ++c) x[c] = e[c] + T(m.pe_scale) * sinusoid[c];
 }
 
 // ALiBi: the slope m = softplus(rho), and dm/drho = sigmoid(rho). Written so that neither

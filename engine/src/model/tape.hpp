@@ -7,6 +7,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/lanes.hpp"
+#include "model/positions.hpp"
 #include "tinyloop/arena.hpp"
 #include "tinyloop/config.hpp"
 
@@ -33,6 +34,8 @@ struct Tape {
   T* rstdf;              // n
   T* logits;             // n x V_out
   T* rope;               // d x S      RoPE cosines (rows 0..d/2) and sines per position, or null
+  const T* sinusoids;    // max_len x d  the sinusoidal positions, or null (PositionTables, shared)
+  const T* rope_angles;  // max_len x d  rope_angles of every position, or null (shared)
 
   static Tape take(Arena& a, int loops, int n, int vocab_out, bool keep_p, bool rope) {
     const std::size_t L = std::size_t(loops), N = std::size_t(n), D = kDim;
@@ -57,6 +60,28 @@ struct Tape {
     t.logits = a.take<T>(N * std::size_t(vocab_out));
     t.rope = rope ? a.take<T>(D * S) : nullptr;
     return t;
+  }
+};
+
+// Tables of the position terms for every planned position, computed once at init and shared by
+// every tape (the sinusoids and RoPE angles cost a sin, a cos and a pow per token otherwise).
+template <class T>
+struct PositionTables {
+  T* sinusoids = nullptr;    // max_len x d, when the scheme adds sinusoids
+  T* rope_angles = nullptr;  // max_len x d, with RoPE
+
+  static PositionTables take(Arena& a, const ModelConfig& m, int max_len) {
+    PositionTables p;
+    const std::size_t size = std::size_t(max_len) * kDim;
+    if (uses_sinusoids(m.positions)) p.sinusoids = a.take<T>(size);
+    if (uses_rope(m.positions)) p.rope_angles = a.take<T>(size);
+    return p;
+  }
+  void fill(const ModelConfig& m, int max_len) const {
+    for (int i = 0; i < max_len; ++i) {
+      if (sinusoids) sinusoidal_position(i, sinusoids + std::size_t(i) * kDim);
+      if (rope_angles) model::rope_angles(i, m.rope_base, rope_angles + std::size_t(i) * kDim);
+    }
   }
 };
 
