@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# The instruction mix of the lam2026 training step (n = 64, batch 32) on 4-lane registers with
-# fused multiply-add (x86 SSE4.2 + FMA: the width and FMA of NEON), counted by callgrind over a
-# few steps, and the step time it implies on a Raspberry Pi 4 and 5 core (instruction_mix.py).
-# Timing under qemu means nothing; this counts instead. About two minutes.
-#   tools/bench/instruction_mix.sh [steps]     (needs valgrind and objdump)
+# The aarch64 instruction mix of the lam2026 training step (n = 64, batch 32), counted under
+# qemu-aarch64, and the step time it implies on a Raspberry Pi 4 and 5 core
+# (instruction_mix.py). Timing under qemu means nothing; counting the executed instructions
+# does. Runs the aarch64 CLI of build/aarch64 (tools/ci/cross.sh aarch64 builds it) at batch 4
+# for 1 and for 2 steps, and scales the difference to batch 32. About a minute; the two qemu
+# logs take 1.7 GB in a temporary folder while it runs.
+#   tools/bench/instruction_mix.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-steps="${1:-3}"
-build="$root/build/mix4"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTINYLOOP_BUILD_TESTS=OFF -DTINYLOOP_BUILD_EXAMPLES=OFF \
-  -DCMAKE_CXX_FLAGS="-msse4.2 -mfma" > /dev/null
-cmake --build "$build" -j "$(nproc)" --target tinyloop > /dev/null
+cli="$root/build/aarch64/tools/tinyloop"
+[[ -x "$cli" ]] || { echo "instruction_mix.sh: no $cli; build it with tools/ci/cross.sh aarch64" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-valgrind --tool=callgrind --dump-instr=yes --dump-line=no --callgrind-out-file="$work/callgrind.out" \
-  --toggle-collect='tinyloop::Model<float>::train_step(*' \
-  "$build/tools/tinyloop" train --preset lam2026 --min-len 64 --max-len 64 --steps "$steps" --threads 1 \
-  --no-eval --quiet --out "$work/run" > /dev/null 2> "$work/valgrind.log" || { cat "$work/valgrind.log"; exit 1; }
-python3 "$root/tools/bench/instruction_mix.py" "$work/callgrind.out" "$build/tools/tinyloop" "$steps"
+for steps in 1 2; do
+  qemu-aarch64 -L /usr/aarch64-linux-gnu -d in_asm,exec,nochain -D "$work/steps$steps.log" "$cli" train \
+    --preset lam2026 --min-len 64 --max-len 64 --batch 4 --steps "$steps" --threads 1 --no-eval --quiet \
+    --out "$work/run$steps" > /dev/null 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+done
+python3 "$root/tools/bench/instruction_mix.py" "$work/steps1.log" "$work/steps2.log" 1 8

@@ -18,8 +18,6 @@ using arch = xsimd::avx;
 using arch = xsimd::neon64;
 #elif XSIMD_WITH_NEON
 using arch = xsimd::neon;
-#elif XSIMD_WITH_FMA3_SSE  // FMA without AVX: no CPU, but NEON's width and fused multiply-add
-using arch = xsimd::fma3<xsimd::sse4_2>;  // (tools/bench/instruction_mix.sh counts that mix)
 #elif XSIMD_WITH_SSE4_2
 using arch = xsimd::sse4_2;
 #elif XSIMD_WITH_SSE2
