@@ -1,6 +1,6 @@
 #pragma once
 // The kernels: attention (scalar reference, xsimd, streaming online softmax, the ALiBi bias),
-// dense layers, GELU, LayerNorm, at d = 8 and at runtime widths (generic.hpp).
+// dense layers, GELU, LayerNorm, token blocks (token_block.hpp), at d = 8 and at runtime widths.
 //
 // Single-head causal attention of width d = 8, scalar reference path.
 // Training keeps P (or only the row log-sum-exp, then P is recomputed in the backward);
