@@ -103,6 +103,17 @@ struct QueryGroup {
   }
 };
 
+// out[q] = sum_c w[q][c] X[c][j .. j + kKeyLanes) for the group's queries (X feature-major):
+// each register of X is loaded once for the whole group.
+template <int NQ>
+inline void group_dots(const float (&w)[NQ][kDim], const float* X, std::size_t stride, int j, kbatch (&out)[NQ]) {
+  for (int q = 0; q < NQ; ++q) out[q] = kbatch(0.0f);
+  for (int c = 0; c < kDim; ++c) {
+    const kbatch x = kbatch::load_unaligned(X + c * stride + j);
+    for (int q = 0; q < NQ; ++q) out[q] = xsimd::fma(kbatch(w[q][c]), x, out[q]);
+  }
+}
+
 // rows[q][0 .. end) = q . K^T / sqrt(d) - slope |i - j| for the group's queries, kMaskedScore
 // where j >= count[q]. With `top`: the lane-wise running maximum of each row and the first key
 // at which each lane reached it (for the row's argmax, lowest j on ties).
@@ -116,11 +127,7 @@ inline void group_scores(const QueryGroup<NQ>& g, const float* Q, const float* K
     for (int q = 0; q < NQ; ++q) top[q] = kbatch(kMaskedScore), at[q] = kbatch(0.0f);
   for (int j = 0; j < g.end; j += kKeyLanes) {
     kbatch s[NQ];
-    for (int q = 0; q < NQ; ++q) s[q] = kbatch(0.0f);
-    for (int c = 0; c < kDim; ++c) {
-      const kbatch k = kbatch::load_unaligned(K + c * stride + j);
-      for (int q = 0; q < NQ; ++q) s[q] = xsimd::fma(kbatch(qs[q][c]), k, s[q]);
-    }
+    group_dots<NQ>(qs, K, stride, j, s);
     for (int q = 0; q < NQ; ++q) {
       if (slope != 0.0f) s[q] = xsimd::fnma(kbatch(slope), distances(g.i0 + q, j), s[q]);
       if (j + kKeyLanes > g.count[q])  // lanes at or beyond count are masked
@@ -239,11 +246,7 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
   for (int q = 0; q < NQ; ++q) dot[q] = kbatch(0.0f);
   for (int j = 0; j < g.end; j += kKeyLanes) {
     kbatch dp[NQ];
-    for (int q = 0; q < NQ; ++q) dp[q] = kbatch(0.0f);
-    for (int c = 0; c < kDim; ++c) {
-      const kbatch v = kbatch::load_unaligned(V + c * stride + j);
-      for (int q = 0; q < NQ; ++q) dp[q] = xsimd::fma(kbatch(da[q][c]), v, dp[q]);
-    }
+    group_dots<NQ>(da, V, stride, j, dp);
     for (int q = 0; q < NQ; ++q) {
       const kbatch p = kbatch::load_unaligned(rows + q * stride + j);
       if (with_ts) dp[q] = xsimd::fma(ts_factor, tsallis_slope(p, q_exp), dp[q]);

@@ -44,45 +44,31 @@ using wbatch = xsimd::batch<float, wide_arch>;
 constexpr int kWideLanes = int(wbatch::size);
 static_assert(kWideLanes <= 16, "token strides are padded to 16");
 
-// The largest and the smallest lane of a wide register, reduced within registers where the
-// target has the instructions: storing a register and reading its lanes back stalls on store
+// The largest (kLargest) or the smallest lane of a wide register, reduced within registers where
+// the target has the instructions: storing a register and reading its lanes back stalls on store
 // forwarding (the training softmax spent a sixth of its forward pass there, on Zen 5).
-inline float reduce_max(wbatch v) {
+template <bool kLargest>
+inline float reduce_extreme(wbatch v) {
 #if XSIMD_WITH_AVX512F
-  return _mm512_reduce_max_ps(v);
+  return kLargest ? _mm512_reduce_max_ps(v) : _mm512_reduce_min_ps(v);
 #elif XSIMD_WITH_AVX
-  __m256 m = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 1));
-  m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-  m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+  auto pick = [](__m256 a, __m256 b) { return kLargest ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b); };
+  __m256 m = pick(v, _mm256_permute2f128_ps(v, v, 1));
+  m = pick(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+  m = pick(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
   return _mm256_cvtss_f32(m);
 #elif XSIMD_WITH_NEON64
-  return vmaxvq_f32(v);
+  return kLargest ? vmaxvq_f32(v) : vminvq_f32(v);
 #else
   alignas(64) float t[kWideLanes];
   v.store_aligned(t);
   float m = t[0];
-  for (int l = 1; l < kWideLanes; ++l) m = t[l] > m ? t[l] : m;
+  for (int l = 1; l < kWideLanes; ++l) m = (kLargest ? t[l] > m : t[l] < m) ? t[l] : m;
   return m;
 #endif
 }
-inline float reduce_min(wbatch v) {
-#if XSIMD_WITH_AVX512F
-  return _mm512_reduce_min_ps(v);
-#elif XSIMD_WITH_AVX
-  __m256 m = _mm256_min_ps(v, _mm256_permute2f128_ps(v, v, 1));
-  m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-  m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm256_cvtss_f32(m);
-#elif XSIMD_WITH_NEON64
-  return vminvq_f32(v);
-#else
-  alignas(64) float t[kWideLanes];
-  v.store_aligned(t);
-  float m = t[0];
-  for (int l = 1; l < kWideLanes; ++l) m = t[l] < m ? t[l] : m;
-  return m;
-#endif
-}
+inline float reduce_max(wbatch v) { return reduce_extreme<true>(v); }
+inline float reduce_min(wbatch v) { return reduce_extreme<false>(v); }
 
 // 0, 1, 2, ... : the lane numbers of a register of up to 16 floats (masks, key distances).
 alignas(64) inline constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
