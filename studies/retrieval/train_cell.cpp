@@ -197,7 +197,8 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
   const ModelSpec cfg = model_config(o);
   const OptimConfig opt = adamw_cosine(o.lr, o.steps, 200);
   Batches train(o.task, o.batch), eval(eval_task(o.task), 64);
-  const Capacity cap{rt::max_length(o.task), std::max(train.rows, eval.rows), 1};
+  Capacity cap{rt::max_length(o.task), std::max(train.rows, eval.rows), 1};
+  cap.keep_attention = true;  // the head roles read every sequence's attention maps
   std::vector<unsigned char> buffer(Model<float>::plan(cfg, cap).total);
   Model<float> m;
   check(m.init(cfg, opt, cap, buffer.data(), buffer.size()));

@@ -76,7 +76,7 @@ void compare_attention(TrainConfig cfg, int len) {
 }  // namespace
 
 TEST_CASE("inference attention output equals the training forward's attention") {
-  compare_attention(small_config(4), 33);  // odd length: the SIMD path's unpaired last query
+  compare_attention(small_config(4), 33);  // a length the SIMD path's query groups do not divide
   TrainConfig nomask = small_config(3);
   nomask.model.causal = false;
   compare_attention(nomask, 20);

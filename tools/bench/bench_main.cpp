@@ -262,7 +262,7 @@ double training_step_flops(const TrainConfig& cfg, int n) {
 }
 
 // The attention kernel alone, as the inference calls it (25 loops over all query rows, queries in
-// pairs on SIMD builds), on random keys, values and queries: ms per sequence.
+// groups of kInferenceQueries on SIMD builds), on random keys, values and queries: ms per sequence.
 struct AttentionOnly {
   int n, stride;
   std::vector<float> q, kt, vt, out;
@@ -288,13 +288,21 @@ struct AttentionOnly {
 
   void loop() {
 #if TINYLOOP_SIMD
-    for (int i = 0; i < n; i += 2) {
-      if (i + 1 < n)
-        kernels::attention_rows2_online_simd(&q[i * kDim], &q[(i + 1) * kDim], kt.data(), vt.data(), stride, i + 1,
-                                             i + 2, &out[i * kDim], &out[(i + 1) * kDim]);
-      else
-        kernels::attention_row_online_simd(&q[i * kDim], kt.data(), vt.data(), stride, i + 1, &out[i * kDim]);
+    constexpr int G = kernels::kInferenceQueries;
+    int i = 0;
+    for (; i + G <= n; i += G) {
+      const float* qs[G];
+      float* os[G];
+      int count[G], row[G];
+      for (int r = 0; r < G; ++r) {
+        qs[r] = &q[(i + r) * kDim];
+        os[r] = &out[(i + r) * kDim];
+        count[r] = i + r + 1;
+        row[r] = i + r;
+      }
+      kernels::attention_rows_online_simd<G>(qs, kt.data(), vt.data(), stride, count, os, row);
     }
+    for (; i < n; ++i) kernels::attention_row_online_simd(&q[i * kDim], kt.data(), vt.data(), stride, i + 1, &out[i * kDim]);
 #else
     // Scalar build: the reference row over n x d keys (kt/vt reused as row-major storage).
     for (int i = 0; i < n; ++i) kernels::attention_row_online(&q[i * kDim], kt.data(), vt.data(), i + 1, &out[i * kDim]);

@@ -199,17 +199,14 @@ inline void attention_row_online_simd(const float* q, const float* kt, const flo
   online::rows<1>(&q, kt, vt, stride, &count, &out, &i, slope);
 }
 
-// Two rows at once (count0 <= count1; positions i0, i1), sharing every key and value load; for
-// targets with 32 vector registers, where the two rows' state fits. Same results as two single rows.
-inline void attention_rows2_online_simd(const float* q0, const float* q1, const float* kt, const float* vt,
-                                        int stride, int count0, int count1, float* out0, float* out1, int i0 = 0,
-                                        int i1 = 0, float slope = 0.0f) {
-  const float* q[2] = {q0, q1};
-  const int count[2] = {count0, count1};
-  float* out[2] = {out0, out1};
-  const int row[2] = {i0, i1};
-  online::rows<2>(q, kt, vt, stride, count, out, row, slope);
+// NQ rows at once (count[0] <= count[1] <= ...; positions row[q]), sharing every key and value
+// load; the same results as NQ single rows. Inference runs kInferenceQueries of them.
+template <int NQ>
+inline void attention_rows_online_simd(const float* const* q, const float* kt, const float* vt, int stride,
+                                       const int* count, float* const* out, const int* row, float slope = 0.0f) {
+  online::rows<NQ>(q, kt, vt, stride, count, out, row, slope);
 }
+constexpr int kInferenceQueries = 4;
 
 }  // namespace tinyloop::kernels
 #endif

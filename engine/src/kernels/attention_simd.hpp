@@ -257,7 +257,7 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
   // dS = P (dP - dot) + c_pot (P - onehot(argmax)), then the 1/sqrt(d) of the scores.
   for (int q = 0; q < NQ; ++q) {
     const int i = g.i0 + q;
-    const kbatch dotb(xsimd::hadd(dot[q])), best(float(argmax[i]));
+    const kbatch dotb(xsimd::hadd(dot[q])), best = kbatch(float(argmax[i]));
     kbatch dm(0.0f);  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
     for (int j = 0; j < g.end; j += kKeyLanes) {
       const kbatch p = kbatch::load_unaligned(rows + q * stride + j);

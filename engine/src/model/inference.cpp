@@ -193,8 +193,8 @@ inline void update_state(const RunContext& c, int i, const float* a, const float
 }
 
 #if TINYLOOP_SIMD
-// Keys and values transposed (d x stride) for the streaming SIMD rows; queries go in pairs that
-// share every key and value load.
+// Keys and values transposed (d x stride) for the streaming SIMD rows; queries go in groups of
+// kInferenceQueries that share every key and value load.
 using Row = kernels::simd::Vec<kDim>;
 
 // Keys and values of every token from Z_{t-1}, and zeros in the padding columns.
@@ -250,22 +250,40 @@ inline void mlp_update(const RunContext& c, int i, const float* y, const float* 
   update_state(c, i, a, mlp);
 }
 
-// One loop over the sequence: keys and values from Z_{t-1}, then each query pair updates its
-// own Z in place.
+// The attention of `rows` queries (at most kInferenceQueries) sharing their key loads.
+void attention_rows(const RunContext& c, int rows, const float* const* q, int stride, const int* count,
+                    float* const* out, const int* row) {
+  using namespace kernels;
+  static_assert(kInferenceQueries == 4, "one case per group size below");
+  switch (rows) {
+    case 4: attention_rows_online_simd<4>(q, c.k, c.v, stride, count, out, row, c.slope); break;
+    case 3: attention_rows_online_simd<3>(q, c.k, c.v, stride, count, out, row, c.slope); break;
+    case 2: attention_rows_online_simd<2>(q, c.k, c.v, stride, count, out, row, c.slope); break;
+    default: attention_rows_online_simd<1>(q, c.k, c.v, stride, count, out, row, c.slope); break;
+  }
+}
+
+// One loop over the sequence: keys and values from Z_{t-1}, then each group of queries updates
+// its own Z in place.
 void run_loop(const RunContext& c, int t) {
   using namespace kernels;
+  constexpr int G = kInferenceQueries;
   const int len = c.len, stride = int(padded_len(len));
   keys_values(c, stride);
-  for (int i = 0; i < len; i += 2) {
-    const int rows = i + 1 < len ? 2 : 1;
-    float y[2][kDim], q[2][kDim], a[2][kDim];
-    for (int r = 0; r < rows; ++r) query_row(c, t, i + r, stride, y[r], q[r]);
-    const int count0 = c.cfg.causal ? i + 1 : len;
-    if (rows == 2)
-      attention_rows2_online_simd(q[0], q[1], c.k, c.v, stride, count0, c.cfg.causal ? i + 2 : len, a[0], a[1], i,
-                                  i + 1, c.slope);
-    else
-      attention_row_online_simd(q[0], c.k, c.v, stride, count0, a[0], i, c.slope);
+  for (int i = 0; i < len; i += G) {
+    const int rows = i + G <= len ? G : len - i;
+    float y[G][kDim], q[G][kDim], a[G][kDim];
+    const float* qs[G];
+    float* out[G];
+    int count[G], row[G];
+    for (int r = 0; r < rows; ++r) {
+      query_row(c, t, i + r, stride, y[r], q[r]);
+      qs[r] = q[r];
+      out[r] = a[r];
+      count[r] = c.cfg.causal ? i + r + 1 : len;
+      row[r] = i + r;
+    }
+    attention_rows(c, rows, qs, stride, count, out, row);
     for (int r = 0; r < rows; ++r) mlp_update(c, i + r, y[r], a[r]);
   }
 }
