@@ -108,6 +108,40 @@ TEST_CASE("per-worker activations train the same weights as per-sequence ones, t
     }
 }
 
+TEST_CASE("attention maps after a pass: every sequence's with keep_attention, none without; logits either way") {
+  const TrainConfig cfg = small_config(3);
+  const int batch = 3, len = 9;
+  const auto data = make_induction(4, batch, len, cfg.task.alphabet);
+  Capacity per_worker{len, batch, 1}, per_sequence = per_worker;
+  per_sequence.keep_attention = true;
+  CHECK_FALSE(Trainer<double>::plan(cfg, per_worker).activations_per_sequence);
+  CHECK(Trainer<double>::plan(cfg, per_sequence).activations_per_sequence);
+  CHECK(Trainer<double>::plan(cfg, per_worker).activations < Trainer<double>::plan(cfg, per_sequence).activations);
+  TrainerHarness<double> a(cfg, per_worker), b(cfg, per_sequence);
+  REQUIRE(a.status.is_ok());
+  REQUIRE(b.status.is_ok());
+  Rng ra(3), rb(3);
+  a.trainer.init_weights(ra);
+  b.trainer.init_weights(rb);
+  LossTerms la, lb;
+  REQUIRE(a.trainer.evaluate_loss(data.view(), &la).is_ok());
+  REQUIRE(b.trainer.evaluate_loss(data.view(), &lb).is_ok());
+  CHECK(la.total == lb.total);
+  for (int s = 0; s < batch; ++s) {
+    CAPTURE(s);
+    CHECK(a.trainer.attention(s, 1) == nullptr);
+    const double* P = b.trainer.attention(s, cfg.model.loops);
+    REQUIRE(P != nullptr);
+    double row_sum = 0;  // the last row of a causal map sums to 1
+    for (int j = 0; j < len; ++j) row_sum += P[std::size_t(len - 1) * len + j];
+    CHECK(row_sum == doctest::Approx(1.0).epsilon(1e-12));
+    const double *xa = a.trainer.logits(s), *xb = b.trainer.logits(s);
+    REQUIRE(xa != nullptr);
+    REQUIRE(xb != nullptr);
+    CHECK(std::memcmp(xa, xb, sizeof(double) * std::size_t(len) * std::size_t(cfg.model.vocab_out)) == 0);
+  }
+}
+
 TEST_CASE("the generator is PCG32 (the reference implementation's published vector)") {
   Rng rng(42, 54);  // pcg32-demo: seed 42, sequence 54
   CHECK(rng.next_u32() == 0xa15c02b7u);
