@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "tinyloop/platform/posix.hpp"
@@ -117,25 +118,26 @@ TEST_CASE("attention maps after a pass: every sequence's with keep_attention, no
   CHECK_FALSE(Trainer<double>::plan(cfg, per_worker).activations_per_sequence);
   CHECK(Trainer<double>::plan(cfg, per_sequence).activations_per_sequence);
   CHECK(Trainer<double>::plan(cfg, per_worker).activations < Trainer<double>::plan(cfg, per_sequence).activations);
-  TrainerHarness<double> a(cfg, per_worker), b(cfg, per_sequence);
-  REQUIRE(a.status.is_ok());
-  REQUIRE(b.status.is_ok());
-  Rng ra(3), rb(3);
-  a.trainer.init_weights(ra);
-  b.trainer.init_weights(rb);
+  auto evaluated = [&](const Capacity& cap, LossTerms* loss) {  // same weights, one forward pass
+    auto h = std::make_unique<TrainerHarness<double>>(cfg, cap);
+    REQUIRE(h->status.is_ok());
+    Rng init(3);
+    h->trainer.init_weights(init);
+    REQUIRE(h->trainer.evaluate_loss(data.view(), loss).is_ok());
+    return h;
+  };
   LossTerms la, lb;
-  REQUIRE(a.trainer.evaluate_loss(data.view(), &la).is_ok());
-  REQUIRE(b.trainer.evaluate_loss(data.view(), &lb).is_ok());
+  const auto a = evaluated(per_worker, &la), b = evaluated(per_sequence, &lb);
   CHECK(la.total == lb.total);
   for (int s = 0; s < batch; ++s) {
     CAPTURE(s);
-    CHECK(a.trainer.attention(s, 1) == nullptr);
-    const double* P = b.trainer.attention(s, cfg.model.loops);
+    CHECK(a->trainer.attention(s, 1) == nullptr);
+    const double* P = b->trainer.attention(s, cfg.model.loops);
     REQUIRE(P != nullptr);
     double row_sum = 0;  // the last row of a causal map sums to 1
     for (int j = 0; j < len; ++j) row_sum += P[std::size_t(len - 1) * len + j];
     CHECK(row_sum == doctest::Approx(1.0).epsilon(1e-12));
-    const double *xa = a.trainer.logits(s), *xb = b.trainer.logits(s);
+    const double *xa = a->trainer.logits(s), *xb = b->trainer.logits(s);
     REQUIRE(xa != nullptr);
     REQUIRE(xb != nullptr);
     CHECK(std::memcmp(xa, xb, sizeof(double) * std::size_t(len) * std::size_t(cfg.model.vocab_out)) == 0);
