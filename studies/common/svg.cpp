@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "common/text.hpp"
 
@@ -169,6 +170,16 @@ std::string legend(const LineChart& c) {
 }
 
 }  // namespace
+
+LineChart share_chart(std::string title, std::string x_label, std::string y_label) {
+  LineChart c;
+  c.title = std::move(title);
+  c.x_label = std::move(x_label);
+  c.y_label = std::move(y_label);
+  c.y_min = 0;
+  c.y_max = 1;
+  return c;
+}
 
 void Figure::add(const LineChart& c) {
   const Frame f = frame_of(c, w_, h_);

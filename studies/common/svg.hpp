@@ -23,6 +23,9 @@ struct LineChart {
   bool legend = true;
 };
 
+// A chart of shares (accuracies, fractions of a whole): the y axis fixed to [0, 1].
+LineChart share_chart(std::string title, std::string x_label, std::string y_label = "");
+
 struct HeatMap {
   std::string title;
   int rows = 0, cols = 0;

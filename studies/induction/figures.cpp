@@ -38,11 +38,7 @@ svg::Series run_series(const Run& r, const std::vector<Group>& groups) {
 }
 
 svg::LineChart accuracy_chart(const Options& o, const std::vector<Group>& groups, const std::vector<CurvePoint>& curve) {
-  svg::LineChart c;
-  c.title = "token accuracy, seed " + std::to_string(o.first_seed);
-  c.x_label = "step";
-  c.y_min = 0;
-  c.y_max = 1;
+  svg::LineChart c = svg::share_chart("token accuracy, seed " + std::to_string(o.first_seed), "step");
   for (const Group& g : groups)
     for (int len : {64, 1000}) {
       svg::Series s;
@@ -94,12 +90,7 @@ std::string curves_svg(const Options& o, const std::vector<Group>& groups, const
 std::string per_loop_svg(const Options& o, const std::vector<Group>& groups, const std::vector<Run>& runs) {
   svg::Figure fig("Readout applied after each loop, n = 1000 (" + std::to_string(o.eval_samples) + " sequences)", 1,
                   640, 360);
-  svg::LineChart c;
-  c.title = "per-loop token accuracy at n=1000";
-  c.x_label = "loop t";
-  c.y_label = "token accuracy";
-  c.y_min = 0;
-  c.y_max = 1;
+  svg::LineChart c = svg::share_chart("per-loop token accuracy at n=1000", "loop t", "token accuracy");
   for (const Run& r : runs)
     for (const LengthRow& l : r.lengths) {
       if (l.len != 1000) continue;

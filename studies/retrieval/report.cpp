@@ -86,12 +86,7 @@ std::string csv(const std::vector<CellResult>& runs) {
 std::string figure(const std::vector<CellResult>& runs) {
   svg::Figure fig("retrieval: held-out accuracy per depth over training", int(runs.size()), 460, 320);
   for (const CellResult& r : runs) {
-    svg::LineChart c;
-    c.title = name_of(r);
-    c.x_label = "training step";
-    c.y_label = "accuracy";
-    c.y_min = 0;
-    c.y_max = 1;
+    svg::LineChart c = svg::share_chart(name_of(r), "training step", "accuracy");
     const int K = r.options.task.max_depth;
     for (int h = 0; h <= K; ++h) {
       svg::Series s;

@@ -87,12 +87,8 @@ std::string pct(double v) { return text::format_fixed(100.0 * v, 1) + "%"; }
 // The query accuracy each cell ended at, against its layers: one line per K, kind and seed, with
 // the level drawn across.
 std::string table_svg(const std::vector<TableCell>& cells, double level) {
-  svg::LineChart c;
-  c.title = "final query accuracy against layers (stacked) or loops (looped)";
-  c.x_label = "layers or loops";
-  c.y_label = "query accuracy";
-  c.y_min = 0;
-  c.y_max = 1;
+  svg::LineChart c = svg::share_chart("final query accuracy against layers (stacked) or loops (looped)",
+                                      "layers or loops", "query accuracy");
   std::map<std::string, svg::Series> lines;  // ordered: K2-looped-seed1, ...
   int most = 1;
   for (const TableCell& t : cells) {
