@@ -44,13 +44,13 @@ struct SequenceSums {
 };
 
 // RoPE on a block of tokens: rotates each pair (2k, 2k+1) of q or k by its position's angle
-// (table: d x S, cosines in rows 0..d/2, sines after), or back by it (the transpose).
+// (table: d x stride, cosines in rows 0..d/2, sines after), or back by it (the transpose).
 template <class L, class T>
-inline void rope_rotate_block(const T* table, std::size_t S, int i, bool inverse, typename L::P (&v)[kDim]) {
+inline void rope_rotate_block(const T* table, std::size_t stride, int i, bool inverse, typename L::P (&v)[kDim]) {
   using P = typename L::P;
   for (int k = 0; k < kDim / 2; ++k) {
-    const P c = L::load(table + k * S + i);
-    P s = L::load(table + (kDim / 2 + k) * S + i);
+    const P c = L::load(table + k * stride + i);
+    P s = L::load(table + (kDim / 2 + k) * stride + i);
     if (inverse) s = L::set(T(0)) - s;
     const P a = v[2 * k], b = v[2 * k + 1];
     v[2 * k] = a * c - b * s;
@@ -58,15 +58,15 @@ inline void rope_rotate_block(const T* table, std::size_t S, int i, bool inverse
   }
 }
 
-// One of the attention's projections for a block of tokens: out = h W, rotated when RoPE is on,
-// stored to rows (d x S).
+// One of the attention's projections for a block of tokens: out = h W, rotated when RoPE is on
+// (rope: d x rope_stride), stored to rows (d x S).
 template <class L, class T>
-inline void project_block(const typename L::P (&h)[kDim], const T* W, const T* rope, std::size_t S, int i,
-                          T* rows) {
+inline void project_block(const typename L::P (&h)[kDim], const T* W, const T* rope, std::size_t rope_stride,
+                          std::size_t S, int i, T* rows) {
   typename L::P out[kDim];
   kernels::block::dense_bias<L>((const T*)nullptr, 0, out);
   kernels::block::dense_add<L, kDim, kDim>(h, W, 0, out);
-  if (rope) rope_rotate_block<L>(rope, S, i, false, out);
+  if (rope) rope_rotate_block<L>(rope, rope_stride, i, false, out);
   kernels::block::store_rows<L>(out, S, i, rows);
 }
 
@@ -87,13 +87,10 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
   *sums = SequenceSums<T>{};
 
   for (std::size_t e = 0; e < D * S; ++e) tape.x[e] = s.z[e] = T(0);
-  if (tape.rope)
-    for (std::size_t e = 0; e < D * S; ++e) tape.rope[e] = T(0);
   for (int i = 0; i < n; ++i) {
     T row[kDim];
     embed_token(m, w.E, tokens[i], tape.sinusoids ? tape.sinusoids + i * D : nullptr, row);
     scatter_token(row, S, i, tape.x);
-    if (tape.rope) scatter_token(tape.rope_angles + i * D, S, i, tape.rope);
   }
   const T slope = alibi_slope(m, w.rho);
 
@@ -108,9 +105,9 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
       block::load_rows<L>(tape.x, S, i, x);
       for (int c = 0; c < D; ++c) y[c] = y[c] + x[c];
       block::layernorm_forward<L>(y, w.ln1_gain, w.ln1_bias, h, tape.xhat1 + tDS, S, i, tape.rstd1 + tS);
-      project_block<L>(h, w.Wq, tape.rope, S, i, q);
-      project_block<L>(h, w.Wk, tape.rope, S, i, kk);
-      project_block<L>(h, w.Wv, (const T*)nullptr, S, i, v);
+      project_block<L>(h, w.Wq, tape.rope, tape.rope_stride, S, i, q);
+      project_block<L>(h, w.Wk, tape.rope, tape.rope_stride, S, i, kk);
+      project_block<L>(h, w.Wv, (const T*)nullptr, 0, S, i, v);
     }
     T* probs = tape.P ? tape.P + std::size_t(t) * n * n : nullptr;
     BlockKernels<T>::attention_forward(q, kk, v, n, S, m.causal, q_exp, probs, s.att, tape.lse + tS,
@@ -268,8 +265,8 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
       block::load_rows<L>(s.dk, S, i, dk);
       block::load_rows<L>(s.dv, S, i, dv);
       if (tape.rope) {  // back through the rotation: its transpose
-        rope_rotate_block<L>(tape.rope, S, i, true, dq);
-        rope_rotate_block<L>(tape.rope, S, i, true, dk);
+        rope_rotate_block<L>(tape.rope, tape.rope_stride, i, true, dq);
+        rope_rotate_block<L>(tape.rope, tape.rope_stride, i, true, dk);
         block::store_rows<L>(dq, S, i, s.dq);
         block::store_rows<L>(dk, S, i, s.dk);
       }

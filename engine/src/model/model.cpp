@@ -35,11 +35,13 @@ struct BlockBuffers {
   bool per_sequence;
   std::size_t logits_per_sequence;
 
+  // Sequence b's logits, wherever its tape is.
+  T* logits_of(int b) const { return per_sequence ? tapes[b].logits : logits + std::size_t(b) * logits_per_sequence; }
   // The tape sequence b runs on: its own, or its worker's with the sequence's own logits.
   model::Tape<T> tape_for(int b, int worker) const {
     if (per_sequence) return tapes[b];
     model::Tape<T> t = tapes[worker];
-    t.logits = logits + std::size_t(b) * logits_per_sequence;
+    t.logits = logits_of(b);
     return t;
   }
 };
@@ -82,9 +84,10 @@ void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool 
   const auto tables = model::PositionTables<T>::take(a, m, cap.max_len);
   if (tapes) tables.fill(m, cap.max_len);
   for (std::size_t b = 0; b < tapes_count; ++b) {
-    auto tape = model::Tape<T>::take(a, m.loops, cap.max_len, m.vocab_out, keep_p, uses_rope(m.positions));
+    auto tape = model::Tape<T>::take(a, m.loops, cap.max_len, m.vocab_out, keep_p);
     tape.sinusoids = tables.sinusoids;
-    tape.rope_angles = tables.rope_angles;
+    tape.rope = tables.rope;
+    tape.rope_stride = tables.stride;
     if (tapes) tapes[b] = tape;
   }
   const std::size_t logits_per_sequence = std::size_t(cap.max_len) * std::size_t(m.vocab_out);
@@ -497,8 +500,7 @@ template <class T>
 const T* Model<T>::outputs(int b) const {
   if (state_ == nullptr || b < 0 || b >= cap_.max_batch) return nullptr;
   if (!state_->d8) return state_->stack.tapes[b].out;
-  const auto& bb = state_->block;
-  return bb.per_sequence ? bb.tapes[b].logits : bb.logits + std::size_t(b) * bb.logits_per_sequence;
+  return state_->block.logits_of(b);
 }
 
 template <class T>

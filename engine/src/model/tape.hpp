@@ -33,11 +33,12 @@ struct Tape {
   T* xhatf;              // n x d      final LN (token-major: the read-out runs per token)
   T* rstdf;              // n
   T* logits;             // n x V_out
-  T* rope;               // d x S      RoPE cosines (rows 0..d/2) and sines per position, or null
-  const T* sinusoids;    // max_len x d  the sinusoidal positions, or null (PositionTables, shared)
-  const T* rope_angles;  // max_len x d  rope_angles of every position, or null (shared)
+  // Shared by every tape (PositionTables), null when the scheme has none:
+  const T* sinusoids;       // max_len x d  the sinusoidal positions
+  const T* rope;            // d x rope_stride  RoPE cosines (rows 0..d/2) and sines of every position
+  std::size_t rope_stride;
 
-  static Tape take(Arena& a, int loops, int n, int vocab_out, bool keep_p, bool rope) {
+  static Tape take(Arena& a, int loops, int n, int vocab_out, bool keep_p) {
     const std::size_t L = std::size_t(loops), N = std::size_t(n), D = kDim;
     const std::size_t S = std::size_t(kernels::token_stride(n));
     Tape t{};
@@ -58,7 +59,6 @@ struct Tape {
     t.xhatf = a.take<T>(N * D);
     t.rstdf = a.take<T>(N);
     t.logits = a.take<T>(N * std::size_t(vocab_out));
-    t.rope = rope ? a.take<T>(D * S) : nullptr;
     return t;
   }
 };
@@ -67,21 +67,29 @@ struct Tape {
 // every tape (the sinusoids and RoPE angles cost a sin, a cos and a pow per token otherwise).
 template <class T>
 struct PositionTables {
-  T* sinusoids = nullptr;    // max_len x d, when the scheme adds sinusoids
-  T* rope_angles = nullptr;  // max_len x d, with RoPE
+  T* sinusoids = nullptr;  // max_len x d (token-major: the embedding reads a token's row), when added
+  T* rope = nullptr;       // d x stride (feature-major, as the token blocks read it), with RoPE
+  std::size_t stride = 0;  // token_stride(max_len); columns max_len.. are zero
 
   static PositionTables take(Arena& a, const ModelConfig& m, int max_len) {
     PositionTables p;
-    const std::size_t size = std::size_t(max_len) * kDim;
-    if (uses_sinusoids(m.positions)) p.sinusoids = a.take<T>(size);
-    if (uses_rope(m.positions)) p.rope_angles = a.take<T>(size);
+    p.stride = std::size_t(kernels::token_stride(max_len));
+    if (uses_sinusoids(m.positions)) p.sinusoids = a.take<T>(std::size_t(max_len) * kDim);
+    if (uses_rope(m.positions)) p.rope = a.take<T>(kDim * p.stride);
     return p;
   }
   void fill(const ModelConfig& m, int max_len) const {
     for (int i = 0; i < max_len; ++i) {
       if (sinusoids) sinusoidal_position(i, sinusoids + std::size_t(i) * kDim);
-      if (rope_angles) model::rope_angles(i, m.rope_base, rope_angles + std::size_t(i) * kDim);
+      if (rope) {
+        T angles[kDim];
+        rope_angles(i, m.rope_base, angles);
+        kernels::scatter_token(angles, stride, i, rope);
+      }
     }
+    if (rope)
+      for (int c = 0; c < kDim; ++c)
+        for (std::size_t i = std::size_t(max_len); i < stride; ++i) rope[c * stride + i] = T(0);
   }
 };
 
