@@ -98,8 +98,8 @@ Status make_plan(const void* checkpoint, std::size_t size, std::int32_t max_len,
     return Status::fail(Error::unsupported,
                         "checkpoint holds a %d-layer model of width %d (format version 4); the C ABI runs the "
                         "looped block only",
-                        plan->header.spec.layers, plan->header.spec.width);
-  const tinyloop::ModelConfig& m = plan->header.config.model;
+                        plan->header.config.model.layers, plan->header.config.model.width);
+  const tinyloop::ModelSpec& m = plan->header.config.model;
   const std::size_t expected = tinyloop::ParamLayout::make(m).total;
   if (plan->header.param_count != expected)
     return Status::fail(Error::bad_checkpoint, "checkpoint holds %zu parameters, its configuration needs %zu",
@@ -180,10 +180,10 @@ tinyloop_status tinyloop_model_get_info(const tinyloop_model* model, tinyloop_mo
   if (info == nullptr) return invalid(error, "tinyloop_model_get_info: info is NULL");
   if (model == nullptr || model->magic != kModelMagic)
     return report(Status::fail(Error::not_initialized, "tinyloop_model_get_info: not an initialised model"), error);
-  const tinyloop::ModelConfig& c = model->engine.config();
+  const tinyloop::ModelSpec& c = model->engine.config();
   info->vocab_in = c.vocab_in;
-  info->vocab_out = c.vocab_out;
-  info->loops = c.loops;
+  info->vocab_out = c.out_dim;
+  info->loops = c.layers;
   info->dim = tinyloop::kDim;
   info->max_len = model->engine.max_len();
   info->trained_steps = model->step;

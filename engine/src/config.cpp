@@ -12,40 +12,15 @@ TrainConfig preset_lam2026() {
 
 void sync_vocab_with_task(TrainConfig& cfg) {
   cfg.model.vocab_in = cfg.task.alphabet;
-  cfg.model.vocab_out = cfg.task.alphabet + 1;
+  cfg.model.out_dim = cfg.task.alphabet + 1;
+  cfg.model.ignore_class = cfg.task.alphabet;  // NONE
 }
 
 namespace {
 bool finite(float x) { return std::isfinite(x); }
+// The model's vocabularies are bounded by validate(ModelSpec): 2^20 classes.
+constexpr int kMaxAlphabet = (1 << 20) - 1;
 }  // namespace
-
-// Upper bounds keep planned sizes far from overflow; they are generous for a d=8 model.
-constexpr int kMaxLoops = 10000;
-constexpr int kMaxVocab = 1 << 20;
-
-Status validate(const ModelConfig& m) {
-  if (m.loops < 1 || m.loops > kMaxLoops)
-    return Status::fail(Error::bad_config, "loops must be in [1, %d], got %d", kMaxLoops, m.loops);
-  if (m.vocab_in < 1 || m.vocab_in > kMaxVocab)
-    return Status::fail(Error::bad_config, "vocab_in must be in [1, %d], got %d", kMaxVocab, m.vocab_in);
-  if (m.vocab_out < 2 || m.vocab_out > kMaxVocab)
-    return Status::fail(Error::bad_config, "vocab_out must be in [2, %d], got %d", kMaxVocab, m.vocab_out);
-  if (static_cast<int>(m.positions) > static_cast<int>(PositionKind::rope))
-    return Status::fail(Error::bad_config, "unknown position kind %d", int(m.positions));
-  if (!finite(m.alibi_rho) || m.alibi_rho < -30.0f || m.alibi_rho > 30.0f)
-    return Status::fail(Error::bad_config, "alibi rho must be in [-30, 30], got %g", double(m.alibi_rho));
-  if (!(m.rope_base > 1.0f) || !finite(m.rope_base))
-    return Status::fail(Error::bad_config, "rope base must be > 1, got %g", double(m.rope_base));
-  if (m.loop != LoopKind::standard && m.loop != LoopKind::hamiltonian)
-    return Status::fail(Error::bad_config, "unknown loop kind %d", int(m.loop));
-  if (!finite(m.pe_scale) || !finite(m.mu) || !finite(m.alpha) || !finite(m.beta) || !finite(m.tau))
-    return Status::fail(Error::bad_config, "model scalars (pe_scale, mu, alpha, beta, tau) must be finite");
-  if (m.loop == LoopKind::hamiltonian && m.beta != 0.0f)
-    return Status::fail(Error::unsupported,
-                        "hamiltonian beta != 0 (free-energy gradient term) is not implemented; use beta 0");
-  if (m.tau <= 0.0f) return Status::fail(Error::bad_config, "tau must be > 0, got %g", double(m.tau));
-  return Status::ok();
-}
 
 Status validate(const LossConfig& l) {
   if (!finite(l.lambda_p) || !finite(l.lambda_k) || !finite(l.lambda_s) || !finite(l.q) || !finite(l.eta) ||
@@ -79,22 +54,31 @@ Status validate(const OptimConfig& o) {
 
 Status validate(const TrainConfig& c) {
   TINYLOOP_TRY(validate(c.model));
-  if (c.task.alphabet < 2 || c.task.alphabet > kMaxVocab - 1)
-    return Status::fail(Error::bad_config, "alphabet must be >= 2, got %d", c.task.alphabet);
+  if (!is_looped_block(c.model))
+    return Status::fail(Error::unsupported,
+                        "the training recipe runs the paper's looped block (width 8, one head, no output "
+                        "projection); other shapes train through Model");
+  if (c.task.alphabet < 2 || c.task.alphabet > kMaxAlphabet)
+    return Status::fail(Error::bad_config, "alphabet must be in [2, %d], got %d", kMaxAlphabet, c.task.alphabet);
   if (c.task.hops < 1 || c.task.hops > 64)
     return Status::fail(Error::bad_config, "hops must be in [1, 64], got %d", c.task.hops);
-  if (c.model.vocab_in != c.task.alphabet || c.model.vocab_out != c.task.alphabet + 1)
-    return Status::fail(Error::bad_config, "vocab_in/vocab_out (%d/%d) must be alphabet/alphabet+1 (%d/%d)",
-                        c.model.vocab_in, c.model.vocab_out, c.task.alphabet, c.task.alphabet + 1);
+  if (c.model.vocab_in != c.task.alphabet || c.model.out_dim != c.task.alphabet + 1 ||
+      c.model.ignore_class != c.task.alphabet)
+    return Status::fail(Error::bad_config,
+                        "vocab_in/classes/NONE class (%d/%d/%d) must be alphabet/alphabet+1/alphabet (%d/%d/%d)",
+                        c.model.vocab_in, c.model.out_dim, c.model.ignore_class, c.task.alphabet,
+                        c.task.alphabet + 1, c.task.alphabet);
   TINYLOOP_TRY(validate(c.loss));
-  TINYLOOP_TRY(validate(c.optim));
-  if (!(c.init_scale > 0.0f) || !finite(c.init_scale))
-    return Status::fail(Error::bad_config, "init scale must be > 0, got %g", double(c.init_scale));
   const CurriculumConfig& cu = c.curriculum;
   if (cu.min_len < 1 || cu.max_len < cu.min_len)
     return Status::fail(Error::bad_config, "curriculum needs 1 <= min_len <= max_len, got %d..%d", cu.min_len,
                         cu.max_len);
   if (!(cu.ramp >= 0 && cu.ramp <= 1)) return Status::fail(Error::bad_config, "curriculum ramp must be in [0, 1]");
+  return validate_shared(c);
+}
+
+Status validate_shared(const TrainConfig& c) {
+  TINYLOOP_TRY(validate(c.optim));
   if (c.batch < 1) return Status::fail(Error::bad_config, "batch must be >= 1, got %d", c.batch);
   if (c.steps < 0) return Status::fail(Error::bad_config, "steps must be >= 0");
   return Status::ok();

@@ -9,6 +9,7 @@ namespace tinyloop {
 
 namespace {
 
+// Positions' values 0-4; learned positions (5) belong to other shapes than the looped block.
 constexpr const char* kPositionNames[] = {"sinusoidal", "none", "alibi", "alibi+sinusoidal", "rope"};
 constexpr const char* kLoopNames[] = {"standard", "hamiltonian"};
 constexpr const char* kScheduleNames[] = {"constant", "cosine"};
@@ -42,6 +43,11 @@ constexpr ConfigField choice(const char* key, std::uint32_t since, void* (*m)(Tr
   return ConfigField{key, FieldType::choice, since, m, flag, meta, help, 0, N - 1, false, kNoPlausibleLo,
                      kNoPlausibleHi, names, N, false, nullptr, nullptr};
 }
+// A field of the file format that no model reads any more: its member is gone, a file holds
+// `value` there, and a reader accepts nothing else.
+constexpr ConfigField retired(const char* key, std::uint32_t since, double value) {
+  return number(key, FieldType::f32, since, nullptr, nullptr, nullptr, nullptr, value, value);
+}
 constexpr ConfigField only(ConfigField f, bool (*applies)(const TrainConfig&), const char* text) {
   f.applies = applies;
   f.applies_text = text;
@@ -50,10 +56,10 @@ constexpr ConfigField only(ConfigField f, bool (*applies)(const TrainConfig&), c
 
 constexpr ConfigField kFields[] = {
     // ---- version 1
-    number("model.loops", FieldType::i32, 1, TL_MEMBER(model.loops), "--loops", "L",
+    number("model.loops", FieldType::i32, 1, TL_MEMBER(model.layers), "--loops", "L",
            "loop iterations of the block", 1, 10000),
     hidden("model.vocab_in", FieldType::i32, 1, TL_MEMBER(model.vocab_in)),
-    hidden("model.vocab_out", FieldType::i32, 1, TL_MEMBER(model.vocab_out)),
+    hidden("model.vocab_out", FieldType::i32, 1, TL_MEMBER(model.out_dim)),
     choice("model.positions", 1, TL_MEMBER(model.positions), "--positions", "KIND",
            "sinusoidal (the paper's, added to the input), none (only the causal mask orders), alibi (learned "
            "recency slope in the scores), alibi+sinusoidal, or rope (rotated queries and keys); docs/MODEL.md §1.1",
@@ -70,8 +76,10 @@ constexpr ConfigField kFields[] = {
     only(number("model.alpha", FieldType::f32, 1, TL_MEMBER(model.alpha), "--alpha", "X",
                 "hamiltonian loop step alpha", -kFloat, kFloat, false, 0, 10),
          hamiltonian_loop, "to --loop hamiltonian"),
-    hidden("model.beta", FieldType::f32, 1, TL_MEMBER(model.beta)),
-    hidden("model.tau", FieldType::f32, 1, TL_MEMBER(model.tau)),
+    // The Hamiltonian loop's free-energy weight (only 0 was ever accepted) and a temperature
+    // no kernel read.
+    retired("model.beta", 1, 0.0),
+    retired("model.tau", 1, 1.0),
     number("loss.lambda_p", FieldType::f32, 1, TL_MEMBER(loss.lambda_p), "--lambda-p", "X",
            "weight of the potential U", 0, kFloat, false, 0, 100),
     number("loss.lambda_k", FieldType::f32, 1, TL_MEMBER(loss.lambda_k), "--lambda-k", "X",
@@ -119,7 +127,7 @@ constexpr ConfigField kFields[] = {
     only(number("loss.eta_final", FieldType::f32, 2, TL_MEMBER(loss.eta_final), "--eta-final", "X",
                 "entropy target at the last step of --eta-schedule cosine", -kFloat, kFloat, false, 0, 100),
          cosine_eta, "with --eta-schedule cosine"),
-    number("init_scale", FieldType::f32, 2, TL_MEMBER(init_scale), "--init-scale", "X",
+    number("init_scale", FieldType::f32, 2, TL_MEMBER(model.init_scale), "--init-scale", "X",
            "multiplies the random initial weights (PyTorch's defaults at 1)", 0, kFloat, true, 0.01, 10),
     // ---- version 3
     only(number("model.alibi_rho", FieldType::f32, 3, TL_MEMBER(model.alibi_rho), "--alibi-rho", "X",
@@ -170,10 +178,12 @@ std::uint64_t value_bits(FieldType t, const void* p) {
 }
 
 std::uint64_t field_bits(const ConfigField& f, const TrainConfig& c) {
+  if (!f.member) return f32_bits(float(f.lo));  // retired
   return value_bits(f.type, f.member(const_cast<TrainConfig&>(c)));  // read only
 }
 
 double field_number(const ConfigField& f, const TrainConfig& c) {
+  if (!f.member) return f.lo;  // retired
   void* p = f.member(const_cast<TrainConfig&>(c));  // read only
   switch (f.type) {
     case FieldType::i32: return double(*static_cast<std::int32_t*>(p));
@@ -207,7 +217,9 @@ void set_value_bits(FieldType t, void* p, std::uint64_t bits) {
   }
 }
 
-void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits) { set_value_bits(f.type, f.member(c), bits); }
+void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits) {
+  if (f.member) set_value_bits(f.type, f.member(c), bits);
+}
 
 const ConfigField* first_difference(const TrainConfig& a, const TrainConfig& b) {
   for (const ConfigField& f : kFields)

@@ -7,8 +7,8 @@
 namespace tinyloop {
 
 // The looped block's typed view of the model layout (model/layout_walk.hpp): SPEC's names,
-// one slot per Param, rho only with ALiBi.
-ParamLayout ParamLayout::make(const ModelConfig& m) {
+// one slot per Param, rho only with ALiBi. `m` is a looped block (is_looped_block).
+ParamLayout ParamLayout::make(const ModelSpec& m) {
   static constexpr Role kRoles[kParamCount] = {Role::E,     Role::Wq,    Role::Wk,    Role::Wv,    Role::ln1_g,
                                                Role::ln1_b, Role::ln2_g, Role::ln2_b, Role::W1,    Role::b1,
                                                Role::W2,    Role::b2,    Role::lnf_g, Role::lnf_b, Role::Wout,
@@ -18,7 +18,7 @@ ParamLayout ParamLayout::make(const ModelConfig& m) {
                                                       "lnf.bias", "Wout", "bout", "rho"};
   ParamLayout l;
   for (int i = 0; i < kParamCount; ++i) l.info[i] = ParamInfo{kNames[i], 0, 0, false, 0};
-  l.total = walk_layout(block_config(m), [&](const TensorSpec& t) {
+  l.total = walk_layout(m, [&](const TensorSpec& t) {
     for (int i = 0; i < kParamCount; ++i)
       if (kRoles[i] == t.role) {
         l.info[i] = ParamInfo{kNames[i], t.rows, t.cols, t.rows == 1 && t.role != Role::E && t.role != Role::Wout,

@@ -41,7 +41,7 @@ int main() {
     tp::logf(board, tp::LogLevel::error, "embedded model: %s", s.message());
     return 1;
   }
-  const ModelConfig& m = h.config.model;
+  const ModelSpec& m = h.config.model;
 
   // Carve the arena: a staging copy of the weights, the engine's planned buffer, eval scratch.
   Arena arena(g_arena, sizeof(g_arena));
@@ -54,7 +54,7 @@ int main() {
     return 1;
   }
   tp::logf(board, tp::LogLevel::info, "arena: %zu of %zu bytes used (model %zu bytes, %d loops, trained %lld steps)",
-           arena.used(), sizeof(g_arena), kModelSize, m.loops, static_cast<long long>(h.step));
+           arena.used(), sizeof(g_arena), kModelSize, m.layers, static_cast<long long>(h.step));
 
   Inference model;
   s = checkpoint_read_tensors(kModel, kModelSize, weights, nullptr, nullptr);

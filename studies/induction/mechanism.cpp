@@ -82,7 +82,7 @@ void add_loop(const Sequence& s, const float* P, const std::int32_t* readout, in
 // The rows of every loop over `samples` sequences of length n; first_attention (optional) gets
 // the attention of the first sequence (loops x n x n).
 std::vector<MechanismRow> measure(const Weights& w, int n, int samples, std::vector<float>* first_attention) {
-  const int L = w.cfg.model.loops;
+  const int L = w.cfg.model.layers;
   Session session(w, n);
   std::vector<float> att(std::size_t(L) * n * n);
   std::vector<std::int32_t> per_loop(std::size_t(L) * n);
@@ -134,7 +134,7 @@ std::string attention_svg(const Options& o, const Group& g, const Weights& w, co
   svg::Figure fig(g.name + " seed " + std::to_string(w.cfg.seed) + ": attention of one n=" + std::to_string(n) +
                       " sequence (evaluation seed 1234); row i = query, labels = tokens",
                   4, 300, 320);
-  for (int t : drawn_loops(o, w.cfg.model.loops)) {
+  for (int t : drawn_loops(o, w.cfg.model.layers)) {
     svg::HeatMap m;
     m.rows = m.cols = n;
     m.values.assign(first.begin() + std::size_t(t - 1) * n * n, first.begin() + std::size_t(t) * n * n);
@@ -195,7 +195,7 @@ Mechanism mechanism(const Options& o, const std::vector<Group>& groups, const st
     std::vector<float> first;
     measure(w, o.attention_len, 1, &first);
     out.files.push_back({"attention-" + g.name + ".svg", attention_svg(o, g, w, first)});
-    att_csv += attention_rows(g.name, first, w.cfg.model.loops, o.attention_len);
+    att_csv += attention_rows(g.name, first, w.cfg.model.layers, o.attention_len);
     const std::vector<MechanismRow> short_rows = measure(w, 64, o.mechanism_samples, nullptr);
     out.markdown += mechanism_table(o, g, w, short_rows);
     mech_csv += mechanism_rows(g.name, short_rows) + mechanism_rows(g.name, measure(w, 1000, 2, nullptr));

@@ -163,14 +163,14 @@ std::string checkpoint_of(Model<float>& m, const CellOptions& o, const Rng& data
   d.config.batch = o.batch;
   d.config.steps = o.steps;
   d.config.seed = o.seed;
-  d.spec = &m.config();
+  d.config.model = m.config();
   d.params = m.params();
   d.adam_m = m.adam_m();
   d.adam_v = m.adam_v();
   d.step = m.step();
   d.rng_state = data.state();
   d.rng_inc = data.increment();
-  std::string bytes(checkpoint_bytes(d.config, true, d.spec), '\0');
+  std::string bytes(checkpoint_bytes(d.config, true), '\0');
   std::size_t written = 0;
   check(checkpoint_write(d, reinterpret_cast<std::uint8_t*>(&bytes[0]), bytes.size(), &written));
   return bytes;

@@ -25,8 +25,8 @@ TEST_CASE("the counter sees allocations (the hook is live)") {
 }
 
 TEST_CASE("training steps allocate nothing, with every position scheme") {
-  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
-                         PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  for (Positions k : {Positions::sinusoidal, Positions::none, Positions::alibi,
+                         Positions::alibi_sinusoidal, Positions::rope}) {
   CAPTURE(int(k));
   TrainConfig cfg = small_config(5);
   cfg.model.positions = k;
@@ -53,8 +53,8 @@ TEST_CASE("training steps allocate nothing, with every position scheme") {
 }
 
 TEST_CASE("inference and evaluation allocate nothing, with every position scheme") {
-  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
-                         PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  for (Positions k : {Positions::sinusoidal, Positions::none, Positions::alibi,
+                         Positions::alibi_sinusoidal, Positions::rope}) {
   CAPTURE(int(k));
   TrainConfig cfg = small_config(4);
   cfg.model.positions = k;
@@ -66,10 +66,10 @@ TEST_CASE("inference and evaluation allocate nothing, with every position scheme
   Rng rng(3);
   h.trainer.init_weights(rng);
   REQUIRE(inf.load_params(h.trainer.params(), h.trainer.param_count()).is_ok());
-  std::vector<std::int32_t> scratch(eval_scratch_ints(max_len, cfg.task.alphabet, cfg.model.loops));
-  std::vector<float> logits(max_len * cfg.model.vocab_out);
-  std::vector<double> per_loop(cfg.model.loops);
-  auto sc = bind_eval_scratch(scratch.data(), max_len, cfg.task.alphabet, cfg.model.loops);
+  std::vector<std::int32_t> scratch(eval_scratch_ints(max_len, cfg.task.alphabet, cfg.model.layers));
+  std::vector<float> logits(max_len * cfg.model.out_dim);
+  std::vector<double> per_loop(cfg.model.layers);
+  auto sc = bind_eval_scratch(scratch.data(), max_len, cfg.task.alphabet, cfg.model.layers);
 
   const long before = alloc_counter::allocations();
   EvalResult result;

@@ -31,7 +31,7 @@ struct Fixture {
   Bytes checkpoint;
   std::vector<float> params;
 
-  explicit Fixture(PositionKind positions = PositionKind::sinusoidal) {
+  explicit Fixture(Positions positions = Positions::sinusoidal) {
     cfg.model.positions = positions;
     cfg.batch = 2;
     TrainerHarness<float> h(cfg, Capacity{16, 2, 1});
@@ -103,7 +103,7 @@ void cpp_reference(const std::vector<std::int32_t>& tokens, std::vector<float>* 
   std::vector<float> flat(f.params.size());
   REQUIRE(checkpoint_read_tensors(f.checkpoint.data(), f.checkpoint.size(), flat.data(), nullptr, nullptr).is_ok());
   REQUIRE(inf.load_params(flat.data(), flat.size()).is_ok());
-  logits->assign(tokens.size() * std::size_t(f.cfg.model.vocab_out), 0.0f);
+  logits->assign(tokens.size() * std::size_t(f.cfg.model.out_dim), 0.0f);
   preds->assign(tokens.size(), -1);
   InferOutputs out;
   out.logits = logits->data();
@@ -133,8 +133,8 @@ TEST_CASE("C API: version and status names") {
 }
 
 TEST_CASE("C API: predictions and logits equal the C++ Inference on the same checkpoint") {
-  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
-                         PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  for (Positions k : {Positions::sinusoidal, Positions::none, Positions::alibi,
+                         Positions::alibi_sinusoidal, Positions::rope}) {
   CAPTURE(int(k));
   const Fixture f(k);
   const std::size_t bytes = model_bytes(f.checkpoint);
@@ -150,8 +150,8 @@ TEST_CASE("C API: predictions and logits equal the C++ Inference on the same che
   tinyloop_model_info info;
   REQUIRE(tinyloop_model_get_info(model, &info, &err) == TINYLOOP_OK);
   CHECK(info.vocab_in == f.cfg.model.vocab_in);
-  CHECK(info.vocab_out == f.cfg.model.vocab_out);
-  CHECK(info.loops == f.cfg.model.loops);
+  CHECK(info.vocab_out == f.cfg.model.out_dim);
+  CHECK(info.loops == f.cfg.model.layers);
   CHECK(info.dim == kDim);
   CHECK(info.max_len == kMaxLen);
   CHECK(info.trained_steps == 3);
@@ -199,7 +199,7 @@ TEST_CASE("C API: the model keeps no pointer to the checkpoint") {
           TINYLOOP_OK);
   std::fill(ckpt.begin(), ckpt.end(), std::uint8_t(0xA5));
   const std::vector<std::int32_t> tokens = sample_tokens(20, 7);
-  std::vector<float> ref_logits, logits(20 * std::size_t(f.cfg.model.vocab_out));
+  std::vector<float> ref_logits, logits(20 * std::size_t(f.cfg.model.out_dim));
   std::vector<std::int32_t> ref_preds;
   cpp_reference(tokens, &ref_logits, &ref_preds);
   REQUIRE(tinyloop_predict(model, tokens.data(), 20, nullptr, logits.data(), nullptr) == TINYLOOP_OK);
@@ -315,8 +315,8 @@ TEST_CASE("C API: a checkpoint of another model shape (format version 4) is refu
   tinyloop::CheckpointData d;
   d.params = params.data();
   d.rng_inc = 1;
-  d.spec = &spec;
-  std::vector<std::uint8_t> c(tinyloop::checkpoint_bytes(d.config, false, &spec));
+  d.config.model = spec;
+  std::vector<std::uint8_t> c(tinyloop::checkpoint_bytes(d.config, false));
   REQUIRE(tinyloop::checkpoint_write(d, c.data(), c.size(), nullptr).is_ok());
   tinyloop_error err;
   std::size_t bytes = 1;
@@ -456,7 +456,7 @@ TEST_CASE("C API: tinyloop_predict allocates nothing (nor do model_bytes and mod
   std::vector<unsigned char> memory(model_bytes(c));
   const std::vector<std::int32_t> tokens = sample_tokens(kMaxLen, 21);
   std::vector<std::int32_t> preds(tokens.size());
-  std::vector<float> logits(tokens.size() * std::size_t(f.cfg.model.vocab_out));
+  std::vector<float> logits(tokens.size() * std::size_t(f.cfg.model.out_dim));
   std::vector<std::int32_t> bad = tokens;
   bad[3] = -5;
   tinyloop_error err;

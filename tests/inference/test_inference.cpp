@@ -29,9 +29,9 @@ void compare_with_trainer(TrainConfig cfg, int len) {
   Inference inf;
   REQUIRE(inf.init(cfg.model, len, buffer.data(), buffer.size()).is_ok());
   REQUIRE(inf.load_params(params.data(), params.size()).is_ok());
-  const int V = cfg.model.vocab_out;
+  const int V = cfg.model.out_dim;
   std::vector<float> logits(std::size_t(len) * V);
-  std::vector<std::int32_t> pred(len), per_loop(std::size_t(len) * cfg.model.loops);
+  std::vector<std::int32_t> pred(len), per_loop(std::size_t(len) * cfg.model.layers);
   for (int b = 0; b < 2; ++b) {
     InferOutputs out{logits.data(), pred.data(), per_loop.data()};
     REQUIRE(inf.run(data.tokens.data() + b * len, len, out).is_ok());
@@ -41,7 +41,7 @@ void compare_with_trainer(TrainConfig cfg, int len) {
     CHECK(worst < 2e-4);
     for (int i = 0; i < len; ++i) {
       CHECK(pred[i] == tinyloop::loss::argmax(ref + i * V, V));
-      CHECK(per_loop[std::size_t(cfg.model.loops - 1) * len + i] == pred[i]);  // last loop = final readout
+      CHECK(per_loop[std::size_t(cfg.model.layers - 1) * len + i] == pred[i]);  // last loop = final readout
     }
   }
 }
@@ -56,12 +56,12 @@ TEST_CASE("streaming inference matches the training forward pass") {
   compare_with_trainer(ham, 20);
   TrainConfig nomask = small_config(3);
   nomask.model.causal = false;
-  nomask.model.positions = PositionKind::none;
+  nomask.model.positions = Positions::none;
   compare_with_trainer(nomask, 17);
 }
 
 TEST_CASE("streaming inference matches the training forward pass with relative positions") {
-  for (PositionKind k : {PositionKind::alibi, PositionKind::alibi_sinusoidal, PositionKind::rope}) {
+  for (Positions k : {Positions::alibi, Positions::alibi_sinusoidal, Positions::rope}) {
     CAPTURE(int(k));
     TrainConfig c = small_config(6);
     c.model.positions = k;
@@ -74,7 +74,7 @@ TEST_CASE("streaming inference matches the training forward pass with relative p
 }
 
 TEST_CASE("inference memory grows linearly in the sequence length") {
-  const ModelConfig m = preset_lam2026().model;
+  const ModelSpec m = preset_lam2026().model;
   const std::size_t at1000 = Inference::plan(m, 1000).activations;
   const std::size_t at2000 = Inference::plan(m, 2000).activations;
   const std::size_t at100000 = Inference::plan(m, 100000).activations;

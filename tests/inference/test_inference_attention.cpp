@@ -29,7 +29,7 @@ void compare_attention(TrainConfig cfg, int len) {
   Inference inf;
   REQUIRE(inf.init(cfg.model, len, buffer.data(), buffer.size()).is_ok());
   REQUIRE(inf.load_params(params.data(), params.size()).is_ok());
-  const int L = cfg.model.loops;
+  const int L = cfg.model.layers;
   const std::size_t nn = std::size_t(len) * len;
   std::vector<float> all(L * nn, -1.0f), one(nn, -1.0f);
   std::vector<std::int32_t> pred(len), pred_plain(len);

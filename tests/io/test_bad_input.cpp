@@ -101,7 +101,7 @@ TEST_CASE("inference rejects bad tokens and sequences over capacity") {
 
 TEST_CASE("invalid configurations are rejected with a message naming the field") {
   TrainConfig c = small_config();
-  c.model.loops = 0;
+  c.model.layers = 0;
   CHECK(mentions(validate(c), "loops"));
   c = small_config();
   c.loss.q = 1.0f;
@@ -116,17 +116,18 @@ TEST_CASE("invalid configurations are rejected with a message naming the field")
   c.task.alphabet = 6;  // vocab not synced
   CHECK(mentions(validate(c), "vocab"));
   c = small_config();
-  c.model.loop = LoopKind::hamiltonian;
-  c.model.beta = 0.5f;
+  c.model.width = 16;  // the recipe trains the looped block only
   CHECK(validate(c).code() == Error::unsupported);
+  CHECK(mentions(validate(c), "looped block"));
+
   c = small_config();
   c.optim.lr = NAN;
   CHECK(mentions(validate(c), "lr"));
   c = small_config();
-  c.init_scale = 0.0f;
-  CHECK(mentions(validate(c), "init scale"));
-  c.init_scale = INFINITY;
-  CHECK(mentions(validate(c), "init scale"));
+  c.model.init_scale = 0.0f;
+  CHECK(mentions(validate(c), "init_scale"));
+  c.model.init_scale = INFINITY;
+  CHECK(mentions(validate(c), "init_scale"));
   c = small_config();
   c.loss.eta_final = NAN;
   CHECK(mentions(validate(c), "eta_final"));

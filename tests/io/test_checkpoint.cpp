@@ -25,6 +25,7 @@ using namespace tinyloop::test;
 // File offsets of docs/CHECKPOINT.md.
 constexpr std::size_t kOffVersion = 8, kOffFlags = 12, kOffSize = 16;
 constexpr std::size_t kOffLoops = 24, kOffVocabIn = 28, kOffPositions = 36, kOffCausal = 44;
+constexpr std::size_t kOffBeta = 60, kOffTau = 64;  // retired: no model reads them
 constexpr std::size_t kOffQ = 80, kOffSchedule = 116, kOffAlphabet = 124, kOffBatch = 144;
 constexpr std::size_t kOffSteps = 148, kOffSeed = 156, kOffStep = 164, kOffRngState = 172, kOffRngInc = 180;
 constexpr std::size_t kOffTensors = 188;
@@ -54,15 +55,13 @@ std::size_t value_offset(const Bytes& b, int set, const char* name, std::size_t 
 
 TrainConfig unusual_config() {
   TrainConfig c;
-  c.model.loops = 7;
-  c.model.positions = PositionKind::none;
+  c.model.layers = 7;
+  c.model.positions = Positions::none;
   c.model.pe_scale = 0.3f;
   c.model.causal = false;
   c.model.loop = LoopKind::hamiltonian;
   c.model.mu = 0.75f;
   c.model.alpha = 0.5f;
-  c.model.beta = 0.0f;
-  c.model.tau = 2.5f;
   c.loss.lambda_p = 0.25f;
   c.loss.lambda_k = 0.125f;
   c.loss.lambda_s = 0.0625f;
@@ -95,7 +94,7 @@ TrainConfig scheduled_config() {
   TrainConfig c = unusual_config();
   c.loss.eta_schedule = Schedule::cosine;
   c.loss.eta_final = 0.05f;
-  c.init_scale = 0.75f;
+  c.model.init_scale = 0.75f;
   REQUIRE(validate(c).is_ok());
   return c;
 }
@@ -103,14 +102,14 @@ TrainConfig scheduled_config() {
 // Relative positions (SPEC 1.1) need format version 3: ALiBi adds the 17th tensor, rho.
 TrainConfig alibi_config() {
   TrainConfig c = scheduled_config();
-  c.model.positions = PositionKind::alibi_sinusoidal;
+  c.model.positions = Positions::alibi_sinusoidal;
   c.model.alibi_rho = -1.25f;
   REQUIRE(validate(c).is_ok());
   return c;
 }
 TrainConfig rope_config() {
   TrainConfig c = preset_lam2026();
-  c.model.positions = PositionKind::rope;
+  c.model.positions = Positions::rope;
   c.model.rope_base = 500.0f;
   REQUIRE(validate(c).is_ok());
   return c;
@@ -119,17 +118,16 @@ TrainConfig rope_config() {
 void check_same_config(const TrainConfig& a, const TrainConfig& b) {
   CHECK(a.model.alibi_rho == b.model.alibi_rho);
   CHECK(a.model.rope_base == b.model.rope_base);
-  CHECK(a.model.loops == b.model.loops);
+  CHECK(a.model.layers == b.model.layers);
   CHECK(a.model.vocab_in == b.model.vocab_in);
-  CHECK(a.model.vocab_out == b.model.vocab_out);
+  CHECK(a.model.out_dim == b.model.out_dim);
   CHECK(a.model.positions == b.model.positions);
   CHECK(a.model.pe_scale == b.model.pe_scale);
   CHECK(a.model.causal == b.model.causal);
   CHECK(a.model.loop == b.model.loop);
   CHECK(a.model.mu == b.model.mu);
   CHECK(a.model.alpha == b.model.alpha);
-  CHECK(a.model.beta == b.model.beta);
-  CHECK(a.model.tau == b.model.tau);
+  CHECK(a.model.ignore_class == b.model.ignore_class);
   CHECK(a.loss.lambda_p == b.loss.lambda_p);
   CHECK(a.loss.lambda_k == b.loss.lambda_k);
   CHECK(a.loss.lambda_s == b.loss.lambda_s);
@@ -137,7 +135,7 @@ void check_same_config(const TrainConfig& a, const TrainConfig& b) {
   CHECK(a.loss.eta == b.loss.eta);
   CHECK(a.loss.eta_schedule == b.loss.eta_schedule);
   CHECK(a.loss.eta_final == b.loss.eta_final);
-  CHECK(a.init_scale == b.init_scale);
+  CHECK(a.model.init_scale == b.model.init_scale);
   CHECK(a.optim.lr == b.optim.lr);
   CHECK(a.optim.beta1 == b.optim.beta1);
   CHECK(a.optim.beta2 == b.optim.beta2);
@@ -300,7 +298,7 @@ TEST_CASE("checkpoint: the entropy schedule and the init scale need version 2, w
   final_only.loss.eta_final = 0.25f;  // ignored by the constant schedule, but kept
   CHECK(checkpoint_bytes(final_only, false) == a.size() + 12);
   TrainConfig init_only = unusual_config();
-  init_only.init_scale = 0.5f;
+  init_only.model.init_scale = 0.5f;
   CHECK(checkpoint_bytes(init_only, false) == a.size() + 12);
 
   Fixture v2(scheduled_config(), false);
@@ -331,7 +329,7 @@ TEST_CASE("checkpoint: the entropy schedule and the init scale need version 2, w
   c = b;
   put_f32(c, kOffInitScale, -1.0f);
   reseal(c);
-  expect_rejected(c, "invalid configuration: init scale must be > 0, got -1");
+  expect_rejected(c, "invalid configuration: init_scale must be > 0, got -1");
   // A version-1 file relabelled as version 2 (or back) no longer adds up.
   c = a;
   put_u32(c, kOffVersion, 2);
@@ -400,17 +398,17 @@ TEST_CASE("checkpoint: relative positions need version 3, which appends their se
   reseal(c);
   expect_rejected(c, "format version 2 does not match the configuration (it is written as version 3)");
   c = r;
-  put_u32(c, kOffPositions, 5);
+  put_u32(c, kOffPositions, 6);
   reseal(c);
-  expect_rejected(c, "unknown position kind 5");
+  expect_rejected(c, "unknown position kind 6");
   c = r;
   put_f32(c, kOffRopeBase, 1.0f);
   reseal(c);
-  expect_rejected(c, "rope base must be > 1");
+  expect_rejected(c, "rope_base must be > 1");
   c = b;
   put_f32(c, kOffAlibiRho, std::numeric_limits<float>::quiet_NaN());
   reseal(c);
-  expect_rejected(c, "alibi rho must be in [-30, 30]");
+  expect_rejected(c, "alibi_rho must be in [-30, 30]");
   c = b;
   put_f32(c, rho_at + 15, std::numeric_limits<float>::infinity());
   reseal(c);
@@ -778,7 +776,7 @@ TEST_CASE("checkpoint: invalid configuration is rejected behind a valid checksum
   reseal(c);
   Status expected = [] {
     TrainConfig t = preset_lam2026();
-    t.model.loops = 0;
+    t.model.layers = 0;
     return validate(t);
   }();
   REQUIRE_FALSE(expected.is_ok());
@@ -792,7 +790,7 @@ TEST_CASE("checkpoint: invalid configuration is rejected behind a valid checksum
   c = b;
   put_u32(c, kOffAlphabet, 5);  // vocab no longer alphabet / alphabet + 1
   reseal(c);
-  expect_rejected(c, "invalid configuration: vocab_in/vocab_out");
+  expect_rejected(c, "invalid configuration: vocab_in/classes/NONE class");
 
   c = b;
   put_u32(c, kOffBatch, 0xFFFFFFFFu);  // -1
@@ -813,6 +811,23 @@ TEST_CASE("checkpoint: invalid configuration is rejected behind a valid checksum
   put_u32(c, kOffPositions, 7);
   reseal(c);
   expect_rejected(c, "invalid configuration: unknown position kind 7");
+
+  c = b;
+  put_u32(c, kOffPositions, uint32_t(Positions::learned));  // a position kind of other models
+  reseal(c);
+  expect_rejected(c, "invalid configuration: the training recipe runs the paper's looped block");
+
+  // Retired fields hold their one value: beta 0 (the only one ever accepted), tau 1.
+  const Bytes zero_beta = b;
+  CHECK(get_u32(zero_beta, kOffBeta) == 0u);
+  c = b;
+  put_f32(c, kOffBeta, 0.5f);
+  reseal(c);
+  expect_rejected(c, "invalid configuration: model.beta is retired and must be 0");
+  c = b;
+  put_f32(c, kOffTau, 2.5f);
+  reseal(c);
+  expect_rejected(c, "invalid configuration: model.tau is retired and must be 1");
 
   c = b;
   put_u32(c, kOffSchedule, 2);
@@ -873,7 +888,7 @@ TEST_CASE("checkpoint: writing needs enough room and valid inputs") {
   d.params = nullptr;
   CHECK(checkpoint_write(d, buf.data(), need, &written).code() == Error::bad_config);
   d = f.data;
-  d.config.model.loops = 0;
+  d.config.model.layers = 0;
   CHECK(checkpoint_write(d, buf.data(), need, &written).code() == Error::bad_config);
   d = f.data;
   d.rng_inc = 2;

@@ -55,12 +55,12 @@ CheckpointData data_of(Trained& t, const ModelSpec& spec, bool with_optimizer) {
   d.step = t.model.step();
   d.rng_state = 0x1234;
   d.rng_inc = 0x8765;  // odd
-  d.spec = &spec;
+  d.config.model = spec;
   return d;
 }
 
 Bytes write(const CheckpointData& d) {
-  Bytes b(checkpoint_bytes(d.config, d.adam_m != nullptr, d.spec));
+  Bytes b(checkpoint_bytes(d.config, d.adam_m != nullptr));
   REQUIRE(!b.empty());
   std::size_t written = 0;
   const Status s = checkpoint_write(d, b.data(), b.size(), &written);
@@ -133,7 +133,6 @@ TEST_CASE("checkpoint v4: every shape of the model family round-trips, with and 
 
       // The spec read back writes the same bytes (every field of it survived).
       CheckpointData again = d;
-      again.spec = &h.spec;
       again.config = h.config;
       CHECK(write(again) == b);
     }
@@ -150,8 +149,8 @@ TEST_CASE("checkpoint v4: a stacked model resumed from its file trains on bit fo
   REQUIRE(read_header(b, &h).is_ok());
   Trained r;
   const Capacity cap{n, B, 1};
-  r.buffer.assign(Model<float>::plan(h.spec, cap).total, 0);
-  REQUIRE(r.model.init(h.spec, OptimConfig{}, cap, r.buffer.data(), r.buffer.size()).is_ok());
+  r.buffer.assign(Model<float>::plan(h.config.model, cap).total, 0);
+  REQUIRE(r.model.init(h.config.model, OptimConfig{}, cap, r.buffer.data(), r.buffer.size()).is_ok());
   REQUIRE(r.model.param_count() == h.param_count);
   REQUIRE(checkpoint_read_tensors(b.data(), b.size(), r.model.params(), r.model.adam_m(), r.model.adam_v()).is_ok());
   r.model.set_step(h.step);
@@ -190,7 +189,7 @@ TEST_CASE("checkpoint v4: tensors carry their layer, in the model's layout order
 
 TEST_CASE("checkpoint: the looped block keeps versions 1-3 and reads as its ModelSpec") {
   const TrainConfig cfg = preset_lam2026();
-  const ModelSpec spec = block_config(cfg.model);
+  const ModelSpec& spec = cfg.model;
   std::vector<unsigned char> buf(Model<float>::plan(spec, Capacity{8, 2, 1}).total);
   Model<float> model;
   REQUIRE(model.init(spec, OptimConfig{}, Capacity{8, 2, 1}, buf.data(), buf.size()).is_ok());
@@ -205,9 +204,9 @@ TEST_CASE("checkpoint: the looped block keeps versions 1-3 and reads as its Mode
   CheckpointHeader h;
   REQUIRE(read_header(b, &h).is_ok());
   CHECK(h.looped_block);
-  CHECK(runs_d8_kernels(h.spec));
-  CHECK(h.spec.layers == cfg.model.loops);
-  CHECK(h.spec.looped);
+  CHECK(runs_d8_kernels(h.config.model));
+  CHECK(h.config.model.layers == cfg.model.layers);
+  CHECK(h.config.model.looped);
   CHECK(h.param_count == model.param_count());
 }
 
@@ -261,11 +260,11 @@ TEST_CASE("checkpoint v4: writing refuses an invalid model") {
   CheckpointData d = data_of(t, spec, false);
   ModelSpec bad = spec;
   bad.heads = 3;
-  d.spec = &bad;
+  d.config.model = bad;
   Bytes b(1 << 20);
   std::size_t written = 1;
   const Status s = checkpoint_write(d, b.data(), b.size(), &written);
   CHECK(s.code() == Error::bad_config);
   CHECK(written == 0);
-  CHECK(checkpoint_bytes(d.config, false, &bad) == 0);
+  CHECK(checkpoint_bytes(d.config, false) == 0);
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/golden_case.hpp"
+#include "support/position_codes.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/config.hpp"
 #include "tinyloop/config_fields.hpp"
@@ -77,10 +78,10 @@ std::uint64_t integer(const Expect& e, const std::string& key) {
 // Every configuration field against the expectation: floats as the exact float32 value.
 void check_config(const TrainConfig& c, const Expect& e) {
   const std::pair<const char*, double> fields[] = {
-      {"model.loops", c.model.loops}, {"model.vocab_in", c.model.vocab_in}, {"model.vocab_out", c.model.vocab_out},
+      {"model.loops", c.model.layers}, {"model.vocab_in", c.model.vocab_in}, {"model.vocab_out", c.model.out_dim},
       {"model.positions", double(c.model.positions)}, {"model.pe_scale", c.model.pe_scale},
       {"model.causal", c.model.causal ? 1 : 0}, {"model.loop", double(c.model.loop)}, {"model.mu", c.model.mu},
-      {"model.alpha", c.model.alpha}, {"model.beta", c.model.beta}, {"model.tau", c.model.tau},
+      {"model.alpha", c.model.alpha}, {"model.beta", 0.0}, {"model.tau", 1.0},  // retired: the only values read
       {"loss.lambda_p", c.loss.lambda_p}, {"loss.lambda_k", c.loss.lambda_k}, {"loss.lambda_s", c.loss.lambda_s},
       {"loss.q", c.loss.q}, {"loss.eta", c.loss.eta}, {"optim.lr", c.optim.lr}, {"optim.beta1", c.optim.beta1},
       {"optim.beta2", c.optim.beta2}, {"optim.eps", c.optim.eps}, {"optim.weight_decay", c.optim.weight_decay},
@@ -92,11 +93,11 @@ void check_config(const TrainConfig& c, const Expect& e) {
   for (const auto& [key, got] : fields) CHECK_MESSAGE(got == number(e, key), key << ": read " << got);
   CHECK(c.seed == integer(e, "seed"));
   // Fields the version does not store must read as their defaults.
-  const ModelConfig m;
+  const ModelSpec m = paper_block();
   const bool v2 = e.count("loss.eta_schedule") != 0, v3 = e.count("model.alibi_rho") != 0;
   CHECK(double(c.loss.eta_schedule) == (v2 ? number(e, "loss.eta_schedule") : 0.0));
   CHECK(c.loss.eta_final == (v2 ? number(e, "loss.eta_final") : 0.0));
-  CHECK(c.init_scale == (v2 ? number(e, "init_scale") : 1.0));
+  CHECK(c.model.init_scale == (v2 ? number(e, "init_scale") : 1.0));
   CHECK(c.model.alibi_rho == (v3 ? number(e, "model.alibi_rho") : double(m.alibi_rho)));
   CHECK(c.model.rope_base == (v3 ? number(e, "model.rope_base") : double(m.rope_base)));
 }
@@ -143,7 +144,7 @@ void check_close_logits(const std::vector<float>& got, const std::vector<double>
 void check_logits(const TrainConfig& cfg, const std::vector<float>& params, const Expect& e) {
   const std::vector<std::int32_t> tokens = expected_tokens(e);
   const int len = int(tokens.size());
-  const std::vector<double> want = expected_logits(e, len, cfg.model.vocab_out);
+  const std::vector<double> want = expected_logits(e, len, cfg.model.out_dim);
 
   std::vector<unsigned char> buffer(Inference::plan(cfg.model, len).total);
   Inference inf;
@@ -163,7 +164,7 @@ void check_spec(const ModelSpec& s, const Expect& e) {
       {"spec.head_dim", s.head_dim}, {"spec.mlp", s.mlp}, {"spec.hidden", s.hidden},
       {"spec.layernorm", s.layernorm}, {"spec.attention", double(s.attention)}, {"spec.attn_scale", s.attn_scale},
       {"spec.causal", s.causal}, {"spec.out_proj", s.out_proj}, {"spec.residual", s.residual},
-      {"spec.positions", double(s.positions)}, {"spec.pe_scale", s.pe_scale}, {"spec.max_len", s.max_len},
+      {"spec.positions", test::position_code(s.positions)}, {"spec.pe_scale", s.pe_scale}, {"spec.max_len", s.max_len},
       {"spec.alibi_rho", s.alibi_rho}, {"spec.rope_base", s.rope_base}, {"spec.input", double(s.input)},
       {"spec.vocab_in", s.vocab_in}, {"spec.in_dim", s.in_dim}, {"spec.input_proj", s.input_proj},
       {"spec.output", double(s.output)}, {"spec.out_dim", s.out_dim}, {"spec.readout_bias", s.readout_bias},
@@ -221,7 +222,7 @@ void check_frozen(const std::string& name) {
   CHECK(h.looped_block == !model_block);
   if (model_block) {
     check_recipe(h.config, e);
-    check_spec(h.spec, e);
+    check_spec(h.config.model, e);
   } else {
     check_config(h.config, e);
   }
@@ -242,8 +243,8 @@ void check_frozen(const std::string& name) {
     }
   };
   if (model_block) {
-    sums(ModelLayout::make(h.spec));
-    check_model_logits(h.spec, params, e);
+    sums(ModelLayout::make(h.config.model));
+    check_model_logits(h.config.model, params, e);
   } else {
     sums(ParamLayout::make(h.config.model));
     check_logits(h.config, params, e);
@@ -251,8 +252,7 @@ void check_frozen(const std::string& name) {
 
   // Written again, the file comes back byte for byte: same version, same layout.
   const CheckpointData d{h.config, params.data(), h.has_optimizer ? m.data() : nullptr,
-                         h.has_optimizer ? v.data() : nullptr, h.step, h.rng_state, h.rng_inc,
-                         model_block ? &h.spec : nullptr};
+                         h.has_optimizer ? v.data() : nullptr, h.step, h.rng_state, h.rng_inc};
   Bytes again(file.size());
   std::size_t written = 0;
   REQUIRE(checkpoint_write(d, again.data(), again.size(), &written).is_ok());

@@ -33,7 +33,7 @@ constexpr int kClass = 1;  // K
 
 TrainConfig forced_config(int alphabet, int loops) {
   TrainConfig c = small_config(loops, alphabet);
-  c.model.positions = PositionKind::none;
+  c.model.positions = Positions::none;
   return c;
 }
 
@@ -45,7 +45,7 @@ std::vector<T> forced_weights(const TrainConfig& c) {
   const int A = c.task.alphabet;
   for (int x = 0; x < A; ++x) w.E[x * kDim + (x + 1) % A] = T(kEmbed);
   w.b2[kClass] = T(kStep);
-  for (int f = 0; f < c.model.vocab_out; ++f) w.Wout[f * c.model.vocab_out + f] = T(1);
+  for (int f = 0; f < c.model.out_dim; ++f) w.Wout[f * c.model.out_dim + f] = T(1);
   for (int f = 0; f < kDim; ++f) w.ln1_gain[f] = w.ln2_gain[f] = w.lnf_gain[f] = T(1);
   return flat;
 }
@@ -72,7 +72,7 @@ struct Counts {
 
 // Counts over the sequences evaluate_induction draws: Rng(seed, stream = len).
 Counts count_forced(const TrainConfig& c, int len, int samples, std::uint64_t seed) {
-  const int A = c.task.alphabet, L = c.model.loops;
+  const int A = c.task.alphabet, L = c.model.layers;
   Counts n;
   n.correct.assign(std::size_t(L), 0);
   Rng rng(seed, std::uint64_t(len));
@@ -103,10 +103,10 @@ EvalRun evaluate_forced(const TrainConfig& c, int len, int samples, std::uint64_
   Inference inf;
   REQUIRE(inf.init(c.model, len, buffer.data(), buffer.size()).is_ok());
   REQUIRE(inf.load_params(params.data(), params.size()).is_ok());
-  std::vector<std::int32_t> ints(std::size_t(eval_scratch_ints(len, c.task.alphabet, c.model.loops)));
+  std::vector<std::int32_t> ints(std::size_t(eval_scratch_ints(len, c.task.alphabet, c.model.layers)));
   EvalRun run;
-  run.per_loop.assign(std::size_t(c.model.loops), -1.0);
-  const EvalScratch scratch = bind_eval_scratch(ints.data(), len, c.task.alphabet, c.model.loops);
+  run.per_loop.assign(std::size_t(c.model.layers), -1.0);
+  const EvalScratch scratch = bind_eval_scratch(ints.data(), len, c.task.alphabet, c.model.layers);
   REQUIRE(evaluate_induction(inf, c.task, len, samples, seed, scratch, &run.result, run.per_loop.data()).is_ok());
   return run;
 }
@@ -130,7 +130,7 @@ double forced_batch_accuracy(const InductionData& d, const TrainConfig& c) {
   for (std::size_t i = 0; i < d.tokens.size(); ++i) {
     if (d.targets[i] == c.task.alphabet) continue;
     ++counted;
-    right += forced_prediction(d.tokens[i], c.model.loops, c.task.alphabet) == d.targets[i];
+    right += forced_prediction(d.tokens[i], c.model.layers, c.task.alphabet) == d.targets[i];
   }
   REQUIRE(counted > 0);
   return double(right) / double(counted);
@@ -202,7 +202,7 @@ TEST_CASE("evaluate_induction: token and sequence accuracy, positions and every 
     CHECK(got.result.positions == want.positions);
     CHECK(got.result.token_accuracy == double(want.correct.back()) / double(want.positions));
     CHECK(got.result.sequence_accuracy == double(want.perfect) / double(samples));
-    for (int t = 0; t < c.model.loops; ++t) {
+    for (int t = 0; t < c.model.layers; ++t) {
       CAPTURE(t + 1);
       CHECK(got.per_loop[std::size_t(t)] == double(want.correct[std::size_t(t)]) / double(want.positions));
     }

@@ -52,7 +52,7 @@ std::vector<float> train_50_steps(int workers, bool keep_attention = false, floa
 
 TEST_CASE("init_scale multiplies the random initial weights and leaves LayerNorm at 1 and 0") {
   TrainConfig one = small_config(3), two = one;
-  two.init_scale = 2.0f;
+  two.model.init_scale = 2.0f;
   const Capacity cap{8, 2, 1};
   TrainerHarness<double> a(one, cap), b(two, cap);
   REQUIRE(a.status.is_ok());
@@ -132,7 +132,7 @@ TEST_CASE("attention maps after a pass: every sequence's with keep_attention, no
   for (int s = 0; s < batch; ++s) {
     CAPTURE(s);
     CHECK(a->trainer.attention(s, 1) == nullptr);
-    const double* P = b->trainer.attention(s, cfg.model.loops);
+    const double* P = b->trainer.attention(s, cfg.model.layers);
     REQUIRE(P != nullptr);
     double row_sum = 0;  // the last row of a causal map sums to 1
     for (int j = 0; j < len; ++j) row_sum += P[std::size_t(len - 1) * len + j];
@@ -140,7 +140,7 @@ TEST_CASE("attention maps after a pass: every sequence's with keep_attention, no
     const double *xa = a->trainer.logits(s), *xb = b->trainer.logits(s);
     REQUIRE(xa != nullptr);
     REQUIRE(xb != nullptr);
-    CHECK(std::memcmp(xa, xb, sizeof(double) * std::size_t(len) * std::size_t(cfg.model.vocab_out)) == 0);
+    CHECK(std::memcmp(xa, xb, sizeof(double) * std::size_t(len) * std::size_t(cfg.model.out_dim)) == 0);
   }
 }
 

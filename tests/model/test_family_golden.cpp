@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/golden_file.hpp"
+#include "support/position_codes.hpp"
 #include "tinyloop/model.hpp"
 
 using namespace tinyloop;
@@ -37,7 +38,7 @@ ModelSpec config_of(const GoldenFile& g) {
   c.causal = i("causal") != 0;
   c.out_proj = i("out_proj") != 0;
   c.residual = i("residual") != 0;
-  c.positions = Positions(i("positions"));
+  c.positions = test::kPositionsByCode[i("positions")];
   c.pe_scale = f("pe_scale");
   c.max_len = i("max_len");
   c.input = InputKind(i("input"));

@@ -65,7 +65,7 @@ void check_logits(const tinyloop::Trainer<T>& trainer, const GoldenFile& g, int 
                   const Tolerance& tol) {
   const GoldenTensor& logits = need(g, "logits");
   const double scale = max_abs(logits);
-  const std::size_t per_seq = std::size_t(len) * std::size_t(trainer.config().model.vocab_out);
+  const std::size_t per_seq = std::size_t(len) * std::size_t(trainer.config().model.out_dim);
   REQUIRE(logits.data.size() == per_seq * std::size_t(batch));
   for (int s = 0; s < batch; ++s) {
     const T* got = trainer.logits(s);
@@ -103,7 +103,7 @@ void check_attention(const tinyloop::Trainer<T>& trainer, const GoldenFile& g, i
     return;
   }
   const bool causal = trainer.config().model.causal;
-  const int loops[2] = {1, trainer.config().model.loops};
+  const int loops[2] = {1, trainer.config().model.layers};
   const char* names[2] = {"attention.first", "attention.last"};
   const std::size_t per_map = std::size_t(len) * std::size_t(len);
   auto unmasked = [&](std::size_t i) { return !causal || i % std::size_t(len) <= i / std::size_t(len); };

@@ -126,7 +126,7 @@ TEST_CASE("finite differences: all terms with the model options") {
 
   TrainConfig free_attention = all;
   free_attention.model.causal = false;
-  free_attention.model.positions = PositionKind::none;
+  free_attention.model.positions = Positions::none;
   check_gradients({"no mask, no positions", free_attention}, 2, 6);
 
   TrainConfig two_hop = all;
@@ -136,7 +136,7 @@ TEST_CASE("finite differences: all terms with the model options") {
 
 TEST_CASE("finite differences: relative positions (SPEC 1.1), every term on") {
   const TrainConfig all = with_lambdas(small_config(4, 5), 0.3f, 0.05f, 0.2f);
-  for (PositionKind k : {PositionKind::alibi, PositionKind::alibi_sinusoidal, PositionKind::rope, PositionKind::none}) {
+  for (Positions k : {Positions::alibi, Positions::alibi_sinusoidal, Positions::rope, Positions::none}) {
     TrainConfig c = all;
     c.model.positions = k;
     c.model.alibi_rho = -0.3f;  // a slope of 0.55, then moved by the parameter noise
@@ -146,12 +146,12 @@ TEST_CASE("finite differences: relative positions (SPEC 1.1), every term on") {
     check_gradients({"positions " + std::to_string(int(k)) + ", no mask", c}, 2, 6);
   }
   TrainConfig ce_only = with_lambdas(small_config(), 0, 0, 0);
-  ce_only.model.positions = PositionKind::alibi;
+  ce_only.model.positions = Positions::alibi;
   check_gradients({"alibi, cross-entropy alone", ce_only}, 2, 7);
 }
 
 TEST_CASE("the recompute (flash-style) backward matches the stored-probability backward") {
-  for (PositionKind k : {PositionKind::sinusoidal, PositionKind::alibi, PositionKind::rope}) {
+  for (Positions k : {Positions::sinusoidal, Positions::alibi, Positions::rope}) {
   CAPTURE(int(k));
   TrainConfig cfg = with_lambdas(small_config(3), 0.3f, 0.05f, 0.2f);
   cfg.model.positions = k;

@@ -27,16 +27,17 @@ struct Built {
   }
 };
 
-ModelSpec block(PositionKind positions, bool causal) {
-  ModelConfig m;
-  m.loops = 3;
+ModelSpec block(Positions positions, bool causal) {
+  ModelSpec m = paper_block();
+  m.layers = 3;
   m.vocab_in = 5;
-  m.vocab_out = 6;
+  m.out_dim = 6;
+  m.ignore_class = 5;  // NONE
   m.positions = positions;
   m.causal = causal;
   m.pe_scale = 0.7f;
   m.alibi_rho = 0.3f;
-  return block_config(m);
+  return m;
 }
 
 double relative(double a, double b) { return std::fabs(a - b) / std::fmax(1e-6, std::fmax(std::fabs(a), std::fabs(b))); }
@@ -44,9 +45,9 @@ double relative(double a, double b) { return std::fabs(a - b) / std::fmax(1e-6, 
 }  // namespace
 
 TEST_CASE("model: the d = 8 kernels and the generic kernels agree on the looped block") {
-  const PositionKind schemes[] = {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
-                                  PositionKind::alibi_sinusoidal, PositionKind::rope};
-  for (PositionKind scheme : schemes)
+  const Positions schemes[] = {Positions::sinusoidal, Positions::none, Positions::alibi,
+                                  Positions::alibi_sinusoidal, Positions::rope};
+  for (Positions scheme : schemes)
     for (bool causal : {true, false}) {
       CAPTURE(int(scheme));
       CAPTURE(causal);
@@ -101,10 +102,10 @@ TEST_CASE("model: the d = 8 kernels and the generic kernels agree on the looped 
 }
 
 TEST_CASE("model: the looped block's layout is the checkpoint's ParamLayout") {
-  for (PositionKind scheme : {PositionKind::sinusoidal, PositionKind::alibi}) {
-    ModelConfig m;
+  for (Positions scheme : {Positions::sinusoidal, Positions::alibi}) {
+    ModelSpec m = paper_block();
     m.positions = scheme;
-    const ModelLayout f = ModelLayout::make(block_config(m));
+    const ModelLayout f = ModelLayout::make(m);
     const ParamLayout p = ParamLayout::make(m);
     REQUIRE(f.count == p.count);
     CHECK(f.total == p.total);
@@ -117,36 +118,44 @@ TEST_CASE("model: the looped block's layout is the checkpoint's ParamLayout") {
   }
 }
 
-TEST_CASE("model: block_model is the inverse of block_config for every position scheme and loop") {
-  for (PositionKind scheme : {PositionKind::sinusoidal, PositionKind::none, PositionKind::alibi,
-                              PositionKind::alibi_sinusoidal, PositionKind::rope})
+TEST_CASE("model: the paper's block is the looped block whatever its loops, positions, vocabulary and loop") {
+  for (Positions scheme : {Positions::sinusoidal, Positions::none, Positions::alibi, Positions::alibi_sinusoidal,
+                           Positions::rope})
     for (LoopKind loop : {LoopKind::standard, LoopKind::hamiltonian}) {
-      ModelConfig m;
-      m.loops = 7;
+      ModelSpec m = paper_block();
+      m.layers = 7;
       m.vocab_in = 6;
-      m.vocab_out = 7;
+      m.out_dim = 7;
+      m.ignore_class = 6;
       m.positions = scheme;
       m.pe_scale = 0.3f;
-      m.alibi_rho = -1.5f;
-      m.rope_base = 500.0f;
       m.causal = false;
       m.loop = loop;
-      m.mu = 0.5f;
-      m.alpha = 2.0f;
-      const ModelConfig back = block_model(block_config(m));
       CAPTURE(int(scheme));
-      CHECK(back.loops == m.loops);
-      CHECK(back.vocab_in == m.vocab_in);
-      CHECK(back.vocab_out == m.vocab_out);
-      CHECK(back.positions == m.positions);
-      CHECK(back.pe_scale == m.pe_scale);
-      CHECK(back.alibi_rho == m.alibi_rho);
-      CHECK(back.rope_base == m.rope_base);
-      CHECK(back.causal == m.causal);
-      CHECK(back.loop == m.loop);
-      CHECK(back.mu == m.mu);
-      CHECK(back.alpha == m.alpha);
+      CHECK(validate(m).is_ok());
+      CHECK(is_looped_block(m));
+      CHECK(runs_d8_kernels(m));
+      m.generic_kernels = true;  // the same model on the other kernels
+      CHECK(is_looped_block(m));
+      CHECK_FALSE(runs_d8_kernels(m));
     }
+  // Each of these makes another shape, which checkpoint version 4 holds and the generic kernels run.
+  const ModelSpec paper = paper_block();
+  ModelSpec other = paper;
+  other.positions = Positions::learned;
+  CHECK_FALSE(is_looped_block(other));
+  other = paper;
+  other.heads = 2;
+  CHECK_FALSE(is_looped_block(other));
+  other = paper;
+  other.out_proj = true;
+  CHECK_FALSE(is_looped_block(other));
+  other = paper;
+  other.looped = false;
+  CHECK_FALSE(is_looped_block(other));
+  other = paper;
+  other.ignore_class = -1;  // every class counted: not the block's NONE
+  CHECK_FALSE(is_looped_block(other));
 }
 
 TEST_CASE("model: energy-entropy terms and the Hamiltonian loop are refused off the d = 8 kernels") {
@@ -168,7 +177,7 @@ TEST_CASE("model: energy-entropy terms and the Hamiltonian loop are refused off 
   const Status h = validate(hamiltonian);
   CHECK(h.code() == Error::unsupported);
   CHECK(std::string(h.message()).find("hamiltonian") != std::string::npos);
-  ModelConfig paper;
+  ModelSpec paper = paper_block();
   paper.loop = LoopKind::hamiltonian;
-  CHECK(validate(block_config(paper)).is_ok());
+  CHECK(validate(paper).is_ok());
 }

@@ -114,14 +114,14 @@ inline TrainConfig config_from(const GoldenFile& g, int batch, int len) {
   cfg.task.alphabet = as_int("config.vocab_in");
   cfg.task.hops = 1;
   sync_vocab_with_task(cfg);
-  REQUIRE(cfg.model.vocab_out == as_int("config.vocab_out"));
+  REQUIRE(cfg.model.out_dim == as_int("config.vocab_out"));
 
-  ModelConfig& m = cfg.model;
-  m.loops = as_int("config.loops");
+  ModelSpec& m = cfg.model;
+  m.layers = as_int("config.loops");
   const int positions = as_int("config.positions");
   REQUIRE(positions >= 0);
-  REQUIRE(positions <= static_cast<int>(PositionKind::rope));
-  m.positions = static_cast<PositionKind>(positions);
+  REQUIRE(positions <= static_cast<int>(Positions::rope));
+  m.positions = static_cast<Positions>(positions);
   m.pe_scale = as_float("config.pe_scale");
   if (g.has("config.alibi_rho")) {  // cases of SPEC 1.1 and later carry these settings
     m.alibi_rho = as_float("config.alibi_rho");
@@ -131,7 +131,6 @@ inline TrainConfig config_from(const GoldenFile& g, int batch, int len) {
   m.loop = as_int("config.loop") == 0 ? LoopKind::standard : LoopKind::hamiltonian;
   m.mu = as_float("config.mu");
   m.alpha = as_float("config.alpha");
-  m.beta = 0.0f;
 
   LossConfig& l = cfg.loss;
   l.lambda_p = as_float("loss.lambda_p");

@@ -12,7 +12,7 @@ namespace tinyloop::test {
 // A small configuration that exercises every code path quickly.
 inline TrainConfig small_config(int loops = 3, int alphabet = 4) {
   TrainConfig c = preset_lam2026();
-  c.model.loops = loops;
+  c.model.layers = loops;
   c.task.alphabet = alphabet;
   sync_vocab_with_task(c);
   return c;

@@ -152,7 +152,7 @@ struct TrainBench {
   int next = 0;
   long steps_counted = 0, allocations = 0;
 
-  TrainBench(const Options& o, int threads, PositionKind positions = PositionKind::sinusoidal) {
+  TrainBench(const Options& o, int threads, Positions positions = Positions::sinusoidal) {
     cfg = preset_lam2026();
     cfg.model.positions = positions;
     cfg.batch = o.batch;
@@ -257,7 +257,7 @@ double training_step_flops(const TrainConfig& cfg, int n) {
   const double d = kDim, hidden = kHidden, keys = 0.5 * double(n + 1);
   const double per_token_loop = 2.0 * (3.0 * d * d + 2.0 * d * hidden + 2.0 * d * keys);
   const double tokens = double(cfg.batch) * double(n);
-  const double forward = tokens * (double(cfg.model.loops) * per_token_loop + 2.0 * d * cfg.model.vocab_out);
+  const double forward = tokens * (double(cfg.model.layers) * per_token_loop + 2.0 * d * cfg.model.out_dim);
   return 3.0 * forward;
 }
 
@@ -326,7 +326,7 @@ bool allocation_counter_live() {
 struct TrainBenches {
   TrainBench one, alibi;
   std::unique_ptr<TrainBench> all;
-  explicit TrainBenches(const Options& o) : one(o, 1), alibi(o, 1, PositionKind::alibi) {
+  explicit TrainBenches(const Options& o) : one(o, 1), alibi(o, 1, Positions::alibi) {
     if (o.threads > 1) all = std::make_unique<TrainBench>(o, o.threads);
   }
 };
@@ -406,7 +406,7 @@ TrainFigures bench_training(const Options& o, TrainBenches& b) {
 struct InferBench {
   std::vector<unsigned char> buffer;
   Inference inf;
-  InferBench(const ModelConfig& model, int n, const Trainer<float>& trainer, const std::vector<std::int32_t>& tokens,
+  InferBench(const ModelSpec& model, int n, const Trainer<float>& trainer, const std::vector<std::int32_t>& tokens,
              const InferOutputs& out, const char* what) {
     buffer.resize(Inference::plan(model, n).total);
     const std::string name(what);
@@ -452,9 +452,9 @@ InferTimes time_inference(const Options& o, const TrainBenches& b, int loops, do
   induction_sample(rng, 4, tokens.data(), n);
   InferOutputs out;
   out.predictions = preds.data();
-  const ModelConfig model = preset_lam2026().model;
-  ModelConfig alibi_model = model;
-  alibi_model.positions = PositionKind::alibi;
+  const ModelSpec model = preset_lam2026().model;
+  ModelSpec alibi_model = model;
+  alibi_model.positions = Positions::alibi;
   InferBench plain(model, n, b.one.trainer, tokens, out, "");
   InferBench alibi(alibi_model, n, b.alibi.trainer, tokens, out, "ALiBi ");
   AttentionOnly att(n);
@@ -496,10 +496,10 @@ void print_peaks(const InferTimes& t, double pk, double pk_row) {
 
 // Inference at --infer-len and its attention kernel alone, against the measured FMA peaks.
 InferFigures bench_inference(const Options& o, const TrainBenches& b) {
-  const ModelConfig model = preset_lam2026().model;
+  const ModelSpec model = preset_lam2026().model;
   const int n = o.infer_len;
-  const double flops = attention_flops(n, model.loops, model.causal);
-  const InferTimes t = time_inference(o, b, model.loops, flops);
+  const double flops = attention_flops(n, model.layers, model.causal);
+  const InferTimes t = time_inference(o, b, model.layers, flops);
   const double ims = median(t.inf_ms), ams = median(t.att_ms);
   const double g_total = flops / (ims * 1e-3) / 1e9, g_att = flops / (ams * 1e-3) / 1e9;
   const double pk = median(t.peaks), pk_row = median(t.row_peaks);
@@ -509,9 +509,9 @@ InferFigures bench_inference(const Options& o, const TrainBenches& b) {
   const int att_lanes = 1;
 #endif
   std::printf("\ninference, n=%d, %d loops, 1 thread; median of %d x %d calls; CPU time of the thread (the FMA "
-              "peaks too)\n", n, model.loops, o.repeats, o.infer_reps);
+              "peaks too)\n", n, model.layers, o.repeats, o.infer_reps);
   print_peaks(t, pk, pk_row);
-  std::printf("  time per sequence: %.2f ms (%.1f us per loop)\n", ims, ims * 1000.0 / model.loops);
+  std::printf("  time per sequence: %.2f ms (%.1f us per loop)\n", ims, ims * 1000.0 / model.layers);
   std::printf("  attention FLOPs per sequence: %.1f M (causal n(n+1)/2 pairs per loop, QK^T and P.V only, d=%d "
               "multiply-adds each, 2 flops per multiply-add)\n", flops / 1e6, kDim);
   std::printf("  attention kernel alone (%d lanes): %.2f ms/seq, %.1f GFLOP/s = %.1f%% of the machine's FMA peak"
@@ -539,11 +539,11 @@ void print_positions(const Options& o, const TrainFigures& train, const InferFig
   std::printf("  training step n=%d batch %d: %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n",
               o.len, o.batch, step_alibi, step_sin, 100.0 * (step_alibi / step_sin - 1.0));
   std::printf("  inference n=%d, %d loops  : %8.3f ms ALiBi, %8.3f ms sinusoids: %+.1f%%   [target < +15%%]\n",
-              o.infer_len, preset_lam2026().model.loops, call_alibi, call_sin, 100.0 * (call_alibi / call_sin - 1.0));
+              o.infer_len, preset_lam2026().model.layers, call_alibi, call_sin, 100.0 * (call_alibi / call_sin - 1.0));
 }
 
 void print_memory(const Options& o, const TrainBenches& b) {
-  const ModelConfig model = preset_lam2026().model;
+  const ModelSpec model = preset_lam2026().model;
   const int n = o.infer_len;
   auto working = [&](int len) {
     const MemoryPlan p = Inference::plan(model, len);
@@ -612,7 +612,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("tinyloop-bench: lam2026 (d=%d, %d loops), float32, %s kernels; %d hardware threads; allocation hooks: %s\n",
-              kDim, preset_lam2026().model.loops,
+              kDim, preset_lam2026().model.layers,
 #if TINYLOOP_SIMD
               kernels::simd::arch_name(),
 #else

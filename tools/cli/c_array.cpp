@@ -57,11 +57,11 @@ void define(std::string* out, const std::string& macro, const std::string& value
 
 // The host's inference on the test tokens, as arrays a target compares its own run with.
 void append_test_vector(std::string* h, const LoadedCheckpoint& ck, const CArrayOptions& o, const std::string& N) {
-  const ModelConfig& m = ck.header.config.model;
+  const ModelSpec& m = ck.header.config.model;
   const int len = static_cast<int>(o.test_tokens.size());
   InferenceSession session(m, len, ck.params.data(), ck.params.size());
   std::vector<std::int32_t> predictions(o.test_tokens.size());
-  std::vector<float> logits(o.test_tokens.size() * std::size_t(m.vocab_out));
+  std::vector<float> logits(o.test_tokens.size() * std::size_t(m.out_dim));
   InferOutputs out;
   out.predictions = predictions.data();
   out.logits = logits.data();
@@ -76,7 +76,7 @@ void append_test_vector(std::string* h, const LoadedCheckpoint& ck, const CArray
   *h += "};\nstatic const int32_t " + o.name + "_test_predictions[" + N + "_TEST_LEN] = {";
   append_values(h, predictions, 32, integer);
   *h += "};\nstatic const float " + o.name + "_test_logits[" + N + "_TEST_LEN * " + N + "_VOCAB_OUT] = {";
-  append_values(h, logits, std::size_t(m.vocab_out), float_literal);
+  append_values(h, logits, std::size_t(m.out_dim), float_literal);
   *h += "};\n";
 }
 
@@ -90,7 +90,7 @@ bool is_c_identifier(const std::string& name) {
 }
 
 std::string c_array_header(const LoadedCheckpoint& ck, const CArrayOptions& o) {
-  const ModelConfig& m = ck.header.config.model;
+  const ModelSpec& m = ck.header.config.model;
   const std::string N = upper(o.name);
   const std::vector<std::uint8_t> bytes = serialise_without_optimizer(ck);
   const std::uint32_t crc = std::uint32_t(bytes[bytes.size() - 4]) | std::uint32_t(bytes[bytes.size() - 3]) << 8 |
@@ -119,9 +119,9 @@ std::string c_array_header(const LoadedCheckpoint& ck, const CArrayOptions& o) {
   h += " *   tinyloop_model_init(" + o.name + "_checkpoint, " + N + "_CHECKPOINT_BYTES, " + N + "_MAX_LEN,\n";
   h += " *                       arena, sizeof arena, &model, &error);\n";
   h += " *\n";
-  h += " * Model: positions " + std::string(position_name(m.positions)) + ", " + std::to_string(m.loops) + " loops (" +
+  h += " * Model: positions " + std::string(position_name(m.positions)) + ", " + std::to_string(m.layers) + " loops (" +
        loop_name(m.loop) + "), d = " + std::to_string(kDim) + ", " + (m.causal ? "causal" : "not causal") +
-       ", vocab_in " + std::to_string(m.vocab_in) + ", vocab_out " + std::to_string(m.vocab_out) + ",\n";
+       ", vocab_in " + std::to_string(m.vocab_in) + ", vocab_out " + std::to_string(m.out_dim) + ",\n";
   h += " * " + std::to_string(ParamLayout::make(m).total) + " parameters (padding included), trained " +
        std::to_string(ck.header.step) + " steps.\n";
   h += " */\n";
@@ -129,8 +129,8 @@ std::string c_array_header(const LoadedCheckpoint& ck, const CArrayOptions& o) {
   define(&h, N + "_CHECKPOINT_BYTES", std::to_string(bytes.size()));
   define(&h, N + "_CRC32", crc_hex, "the checkpoint's last 4 bytes, little-endian");
   define(&h, N + "_VOCAB_IN", std::to_string(m.vocab_in), "tokens are in [0, VOCAB_IN)");
-  define(&h, N + "_VOCAB_OUT", std::to_string(m.vocab_out), "classes; the last one is NONE");
-  define(&h, N + "_LOOPS", std::to_string(m.loops));
+  define(&h, N + "_VOCAB_OUT", std::to_string(m.out_dim), "classes; the last one is NONE");
+  define(&h, N + "_LOOPS", std::to_string(m.layers));
   define(&h, N + "_POSITIONS", std::to_string(int(m.positions)),
          "as tinyloop_model_info.positions: 0 sinusoidal, 1 none, 2 ALiBi, 3 ALiBi + sinusoidal, 4 RoPE");
   define(&h, N + "_MAX_LEN", std::to_string(o.max_len), "the longest sequence the arena is planned for");

@@ -51,8 +51,8 @@ int run_eval(const Args& args) {
   const TrainConfig& cfg = ck.header.config;
   if (!json) {
     const std::string loops = opt.loops > 0 ? std::to_string(opt.loops) + " (trained with " +
-                                                  std::to_string(cfg.model.loops) + ")"
-                                            : std::to_string(cfg.model.loops);
+                                                  std::to_string(cfg.model.layers) + ")"
+                                            : std::to_string(cfg.model.layers);
     std::printf("checkpoint %s: step %lld, positions %s, loops %s, alphabet %d, hops %d; %d samples per length, "
                 "seed %llu\n",
                 path.c_str(), static_cast<long long>(ck.header.step), position_name(cfg.model.positions),

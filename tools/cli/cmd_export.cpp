@@ -44,7 +44,7 @@ const CommandSpec& export_spec() {
 namespace {
 
 std::string export_json(const LoadedCheckpoint& ck) {
-  const ModelConfig& m = ck.header.config.model;
+  const ModelSpec& m = ck.header.config.model;
   const ParamLayout layout = ParamLayout::make(m);
   JsonWriter j(2);
   j.begin_object();
@@ -53,9 +53,9 @@ std::string export_json(const LoadedCheckpoint& ck) {
   j.key("config").begin_object();
   j.key("d").value(kDim);
   j.key("hidden").value(kHidden);
-  j.key("loops").value(m.loops);
+  j.key("loops").value(m.layers);
   j.key("vocab_in").value(m.vocab_in);
-  j.key("vocab_out").value(m.vocab_out);
+  j.key("vocab_out").value(m.out_dim);
   j.key("positions").value(position_name(m.positions));
   j.key("pe_scale").value(static_cast<double>(m.pe_scale));
   j.key("alibi_rho").value(static_cast<double>(m.alibi_rho));
@@ -64,8 +64,6 @@ std::string export_json(const LoadedCheckpoint& ck) {
   j.key("loop").value(loop_name(m.loop));
   j.key("mu").value(static_cast<double>(m.mu));
   j.key("alpha").value(static_cast<double>(m.alpha));
-  j.key("beta").value(static_cast<double>(m.beta));
-  j.key("tau").value(static_cast<double>(m.tau));
   j.end_object();
   j.key("params").begin_object();
   for (int p = 0; p < layout.count; ++p) {

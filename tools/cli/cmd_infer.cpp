@@ -22,10 +22,10 @@ Status run_with_progress(Inference& engine, const std::vector<std::int32_t>& tok
   const int len = static_cast<int>(tokens.size());
   if (!progress.enabled()) return engine.run(tokens.data(), len, out);
   const double speed = measure_inference_speed(engine, tokens.data(), len);
-  const double cost = inference_cost(len, engine.config().loops);
+  const double cost = inference_cost(len, engine.config().layers);
   auto text = [&](double elapsed) {
     char line[128];
-    std::snprintf(line, sizeof line, "infer: %d tokens, %d loops: %s  ETA %s", len, engine.config().loops,
+    std::snprintf(line, sizeof line, "infer: %d tokens, %d loops: %s  ETA %s", len, engine.config().layers,
                   text::format_duration(elapsed).c_str(),
                   text::format_duration(speed > 0 ? std::max(0.0, cost / speed - elapsed) : -1.0).c_str());
     return std::string(line);
@@ -78,10 +78,10 @@ int run_infer(const Args& args) {
   const bool json = a.has("--json");
 
   LoadedCheckpoint ck = load_checkpoint(path);
-  const ModelConfig& m = ck.header.config.model;
+  const ModelSpec& m = ck.header.config.model;
   check_vocabulary(parsed, m.vocab_in, tokens_text ? kExitUsage : kExitRuntime);
   const int len = static_cast<int>(tokens.size());
-  const int classes = m.vocab_out;
+  const int classes = m.out_dim;
   const int none = classes - 1;
 
   InferenceSession session(m, len, ck.params.data(), ck.params.size());

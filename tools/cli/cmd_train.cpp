@@ -212,7 +212,7 @@ void print_start(const TrainRun& run) {
                "train: %lld steps, batch %d, lengths %d..%d, loops %d, alphabet %d, hops %d, seed %llu, "
                "%d thread%s, %s planned -> %s\n",
                static_cast<long long>(cfg.steps), cfg.batch, cfg.curriculum.min_len, cfg.curriculum.max_len,
-               cfg.model.loops, cfg.task.alphabet, cfg.task.hops, static_cast<unsigned long long>(cfg.seed),
+               cfg.model.layers, cfg.task.alphabet, cfg.task.hops, static_cast<unsigned long long>(cfg.seed),
                run.o.threads, run.o.threads == 1 ? "" : "s",
                text::format_bytes(run.plan.total + run.data_bytes).c_str(), run.o.out.c_str());
 }

@@ -50,7 +50,7 @@ double measure_inference_speed(Inference& engine, const std::int32_t* tokens, in
   Status s = engine.run(tokens, kSpeedProbeTokens, InferOutputs{});
   const double seconds = platform::now_seconds() - t0;
   if (!s || seconds <= 0) return 0.0;
-  return inference_cost(kSpeedProbeTokens, engine.config().loops) / seconds;
+  return inference_cost(kSpeedProbeTokens, engine.config().layers) / seconds;
 }
 
 std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* params, std::size_t count,
@@ -60,9 +60,9 @@ std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* p
   std::vector<LengthResult> rows;
   if (opt.lengths.empty()) return rows;
   const int max_len = *std::max_element(opt.lengths.begin(), opt.lengths.end());
-  ModelConfig model = cfg.model;
-  if (opt.loops > 0) model.loops = opt.loops;
-  const int loops = model.loops;
+  ModelSpec model = cfg.model;
+  if (opt.loops > 0) model.layers = opt.loops;
+  const int loops = model.layers;
   InferenceSession session(model, max_len, params, count);
 
   const int scratch_loops = opt.per_loop ? loops : 0;

@@ -31,7 +31,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, bool with_optimizer) {
   if (s) s = checkpoint_read_header(bytes.data(), bytes.size(), &ck.header);
   if (!s) runtime_error("checkpoint '" + path + "' is not valid: " + s.message());
   if (!ck.header.looped_block) {
-    const ModelSpec& m = ck.header.spec;
+    const ModelSpec& m = ck.header.config.model;
     runtime_error("checkpoint '" + path + "' holds a " + std::to_string(m.layers) + "-" +
                   (m.looped ? "loop" : "layer") + " model with " + std::to_string(m.heads) + " heads of width " +
                   std::to_string(m.width) + " (format version 4, written by a study); this command runs the "
@@ -74,7 +74,7 @@ std::vector<std::uint8_t> allocate_planned(std::size_t bytes, const std::string&
   }
 }
 
-InferenceSession::InferenceSession(const ModelConfig& model, int max_len, const float* params,
+InferenceSession::InferenceSession(const ModelSpec& model, int max_len, const float* params,
                                    std::size_t count) {
   std::string what = "the inference buffer (max_len " + std::to_string(max_len) + ")";
   MemoryPlan plan = Inference::plan(model, max_len);
@@ -93,7 +93,7 @@ const char* choice_name(const char* key, int value) {
 }
 }  // namespace
 
-const char* position_name(PositionKind k) { return choice_name("model.positions", int(k)); }
+const char* position_name(Positions k) { return choice_name("model.positions", int(k)); }
 const char* loop_name(LoopKind k) { return choice_name("model.loop", int(k)); }
 
 }  // namespace tinyloop::cli

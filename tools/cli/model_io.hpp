@@ -37,7 +37,7 @@ std::vector<std::uint8_t> allocate_planned(std::size_t bytes, const std::string&
 // An Inference engine bound to its own buffer, with weights loaded.
 class InferenceSession {
  public:
-  InferenceSession(const ModelConfig& model, int max_len, const float* params, std::size_t count);
+  InferenceSession(const ModelSpec& model, int max_len, const float* params, std::size_t count);
   InferenceSession(const InferenceSession&) = delete;
   InferenceSession& operator=(const InferenceSession&) = delete;
 
@@ -49,7 +49,7 @@ class InferenceSession {
   Inference engine_;
 };
 
-const char* position_name(PositionKind k);
+const char* position_name(Positions k);
 const char* loop_name(LoopKind k);
 
 }  // namespace tinyloop::cli

@@ -13,8 +13,8 @@ TrainConfig preset_best() {
   c.optim.lr = 3e-3f;
   c.optim.warmup_steps = 100;
   c.optim.schedule = Schedule::cosine;
-  c.model.loops = 8;
-  c.model.positions = PositionKind::none;
+  c.model.layers = 8;
+  c.model.positions = Positions::none;
   c.steps = 10000;
   // The entropy term alone, its target cooled from about uniform attention (1.5) to one-hot (0)
   // over the run: the one energy-entropy variant that beat its CE-only twin (docs/results/sinusoids.md §8).
@@ -32,8 +32,8 @@ TrainConfig preset_best() {
 // caps how sharp the content score can get against slope x distance) and a fast schedule.
 TrainConfig preset_alibi() {
   TrainConfig c = preset_lam2026();
-  c.model.positions = PositionKind::alibi;
-  c.model.loops = 8;
+  c.model.positions = Positions::alibi;
+  c.model.layers = 8;
   c.loss.lambda_p = 0.0f;
   c.loss.lambda_k = 0.0f;
   c.loss.lambda_s = 0.0f;

@@ -54,7 +54,7 @@ double expected_work(const TrainConfig& cfg, std::int64_t from, std::int64_t to)
     const int longest = curriculum_longest(cfg.curriculum, s + k / 2, cfg.steps);
     tokens += double(k) * 0.5 * double(cfg.curriculum.min_len + longest);
   }
-  return tokens * double(cfg.batch) * double(cfg.model.loops);
+  return tokens * double(cfg.batch) * double(cfg.model.layers);
 }
 
 TrainProgress::TrainProgress(const TrainConfig& cfg, std::int64_t start, std::int64_t stop, bool enabled)
@@ -66,7 +66,7 @@ TrainProgress::TrainProgress(const TrainConfig& cfg, std::int64_t start, std::in
 
 void TrainProgress::add(const StepStats& s, int len) {
   window_.add(s);
-  work_ += double(cfg_.batch) * double(len) * double(cfg_.model.loops);
+  work_ += double(cfg_.batch) * double(len) * double(cfg_.model.layers);
 }
 
 void TrainProgress::report(std::int64_t done, double lr, int longest, std::int64_t skipped, const char* last_fault,

@@ -199,7 +199,7 @@ void apply_config_flags(const ParsedArgs& a, TrainConfig& c) {
     usage_error("--no-positions is --positions none; give one of the two");
   for (const ConfigField& f : fields())
     if (f.flag && a.has(f.flag)) parse_field(a, f, c);
-  if (a.has("--no-positions")) c.model.positions = PositionKind::none;
+  if (a.has("--no-positions")) c.model.positions = Positions::none;
   if (a.has("--alphabet")) sync_vocab_with_task(c);
   if (c.loss.q == 1.0f) usage_error("--q must not be 1 (the Tsallis entropy divides by q - 1)");
   if (c.curriculum.min_len > c.curriculum.max_len)

@@ -77,12 +77,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // Accepted: everything the loader promises must hold.
-  check(validate(h.config).is_ok());
+  check(h.looped_block == is_looped_block(h.config.model));
+  check(h.looped_block ? validate(h.config).is_ok() : validate(h.config.model) && validate_shared(h.config));
   check(h.step >= 0 && (h.rng_inc & 1u) == 1u);
-  const ModelSpec* spec = h.looped_block ? nullptr : &h.spec;
-  const std::size_t n = h.looped_block ? ParamLayout::make(h.config.model).total : ModelLayout::make(h.spec).total;
+  const std::size_t n =
+      h.looped_block ? ParamLayout::make(h.config.model).total : ModelLayout::make(h.config.model).total;
   check(h.param_count == n);
-  check(checkpoint_bytes(h.config, h.has_optimizer, spec) == file.size());
+  check(checkpoint_bytes(h.config, h.has_optimizer) == file.size());
   check(head_status.is_ok() && from_head == file.size());
   std::vector<float> params(n, 7.0f), m(n, 7.0f), v(n, 7.0f);
   s = checkpoint_read_tensors(file.data(), file.size(), params.data(), m.data(), v.data());
@@ -100,7 +101,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   d.step = h.step;
   d.rng_state = h.rng_state;
   d.rng_inc = h.rng_inc;
-  d.spec = spec;
   std::vector<std::uint8_t> again(file.size() + 16, 0);
   std::size_t written = 0;
   s = checkpoint_write(d, again.data(), again.size(), &written);

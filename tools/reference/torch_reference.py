@@ -48,7 +48,7 @@ LN_EPS = 1e-5
 PARAM_NAMES = ["E", "Wq", "Wk", "Wv", "ln1.gain", "ln1.bias", "ln2.gain", "ln2.bias",
                "W1", "b1", "W2", "b2", "lnf.gain", "lnf.bias", "Wout", "bout"]
 
-# Position kinds as the engine numbers them (tinyloop::PositionKind, checkpoint field).
+# Position kinds as the engine numbers them (tinyloop::Positions, checkpoint field).
 POSITION_CODES = {"sinusoidal": 0, "none": 1, "alibi": 2, "alibi+sinusoidal": 3, "rope": 4}
 
 

@@ -1,5 +1,5 @@
 #pragma once
-// The engine's public API: the model (model.hpp) and its trainer, configuration, inference,
+// The engine's public API: the model (model_spec.hpp, model.hpp) and its trainer, configuration, inference,
 // checkpoint, evaluation, tasks, rng, memory plan and status; tinyloop.h is the C ABI.
 //
 // Bump allocator over the one buffer the caller hands in. Used only while planning and

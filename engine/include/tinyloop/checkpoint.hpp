@@ -10,26 +10,25 @@
 
 namespace tinyloop {
 
-// A checkpoint holds one model, its training recipe and where the run stands. The model is
-// either the paper's looped block, described by config.model (format versions 1 to 3, which
-// Inference, the C ABI and `tinyloop eval/infer/export` run), or any other ModelSpec (version 4:
-// the stacked and multi-head models of the studies), whose tensors are laid out as
-// ModelLayout::make(spec) lays them out.
+// A checkpoint holds one model (config.model), its training recipe and where the run stands.
+// The paper's looped block (is_looped_block) is written in format versions 1 to 3, which
+// Inference, the C ABI and `tinyloop eval/infer/export` run; any other model in version 4 (the
+// stacked and multi-head models of the studies), whose tensors are laid out as
+// ModelLayout::make(config.model) lays them out.
 struct CheckpointData {
-  TrainConfig config;  // the recipe (version 4 stores only its optimiser, batch, steps and seed)
+  TrainConfig config;  // the model and its recipe (version 4 stores of the recipe only its
+                       // optimiser, batch, steps and seed)
   const float* params = nullptr;  // the model's flat array (ParamLayout or ModelLayout total entries)
   const float* adam_m = nullptr;  // optional optimizer state, same size (both or neither)
   const float* adam_v = nullptr;
   std::int64_t step = 0;
   std::uint64_t rng_state = 0;  // data generator state, so a resumed run draws the same data
   std::uint64_t rng_inc = 0;
-  const ModelSpec* spec = nullptr;  // a model other than the looped block; nullptr: config.model
 };
 
 struct CheckpointHeader {
-  TrainConfig config;         // version 4: optim, batch, steps and seed; the rest at its defaults
-  ModelSpec spec;             // the model the tensors belong to (versions 1-3: block_config(config.model))
-  bool looped_block = true;   // versions 1-3: the looped block that config.model describes
+  TrainConfig config;         // version 4: the model, optim, batch, steps and seed; the rest at its defaults
+  bool looped_block = true;   // versions 1-3: config.model is the looped block
   std::int64_t step = 0;
   std::uint64_t rng_state = 0;
   std::uint64_t rng_inc = 0;
@@ -42,8 +41,8 @@ struct CheckpointHeader {
 // (tests, fuzzing).
 std::uint32_t checkpoint_crc32(const std::uint8_t* data, std::size_t size);
 
-// Exact size of the serialised checkpoint (of `spec` when given, else of the looped block).
-std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer, const ModelSpec* spec = nullptr);
+// Exact size of the serialised checkpoint of cfg.model.
+std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer);
 
 // The head of a checkpoint: the fixed header and the longest configuration and model blocks
 // (version 4's).

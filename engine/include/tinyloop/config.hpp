@@ -1,49 +1,12 @@
 #pragma once
-// Configuration of the looped transformer, its objective, the optimizer and the task
-// (SPEC.md §1-§4). Everything the memory planner needs comes from here.
+// The training recipe (SPEC.md §1-§4): the model (tinyloop/model_spec.hpp), its objective, the
+// optimiser, the task and the curriculum. Everything the memory planner needs comes from here.
 #include <cstdint>
 
+#include "tinyloop/model_spec.hpp"
 #include "tinyloop/status.hpp"
 
 namespace tinyloop {
-
-// The model width is a compile-time constant: 8 floats are one AVX register or two NEON
-// registers, which the kernels exploit. The MLP is 4 * d wide.
-constexpr int kDim = 8;
-constexpr int kHidden = 4 * kDim;
-
-// Where order enters the model (SPEC §1, §1.1). The first two act on the input X; ALiBi and
-// RoPE act inside attention, so they hold at absolute positions never seen in training.
-enum class PositionKind : std::uint8_t {
-  sinusoidal = 0,        // X = E[x] + pe_scale * P (the paper's)
-  none = 1,              // NoPE: only the causal mask carries order
-  alibi = 2,             // scores - softplus(rho) (i - j), no sinusoids in X
-  alibi_sinusoidal = 3,  // both
-  rope = 4,              // query/key pairs rotated by position, no sinusoids in X
-};
-constexpr bool uses_sinusoids(PositionKind k) {
-  return k == PositionKind::sinusoidal || k == PositionKind::alibi_sinusoidal;
-}
-constexpr bool uses_alibi(PositionKind k) { return k == PositionKind::alibi || k == PositionKind::alibi_sinusoidal; }
-constexpr bool uses_rope(PositionKind k) { return k == PositionKind::rope; }
-enum class LoopKind : std::uint8_t { standard = 0, hamiltonian = 1 };
-
-struct ModelConfig {
-  int loops = 25;
-  int vocab_in = 4;   // A symbols
-  int vocab_out = 5;  // A + 1 (class A is NONE)
-  PositionKind positions = PositionKind::sinusoidal;
-  float pe_scale = 0.15f;
-  float alibi_rho = 0.5f;       // initial rho of the learned ALiBi slope softplus(rho)
-  float rope_base = 10000.0f;   // RoPE: theta_k = base^(-2k/d)
-  bool causal = true;
-  LoopKind loop = LoopKind::standard;
-  // Hamiltonian loop (SPEC §1 option): V_t = mu V_{t-1} + alpha (F(Z) - Z) - beta grad E.
-  float mu = 0.9f;
-  float alpha = 1.0f;
-  float beta = 0.0f;
-  float tau = 1.0f;
-};
 
 enum class Schedule : std::uint8_t { constant = 0, cosine = 1 };
 
@@ -84,8 +47,10 @@ struct CurriculumConfig {
   float ramp = 0.5f;
 };
 
+// The training recipe: the model (the paper's looped block, which checkpoint versions 1-3 and
+// Inference hold), its objective, optimiser, task and curriculum.
 struct TrainConfig {
-  ModelConfig model;
+  ModelSpec model = paper_block();
   LossConfig loss;
   OptimConfig optim;
   TaskConfig task;
@@ -93,20 +58,20 @@ struct TrainConfig {
   int batch = 32;
   std::int64_t steps = 20000;
   std::uint64_t seed = 1;
-  // Multiplies every randomly initialised tensor of init_weights() (SPEC §1's PyTorch defaults
-  // at 1); LayerNorm gains and biases keep 1 and 0. Not in the paper: a knob of the recipe searches.
-  float init_scale = 1.0f;
 };
 
 // The paper's recipe exactly as SPEC.md §1-§3 states it.
 TrainConfig preset_lam2026();
 
-// Keeps vocab_in / vocab_out in step with the task's alphabet.
+// Keeps the model's vocabularies in step with the task's alphabet A: A symbols in, A + 1
+// classes out, class A (NONE) left out of the accuracy.
 void sync_vocab_with_task(TrainConfig& cfg);
 
-Status validate(const ModelConfig& m);
 Status validate(const LossConfig& l);
 Status validate(const OptimConfig& o);
+// The whole recipe, whose model must be the looped block.
 Status validate(const TrainConfig& cfg);
+// What every model's training shares, and version 4 checkpoints keep: optimiser, batch, steps.
+Status validate_shared(const TrainConfig& cfg);
 
 }  // namespace tinyloop

@@ -23,7 +23,7 @@ struct ConfigField {
   const char* key;      // "optim.lr": its name in checkpoint messages
   FieldType type;
   std::uint32_t since;  // the checkpoint format version that first stores it
-  void* (*member)(TrainConfig&);
+  void* (*member)(TrainConfig&);  // nullptr: a retired f32 field, always lo (= hi)
   // Command line. flag == nullptr: not settable there (AdamW's betas, the vocabularies, ...).
   const char* flag;     // "--lr"
   const char* meta;     // "X"; nullptr for a switch
@@ -46,7 +46,7 @@ const ConfigField* find_config_field(const char* key_or_flag);
 
 // A field's value in its stored encoding (two's complement, IEEE-754 bits, the enumeration's
 // number, 0/1), widened to 64 bits, and back. Two configurations are the same exactly when
-// every field's bits are.
+// every field's bits are. A retired field reads as its one value and ignores what is set.
 std::uint64_t field_bits(const ConfigField& f, const TrainConfig& c);
 void set_field_bits(const ConfigField& f, TrainConfig& c, std::uint64_t bits);
 // The same encoding for a value of type t at p, of any struct (the checkpoint's model block

@@ -22,23 +22,24 @@ struct InferOutputs {
   int attention_loop = 0;
 };
 
+// Runs the paper's looped block (is_looped_block); init() refuses other shapes.
 class Inference {
  public:
-  static MemoryPlan plan(const ModelConfig& m, int max_len);
+  static MemoryPlan plan(const ModelSpec& m, int max_len);
 
-  Status init(const ModelConfig& m, int max_len, void* buffer, std::size_t bytes);
+  Status init(const ModelSpec& m, int max_len, void* buffer, std::size_t bytes);
   // Copies the flat parameter array (ParamLayout order, padding included).
   Status load_params(const float* flat, std::size_t count);
   Status run(const std::int32_t* tokens, int len, const InferOutputs& out);
 
   const ParamLayout& layout() const { return layout_; }
-  const ModelConfig& config() const { return cfg_; }
+  const ModelSpec& config() const { return cfg_; }
   int max_len() const { return max_len_; }
   // The loaded model's ALiBi recency slope softplus(rho); 0 for other position schemes.
   float alibi_slope() const;
 
  private:
-  ModelConfig cfg_{};
+  ModelSpec cfg_{};
   ParamLayout layout_{};
   int max_len_ = 0;
   float* params_ = nullptr;

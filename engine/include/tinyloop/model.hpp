@@ -7,7 +7,7 @@
 // after init() no member function allocates, throws or calls the OS.
 // AdamW, clipping and the schedule are the engine's own (optim/adamw); cross-entropy is
 // loss/cross_entropy.hpp. The paper's looped block (SPEC §1) is one configuration of it
-// (block_config below), and that shape runs on the compile-time d = 8 SIMD kernels
+// (paper_block(), tinyloop/model_spec.hpp), and that shape runs on the compile-time d = 8 SIMD kernels
 // (runs_d8_kernels); every other shape on the generic kernels (kernels/generic.hpp).
 //
 // Per layer (weights of layer l, or of the one shared block when looped):
@@ -37,7 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tinyloop/config.hpp"
+#include "tinyloop/config.hpp"  // ModelSpec (tinyloop/model_spec.hpp), LossConfig, OptimConfig
 #include "tinyloop/loss_terms.hpp"
 #include "tinyloop/memory_plan.hpp"
 #include "tinyloop/parallel.hpp"
@@ -45,74 +45,6 @@
 #include "tinyloop/status.hpp"
 
 namespace tinyloop {
-
-enum class AttentionKind : std::uint8_t { softmax = 0, linear = 1 };
-// alibi and rope act inside attention (SPEC §1.1); alibi_sinusoidal also adds the sinusoids.
-enum class Positions : std::uint8_t {
-  none = 0,
-  sinusoidal = 1,
-  learned = 2,
-  alibi = 3,
-  alibi_sinusoidal = 4,
-  rope = 5,
-};
-constexpr bool uses_sinusoids(Positions p) { return p == Positions::sinusoidal || p == Positions::alibi_sinusoidal; }
-constexpr bool uses_alibi(Positions p) { return p == Positions::alibi || p == Positions::alibi_sinusoidal; }
-constexpr bool uses_rope(Positions p) { return p == Positions::rope; }
-enum class InputKind : std::uint8_t { tokens = 0, vectors = 1 };
-enum class OutputKind : std::uint8_t { classes = 0, regression = 1 };
-
-struct ModelSpec {
-  int layers = 2;
-  bool looped = false;  // one shared block run `layers` times (weight sharing)
-  int heads = 1;
-  int width = 8;
-  int head_dim = 0;  // 0: width / heads
-  bool mlp = true;
-  int hidden = 0;  // 0: 4 * width
-  bool layernorm = true;
-  AttentionKind attention = AttentionKind::softmax;
-  float attn_scale = 0.0f;  // 0: 1 / sqrt(head_dim)
-  bool causal = true;
-  bool out_proj = true;
-  bool residual = true;
-  Positions positions = Positions::sinusoidal;
-  float pe_scale = 1.0f;  // sinusoidal only
-  int max_len = 64;       // rows of the learned position table
-  float alibi_rho = 0.5f;      // initial rho of every head's ALiBi slope softplus(rho)
-  float rope_base = 10000.0f;  // RoPE: theta_k = base^(-2k/head_dim)
-  InputKind input = InputKind::tokens;
-  int vocab_in = 4;         // tokens
-  int in_dim = 8;           // vectors
-  bool input_proj = true;   // vectors: Win, bin; off: the vector is the stream (in_dim = width)
-  OutputKind output = OutputKind::classes;
-  int out_dim = 5;  // classes, or regression components
-  bool readout_bias = true;
-  int ignore_class = -1;  // a class left out of the accuracy (still in the loss): the paper's NONE
-  LoopKind loop = LoopKind::standard;  // hamiltonian: looped models only
-  float mu = 0.9f;     // hamiltonian momentum
-  float alpha = 1.0f;  // hamiltonian step
-  float init_scale = 1.0f;  // multiplies every randomly drawn tensor of init_weights()
-  bool attn_bias = false;    // biases on the query, key and value projections and on Wo
-  bool branch_norm = false;  // LayerNorm on the attention branch before the residual
-  bool generic_kernels = false;  // run the d = 8 block on the generic kernels too (cross-checks)
-
-  int head_width() const { return head_dim > 0 ? head_dim : width / heads; }
-  int hidden_width() const { return hidden > 0 ? hidden : 4 * width; }
-  int blocks() const { return looped ? 1 : layers; }  // weight sets
-};
-
-Status validate(const ModelSpec& c);
-
-// The paper's looped block (SPEC §1) described by `m`: one shared pre-LN block of width 8, one
-// head without output projection, MLP 32 wide, re-injected input, classes out.
-ModelSpec block_config(const ModelConfig& m);
-// The inverse, for a configuration that runs_d8_kernels(): the block in the d = 8 kernels' terms.
-ModelConfig block_model(const ModelSpec& c);
-
-// True when a configuration is the d = 8 looped block's shape, which runs on the compile-time
-// d = 8 SIMD kernels (model/looped_block.hpp); every other shape runs on kernels/generic.hpp.
-bool runs_d8_kernels(const ModelSpec& c);
 
 // The energy-entropy terms switched off (the default objective of init()).
 LossConfig cross_entropy_only();

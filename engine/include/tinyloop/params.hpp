@@ -28,7 +28,7 @@ struct ParamLayout {
   ParamInfo info[kParamCount];
   int count = 0;          // tensors this model holds (info[count..] are unused)
   std::size_t total = 0;  // elements, padding included
-  static ParamLayout make(const ModelConfig& m);
+  static ParamLayout make(const ModelSpec& m);  // m: is_looped_block(m)
   const ParamInfo& operator[](Param p) const { return info[static_cast<int>(p)]; }
   // Index of a parameter by its SPEC name, or -1.
   int find(const char* name) const;

@@ -1,6 +1,6 @@
 #pragma once
 // Training of the paper's looped transformer from a TrainConfig (SPEC §1-§3): the recipe's
-// view of the one model (tinyloop/model.hpp), which it configures with block_config() and
+// view of the one model (tinyloop/model.hpp), whose looped block (TrainConfig::model) it
 // runs on the d = 8 kernels, with the energy-entropy objective. Everything lives inside one
 // caller-provided buffer; after init() no member function allocates, throws or calls the OS.
 #include <cstddef>

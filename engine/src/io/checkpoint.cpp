@@ -67,8 +67,14 @@ struct FileModel {
   bool block = true;
 };
 
-FileModel model_of(const TrainConfig& cfg, const ModelSpec* spec) {
-  return spec ? FileModel{*spec, false} : FileModel{block_config(cfg.model), true};
+FileModel model_of(const TrainConfig& cfg) { return FileModel{cfg.model, is_looped_block(cfg.model)}; }
+
+// What the file stores must be valid: the whole recipe with the looped block; with any other
+// model, the model and what version 4 keeps of the recipe.
+Status validate_stored(const TrainConfig& cfg) {
+  if (is_looped_block(cfg.model)) return validate(cfg);
+  TINYLOOP_TRY(validate(cfg.model));
+  return validate_shared(cfg);
 }
 
 struct Tensor {
@@ -109,13 +115,13 @@ std::uint64_t tensor_set_bytes(const FileModel& m) {
 // The oldest version that can hold the configuration.
 std::uint32_t version_for(const TrainConfig& cfg, bool block) {
   if (!block) return io::kVersionModelBlock;
-  const ModelConfig defaults;
-  const PositionKind k = cfg.model.positions;
-  const bool version2_fields = k == PositionKind::sinusoidal || k == PositionKind::none;
+  const ModelSpec defaults = paper_block();
+  const Positions k = cfg.model.positions;
+  const bool version2_fields = k == Positions::sinusoidal || k == Positions::none;
   if (!version2_fields || cfg.model.alibi_rho != defaults.alibi_rho || cfg.model.rope_base != defaults.rope_base)
     return 3u;
   const bool version1_fields = cfg.loss.eta_schedule == Schedule::constant && cfg.loss.eta_final == 0.0f &&
-                               cfg.init_scale == 1.0f;
+                               cfg.model.init_scale == 1.0f;
   return version1_fields ? 1u : 2u;
 }
 
@@ -270,11 +276,9 @@ Status check_version(std::uint32_t version, const TrainConfig& cfg, bool block) 
 Status read_model(Reader& r, std::uint32_t version, TrainConfig* cfg, FileModel* model) {
   TINYLOOP_TRY(read_config(r, version, cfg));
   if (version >= io::kVersionModelBlock) {
-    model->block = false;
-    TINYLOOP_TRY(io::read_spec(r, &model->spec));
-  } else {
-    *model = model_of(*cfg, nullptr);
+    TINYLOOP_TRY(io::read_spec(r, &cfg->model));
   }
+  *model = model_of(*cfg);
   return check_version(version, *cfg, model->block);
 }
 
@@ -318,7 +322,6 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
   h.has_optimizer = has_opt;
   FileModel m;
   TINYLOOP_TRY(read_model(r, version, &h.config, &m));
-  h.spec = m.spec;
   h.looped_block = m.block;
   const std::uint64_t expect = file_bytes64(m, has_opt, version);
   if (expect != std::uint64_t(size))
@@ -356,8 +359,8 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
 
 // Returns 0 when the model configuration is invalid (its shapes are then undefined) or the
 // size does not fit in size_t.
-std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer, const ModelSpec* spec) {
-  const FileModel m = model_of(cfg, spec);
+std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer) {
+  const FileModel m = model_of(cfg);
   const std::uint64_t n = file_bytes64(m, with_optimizer, version_for(cfg, m.block));
   if (n > std::uint64_t(std::numeric_limits<std::size_t>::max())) return 0;
   return static_cast<std::size_t>(n);
@@ -365,9 +368,7 @@ std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer, const 
 
 Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t capacity, std::size_t* written) {
   if (written) *written = 0;
-  const Status v = validate(in.config);
-  if (!v.is_ok()) return v;
-  if (in.spec) TINYLOOP_TRY(validate(*in.spec));
+  TINYLOOP_TRY(validate_stored(in.config));
   if (in.params == nullptr) return Status::fail(Error::bad_config, "checkpoint_write: params is null");
   if ((in.adam_m == nullptr) != (in.adam_v == nullptr))
     return Status::fail(Error::bad_config, "checkpoint_write: adam_m and adam_v must both be set or both be null");
@@ -377,7 +378,7 @@ Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t
   if ((in.rng_inc & 1u) == 0)
     return Status::fail(Error::bad_config, "checkpoint_write: rng increment must be odd (take it from Rng::increment())");
   const bool has_opt = in.adam_m != nullptr;
-  const std::size_t total = checkpoint_bytes(in.config, has_opt, in.spec);
+  const std::size_t total = checkpoint_bytes(in.config, has_opt);
   if (total == 0) return Status::fail(Error::bad_config, "checkpoint_write: checkpoint size overflows size_t");
   if (out == nullptr || capacity < total)
     return Status::fail(Error::buffer_too_small, "checkpoint needs %llu bytes, buffer holds %llu",
@@ -385,7 +386,7 @@ Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t
                         static_cast<unsigned long long>(out == nullptr ? 0 : capacity));
 
   // Refuse to write a file the reader would refuse (value_problem).
-  const FileModel m = model_of(in.config, in.spec);
+  const FileModel m = model_of(in.config);
   const float* sets[3] = {in.params, in.adam_m, in.adam_v};
   Status finite = Status::ok();
   for (int s = 0; s < (has_opt ? 3 : 1); ++s)

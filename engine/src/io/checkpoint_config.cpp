@@ -56,8 +56,11 @@ Status read_config(Reader& r, std::uint32_t version, TrainConfig* out) {
     if (f.type == FieldType::boolean && bits > 1u)
       return Status::fail(Error::bad_checkpoint, "invalid configuration: %s = %lu is not 0 or 1", f.key,
                           static_cast<unsigned long>(bits));
+    if (!f.member && bits != field_bits(f, c))
+      return Status::fail(Error::bad_checkpoint, "invalid configuration: %s is retired and must be %g", f.key, f.lo);
     set_field_bits(f, c, bits);
   }
+  c.model.ignore_class = c.model.out_dim - 1;  // the looped block's NONE class, implied
   const Status v = validate(c);
   if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid configuration: %s", v.message());
   *out = c;

@@ -14,7 +14,14 @@ struct SpecField {
   FieldType type;   // i32, f32, choice or boolean: 4 bytes each
   int choices;      // choice: the number of values
   void* (*member)(ModelSpec&);
+  const std::uint8_t* values = nullptr;  // choice: the value each file code stands for (nullptr: the same)
 };
+
+// The file's position codes, from when ModelSpec numbered them so: none, sinusoidal, learned,
+// alibi, alibi + sinusoidal, rope.
+constexpr std::uint8_t kPositionValues[] = {
+    std::uint8_t(Positions::none),  std::uint8_t(Positions::sinusoidal),       std::uint8_t(Positions::learned),
+    std::uint8_t(Positions::alibi), std::uint8_t(Positions::alibi_sinusoidal), std::uint8_t(Positions::rope)};
 
 #define TL_SPEC(name) [](ModelSpec& s) -> void* { return &s.name; }
 
@@ -33,7 +40,7 @@ constexpr SpecField kSpecFields[] = {
     {"spec.causal", FieldType::boolean, 0, TL_SPEC(causal)},
     {"spec.out_proj", FieldType::boolean, 0, TL_SPEC(out_proj)},
     {"spec.residual", FieldType::boolean, 0, TL_SPEC(residual)},
-    {"spec.positions", FieldType::choice, 6, TL_SPEC(positions)},
+    {"spec.positions", FieldType::choice, 6, TL_SPEC(positions), kPositionValues},
     {"spec.pe_scale", FieldType::f32, 0, TL_SPEC(pe_scale)},
     {"spec.max_len", FieldType::i32, 0, TL_SPEC(max_len)},
     {"spec.alibi_rho", FieldType::f32, 0, TL_SPEC(alibi_rho)},
@@ -60,9 +67,18 @@ constexpr SpecField kSpecFields[] = {
 
 static_assert(kSpecBytes == 4 * (sizeof kSpecFields / sizeof kSpecFields[0]), "one 4-byte value per field");
 
+namespace {
+std::uint32_t file_code(const SpecField& f, std::uint64_t value) {
+  if (f.values)
+    for (int code = 0; code < f.choices; ++code)
+      if (f.values[code] == value) return std::uint32_t(code);
+  return static_cast<std::uint32_t>(value);
+}
+}  // namespace
+
 void write_spec(Writer& w, const ModelSpec& s) {
   for (const SpecField& f : kSpecFields)
-    w.u32(static_cast<std::uint32_t>(value_bits(f.type, f.member(const_cast<ModelSpec&>(s)))));  // read only
+    w.u32(file_code(f, value_bits(f.type, f.member(const_cast<ModelSpec&>(s)))));  // read only
 }
 
 Status read_spec(Reader& r, ModelSpec* out) {
@@ -76,7 +92,7 @@ Status read_spec(Reader& r, ModelSpec* out) {
     if (f.type == FieldType::boolean && bits > 1u)
       return Status::fail(Error::bad_checkpoint, "invalid model: %s = %lu is not 0 or 1", f.key,
                           static_cast<unsigned long>(bits));
-    set_value_bits(f.type, f.member(s), bits);
+    set_value_bits(f.type, f.member(s), f.values ? f.values[bits] : bits);
   }
   const Status v = validate(s);
   if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid model: %s", v.message());

@@ -33,7 +33,7 @@ constexpr std::size_t kKeyLanes = 8;
 #endif
 inline std::size_t padded_len(int len) { return (std::size_t(len) + kKeyLanes - 1) / kKeyLanes * kKeyLanes; }
 
-Buffers take_buffers(Arena& a, const ModelConfig& m, int max_len) {
+Buffers take_buffers(Arena& a, const ModelSpec& m, int max_len) {
   const std::size_t N = std::size_t(max_len) * kDim;
   const std::size_t KV = padded_len(max_len) * kDim;
   Buffers b{};
@@ -49,9 +49,9 @@ Buffers take_buffers(Arena& a, const ModelConfig& m, int max_len) {
 
 }  // namespace
 
-MemoryPlan Inference::plan(const ModelConfig& m, int max_len) {
+MemoryPlan Inference::plan(const ModelSpec& m, int max_len) {
   MemoryPlan p;
-  if (!validate(m).is_ok() || max_len < 1 || max_len > kMaxInferLen) return p;
+  if (!validate(m).is_ok() || !is_looped_block(m) || max_len < 1 || max_len > kMaxInferLen) return p;
   Arena dry;
   take_buffers(dry, m, max_len);
   p.params = ParamLayout::make(m).total * sizeof(float);
@@ -60,9 +60,12 @@ MemoryPlan Inference::plan(const ModelConfig& m, int max_len) {
   return p;
 }
 
-Status Inference::init(const ModelConfig& m, int max_len, void* buffer, std::size_t bytes) {
+Status Inference::init(const ModelSpec& m, int max_len, void* buffer, std::size_t bytes) {
   ready_ = false;
   TINYLOOP_TRY(validate(m));
+  if (!is_looped_block(m))
+    return Status::fail(Error::unsupported,
+                        "inference runs the paper's looped block (width 8, one head, no output projection)");
   if (max_len < 1 || max_len > kMaxInferLen)
     return Status::fail(Error::sequence_too_long, "inference capacity %d is outside 1..%d", max_len, kMaxInferLen);
   const MemoryPlan need = plan(m, max_len);
@@ -152,7 +155,7 @@ void attention_probs_row(const float* q, const float* k, int kstride, int count,
 // What one call of Inference::run reads and writes: the weights, the per-token buffers of the
 // engine, the sequence length, the loop's coefficients and the outputs asked for.
 struct RunContext {
-  const ModelConfig& cfg;
+  const ModelSpec& cfg;
   const Weights<const float>& w;
   float *x, *z, *vel, *k, *v;
   float* rope;  // RoPE angles per position; nullptr without RoPE
@@ -328,13 +331,13 @@ void per_loop_readout(const RunContext& c, int t) {
   for (int i = 0; i < c.len; ++i) {
     float h[kDim];
     readout_input(c.w, c.z + i * kDim, c.x + i * kDim, h);
-    pred[i] = readout_argmax(c.w, h, c.cfg.vocab_out);
+    pred[i] = readout_argmax(c.w, h, c.cfg.out_dim);
   }
 }
 
 // The logits and predictions after the last loop, as asked for.
 void final_readout(const RunContext& c) {
-  const int V = c.cfg.vocab_out;
+  const int V = c.cfg.out_dim;
   for (int i = 0; i < c.len; ++i) {
     float h[kDim];
     readout_input(c.w, c.z + i * kDim, c.x + i * kDim, h);
@@ -355,16 +358,16 @@ Status Inference::run(const std::int32_t* tokens, int len, const InferOutputs& o
     if (tokens[i] < 0 || tokens[i] >= cfg_.vocab_in)
       return Status::fail(Error::token_out_of_range, "token %d at position %d is outside the vocabulary [0, %d)",
                           int(tokens[i]), i, cfg_.vocab_in);
-  if (out.attention && (out.attention_loop < 0 || out.attention_loop > cfg_.loops))
+  if (out.attention && (out.attention_loop < 0 || out.attention_loop > cfg_.layers))
     return Status::fail(Error::bad_config, "attention loop %d is outside 1..%d (0: every loop)", out.attention_loop,
-                        cfg_.loops);
+                        cfg_.layers);
 
   const auto w = Weights<const float>::bind(params_, layout_);
   const auto coef = model::LoopCoefficients::of(cfg_);
   const RunContext c{cfg_, w, x_, z_, vel_, k_, v_, rope_, len, float(coef.mu), float(coef.alpha),
                      model::alibi_slope(cfg_, w.rho), out};
   embed_tokens(c, tokens);
-  for (int t = 0; t < cfg_.loops; ++t) {
+  for (int t = 0; t < cfg_.layers; ++t) {
     run_loop(c, t);
     per_loop_readout(c, t);
   }

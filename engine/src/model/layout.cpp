@@ -13,18 +13,6 @@ namespace {
 constexpr int kMaxWidth = 4096;
 constexpr int kMaxLoopsLooped = 10000;
 
-// The looped block's position kinds and the model's, pair by pair (learned positions have no
-// looped-block counterpart).
-struct PositionPair {
-  PositionKind block;
-  Positions model;
-};
-constexpr PositionPair kPositionPairs[] = {
-    {PositionKind::sinusoidal, Positions::sinusoidal}, {PositionKind::none, Positions::none},
-    {PositionKind::alibi, Positions::alibi},           {PositionKind::alibi_sinusoidal, Positions::alibi_sinusoidal},
-    {PositionKind::rope, Positions::rope},
-};
-
 std::size_t* role_slot(ModelLayout& l, const TensorSpec& t) {
   ModelLayout::Block& k = l.block[t.block < 0 ? 0 : t.block];
   switch (t.role) {
@@ -60,54 +48,31 @@ std::size_t* role_slot(ModelLayout& l, const TensorSpec& t) {
 }
 }  // namespace
 
-ModelSpec block_config(const ModelConfig& m) {
+ModelSpec paper_block() {
   ModelSpec c;
-  c.layers = m.loops;
+  c.layers = 25;
   c.looped = true;
   c.heads = 1;
   c.width = kDim;
   c.hidden = kHidden;
   c.out_proj = false;
-  c.causal = m.causal;
-  c.positions = Positions::none;
-  for (const PositionPair& p : kPositionPairs)
-    if (p.block == m.positions) c.positions = p.model;
-  c.pe_scale = m.pe_scale;
-  c.alibi_rho = m.alibi_rho;
-  c.rope_base = m.rope_base;
-  c.vocab_in = m.vocab_in;
-  c.out_dim = m.vocab_out;
-  c.ignore_class = m.vocab_out - 1;  // NONE
-  c.loop = m.loop;
-  c.mu = m.mu;
-  c.alpha = m.alpha;
+  c.positions = Positions::sinusoidal;
+  c.pe_scale = 0.15f;
+  c.vocab_in = 4;
+  c.out_dim = 5;
+  c.ignore_class = 4;  // NONE
   return c;
 }
 
-ModelConfig block_model(const ModelSpec& c) {
-  ModelConfig m;
-  m.loops = c.layers;
-  m.vocab_in = c.vocab_in;
-  m.vocab_out = c.out_dim;
-  m.positions = PositionKind::none;
-  for (const PositionPair& p : kPositionPairs)
-    if (p.model == c.positions) m.positions = p.block;
-  m.pe_scale = c.pe_scale;
-  m.alibi_rho = c.alibi_rho;
-  m.rope_base = c.rope_base;
-  m.causal = c.causal;
-  m.loop = c.loop;
-  m.mu = c.mu;
-  m.alpha = c.alpha;
-  return m;
-}
-
-bool runs_d8_kernels(const ModelSpec& c) {
-  return !c.generic_kernels && c.looped && c.width == kDim && c.heads == 1 && c.head_width() == kDim && c.hidden_width() == kHidden &&
+bool is_looped_block(const ModelSpec& c) {
+  return c.looped && c.width == kDim && c.heads == 1 && c.head_width() == kDim && c.hidden_width() == kHidden &&
          c.mlp && c.layernorm && c.residual && !c.out_proj && c.attention == AttentionKind::softmax &&
          c.attn_scale == 0.0f && c.positions != Positions::learned && c.input == InputKind::tokens &&
-         c.output == OutputKind::classes && c.readout_bias && !c.attn_bias && !c.branch_norm;
+         c.output == OutputKind::classes && c.readout_bias && !c.attn_bias && !c.branch_norm &&
+         c.ignore_class == c.out_dim - 1;
 }
+
+bool runs_d8_kernels(const ModelSpec& c) { return !c.generic_kernels && is_looped_block(c); }
 
 LossConfig cross_entropy_only() {
   LossConfig l;
@@ -118,7 +83,8 @@ LossConfig cross_entropy_only() {
 Status validate(const ModelSpec& c) {
   const int max_layers = c.looped ? kMaxLoopsLooped : kMaxBlocks;
   if (c.layers < 1 || c.layers > max_layers)
-    return Status::fail(Error::bad_config, "layers must be in [1, %d], got %d", max_layers, c.layers);
+    return Status::fail(Error::bad_config, "%s must be in [1, %d], got %d", c.looped ? "loops" : "layers", max_layers,
+                        c.layers);
   if (c.width < 1 || c.width > kMaxWidth)
     return Status::fail(Error::bad_config, "width must be in [1, %d], got %d", kMaxWidth, c.width);
   if (c.heads < 1 || c.heads > c.width * 4)
@@ -135,7 +101,7 @@ Status validate(const ModelSpec& c) {
     return Status::fail(Error::bad_config, "unknown attention kind %d", int(c.attention));
   if (!std::isfinite(c.attn_scale) || c.attn_scale < 0)
     return Status::fail(Error::bad_config, "attn_scale must be finite and >= 0");
-  if (int(c.positions) > int(Positions::rope))
+  if (int(c.positions) > int(Positions::learned))
     return Status::fail(Error::bad_config, "unknown position kind %d", int(c.positions));
   if (!std::isfinite(c.pe_scale)) return Status::fail(Error::bad_config, "pe_scale must be finite");
   if (!std::isfinite(c.alibi_rho) || c.alibi_rho < -30.0f || c.alibi_rho > 30.0f)

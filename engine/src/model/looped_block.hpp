@@ -17,7 +17,7 @@ namespace tinyloop::model {
 
 struct LoopCoefficients {
   double mu, alpha;
-  static LoopCoefficients of(const ModelConfig& m) {
+  static LoopCoefficients of(const ModelSpec& m) {
     if (m.loop == LoopKind::hamiltonian) return {double(m.mu), double(m.alpha)};
     return {0.0, 1.0};
   }
@@ -73,14 +73,14 @@ inline void project_block(const typename L::P (&h)[kDim], const T* W, const T* r
 // Forward of one sequence. The per-token work of each loop runs on blocks of TokenLanes<T>
 // tokens (kernels/token_block.hpp); attention runs between the two halves of the block.
 template <class T>
-void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std::int32_t* tokens,
+void forward_sequence(const ModelSpec& m, const Weights<const T>& w, const std::int32_t* tokens,
                       const Targets& targets, int n, T q_exp, const Tape<T>& tape, const Scratch<T>& s,
                       SequenceSums<T>* sums) {
   using namespace kernels;
   using L = TokenLanes<T>;
   using P = typename L::P;
   constexpr int D = kDim, H = kHidden, G = 8;  // G: hidden units per group, in registers
-  const int V = m.vocab_out;
+  const int V = m.out_dim;
   const std::size_t S = std::size_t(token_stride(n));
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
@@ -96,7 +96,7 @@ void forward_sequence(const ModelConfig& m, const Weights<const T>& w, const std
 
   AttentionRowSums<T> att{};
   block::zero_lanes<L>(s.lanes, D);  // the kinetic sums, per feature
-  for (int t = 0; t < m.loops; ++t) {
+  for (int t = 0; t < m.layers; ++t) {
     const std::size_t tDS = std::size_t(t) * D * S, tS = std::size_t(t) * S;
     T *q = tape.q + tDS, *kk = tape.k + tDS, *v = tape.v + tDS;
     for (int i = 0; i < n; i += L::width) {
@@ -181,14 +181,14 @@ struct GradientScales {
 // Backward of one sequence, in the forward's token blocks. Within a loop, each half runs its
 // blocks first (input gradients), then the weight gradients as reductions over the sequence.
 template <class T>
-void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const Weights<T>& g,
+void backward_sequence(const ModelSpec& m, const Weights<const T>& w, const Weights<T>& g,
                        const std::int32_t* tokens, const Targets& targets, int n, T q_exp,
                        const GradientScales<T>& scale, const Tape<T>& tape, const Scratch<T>& s) {
   using namespace kernels;
   using L = TokenLanes<T>;
   using P = typename L::P;
   constexpr int D = kDim, H = kHidden, G = 8;
-  const int V = m.vocab_out;
+  const int V = m.out_dim;
   const std::size_t S = std::size_t(token_stride(n));
   const auto k = LoopCoefficients::of(m);
   const T mu = T(k.mu), alpha = T(k.alpha);
@@ -213,7 +213,7 @@ void backward_sequence(const ModelConfig& m, const Weights<const T>& w, const We
     scatter_token(dz, S, i, s.dx);
   }
 
-  for (int t = m.loops - 1; t >= 0; --t) {
+  for (int t = m.layers - 1; t >= 0; --t) {
     const std::size_t tDS = std::size_t(t) * D * S, tS = std::size_t(t) * S;
     const T* vel = tape.vel + tDS;
     const T* act = tape.act + std::size_t(t) * H * S;

@@ -26,7 +26,7 @@ struct SequenceTotals {
 // The d = 8 looped block's buffers (model/tape.hpp).
 template <class T>
 struct BlockBuffers {
-  ModelConfig model;  // the block's description in the d = 8 kernels' terms
+  ModelSpec model;  // the block (is_looped_block)
   ParamLayout layout;
   model::Tape<T>* tapes;       // one per sequence (per_sequence), else one per worker
   model::Scratch<T>* scratch;  // one per worker
@@ -73,7 +73,7 @@ namespace {
 template <class T>
 void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool keep_p,
                         BlockBuffers<T>* out, MemoryPlan* plan, std::size_t* bookkeeping) {
-  const ModelConfig m = block_model(c);
+  const ModelSpec& m = c;
   const bool per_sequence = cap.keep_attention;
   const std::size_t tapes_count = std::size_t(per_sequence ? cap.max_batch : cap.workers);
   std::size_t mark = a.used();
@@ -84,18 +84,18 @@ void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool 
   const auto tables = model::PositionTables<T>::take(a, m, cap.max_len);
   if (tapes) tables.fill(m, cap.max_len);
   for (std::size_t b = 0; b < tapes_count; ++b) {
-    auto tape = model::Tape<T>::take(a, m.loops, cap.max_len, m.vocab_out, keep_p);
+    auto tape = model::Tape<T>::take(a, m.layers, cap.max_len, m.out_dim, keep_p);
     tape.sinusoids = tables.sinusoids;
     tape.rope = tables.rope;
     tape.rope_stride = tables.stride;
     if (tapes) tapes[b] = tape;
   }
-  const std::size_t logits_per_sequence = std::size_t(cap.max_len) * std::size_t(m.vocab_out);
+  const std::size_t logits_per_sequence = std::size_t(cap.max_len) * std::size_t(m.out_dim);
   T* logits = per_sequence ? nullptr : a.take<T>(std::size_t(cap.max_batch) * logits_per_sequence);
   plan->activations = a.used() - mark;
   mark = a.used();
   for (int w = 0; w < cap.workers; ++w) {
-    auto s = model::Scratch<T>::take(a, cap.max_len, m.vocab_out);
+    auto s = model::Scratch<T>::take(a, cap.max_len, m.out_dim);
     if (scratch) scratch[w] = s;
   }
   plan->scratch = a.used() - mark;

@@ -20,7 +20,7 @@ inline void sinusoidal_position(int i, T* out) {
 // X_i = E[x_i] + scale * P_i, or E[x_i] alone when the scheme adds no sinusoids; `sinusoid`
 // is P_i (sinusoidal_position, or a row of a table of them), read only when the scheme adds it.
 template <class T>
-inline void embed_token(const ModelConfig& m, const T* E, int token, const T* sinusoid, T* x) {
+inline void embed_token(const ModelSpec& m, const T* E, int token, const T* sinusoid, T* x) {
   const T* e = E + token * kDim;
   if (!uses_sinusoids(m.positions)) {
     for (int c = 0; c < kDim; ++c) x[c] = e[c];
@@ -42,7 +42,7 @@ inline T sigmoid(T rho) {
 
 // The recency slope of a model's attention: softplus(rho) with ALiBi, 0 otherwise.
 template <class T>
-inline T alibi_slope(const ModelConfig& m, const T* rho) {
+inline T alibi_slope(const ModelSpec& m, const T* rho) {
   return uses_alibi(m.positions) && rho ? softplus(rho[0]) : T(0);
 }
 

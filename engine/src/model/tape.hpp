@@ -71,14 +71,14 @@ struct PositionTables {
   T* rope = nullptr;       // d x stride (feature-major, as the token blocks read it), with RoPE
   std::size_t stride = 0;  // token_stride(max_len); columns max_len.. are zero
 
-  static PositionTables take(Arena& a, const ModelConfig& m, int max_len) {
+  static PositionTables take(Arena& a, const ModelSpec& m, int max_len) {
     PositionTables p;
     p.stride = std::size_t(kernels::token_stride(max_len));
     if (uses_sinusoids(m.positions)) p.sinusoids = a.take<T>(std::size_t(max_len) * kDim);
     if (uses_rope(m.positions)) p.rope = a.take<T>(kDim * p.stride);
     return p;
   }
-  void fill(const ModelConfig& m, int max_len) const {
+  void fill(const ModelSpec& m, int max_len) const {
     for (int i = 0; i < max_len; ++i) {
       if (sinusoids) sinusoidal_position(i, sinusoids + std::size_t(i) * kDim);
       if (rope) {

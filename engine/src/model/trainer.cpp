@@ -4,24 +4,16 @@
 
 namespace tinyloop {
 
-namespace {
-ModelSpec spec_of(const TrainConfig& cfg) {
-  ModelSpec c = block_config(cfg.model);
-  c.init_scale = cfg.init_scale;
-  return c;
-}
-}  // namespace
-
 template <class T>
 MemoryPlan Trainer<T>::plan(const TrainConfig& cfg, const Capacity& cap) {
-  if (!validate(cfg.model).is_ok()) return MemoryPlan{};
-  return Model<T>::plan(spec_of(cfg), cap);
+  if (!validate(cfg).is_ok()) return MemoryPlan{};
+  return Model<T>::plan(cfg.model, cap);
 }
 
 template <class T>
 Status Trainer<T>::init(const TrainConfig& cfg, const Capacity& cap, void* buffer, std::size_t bytes) {
   TINYLOOP_TRY(validate(cfg));
-  TINYLOOP_TRY(model_.init(spec_of(cfg), cfg.optim, cfg.loss, cfg.steps, cap, buffer, bytes));
+  TINYLOOP_TRY(model_.init(cfg.model, cfg.optim, cfg.loss, cfg.steps, cap, buffer, bytes));
   cfg_ = cfg;
   layout_ = ParamLayout::make(cfg.model);
   return Status::ok();
@@ -49,7 +41,7 @@ Status Trainer<T>::to_batch(const Batch& b, ModelBatch<T>* out) const {
   for (std::size_t i = 0; i < count; ++i)
     if (b.targets[i] < 0)
       return Status::fail(Error::target_out_of_range, "target %d at sequence %zu position %zu is outside [0, %d)",
-                          int(b.targets[i]), i / std::size_t(b.len), i % std::size_t(b.len), cfg_.model.vocab_out);
+                          int(b.targets[i]), i / std::size_t(b.len), i % std::size_t(b.len), cfg_.model.out_dim);
   *out = ModelBatch<T>{};
   out->tokens = b.tokens;
   out->labels = b.targets;

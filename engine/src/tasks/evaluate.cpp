@@ -27,7 +27,7 @@ Status evaluate_induction(Inference& model, const TaskConfig& task, int len, int
   if (task.alphabet != model.config().vocab_in)
     return Status::fail(Error::bad_config, "task alphabet %d does not match the model's vocabulary %d",
                         task.alphabet, model.config().vocab_in);
-  const int loops = model.config().loops;
+  const int loops = model.config().layers;
   const bool per_loop = per_loop_accuracy != nullptr && scratch.per_loop != nullptr;
   if (per_loop)
     for (int t = 0; t < loops; ++t) per_loop_accuracy[t] = 0;
