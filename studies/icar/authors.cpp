@@ -15,7 +15,7 @@
 #include <xtensor/xview.hpp>
 
 #include "common/svg.hpp"
-#include "icar/parts.hpp"
+#include "icar/authors_runs.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tinyloop::study::icar {
@@ -23,7 +23,6 @@ namespace tinyloop::study::icar {
 namespace {
 
 using Matrix = xt::xtensor<double, 2>;
-constexpr int kEvalChunk = 256;  // test sequences per evaluation pass
 
 ModelSpec authors_model(int d) {
   ModelSpec c;
@@ -44,53 +43,11 @@ ModelSpec authors_model(int d) {
   return c;
 }
 
-// Sequences of the authors' data: tokens (count x n x 3d), targets (count x n x d), states
-// (count x (n + 1) x d).
-struct Dataset {
-  int count = 0, n = 0, d = 0;
-  std::vector<float> tokens, targets, states;
+// Part (e)'s measures of one trained model: the loss curve and rate, and the 3 x 3 block shares
+// of (Wq; bq)(Wk; bk)^T and of Wv Wo.
+struct Run : AuthorsRun {
+  Matrix qk, ov;
 };
-
-Dataset make_dataset(int d, int n, int count, Rng& rng) {
-  task::IcarTask t;
-  t.p = d;
-  t.n = n + 1;
-  t.setting = task::Setting::haar;
-  t.fixed_start = true;
-  check(task::validate(t));
-  Dataset s{count, n, d, std::vector<float>(std::size_t(count) * n * 3 * d, 0.0f),
-            std::vector<float>(std::size_t(count) * n * d), std::vector<float>(std::size_t(count) * (n + 1) * d)};
-  std::vector<float> aug(std::size_t(n + 1) * 2 * d), tgt(std::size_t(n + 1) * d);
-  for (int b = 0; b < count; ++b) {
-    float* states = s.states.data() + std::size_t(b) * (n + 1) * d;
-    task::icar_batch<float>(t, rng, 1, states, aug.data(), tgt.data(), nullptr);
-    for (int i = 0; i < n; ++i) {  // (0_d, s_i, s_{i-1}) -> s_{i+1}
-      float* e = s.tokens.data() + (std::size_t(b) * n + i) * 3 * d;
-      std::copy(aug.begin() + std::ptrdiff_t(i) * 2 * d, aug.begin() + std::ptrdiff_t(i + 1) * 2 * d, e + d);
-      std::copy(tgt.begin() + std::ptrdiff_t(i) * d, tgt.begin() + std::ptrdiff_t(i + 1) * d,
-                s.targets.begin() + (std::ptrdiff_t(b) * n + i) * d);
-    }
-  }
-  return s;
-}
-
-struct Run {
-  std::uint64_t seed = 0;
-  std::vector<double> model;  // test MSE per position t = 0..n-1 (mean over components)
-  double rate = 0;            // b of model(t) ~ a t^-b over t = 2..n-1
-  Matrix qk, ov;              // 3 x 3 block shares of (Wq; bq)(Wk; bk)^T and of Wv Wo
-  double seconds = 0;
-  double final_train_loss = 0;
-};
-
-// Adam as torch.optim.Adam: no weight decay, no clipping, a constant rate.
-OptimConfig torch_adam(float lr) {
-  OptimConfig o;
-  o.lr = lr;
-  o.weight_decay = 0.0f;
-  o.clip_norm = 0.0f;
-  return o;
-}
 
 // Squared-norm share of each of the 3 x 3 blocks (d x d) of a 3d x 3d matrix.
 Matrix block_shares(const Matrix& M, int d) {
@@ -119,39 +76,6 @@ void learned_blocks(const Model<float>& m, int d, Run* r) {
   const Matrix qk = xt::linalg::dot(q, xt::transpose(kk));
   r->qk = block_shares(xt::view(qk, xt::range(0, w), xt::range(0, w)), d);
   r->ov = block_shares(xt::linalg::dot(matrix(k.Wv, w, w), matrix(k.Wo, w, w)), d);
-}
-
-// Test MSE per position, from the model's outputs.
-std::vector<double> evaluate_curve(Model<float>& m, const Dataset& test, int chunk) {
-  const int n = test.n, d = test.d;
-  std::vector<double> curve(std::size_t(n), 0.0);
-  for (int b0 = 0; b0 < test.count; b0 += chunk) {
-    const int count = std::min(chunk, test.count - b0);
-    ModelBatch<float> batch;
-    batch.inputs = test.tokens.data() + std::size_t(b0) * n * 3 * d;
-    batch.targets = test.targets.data() + std::size_t(b0) * n * d;
-    batch.batch = count;
-    batch.len = n;
-    ModelStats stats;
-    check(m.evaluate(batch, &stats));
-    for (int b = 0; b < count; ++b)
-      add_position_errors(m.outputs(b), batch.targets + std::size_t(b) * n * d, d, 0, n, curve);
-  }
-  for (double& v : curve) v /= test.count;
-  return curve;
-}
-
-// b of curve(t) ~ a t^-b, least squares in log-log over t = 2..n-1.
-double fitted_rate(const std::vector<double>& curve) {
-  const std::size_t m = curve.size() - 2;
-  Matrix X = xt::ones<double>({m, std::size_t(2)});
-  xt::xtensor<double, 1> y = xt::zeros<double>({m});
-  for (std::size_t i = 0; i < m; ++i) {
-    X(i, 1) = std::log(double(i + 2));
-    y(i) = std::log(std::max(curve[i + 2], 1e-300));
-  }
-  const auto fit = xt::linalg::lstsq(X, y);
-  return -std::get<0>(fit)(1);
 }
 
 // One gradient-descent step on `test`, per position: with one eta for every position (`eta`),
@@ -203,130 +127,18 @@ GdCurves gd_curves(const Dataset& train, const Dataset& test) {
 
 // Trains the authors' model once from `seed` on `train` and measures it on `test`.
 Run train_one(const Options& o, std::uint64_t seed, const Dataset& train, const Dataset& test) {
-  const int n = train.n, d = train.d, B = o.authors_batch;
-  const ModelSpec spec = authors_model(d);
-  platform::ThreadPool pool(std::max(1, std::min(2, platform::hardware_threads())));
-  const Capacity cap{n, std::max(B, kEvalChunk), pool.workers()};
-  std::vector<unsigned char> buffer(Model<float>::plan(spec, cap).total);
-  Model<float> m;
-  const std::int64_t per_epoch = train.count / B, steps = per_epoch * o.authors_epochs;
-  check(m.init(spec, torch_adam(o.authors_lr), cap, buffer.data(), buffer.size()));
-  m.set_parallel(&pool);
-  Rng init_rng(seed, 0xa0);
-  m.init_weights(init_rng);
-  std::vector<float> tokens(std::size_t(B) * n * 3 * d), targets(std::size_t(B) * n * d);
-  std::vector<int> order(std::size_t(train.count));
-  for (int i = 0; i < train.count; ++i) order[std::size_t(i)] = i;
-  Rng shuffle(seed, 0xa1);
-  StepNote note;
-  note.name = "authors' augmented model, seed " + std::to_string(seed);
-  note.steps = steps;
+  AuthorsTraining how;
+  how.batch = o.authors_batch;
+  how.epochs = o.authors_epochs;
+  how.lr = o.authors_lr;
+  how.name = "authors' augmented model, seed " + std::to_string(seed);
   Run r;
-  r.seed = seed;
-  const double t0 = platform::now_seconds();
-  for (int epoch = 0; epoch < o.authors_epochs; ++epoch) {
-    for (int i = train.count - 1; i > 0; --i)
-      std::swap(order[std::size_t(i)], order[shuffle.uniform_int(std::uint32_t(i + 1))]);
-    for (std::int64_t k = 0; k < per_epoch; ++k) {
-      for (int row = 0; row < B; ++row) {
-        const std::size_t from = std::size_t(order[std::size_t(k * B + row)]);
-        std::copy_n(train.tokens.begin() + std::ptrdiff_t(from * n * 3 * d), n * 3 * d,
-                    tokens.begin() + std::ptrdiff_t(row) * n * 3 * d);
-        std::copy_n(train.targets.begin() + std::ptrdiff_t(from * n * d), n * d,
-                    targets.begin() + std::ptrdiff_t(row) * n * d);
-      }
-      ModelBatch<float> batch;
-      batch.inputs = tokens.data();
-      batch.targets = targets.data();
-      batch.batch = B;
-      batch.len = n;
-      ModelStats stats;
-      check(m.train_step(batch, steps, &stats));
-      r.final_train_loss = stats.loss;
-      if (o.on_step) {
-        note.done = epoch * per_epoch + k + 1;
-        note.loss = stats.loss;
-        note.seconds = platform::now_seconds() - t0;
-        o.on_step(note);
-      }
-    }
-  }
-  r.seconds = platform::now_seconds() - t0;
-  r.model = evaluate_curve(m, test, kEvalChunk);
-  r.rate = fitted_rate(r.model);
-  learned_blocks(m, d, &r);
+  static_cast<AuthorsRun&>(r) = train_authors_model(authors_model(train.d), train, test, how, seed, o,
+                                                      [&](const Model<float>& m) { learned_blocks(m, train.d, &r); });
   return r;
 }
 
 std::string f(double v, int digits = 4) { return text::format_fixed(v, digits); }
-
-std::string loss_svg(const std::vector<Run>& runs, const GdCurves& gd, const std::vector<double>& zero) {
-  svg::LineChart c;
-  c.title = "the authors' augmented model (their Fig. 5) against one GD step";
-  c.x_label = "position t (predicting s_{t+1})";
-  c.y_label = "test MSE per component";
-  c.log_y = true;
-  auto series = [&](const std::string& label, const std::vector<double>& y, bool dashed) {
-    svg::Series s;
-    s.label = label;
-    s.dashed = dashed;
-    for (std::size_t t = 1; t < y.size(); ++t) {  // t = 0 is unpredictable for every model
-      s.x.push_back(double(t));
-      s.y.push_back(y[t]);
-    }
-    c.series.push_back(s);
-  };
-  for (const Run& r : runs) series("trained, seed " + std::to_string(r.seed), r.model, false);
-  series("one GD step, one fitted eta", gd.one_eta, true);
-  series("one GD step, eta_t fitted per position", gd.per_position, true);
-  series("zero predictor", zero, true);
-  svg::Figure fig("", 1, 640, 400);
-  fig.add(c);
-  return fig.render();
-}
-
-std::string loss_csv(const std::vector<Run>& runs, const GdCurves& gd, const std::vector<double>& zero) {
-  std::string csv = "t";
-  for (const Run& r : runs) csv += ",model_seed" + std::to_string(r.seed);
-  csv += ",gd_one_eta,gd_eta_per_position,zero\n";
-  for (std::size_t t = 0; t < zero.size(); ++t) {
-    csv += std::to_string(t);
-    for (const Run& r : runs) csv += "," + text::format_g9(r.model[t]);
-    csv += "," + text::format_g9(gd.one_eta[t]) + "," + text::format_g9(gd.per_position[t]) + "," +
-           text::format_g9(zero[t]) + "\n";
-  }
-  return csv;
-}
-
-double mean_from_1(const std::vector<double>& c) {
-  double s = 0;
-  for (std::size_t t = 1; t < c.size(); ++t) s += c[t];
-  return s / double(c.size() - 1);
-}
-
-void loss_table(std::ostringstream& md, const std::vector<Run>& runs, const GdCurves& gd,
-                const std::vector<double>& zero) {
-  md << "| t |";
-  for (const Run& r : runs) md << " trained, seed " << r.seed << " |";
-  md << " one GD step, one eta | one GD step, eta_t per position | zero |\n|---:|";
-  for (std::size_t i = 0; i < runs.size() + 3; ++i) md << "---:|";
-  md << "\n";
-  const int n = int(zero.size());
-  for (int t : {0, 1, 2, 3, 5, 10, 20, 30, 40, n - 1}) {
-    if (t >= n) continue;
-    md << "| " << t << " |";
-    for (const Run& r : runs) md << " " << f(r.model[std::size_t(t)], 5) << " |";
-    md << " " << f(gd.one_eta[std::size_t(t)], 5) << " | " << f(gd.per_position[std::size_t(t)], 5) << " | "
-       << f(zero[std::size_t(t)], 5) << " |\n";
-  }
-  md << "| mean over t = 1.." << n - 1 << " |";
-  for (const Run& r : runs) md << " " << f(mean_from_1(r.model), 5) << " |";
-  md << " " << f(mean_from_1(gd.one_eta), 5) << " | " << f(mean_from_1(gd.per_position), 5) << " | "
-     << f(mean_from_1(zero), 5) << " |\n";
-  md << "| fitted rate b of a t^-b (t = 2.." << n - 1 << ") |";
-  for (const Run& r : runs) md << " " << f(r.rate, 3) << " |";
-  md << " " << f(fitted_rate(gd.one_eta), 3) << " | " << f(fitted_rate(gd.per_position), 3) << " | |\n";
-}
 
 void block_table(std::ostringstream& md, const std::vector<Run>& runs) {
   static const char* kBlock[3] = {"0 (prediction slot)", "s_t", "s_{t-1}"};
@@ -349,23 +161,17 @@ void block_table(std::ostringstream& md, const std::vector<Run>& runs) {
 Part run_authors_part(const Options& o) {
   const int d = o.authors_d, n = o.authors_n;
   Rng test_rng(o.eval_seed, 0xe7a2);
-  const Dataset test = make_dataset(d, n, o.authors_test, test_rng);
+  const Dataset test = make_dataset(AuthorsTokens::augmented, d, n, o.authors_test, test_rng);
   std::vector<Run> runs;
   GdCurves gd;
   for (int k = 0; k < o.authors_seeds; ++k) {
     const std::uint64_t seed = o.seed + std::uint64_t(k);
     Rng data_rng(seed, 0xda7a);
-    const Dataset train = make_dataset(d, n, o.authors_sequences, data_rng);
+    const Dataset train = make_dataset(AuthorsTokens::augmented, d, n, o.authors_sequences, data_rng);
     if (k == 0) gd = gd_curves(train, test);
     runs.push_back(train_one(o, seed, train, test));
   }
-  std::vector<double> zero(std::size_t(n), 0.0);
-  for (int b = 0; b < test.count; ++b)
-    for (int t = 0; t < n; ++t)
-      for (int c = 0; c < d; ++c) {
-        const double v = test.targets[(std::size_t(b) * n + t) * d + c];
-        zero[std::size_t(t)] += v * v / d / test.count;
-      }
+  const std::vector<double> zero = zero_curve(test);
   std::ostringstream md;
   md << "\n## (e) The authors' augmented run (their Fig. 5, `augmented.py`)\n\n"
      << "Their model on the engine: d = " << d << ", tokens (0, s_t, s_{t-1}) of width " << 3 * d << " for t = 0.."
@@ -380,7 +186,14 @@ Part run_authors_part(const Options& o) {
      << " for every position, and with eta_t fitted per position (the step size a model that normalises its "
         "output can take), both by least squares on the first seed's training set. t = 0 predicts s_1 = W s_0 from s_0 alone, "
         "which no model can do better than zero there.\n\n";
-  loss_table(md, runs, gd, zero);
+  std::vector<NamedCurve> curves;
+  for (const Run& r : runs) curves.push_back({"trained, seed " + std::to_string(r.seed), &r.model, false, true});
+  curves.push_back({"one GD step, one fitted eta", &gd.one_eta, true, true});
+  curves.push_back({"one GD step, eta_t fitted per position", &gd.per_position, true, true});
+  curves.push_back({"zero predictor", &zero, true, false});
+  std::string table;
+  loss_table(table, curves);
+  md << table;
   block_table(md, runs);
   md << "\n![loss against t](authors_loss_vs_t.svg)\n";
   Part part;
@@ -402,7 +215,14 @@ Part run_authors_part(const Options& o) {
        "share of the query-key map in the (s_t, s_{t-1}) block " + f(share, 3) + " (mean over " +
            std::to_string(runs.size()) + (runs.size() == 1 ? " seed" : " seeds") + "); mean MSE over t = 1.." + std::to_string(n - 1) + ": trained " +
            f(model, 5) + ", one GD step " + f(mean_from_1(gd.one_eta), 5) + " (eta_t per position " + f(gd_t, 5) + ")"});
-  part.files = {{"authors_loss_vs_t.csv", loss_csv(runs, gd, zero)}, {"authors_loss_vs_t.svg", loss_svg(runs, gd, zero)}};
+  std::vector<std::pair<std::string, const std::vector<double>*>> columns;
+  for (const Run& r : runs) columns.push_back({"model_seed" + std::to_string(r.seed), &r.model});
+  columns.push_back({"gd_one_eta", &gd.one_eta});
+  columns.push_back({"gd_eta_per_position", &gd.per_position});
+  columns.push_back({"zero", &zero});
+  part.files = {{"authors_loss_vs_t.csv", loss_csv(columns)},
+                {"authors_loss_vs_t.svg",
+                 loss_chart("the authors' augmented model (their Fig. 5) against one GD step", curves)}};
   for (const Run& r : runs)
     part.summary += "authors' augmented model, seed " + std::to_string(r.seed) + ": mean MSE " +
                     f(mean_from_1(r.model), 5) + " (one GD step " + f(mean_from_1(gd.one_eta), 5) + ", with eta_t " +
