@@ -113,9 +113,9 @@ int run_reproduce_icar(const std::vector<std::string>& args) {
   o.on_step = [&](const si::StepNote& s) { show_step(progress, s); };
   const std::string out = a.get_string("--out", "runs/reproduce-icar");
   const study::Report r = si::run(o);
-  write_report(out, r);
+  study::write_report(out, r);
   std::fputs(r.summary.c_str(), stdout);
-  std::fputs(wrote_line(out, r).c_str(), stdout);
+  std::fputs(study::wrote_line(out, r).c_str(), stdout);
   return kExitOk;
 #else
   runtime_error("this build has no ICAR study: it needs BLAS, LAPACK and xtensor-blas (libxtensor-blas-dev)");

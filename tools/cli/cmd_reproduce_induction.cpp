@@ -203,7 +203,7 @@ int run_reproduce_induction(const std::vector<std::string>& args) {
   CliLab lab(o.quiet);
   const std::optional<study::Report> r = sd::run(o, lab);
   if (!r) return lab.exit_code();
-  write_report(o.out, *r);
+  study::write_report(o.out, *r);
   std::printf("%s\nwrote %s/report.md, curves.svg, per_loop.svg, attention-*.svg and CSVs\n", r->summary.c_str(),
               o.out.c_str());
   return kExitOk;

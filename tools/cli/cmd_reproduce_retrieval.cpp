@@ -244,9 +244,9 @@ int run_reproduce_retrieval(const std::vector<std::string>& args) {
     int max_layers = 1;
     for (const sr::TableCell& c : cells) max_layers = std::max(max_layers, c.layers);
     const study::Report rep = sr::table_report(cells, max_layers, 0.95, command_line(args));
-    write_report(out, rep);
+    study::write_report(out, rep);
     std::fputs(rep.summary.c_str(), stdout);
-    std::fputs(wrote_line(out, rep).c_str(), stdout);
+    std::fputs(study::wrote_line(out, rep).c_str(), stdout);
     return kExitOk;
   }
   const bool quick = a.has("--quick"), table = a.has("--table");
@@ -275,9 +275,9 @@ int run_reproduce_retrieval(const std::vector<std::string>& args) {
     rep.files.insert(rep.files.end(), tab.files.begin(), tab.files.end());
     rep.summary += tab.summary;
   }
-  write_report(out, rep);
+  study::write_report(out, rep);
   std::fputs(rep.summary.c_str(), stdout);
-  std::fputs(wrote_line(out, rep).c_str(), stdout);
+  std::fputs(study::wrote_line(out, rep).c_str(), stdout);
   return kExitOk;
 }
 

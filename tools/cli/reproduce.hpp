@@ -13,9 +13,4 @@ int run_reproduce_induction(const std::vector<std::string>& args);
 int run_reproduce_icar(const std::vector<std::string>& args);
 int run_reproduce_retrieval(const std::vector<std::string>& args);
 
-// Writes every file of a study's report into `out` (created with its parents).
-void write_report(const std::string& out, const study::Report& report);
-// "wrote OUT/a, b, c": the files of the report, in order.
-std::string wrote_line(const std::string& out, const study::Report& report);
-
 }  // namespace tinyloop::cli
