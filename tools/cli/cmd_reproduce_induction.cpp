@@ -14,7 +14,6 @@
 #include "model_io.hpp"
 #include "progress.hpp"
 #include "recipes.hpp"
-#include "reproduce.hpp"
 #include "results.hpp"
 #include "sweep.hpp"
 #include "tinyloop/platform/posix.hpp"
