@@ -1,6 +1,7 @@
 #pragma once
 // What every study shares besides its figures (common/svg.hpp): the report it hands back (files
-// in memory, written by its caller), how it fails, and the number formats of its tables (tools/text).
+// in memory, written by its caller: write_report), how it fails, and the number formats of its tables
+// (tools/text).
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,5 +30,12 @@ struct Failure : std::runtime_error {
 [[noreturn]] void fail(const std::string& message);
 // fail(status.message()) unless the status is ok.
 void check(const Status& status);
+
+// Writes every file of a report into `out` (created with its parents), each through
+// platform::write_file_atomic; a failure is a Failure: "--out: <reason>" or "<file> not saved:
+// <reason>".
+void write_report(const std::string& out, const Report& report);
+// "wrote OUT/a, b, c\n": the files of the report, in order.
+std::string wrote_line(const std::string& out, const Report& report);
 
 }  // namespace tinyloop::study

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/text.hpp"
 
@@ -60,5 +61,12 @@ struct Options {
 // report.md, loss_vs_t.csv, loss_vs_t.svg, then the files of (b) and (c) when they ran; the
 // summary has one line per trained model. Throws Failure when a model cannot be set up.
 Report run(const Options& o);
+
+// `tinyloop reproduce icar ARGS` (the words after "icar", command.cpp): its flags and --help, the
+// training progress on stderr, then the report written to --out. Returns the exit code; throws
+// cli::CliError (tools/args) on a usage or runtime error, and Failure when the study fails (the
+// tinyloop command prints both as one error line). Built in every build: where the target has no
+// BLAS/LAPACK (no run() above), it answers --help and refuses the rest with a runtime error.
+int run_command(const std::vector<std::string>& args);
 
 }  // namespace tinyloop::study::icar

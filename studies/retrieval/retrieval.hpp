@@ -1,8 +1,8 @@
 #pragma once
 // The retrieval study (SPEC §4.2, arXiv 2411.12118): one cell (task size, model shape, curriculum
 // on or off, seed) trained on the engine's model, with accuracy per depth on a fixed
-// held-out set over training. Built on the engine's public API; reached by
-// `tinyloop reproduce retrieval`.
+// held-out set over training. Built on the engine's public API; its command, `tinyloop reproduce
+// retrieval`, is run_command (command.cpp).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -136,5 +136,11 @@ Report table_report(const std::vector<TableCell>& cells, int max_layers, double 
 std::string table_csv(const std::vector<TableCell>& cells);
 // Parses a table.csv written by table_report; throws Failure with the line on a malformed one.
 std::vector<TableCell> read_table_csv(const std::string& text);
+
+// `tinyloop reproduce retrieval ARGS` (the words after "retrieval"): its flags and --help, then the
+// curves, the table (or the commands of its searches) or a merge of searches, written to --out.
+// Returns the exit code; throws cli::CliError (tools/args) on a usage or runtime error, and Failure
+// when the study fails (the tinyloop command prints both as one error line).
+int run_command(const std::vector<std::string>& args);
 
 }  // namespace tinyloop::study::retrieval

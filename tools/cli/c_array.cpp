@@ -1,3 +1,7 @@
+// The tinyloop command: one file per command (cmd_*.cpp), main.cpp dispatches; training flags
+// (train_options), presets (recipes), model I/O, evaluation, reports, results, the training log.
+//
+// Here: `export --c-array`, a checkpoint as a C header for firmware (c_array.hpp).
 #include "c_array.hpp"
 
 #include <cctype>

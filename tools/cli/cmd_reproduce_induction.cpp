@@ -14,7 +14,6 @@
 #include "model_io.hpp"
 #include "progress.hpp"
 #include "recipes.hpp"
-#include "reproduce.hpp"
 #include "results.hpp"
 #include "sweep.hpp"
 #include "tinyloop/platform/posix.hpp"
@@ -203,7 +202,7 @@ int run_reproduce_induction(const std::vector<std::string>& args) {
   CliLab lab(o.quiet);
   const std::optional<study::Report> r = sd::run(o, lab);
   if (!r) return lab.exit_code();
-  write_report(o.out, *r);
+  study::write_report(o.out, *r);
   std::printf("%s\nwrote %s/report.md, curves.svg, per_loop.svg, attention-*.svg and CSVs\n", r->summary.c_str(),
               o.out.c_str());
   return kExitOk;

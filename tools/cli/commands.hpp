@@ -26,4 +26,8 @@ int run_reproduce(const Args& args);
 int run_sweep(const Args& args);
 int run_merge(const Args& args);
 
+// `reproduce induction` (cmd_reproduce_induction.cpp: the CLI is the induction study's Lab); the
+// other studies' commands are theirs (studies/<study>/command.cpp), and run_reproduce dispatches.
+int run_reproduce_induction(const Args& args);
+
 }  // namespace tinyloop::cli

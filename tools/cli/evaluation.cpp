@@ -44,6 +44,8 @@ struct EvalClock {
 
 }  // namespace
 
+double inference_cost(double n, int loops) { return double(loops) * n * (n / 2.0 + 100.0); }
+
 double measure_inference_speed(Inference& engine, const std::int32_t* tokens, int len) {
   if (len < kSpeedProbeFrom) return 0.0;
   const double t0 = platform::now_seconds();

@@ -44,6 +44,11 @@ std::vector<LengthResult> run_length_eval(const TrainConfig& cfg, const float* p
                                           const std::function<void(const LengthResult&)>& on_result = {},
                                           const std::function<bool()>& stop = {}, Progress* progress = nullptr);
 
+// Estimated cost of the streaming inference over n tokens with `loops` loops, in arbitrary
+// units: per loop, the per-token work (projections, MLP, norms) is worth about 100 query-key
+// pairs of the attention, which grows as n^2 / 2 (measured on x86-64 at n = 256..16384).
+double inference_cost(double n, int loops);
+
 // Inference cost units (inference_cost) per second of `engine`, timed on the first
 // kSpeedProbeTokens of a sequence of `len` tokens, when it has at least kSpeedProbeFrom (0 for
 // a shorter one, which is over before an ETA matters): the speed an ETA starts from.

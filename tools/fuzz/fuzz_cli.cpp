@@ -1,6 +1,6 @@
-// libFuzzer target: the CLI's flag and configuration parsing (tools/cli/args.cpp,
-// train_options.cpp, tokens.cpp) as `tinyloop <command> ...` would run it, without running
-// the command.
+// libFuzzer target: the CLI's flag and configuration parsing (tools/args/args.cpp,
+// tools/cli/train_options.cpp, tokens.cpp) as `tinyloop <command> ...` would run it, without
+// running the command.
 //
 // Input: one selector byte, then the arguments separated by NUL bytes. Selector % 6:
 //   0 train (fresh run: preset + flags, validate(TrainConfig))

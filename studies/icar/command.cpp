@@ -1,20 +1,21 @@
-// `tinyloop reproduce icar`: flags -> the ICAR study's options (studies/icar), its training
-// progress on stderr, then its report folder. Builds without BLAS/LAPACK have no ICAR study.
+// `tinyloop reproduce icar`: flags -> the ICAR study's options, its training progress on stderr,
+// then its report folder. Built without the study where the target has no BLAS/LAPACK: it says so.
 #include <cstdio>
 
 #include "args.hpp"
-#include "progress.hpp"
-#include "report.hpp"
-#include "reproduce.hpp"
-#include "tinyloop/model.hpp"
-#include "tinyloop/icar.hpp"
-#ifdef TINYLOOP_STUDY_ICAR
 #include "icar/icar.hpp"
-#endif
+#include "progress.hpp"
+#include "text_format.hpp"
+#include "tinyloop/icar.hpp"
+#include "tinyloop/model.hpp"
 
-namespace tinyloop::cli {
+namespace tinyloop::study::icar {
 
 namespace {
+
+using cli::CommandSpec;
+using cli::ParsedArgs;
+using cli::usage_error;
 
 const CommandSpec& reproduce_icar_spec() {
   static const CommandSpec spec{
@@ -57,16 +58,14 @@ const CommandSpec& reproduce_icar_spec() {
 }
 
 #ifdef TINYLOOP_STUDY_ICAR
-namespace si = tinyloop::study::icar;
-
-si::Options parse(const ParsedArgs& a) {
-  si::Options o;
+Options parse(const ParsedArgs& a) {
+  Options o;
   const bool quick = a.has("--quick");
   o.steps = a.get_int("--steps", quick ? 1000 : 3000, 1, 100000000);
   o.batch = int(a.get_int("--batch", 64, 1, 4096));
   o.lr = a.get_float("--lr", 0.01f, 0.0, 10.0, true);
   o.seed = a.get_u64("--seed", 1);
-  o.p = int(a.get_int("--p", 4, 2, icar::kMaxP));
+  o.p = int(a.get_int("--p", 4, 2, tinyloop::icar::kMaxP));
   if (o.p % 2 != 0) usage_error("--p must be even (rotations act on pairs), got " + std::to_string(o.p));
   o.n = int(a.get_int("--n", 50, 4, 4096));
   o.eval_sequences = int(a.get_int("--eval-sequences", quick ? 512 : 2048, 1, 10000000));
@@ -88,7 +87,7 @@ si::Options parse(const ParsedArgs& a) {
 }
 
 // "icar NAME: step 300/3000  loss 0.01234  ETA 40s", when due and at the last step.
-void show_step(Progress& progress, const si::StepNote& s) {
+void show_step(cli::Progress& progress, const StepNote& s) {
   if (s.done < s.steps && !progress.due()) return;
   char line[160];
   std::snprintf(line, sizeof line, "icar %s: step %lld/%lld  loss %.5f  ETA %s", s.name.c_str(), (long long)s.done,
@@ -101,25 +100,25 @@ void show_step(Progress& progress, const si::StepNote& s) {
 
 }  // namespace
 
-int run_reproduce_icar(const std::vector<std::string>& args) {
+int run_command(const std::vector<std::string>& args) {
   ParsedArgs a = ParsedArgs::parse(reproduce_icar_spec(), args);
   if (a.help_requested()) {
-    std::fputs(format_help(reproduce_icar_spec()).c_str(), stdout);
-    return kExitOk;
+    std::fputs(cli::format_help(reproduce_icar_spec()).c_str(), stdout);
+    return cli::kExitOk;
   }
 #ifdef TINYLOOP_STUDY_ICAR
-  si::Options o = parse(a);
-  Progress progress(!a.has("--quiet"));
-  o.on_step = [&](const si::StepNote& s) { show_step(progress, s); };
+  Options o = parse(a);
+  cli::Progress progress(!a.has("--quiet"));
+  o.on_step = [&](const StepNote& s) { show_step(progress, s); };
   const std::string out = a.get_string("--out", "runs/reproduce-icar");
-  const study::Report r = si::run(o);
-  write_report(out, r);
+  const study::Report r = run(o);
+  study::write_report(out, r);
   std::fputs(r.summary.c_str(), stdout);
-  std::fputs(wrote_line(out, r).c_str(), stdout);
-  return kExitOk;
+  std::fputs(study::wrote_line(out, r).c_str(), stdout);
+  return cli::kExitOk;
 #else
-  runtime_error("this build has no ICAR study: it needs BLAS, LAPACK and xtensor-blas (libxtensor-blas-dev)");
+  cli::runtime_error("this build has no ICAR study: it needs BLAS, LAPACK and xtensor-blas (libxtensor-blas-dev)");
 #endif
 }
 
-}  // namespace tinyloop::cli
+}  // namespace tinyloop::study::icar

@@ -1,21 +1,22 @@
-// `tinyloop reproduce retrieval`: flags -> the retrieval study's options (studies/retrieval),
-// then its report folder.
+// `tinyloop reproduce retrieval`: flags -> the retrieval study's options, then its report folder;
+// the layers-vs-K table, its dispatch commands and their merge.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "args.hpp"
-#include "report.hpp"
-#include "reproduce.hpp"
 #include "retrieval/retrieval.hpp"
 #include "text_format.hpp"
 #include "tinyloop/platform/posix.hpp"
 
-namespace tinyloop::cli {
+namespace tinyloop::study::retrieval {
 
 namespace {
 
-namespace sr = tinyloop::study::retrieval;
+using cli::CommandSpec;
+using cli::ParsedArgs;
+using cli::runtime_error;
+using cli::usage_error;
 
 const CommandSpec& spec() {
   static const CommandSpec s{
@@ -67,9 +68,9 @@ const CommandSpec& spec() {
   return s;
 }
 
-sr::CellOptions parse(const ParsedArgs& a) {
+CellOptions parse(const ParsedArgs& a) {
   const bool quick = a.has("--quick");
-  sr::CellOptions o;
+  CellOptions o;
   o.task.max_depth = int(a.get_int("--K", quick ? 4 : 8, 1, 4096));
   o.task.chains = int(a.get_int("--chains", quick ? 3 : 4, 1, 4096));
   o.task.values = int(a.get_int("--values", 8, 2, 1 << 20));
@@ -87,13 +88,13 @@ sr::CellOptions parse(const ParsedArgs& a) {
   o.eval_every = int(a.get_int("--eval-every", quick ? 200 : 100, 1, 100000000));
   o.eval_instances = int(a.get_int("--eval-instances", 256, 1, 10000000));
   o.eval_seed = a.get_u64("--eval-seed", 1234);
-  const Status st = sr::validate(o);
+  const Status st = validate(o);
   if (!st) usage_error(st.message());
   return o;
 }
 
-sr::TableOptions parse_table(const ParsedArgs& a, const sr::CellOptions& cell, bool quick) {
-  sr::TableOptions t;
+TableOptions parse_table(const ParsedArgs& a, const CellOptions& cell, bool quick) {
+  TableOptions t;
   t.base = cell;
   if (!a.has("--chains")) t.base.task.chains = 2;
   // The query (K look-ups) is learned late: at K = 2 a 5-layer cell passed 95% after 9000 of
@@ -113,28 +114,28 @@ sr::TableOptions parse_table(const ParsedArgs& a, const sr::CellOptions& cell, b
   t.threads = int(a.get_int("--threads", 0, 0, 1024));
   t.quiet = a.has("--quiet");
   for (int K : t.Ks) {
-    sr::CellOptions c = t.base;
+    CellOptions c = t.base;
     c.task.max_depth = K;
-    const Status st = sr::validate(c);
+    const Status st = validate(c);
     if (!st) usage_error("--Ks " + std::to_string(K) + ": " + st.message());
   }
   return t;
 }
 
 // The cells of a table.csv (or of a table's cells.csv); a runtime error names the file.
-std::vector<sr::TableCell> read_cells(const std::string& path) {
+std::vector<TableCell> read_cells(const std::string& path) {
   std::vector<std::uint8_t> bytes;
   const Status read = platform::read_file(path.c_str(), std::size_t(64) << 20, &bytes);
   if (!read) runtime_error(read.message());
   try {
-    return sr::read_table_csv(std::string(bytes.begin(), bytes.end()));
+    return read_table_csv(std::string(bytes.begin(), bytes.end()));
   } catch (const study::Failure& e) {
     runtime_error(path + ": " + e.what());
   }
 }
 
 // One command per search of the table, each with its own --out folder under `out`.
-std::string search_commands(const std::vector<std::string>& args, const sr::TableOptions& t, const std::string& out) {
+std::string search_commands(const std::vector<std::string>& args, const TableOptions& t, const std::string& out) {
   std::vector<std::string> kept;
   const std::vector<std::string> dropped = {"--Ks", "--seeds", "--kinds", "--out", "--print-commands", "--threads"};
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -161,7 +162,7 @@ std::string search_commands(const std::vector<std::string>& args, const sr::Tabl
 }
 
 // Every table.csv in the subfolders of `dir` (one per dispatched search), merged.
-std::vector<sr::TableCell> merged_cells(const std::string& dir) {
+std::vector<TableCell> merged_cells(const std::string& dir) {
   std::vector<std::string> files;
   auto add = [&](const std::string& folder) {
     const std::string path = folder + "/table.csv";
@@ -173,9 +174,9 @@ std::vector<sr::TableCell> merged_cells(const std::string& dir) {
   for (const platform::DirectoryEntry& e : entries)
     if (e.directory) add(dir + "/" + e.name);
   if (files.empty()) runtime_error("no table.csv in the subfolders of '" + dir + "'");
-  std::vector<sr::TableCell> cells;
+  std::vector<TableCell> cells;
   for (const std::string& f : files) {
-    const std::vector<sr::TableCell> some = read_cells(f);
+    const std::vector<TableCell> some = read_cells(f);
     cells.insert(cells.end(), some.begin(), some.end());
   }
   return cells;
@@ -183,8 +184,8 @@ std::vector<sr::TableCell> merged_cells(const std::string& dir) {
 
 // What a table's cells depend on, resolved (a resumed table must have the same); the Ks, seeds,
 // kinds and layer counts are each cell's own.
-std::string cell_settings(const sr::TableOptions& t) {
-  const sr::CellOptions& c = t.base;
+std::string cell_settings(const TableOptions& t) {
+  const CellOptions& c = t.base;
   return "steps " + std::to_string(c.steps) + ", eval every " + std::to_string(c.eval_every) + ", " +
          std::to_string(c.eval_instances) + " held-out instances (seed " + std::to_string(c.eval_seed) + "), " +
          std::to_string(c.task.chains) + " chains, " + std::to_string(c.task.values) + " values, " +
@@ -197,7 +198,7 @@ std::string cell_settings(const sr::TableOptions& t) {
 // A table trained in `out` saves each finished cell to out/cells.csv (with out/cells.settings), so
 // that a run stopped part way can be started again with the same command: the cells it finished
 // are not trained again. Another table's cells in the same folder are refused.
-void resume_cells(const std::string& out, sr::TableOptions* t) {
+void resume_cells(const std::string& out, TableOptions* t) {
   const std::string cells_path = out + "/cells.csv", settings_path = out + "/cells.settings";
   const std::string settings = cell_settings(*t) + "\n";
   if (platform::exists(cells_path.c_str())) {
@@ -213,11 +214,12 @@ void resume_cells(const std::string& out, sr::TableOptions* t) {
   }
   const Status made = platform::make_directories(out.c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
-  write_text_atomic(settings_path, settings, "the table's settings");
-  auto saved = std::make_shared<std::vector<sr::TableCell>>();
-  t->on_cell = [saved, cells_path](const sr::TableCell& c) {
+  const Status kept = platform::write_file_atomic(settings_path.c_str(), settings.data(), settings.size());
+  if (!kept) runtime_error(std::string("the table's settings not saved: ") + kept.message());
+  auto saved = std::make_shared<std::vector<TableCell>>();
+  t->on_cell = [saved, cells_path](const TableCell& c) {
     saved->push_back(c);
-    const std::string csv = sr::table_csv(*saved);
+    const std::string csv = table_csv(*saved);
     const Status s = platform::write_file_atomic(cells_path.c_str(), csv.data(), csv.size());
     if (!s) std::fprintf(stderr, "tinyloop: warning: %s not saved: %s\n", cells_path.c_str(), s.message());
   };
@@ -231,54 +233,54 @@ std::string command_line(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int run_reproduce_retrieval(const std::vector<std::string>& args) {
+int run_command(const std::vector<std::string>& args) {
   ParsedArgs a = ParsedArgs::parse(spec(), args);
   if (a.help_requested()) {
-    std::fputs(format_help(spec()).c_str(), stdout);
-    return kExitOk;
+    std::fputs(cli::format_help(spec()).c_str(), stdout);
+    return cli::kExitOk;
   }
   if (a.has("--merge")) {
     const std::string dir = a.get_string("--merge", "");
     const std::string out = a.get_string("--out", dir);
-    const std::vector<sr::TableCell> cells = merged_cells(dir);
+    const std::vector<TableCell> cells = merged_cells(dir);
     int max_layers = 1;
-    for (const sr::TableCell& c : cells) max_layers = std::max(max_layers, c.layers);
-    const study::Report rep = sr::table_report(cells, max_layers, 0.95, command_line(args));
-    write_report(out, rep);
+    for (const TableCell& c : cells) max_layers = std::max(max_layers, c.layers);
+    const study::Report rep = table_report(cells, max_layers, 0.95, command_line(args));
+    study::write_report(out, rep);
     std::fputs(rep.summary.c_str(), stdout);
-    std::fputs(wrote_line(out, rep).c_str(), stdout);
-    return kExitOk;
+    std::fputs(study::wrote_line(out, rep).c_str(), stdout);
+    return cli::kExitOk;
   }
   const bool quick = a.has("--quick"), table = a.has("--table");
-  const sr::CellOptions cell = parse(a);
+  const CellOptions cell = parse(a);
   const std::string out = a.get_string("--out", "runs/reproduce-retrieval");
   study::Report rep;
   if (!table) {
-    sr::Options o;
+    Options o;
     o.base = cell;
     const std::string which = a.get_choice("--curriculum", "both", {"on", "off", "both"});
     o.curriculum_on = which != "off";
     o.curriculum_off = which != "on";
     o.quiet = a.has("--quiet");
     o.command = command_line(args);
-    rep = sr::run(o);
+    rep = run(o);
   }
   if (table || quick) {
-    sr::TableOptions t = parse_table(a, cell, quick);
+    TableOptions t = parse_table(a, cell, quick);
     t.command = command_line(args);
     if (a.has("--print-commands")) {
       std::fputs(search_commands(args, t, out).c_str(), stdout);
-      return kExitOk;
+      return cli::kExitOk;
     }
     resume_cells(out, &t);
-    const study::Report tab = sr::run_table(t);
+    const study::Report tab = run_table(t);
     rep.files.insert(rep.files.end(), tab.files.begin(), tab.files.end());
     rep.summary += tab.summary;
   }
-  write_report(out, rep);
+  study::write_report(out, rep);
   std::fputs(rep.summary.c_str(), stdout);
-  std::fputs(wrote_line(out, rep).c_str(), stdout);
-  return kExitOk;
+  std::fputs(study::wrote_line(out, rep).c_str(), stdout);
+  return cli::kExitOk;
 }
 
-}  // namespace tinyloop::cli
+}  // namespace tinyloop::study::retrieval

@@ -123,6 +123,4 @@ void RunClock::trained() {
   ++timed_;
 }
 
-double inference_cost(double n, int loops) { return double(loops) * n * (n / 2.0 + 100.0); }
-
 }  // namespace tinyloop::cli

@@ -108,9 +108,4 @@ class RunClock {
   double started_ = 0, seconds_ = 0;
 };
 
-// Estimated cost of the streaming inference over n tokens with `loops` loops, in arbitrary
-// units: per loop, the per-token work (projections, MLP, norms) is worth about 100 query-key
-// pairs of the attention, which grows as n^2 / 2 (measured on x86-64 at n = 256..16384).
-double inference_cost(double n, int loops);
-
 }  // namespace tinyloop::cli

@@ -1,6 +1,6 @@
 #pragma once
-// Flag parsing and validation for the tinyloop CLI. Every problem becomes a CliError that
-// main() prints as one "tinyloop: error: ..." line: exit 2 for usage errors, 1 for runtime.
+// Flag parsing and validation for the tinyloop CLI and the studies' commands. Every problem becomes
+// a CliError that main() prints as one "tinyloop: error: ..." line: exit 2 for usage errors, 1 for runtime.
 #include <cstdint>
 #include <string>
 #include <utility>

@@ -1,5 +1,3 @@
-// The tinyloop command: one file per command (cmd_*.cpp), main.cpp dispatches; flag parsing (args,
-// train_options), presets (recipes), model I/O, evaluation, reports, results, progress.
 #include "args.hpp"
 
 #include <algorithm>
