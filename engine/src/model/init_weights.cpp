@@ -25,7 +25,7 @@ void Model<T>::init_weights(Rng& rng) {
     if (off != kAbsent)
       for (int i = 0; i < count; ++i) params_[off + i] = T(1);
   };
-  const int d = c.width, F = c.heads * c.head_width(), H = c.hidden_width();
+  const int d = c.width, F = c.heads * c.head_width(), A = c.attention_width(), H = c.hidden_width();
   if (l.E != kAbsent) normal_fill(l.E, std::size_t(c.vocab_in) * d);
   if (l.Win != kAbsent) {
     uniform_fill(l.Win, std::size_t(c.in_dim) * d, c.in_dim);
@@ -39,7 +39,7 @@ void Model<T>::init_weights(Rng& rng) {
     uniform_fill(k.Wq, std::size_t(d) * F, d);
     uniform_fill(k.Wk, std::size_t(d) * F, d);
     uniform_fill(k.Wv, std::size_t(d) * F, d);
-    if (k.Wo != kAbsent) uniform_fill(k.Wo, std::size_t(F) * d, F);
+    if (k.Wo != kAbsent) uniform_fill(k.Wo, std::size_t(A) * d, A);
     if (k.rho != kAbsent)  // a setting, not a draw: the weights above stay as they were
       for (int h = 0; h < c.heads; ++h) params_[k.rho + h] = T(c.alibi_rho);
     if (c.mlp) {
@@ -52,7 +52,7 @@ void Model<T>::init_weights(Rng& rng) {
       uniform_fill(k.bq, std::size_t(F), d);
       uniform_fill(k.bk, std::size_t(F), d);
       uniform_fill(k.bv, std::size_t(F), d);
-      if (k.bo != kAbsent) uniform_fill(k.bo, std::size_t(d), F);
+      if (k.bo != kAbsent) uniform_fill(k.bo, std::size_t(d), A);
     }
     ones(k.lna_g, d);
   }
