@@ -25,7 +25,7 @@ enum class LoopKind : std::uint8_t { standard = 0, hamiltonian = 1 };
 //       S_h = softmax_causal((pos Wq_h + bq_h)(pos Wk_h + bk_h)^T * s)  (the same for every sequence)
 //       a = sum_h (T_h . S_h) V_h                                      (elementwise; heads summed)
 //     then Wo (width x width) as usual. It needs positions = learned; the table then feeds S_h
-//     and is not added to the input.
+//     and is not added to the input. causal = false drops both masks.
 enum class AttentionKind : std::uint8_t { softmax = 0, linear = 1, position_gated = 2 };
 // alibi and rope act inside attention (SPEC §1.1); alibi_sinusoidal also adds the sinusoids.
 // The numbers are the configuration block's and the C ABI's (docs/CHECKPOINT.md); version 4's
