@@ -17,18 +17,6 @@ using namespace tinyloop::test;
 
 namespace {
 
-template <class T>
-struct Built {
-  std::vector<unsigned char> buffer;
-  Model<T> m;
-  Status status;
-  Built(const ModelSpec& c, const Capacity& cap, const OptimConfig& o = OptimConfig{}) {
-    const MemoryPlan p = Model<T>::plan(c, cap);
-    buffer.resize(p.total);
-    status = m.init(c, o, cap, buffer.data(), buffer.size());
-  }
-};
-
 // Small random weights so that no LayerNorm or softmax saturates (LN gains near 1).
 void perturb_weights(Model<double>& m, std::uint64_t seed) {
   Rng rng(seed);
@@ -43,7 +31,7 @@ void perturb_weights(Model<double>& m, std::uint64_t seed) {
 // Every parameter element of the case against central differences (double), from the weights
 // of perturb_weights; returns the worst relative error and sets *checked to the count.
 double check_every_gradient(const FamilyCase& fc, int* checked) {
-  Built<double> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
+  BuiltModel<double> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
   REQUIRE(h.status.is_ok());
   perturb_weights(h.m, 11);
   const auto data = random_family_data<double>(fc.cfg, fc.batch, fc.len, 7);
@@ -134,10 +122,34 @@ TEST_CASE("family: ALiBi slopes (rho) and RoPE match central differences (double
   }
 }
 
+TEST_CASE("family: position_gated attention composes with loops, pre-LN, the MLP and no mask (double)") {
+  std::vector<FamilyCase> cases;
+  {  // one shared block run twice: each loop's share of dS joins the one gate; residual, MLP, LN
+    ModelSpec c;
+    c.layers = 2; c.looped = true; c.heads = 2; c.width = 4; c.hidden = 6; c.attention = AttentionKind::position_gated;
+    c.positions = Positions::learned; c.max_len = 6; c.vocab_in = 4; c.out_dim = 3;
+    cases.push_back({"gated_looped", c, 2, 5});
+  }
+  {  // two stacked layers, each with its own gates, without the causal mask, head_dim = width given
+    ModelSpec c;
+    c.layers = 2; c.heads = 2; c.width = 3; c.head_dim = 3; c.mlp = false; c.causal = false; c.out_proj = false;
+    c.attn_bias = true; c.attention = AttentionKind::position_gated; c.positions = Positions::learned;
+    c.max_len = 5; c.input = InputKind::vectors; c.in_dim = 2; c.output = OutputKind::regression; c.out_dim = 2;
+    cases.push_back({"gated_stacked_nomask", c, 3, 5});
+  }
+  for (const FamilyCase& fc : cases) {
+    CAPTURE(fc.name);
+    int checked = 0;
+    const double worst = check_every_gradient(fc, &checked);
+    MESSAGE(fc.name << ": " << checked << " parameters, worst relative error " << worst);
+    CHECK(checked == element_count(fc.cfg));
+  }
+}
+
 TEST_CASE("family: ALiBi starts at alibi_rho and its map is the softmax after the bias") {
   ModelSpec c;
   c.layers = 2; c.heads = 2; c.positions = Positions::alibi; c.alibi_rho = 30.0f;
-  Built<double> h(c, Capacity{6, 1, 1});
+  BuiltModel<double> h(c, Capacity{6, 1, 1});
   REQUIRE(h.status.is_ok());
   Rng rng(2);
   h.m.init_weights(rng);
@@ -157,7 +169,7 @@ TEST_CASE("family: ALiBi starts at alibi_rho and its map is the softmax after th
 TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
   for (const FamilyCase& fc : family_cases()) {
     CAPTURE(fc.name);
-    Built<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
+    BuiltModel<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
     REQUIRE(h.status.is_ok());
     Rng rng(3);
     h.m.init_weights(rng);
@@ -200,8 +212,8 @@ TEST_CASE("family: gradients do not depend on the thread count") {
   } pool;
   for (const FamilyCase& fc : family_cases()) {
     CAPTURE(fc.name);
-    Built<float> a(fc.cfg, Capacity{fc.len, fc.batch, 1});
-    Built<float> b(fc.cfg, Capacity{fc.len, fc.batch, 2});
+    BuiltModel<float> a(fc.cfg, Capacity{fc.len, fc.batch, 1});
+    BuiltModel<float> b(fc.cfg, Capacity{fc.len, fc.batch, 2});
     REQUIRE(a.status.is_ok());
     REQUIRE(b.status.is_ok());
     b.m.set_parallel(&pool);
@@ -281,7 +293,7 @@ TEST_CASE("family: invalid configurations and batches are named") {
   CHECK(validate(c).code() == Error::bad_config);
 
   const FamilyCase fc = family_cases()[0];
-  Built<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
+  BuiltModel<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
   REQUIRE(h.status.is_ok());
   auto data = random_family_data<float>(fc.cfg, fc.batch, fc.len, 1);
   data.tokens[3] = 99;

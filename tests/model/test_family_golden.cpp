@@ -1,6 +1,7 @@
 // The model family against the independent PyTorch reference (tools/reference/family_reference.py):
 // each golden file holds a configuration, weights, a batch, and PyTorch's outputs, loss, every
-// gradient and every attention map. The double engine must match to 1e-9, the float one to 1e-5.
+// gradient and every attention map (and position_gated attention's gates). The double engine must
+// match to 1e-9, the float one to 1e-5.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -19,7 +20,8 @@ namespace {
 const char* const kCases[] = {"family_stacked_softmax",      "family_looped_learned", "family_linear_icar",
                               "family_linear_multihead_mlp", "family_stacked_nomlp",  "family_stacked_alibi",
                               "family_looped_rope",          "family_alibi_sinusoidal_nomask",
-                              "family_authors_augmented",    "family_stacked_bias_branch_norm"};
+                              "family_authors_augmented",    "family_stacked_bias_branch_norm",
+                              "family_authors_gated"};
 
 ModelSpec config_of(const GoldenFile& g) {
   auto i = [&](const char* k) { return int(g.scalar(std::string("cfg.") + k)); };
@@ -155,6 +157,16 @@ void check_case(const std::string& name, double tol) {
       }
   }
   CHECK(w_att <= tol);
+  for (int layer = 0; layer < c.layers; ++layer)  // position_gated: the batch's gates S_h
+    if (const GoldenTensor* s = g.find("gate.L" + std::to_string(layer))) {
+      REQUIRE(s->size() == std::size_t(c.heads) * n * n);
+      for (int h = 0; h < c.heads; ++h) {
+        const std::size_t off = std::size_t(h) * n * n;
+        std::vector<double> ref(s->data.begin() + off, s->data.begin() + off + std::size_t(n) * n);
+        w_att = std::fmax(w_att, worst_error(m.position_gate(layer, h), ref));
+      }
+      CHECK(w_att <= tol);
+    }
   MESSAGE(name << " (" << std::string(sizeof(T) == 8 ? "double" : "float") << "): outputs " << w_out << ", gradients "
                << w_grad << ", attention " << w_att);
 }

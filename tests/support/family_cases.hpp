@@ -1,6 +1,7 @@
 #pragma once
 // Configurations of the model family (tinyloop/model.hpp) shared by the gradient checks and
-// the golden tests, plus a random batch for any of them (test code: allocates).
+// the golden tests, plus a random batch for any of them and a model built in its own buffer
+// (test code: allocates).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -86,8 +87,30 @@ inline std::vector<FamilyCase> family_cases() {
     c.out_dim = 4;
     v.push_back({"stacked_bias_branch_norm", c, 2, 7});
   }
+  {  // the ICAR authors' non-augmented model (their Fig. 7): position_gated heads as wide as the
+     // stream, summed, with biases; the learned table (longer than the batch) feeds the gates only;
+     // a LayerNorm on the branch without residual, no MLP or pre-LN, regression
+    ModelSpec c;
+    c.layers = 1; c.heads = 3; c.width = 4; c.mlp = false; c.layernorm = false; c.residual = false;
+    c.attn_bias = true; c.branch_norm = true; c.attention = AttentionKind::position_gated;
+    c.positions = Positions::learned; c.max_len = 8; c.input = InputKind::vectors; c.in_dim = 4;
+    c.input_proj = false; c.output = OutputKind::regression; c.out_dim = 2;
+    v.push_back({"authors_gated", c, 2, 6});
+  }
   return v;
 }
+
+// A model of `c` initialised in a buffer of its planned size (status says whether init worked).
+template <class T>
+struct BuiltModel {
+  std::vector<unsigned char> buffer;
+  Model<T> m;
+  Status status;
+  BuiltModel(const ModelSpec& c, const Capacity& cap, const OptimConfig& o = OptimConfig{}) {
+    buffer.resize(Model<T>::plan(c, cap).total);
+    status = m.init(c, o, cap, buffer.data(), buffer.size());
+  }
+};
 
 template <class T>
 struct FamilyData {

@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """Independent PyTorch reference for tinyloop's model family (engine/include/tinyloop/model.hpp).
 
-Stacked or looped layers, several heads, softmax or linear attention, MLP and LayerNorm on or
-off, sinusoidal / learned / no positions or the relative schemes of SPEC 1.1 (ALiBi with a
-learned slope per head, alone or with the sinusoids; RoPE), token or vector inputs,
-cross-entropy or MSE outputs, written with plain autograd in float64. `golden` writes one .tlg file per case (configuration,
-parameters, inputs, outputs, loss, every gradient, every attention map); the C++ test
+Stacked or looped layers, several heads, softmax, linear or position-gated attention (the ICAR
+authors' Fig. 7 layer), MLP and LayerNorm on or off, sinusoidal / learned / no positions or the
+relative schemes of SPEC 1.1 (ALiBi with a learned slope per head, alone or with the sinusoids;
+RoPE), token or vector inputs, cross-entropy or MSE outputs, written with plain autograd in
+float64. `golden` writes one .tlg file per case (configuration, parameters, inputs, outputs, loss,
+every gradient, every attention map and position gate); the C++ test
 tests/model/test_family_golden.cpp builds the same model from the stored configuration and compares.
 
     /usr/bin/python3 tools/reference/family_reference.py golden --out tests/golden
+    /usr/bin/python3 tools/reference/family_reference.py golden --case family_authors_gated  (one case)
     (also reachable as: torch_reference.py family-golden --out tests/golden)
 """
 
@@ -32,7 +34,7 @@ DEFAULTS = dict(layers=2, looped=0, heads=1, width=8, head_dim=0, mlp=1, hidden=
 # The SPEC 1.1 settings; written only for the cases that use ALiBi or RoPE, so that the older
 # golden files stay as they were.
 RELATIVE_DEFAULTS = dict(alibi_rho=0.5, rope_base=10000.0)
-SOFTMAX, LINEAR = 0, 1
+SOFTMAX, LINEAR, GATED = 0, 1, 2
 P_NONE, P_SIN, P_LEARNED, P_ALIBI, P_ALIBI_SIN, P_ROPE = 0, 1, 2, 3, 4, 5
 TOKENS, VECTORS = 0, 1
 CLASSES, REGRESSION = 0, 1
@@ -63,6 +65,11 @@ CASES = {
                                       output=REGRESSION, out_dim=2), 2, 6),
     "family_stacked_bias_branch_norm": (dict(layers=2, heads=2, width=8, attn_bias=1, branch_norm=1, vocab_in=5,
                                              out_dim=4), 2, 7),
+    # The ICAR authors' non-augmented model (their non_augmented.py, Fig. 7): position-gated heads as
+    # wide as the stream, summed; the learned table feeds the gates only; x' = LN(o), no residual.
+    "family_authors_gated": (dict(layers=1, heads=3, width=4, mlp=0, layernorm=0, residual=0, attn_bias=1,
+                                  branch_norm=1, attention=GATED, positions=P_LEARNED, max_len=8, input=VECTORS,
+                                  in_dim=4, input_proj=0, output=REGRESSION, out_dim=2), 2, 6),
 }
 
 
@@ -86,7 +93,14 @@ def full_config(over):
 
 
 def head_width(c):
-    return c["head_dim"] if c["head_dim"] > 0 else c["width"] // c["heads"]
+    if c["head_dim"] > 0:
+        return c["head_dim"]
+    return c["width"] if c["attention"] == GATED else c["width"] // c["heads"]
+
+
+def attention_width(c):
+    """The attention's output before Wo: heads concatenated, or summed (position-gated)."""
+    return head_width(c) if c["attention"] == GATED else c["heads"] * head_width(c)
 
 
 def hidden_width(c):
@@ -109,7 +123,7 @@ def param_shapes(c):
             out += [(p + "ln1.gain", (d,)), (p + "ln1.bias", (d,))]
         out += [(p + "Wq", (d, Fw)), (p + "Wk", (d, Fw)), (p + "Wv", (d, Fw))]
         if c["out_proj"]:
-            out.append((p + "Wo", (Fw, d)))
+            out.append((p + "Wo", (attention_width(c), d)))
         if uses_alibi(c):
             out.append((p + "rho", (c["heads"],)))
         if c["mlp"]:
@@ -166,8 +180,29 @@ def layer_norm(x, g, b):
     return F.layer_norm(x, (x.shape[-1],), g, b, LN_EPS)
 
 
+def position_gated_attention(P, p, bias, h, pos, heads, scale, allowed):
+    """The ICAR authors' non-augmented attention (their Fig. 7), from its description: each head is
+    as wide as the stream; its linear token scores are multiplied, entry by entry, by a causal
+    softmax over the learned position table seen through the same head's query and key maps (with
+    their biases), and the heads' outputs are summed. Returns the output before Wo (B, n, E), the
+    maps T * S (B, heads, n, n) and the gates S (heads, n, n)."""
+    E = h.shape[-1]
+
+    def project(x, name):  # (..., n, E) -> (..., n, heads, E): head j is columns j*E .. (j+1)*E
+        return (x @ P[p + "W" + name] + bias("b" + name)).unflatten(-1, (heads, E))
+
+    q, k, v = project(h, "q"), project(h, "k"), project(h, "v")
+    tokens = torch.einsum("bihe,bjhe->bhij", q, k) * scale
+    tokens = tokens.masked_fill(~allowed, 0.0)  # linear: the future contributes nothing
+    gate = torch.einsum("ihe,jhe->hij", project(pos, "q"), project(pos, "k")) * scale
+    gate = torch.softmax(gate.masked_fill(~allowed, float("-inf")), dim=-1)
+    maps = tokens * gate
+    return torch.einsum("bhij,bjhe->bie", maps, v), maps, gate
+
+
 def forward(c, P, data):
-    """Returns outputs (B, n, out), loss, and the attention maps [(B, heads, n, n)] per layer."""
+    """Returns outputs (B, n, out), loss, the attention maps [(B, heads, n, n)] per layer, and the
+    position gates [(heads, n, n)] per layer of position-gated attention."""
     if c["input"] == TOKENS:
         x = P["E"][data["tokens"]]
     elif c["input_proj"]:
@@ -177,30 +212,34 @@ def forward(c, P, data):
     B, n, d = x.shape
     if c["positions"] in (P_SIN, P_ALIBI_SIN):
         x = x + c["pe_scale"] * sinusoids(n, d)
-    elif c["positions"] == P_LEARNED:
+    elif c["positions"] == P_LEARNED and c["attention"] != GATED:
         x = x + P["pos"][:n]
     dh, heads = head_width(c), c["heads"]
     scale = c["attn_scale"] if c["attn_scale"] > 0 else 1.0 / math.sqrt(dh)
     allowed = torch.tril(torch.ones(n, n, dtype=torch.bool)) if c["causal"] else torch.ones(n, n, dtype=torch.bool)
-    attns = []
+    attns, gates = [], []
     for layer in range(c["layers"]):
         p = f"L{0 if c['looped'] else layer}."
         h = layer_norm(x, P[p + "ln1.gain"], P[p + "ln1.bias"]) if c["layernorm"] else x
-        split = lambda t: t.view(B, n, heads, dh).transpose(1, 2)
         bias = (lambda name: P[p + name]) if c.get("attn_bias", 0) else (lambda name: 0.0)
-        q, k, v = (split(h @ P[p + "Wq"] + bias("bq")), split(h @ P[p + "Wk"] + bias("bk")),
-                   split(h @ P[p + "Wv"] + bias("bv")))
-        if c["positions"] == P_ROPE:
-            q, k = rope(q, c["rope_base"]), rope(k, c["rope_base"])
-        s = q @ k.transpose(-1, -2) * scale
-        if uses_alibi(c):
-            s = s + alibi_bias(P[p + "rho"], n)
-        if c["attention"] == SOFTMAX:
-            a_map = torch.softmax(s.masked_fill(~allowed, float("-inf")), dim=-1)
+        if c["attention"] == GATED:
+            a, a_map, gate = position_gated_attention(P, p, bias, h, P["pos"][:n], heads, scale, allowed)
+            gates.append(gate)
         else:
-            a_map = s * allowed
+            split = lambda t: t.view(B, n, heads, dh).transpose(1, 2)
+            q, k, v = (split(h @ P[p + "Wq"] + bias("bq")), split(h @ P[p + "Wk"] + bias("bk")),
+                       split(h @ P[p + "Wv"] + bias("bv")))
+            if c["positions"] == P_ROPE:
+                q, k = rope(q, c["rope_base"]), rope(k, c["rope_base"])
+            s = q @ k.transpose(-1, -2) * scale
+            if uses_alibi(c):
+                s = s + alibi_bias(P[p + "rho"], n)
+            if c["attention"] == SOFTMAX:
+                a_map = torch.softmax(s.masked_fill(~allowed, float("-inf")), dim=-1)
+            else:
+                a_map = s * allowed
+            a = (a_map @ v).transpose(1, 2).reshape(B, n, heads * dh)
         attns.append(a_map)
-        a = (a_map @ v).transpose(1, 2).reshape(B, n, heads * dh)
         if c["out_proj"]:
             a = a @ P[p + "Wo"] + bias("bo")
         if c.get("branch_norm", 0):
@@ -221,7 +260,7 @@ def forward(c, P, data):
     else:
         keep = data["mask"] > 0
         loss = F.mse_loss(y[keep], data["targets"][keep])
-    return y, loss, attns
+    return y, loss, attns, gates
 
 
 def make_case(over, B, n, seed):
@@ -247,7 +286,7 @@ def make_case(over, B, n, seed):
     else:
         data["targets"] = torch.rand(B, n, c["out_dim"], generator=g, dtype=torch.float64) * 2 - 1
         data["mask"] = (idx % 3 != 1).to(torch.int64)
-    y, loss, attns = forward(c, P, data)
+    y, loss, attns, gates = forward(c, P, data)
     loss.backward()
     entries = [(f"cfg.{k}", torch.tensor(float(v), dtype=torch.float64)) for k, v in c.items()]
     for k, v in data.items():
@@ -256,6 +295,7 @@ def make_case(over, B, n, seed):
     entries += [("outputs", y.detach()), ("loss", loss.detach())]
     entries += [(f"grad.{name}", P[name].grad) for name, _ in param_shapes(c)]
     entries += [(f"attention.L{i}", a.detach()) for i, a in enumerate(attns)]
+    entries += [(f"gate.L{i}", s.detach()) for i, s in enumerate(gates)]
     return [(k, t.to(torch.float64).contiguous()) for k, t in entries], loss.item()
 
 
@@ -275,7 +315,13 @@ def write_tlg(path, entries):
 def cmd_golden(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for i, (name, (over, B, n)) in enumerate(CASES.items()):
+    unknown = set(args.case or []) - set(CASES)
+    if unknown:
+        print(f"unknown case(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    for i, (name, (over, B, n)) in enumerate(CASES.items()):  # the seed is the case's place in CASES
+        if args.case and name not in args.case:
+            continue
         entries, loss = make_case(over, B, n, seed=100 + i)
         write_tlg(out / f"{name}.tlg", entries)
         print(f"{out / name}.tlg: {len(entries)} tensors, loss {loss:.6f}")
@@ -287,6 +333,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("golden", help="write the family golden .tlg cases")
     g.add_argument("--out", default="tests/golden")
+    g.add_argument("--case", action="append", help="write only this case (repeatable; default: every case)")
     g.set_defaults(func=cmd_golden)
     args = parser.parse_args(argv)
     return args.func(args)

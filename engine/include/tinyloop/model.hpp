@@ -17,9 +17,14 @@
 //            (ALiBi: m_h = softplus(rho_h), D_ij = i - j, or |i - j| without the causal mask;
 //             RoPE: the pairs (2k, 2k+1) of Q_h, K_h row i rotated by i * base^(-2k/head_dim))
 //   linear:  A_h = ((Q_h K_h^T * s) masked causally) V_h          (no normalisation)
+//   position_gated (heads of width `width`, summed; tinyloop/model_spec.hpp):
+//            A = sum_h (T_h . S_h) V_h, T_h = (Q_h K_h^T * s) masked causally,
+//            S_h = softmax((pos Wq_h + bq_h)(pos Wk_h + bk_h)^T * s, causal): the learned table
+//            through the head's own maps, the same for every sequence (computed once per batch)
 //   s = attn_scale, or 1/sqrt(head_dim) when attn_scale is 0
 //   (with attn_bias: Q_h, K_h, V_h gain the biases bq, bk, bv, and a the bias bo)
-//   a = concat_h(A_h) Wo                (Wo absent when out_proj is off: needs heads*head_dim = width)
+//   a = concat_h(A_h) Wo                (Wo absent when out_proj is off: needs heads*head_dim = width;
+//                                        position_gated: a = A Wo, Wo width x width)
 //   u = x + a                           (x dropped when residual is off; with branch_norm,
 //                                        u = x + LNa(a), a LayerNorm on the branch with its own
 //                                        gain and bias: the ICAR authors' augmented model)
@@ -28,7 +33,8 @@
 // x' = x + vel_l. With the standard loop this is the paper's Z_t = Z_{t-1} + A + M on the stream
 // x = Z + X: the input is re-injected at every loop because it stays in the stream.
 // Input: X_i = E[token_i] or (v_i Win + bin) or v_i (vector inputs without projection), plus
-// pe_scale * sinusoid(i) (sinusoidal, alibi_sinusoidal) or pos[i] (learned).
+// pe_scale * sinusoid(i) (sinusoidal, alibi_sinusoidal) or pos[i] (learned, unless position_gated
+// attention reads the table instead).
 // Output: y_i = LNf(x_L) Wout + bout.
 // Loss: mean cross-entropy over counted positions (label >= 0 and mask set), or the mean over
 // counted positions and output components of (y - target)^2 (PyTorch's mse_loss); plus the
@@ -163,8 +169,11 @@ class Model {
   // stores the probabilities after the ALiBi bias, linear attention the masked scaled scores;
   // nullptr when the d = 8 kernels keep none: without Capacity::keep_attention, or when they
   // recompute them instead of keeping them).
+  // position_gated attention stores its map T_h . S_h there, and position_gate() returns the
+  // batch's gate S_h (n x n, the same for every sequence; nullptr for the other kinds).
   const T* outputs(int b) const;
   const T* attention(int b, int layer, int head) const;
+  const T* position_gate(int layer, int head) const;
 
   struct State;
 

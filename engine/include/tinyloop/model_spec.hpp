@@ -16,7 +16,17 @@ constexpr int kHidden = 4 * kDim;
 
 enum class LoopKind : std::uint8_t { standard = 0, hamiltonian = 1 };
 
-enum class AttentionKind : std::uint8_t { softmax = 0, linear = 1 };
+// How a head mixes the sequence (the equations are tinyloop/model.hpp's):
+//   softmax, linear: heads of width head_width(), concatenated into heads * head_width().
+//   position_gated: the ICAR authors' non-augmented model (their Fig. 7, docs/TASKS.md). Each head
+//     is `width` wide (head_dim 0 or width) and multiplies linear token scores by a causal softmax
+//     over the learned position table seen through the head's own query and key maps:
+//       T_h = causal(Q_h K_h^T * s)                                   (no softmax)
+//       S_h = softmax_causal((pos Wq_h + bq_h)(pos Wk_h + bk_h)^T * s)  (the same for every sequence)
+//       a = sum_h (T_h . S_h) V_h                                      (elementwise; heads summed)
+//     then Wo (width x width) as usual. It needs positions = learned; the table then feeds S_h
+//     and is not added to the input. causal = false drops both masks.
+enum class AttentionKind : std::uint8_t { softmax = 0, linear = 1, position_gated = 2 };
 // alibi and rope act inside attention (SPEC §1.1); alibi_sinusoidal also adds the sinusoids.
 // The numbers are the configuration block's and the C ABI's (docs/CHECKPOINT.md); version 4's
 // model block keeps its own (io/checkpoint_spec.cpp).
@@ -26,7 +36,8 @@ enum class Positions : std::uint8_t {
   alibi = 2,             // scores - softplus(rho) (i - j), no sinusoids in X
   alibi_sinusoidal = 3,  // both
   rope = 4,              // query/key pairs rotated by position, no sinusoids in X
-  learned = 5,           // a learned table pos[i] added to the input (max_len rows)
+  learned = 5,           // a learned table pos[i] added to the input (max_len rows; position_gated
+                         // attention reads it instead of adding it)
 };
 constexpr bool uses_sinusoids(Positions p) { return p == Positions::sinusoidal || p == Positions::alibi_sinusoidal; }
 constexpr bool uses_alibi(Positions p) { return p == Positions::alibi || p == Positions::alibi_sinusoidal; }
@@ -39,7 +50,7 @@ struct ModelSpec {
   bool looped = false;  // one shared block run `layers` times (weight sharing)
   int heads = 1;
   int width = 8;
-  int head_dim = 0;  // 0: width / heads
+  int head_dim = 0;  // 0: width / heads (position_gated: width)
   bool mlp = true;
   int hidden = 0;  // 0: 4 * width
   bool layernorm = true;
@@ -69,7 +80,12 @@ struct ModelSpec {
   bool branch_norm = false;  // LayerNorm on the attention branch before the residual
   bool generic_kernels = false;  // run the d = 8 block on the generic kernels too (cross-checks)
 
-  int head_width() const { return head_dim > 0 ? head_dim : width / heads; }
+  bool position_gated() const { return attention == AttentionKind::position_gated; }
+  int head_width() const { return head_dim > 0 ? head_dim : position_gated() ? width : width / heads; }
+  // The attention's output before Wo: the heads concatenated, or summed (position_gated).
+  int attention_width() const { return position_gated() ? head_width() : heads * head_width(); }
+  // The learned table is added to the input, unless position_gated attention reads it instead.
+  bool adds_learned_positions() const { return positions == Positions::learned && !position_gated(); }
   int hidden_width() const { return hidden > 0 ? hidden : 4 * width; }
   int blocks() const { return looped ? 1 : layers; }  // weight sets
 };

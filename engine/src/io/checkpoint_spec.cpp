@@ -35,7 +35,7 @@ constexpr SpecField kSpecFields[] = {
     {"spec.mlp", FieldType::boolean, 0, TL_SPEC(mlp)},
     {"spec.hidden", FieldType::i32, 0, TL_SPEC(hidden)},
     {"spec.layernorm", FieldType::boolean, 0, TL_SPEC(layernorm)},
-    {"spec.attention", FieldType::choice, 2, TL_SPEC(attention)},
+    {"spec.attention", FieldType::choice, 3, TL_SPEC(attention)},
     {"spec.attn_scale", FieldType::f32, 0, TL_SPEC(attn_scale)},
     {"spec.causal", FieldType::boolean, 0, TL_SPEC(causal)},
     {"spec.out_proj", FieldType::boolean, 0, TL_SPEC(out_proj)},

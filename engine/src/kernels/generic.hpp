@@ -110,6 +110,59 @@ inline void layernorm_backward(const T* dy, const T* xhat, T rstd, int width, co
   for (int c = 0; c < width; ++c) dx[c] += rstd * (dy[c] * gain[c] - mean_d - xhat[c] * mean_dx);
 }
 
+// Row i of a head's scores, p[j] = q_i . k_j * scale - slope * distance(i, j) for the keys j <
+// count (count = i + 1 when causal, else n), then their softmax when asked; p[count..n) = 0.
+// Q and K rows have stride `ld` and the head's columns start at the pointer.
+template <class T, class O = Ops<T>>
+inline void score_row(const T* Q, const T* K, int ld, int n, int dh, int i, int count, bool softmax, T scale,
+                      T slope, T* p) {
+  const T* q = Q + std::size_t(i) * ld;
+  for (int j = 0; j < count; ++j)
+    p[j] = O::dot(q, K + std::size_t(j) * ld, dh) * scale - slope * T(alibi_distance(i, j));
+  for (int j = count; j < n; ++j) p[j] = 0;
+  if (!softmax) return;
+  T m = p[0];
+  for (int j = 1; j < count; ++j) m = p[j] > m ? p[j] : m;
+  T sum = 0;
+  for (int j = 0; j < count; ++j) { p[j] = std::exp(p[j] - m); sum += p[j]; }
+  const T inv = T(1) / sum;
+  for (int j = 0; j < count; ++j) p[j] *= inv;
+}
+
+// Back through score_row: dp[j] = dL/dp_j (j < count) into dQ row i and the dK rows (stride ld,
+// added to); *dslope, when given, gains sum_j dL/dscore_ij * -distance(i, j).
+template <class T, class O = Ops<T>>
+inline void score_row_backward(const T* Q, const T* K, int ld, int dh, int i, int count, bool softmax, T scale,
+                               const T* p, const T* dp, T* dQ, T* dK, T* dslope) {
+  T dot = 0;
+  if (softmax)
+    for (int j = 0; j < count; ++j) dot += p[j] * dp[j];
+  const T* q = Q + std::size_t(i) * ld;
+  T* dq = dQ + std::size_t(i) * ld;
+  for (int j = 0; j < count; ++j) {
+    const T dscore = softmax ? p[j] * (dp[j] - dot) : dp[j];
+    if (dslope) *dslope -= dscore * T(alibi_distance(i, j));
+    const T ds = dscore * scale;
+    O::axpy(ds, K + std::size_t(j) * ld, dq, dh);
+    O::axpy(ds, q, dK + std::size_t(j) * ld, dh);
+  }
+}
+
+// a += sum_{j < count} p_j V_j (V rows of stride ld).
+template <class T, class O = Ops<T>>
+inline void mix_row(const T* p, const T* V, int ld, int count, int dh, T* a) {
+  for (int j = 0; j < count; ++j) O::axpy(p[j], V + std::size_t(j) * ld, a, dh);
+}
+
+// Back through mix_row: dp_j = da . V_j and dV_j += p_j da, for j < count.
+template <class T, class O = Ops<T>>
+inline void mix_row_backward(const T* p, const T* da, const T* V, int ld, int count, int dh, T* dp, T* dV) {
+  for (int j = 0; j < count; ++j) {
+    dp[j] = O::dot(da, V + std::size_t(j) * ld, dh);
+    O::axpy(p[j], da, dV + std::size_t(j) * ld, dh);
+  }
+}
+
 // One head over n tokens. Q, K, V rows have stride `ld` and the head's columns start at the
 // pointer; A (same stride) receives the head's output. P (n x n) keeps the probabilities
 // (softmax) or the masked scaled scores (linear); entries j > i are zero when causal.
@@ -119,21 +172,10 @@ inline void attention_head(const T* Q, const T* K, const T* V, int ld, int n, in
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     T* p = P + std::size_t(i) * n;
-    const T* q = Q + std::size_t(i) * ld;
-    for (int j = 0; j < count; ++j)
-      p[j] = O::dot(q, K + std::size_t(j) * ld, dh) * scale - slope * T(alibi_distance(i, j));
-    for (int j = count; j < n; ++j) p[j] = 0;
-    if (softmax) {
-      T m = p[0];
-      for (int j = 1; j < count; ++j) m = p[j] > m ? p[j] : m;
-      T sum = 0;
-      for (int j = 0; j < count; ++j) { p[j] = std::exp(p[j] - m); sum += p[j]; }
-      const T inv = T(1) / sum;
-      for (int j = 0; j < count; ++j) p[j] *= inv;
-    }
+    score_row<T, O>(Q, K, ld, n, dh, i, count, softmax, scale, slope, p);
     T* a = A + std::size_t(i) * ld;
     for (int c = 0; c < dh; ++c) a[c] = 0;
-    for (int j = 0; j < count; ++j) O::axpy(p[j], V + std::size_t(j) * ld, a, dh);
+    mix_row<T, O>(p, V, ld, count, dh, a);
   }
 }
 
@@ -147,23 +189,8 @@ inline void attention_head_backward(const T* Q, const T* K, const T* V, int ld, 
   for (int i = 0; i < n; ++i) {
     const int count = causal ? i + 1 : n;
     const T* p = P + std::size_t(i) * n;
-    const T* da = dA + std::size_t(i) * ld;
-    T dot = 0;
-    for (int j = 0; j < count; ++j) {
-      const T g = O::dot(da, V + std::size_t(j) * ld, dh);
-      O::axpy(p[j], da, dV + std::size_t(j) * ld, dh);
-      dp[j] = g;
-      dot += p[j] * g;
-    }
-    const T* q = Q + std::size_t(i) * ld;
-    T* dq = dQ + std::size_t(i) * ld;
-    for (int j = 0; j < count; ++j) {
-      const T dscore = softmax ? p[j] * (dp[j] - dot) : dp[j];
-      if (dslope) *dslope -= dscore * T(alibi_distance(i, j));
-      const T ds = dscore * scale;
-      O::axpy(ds, K + std::size_t(j) * ld, dq, dh);
-      O::axpy(ds, q, dK + std::size_t(j) * ld, dh);
-    }
+    mix_row_backward<T, O>(p, dA + std::size_t(i) * ld, V, ld, count, dh, dp, dV);
+    score_row_backward<T, O>(Q, K, ld, dh, i, count, softmax, scale, p, dp, dQ, dK, dslope);
   }
 }
 

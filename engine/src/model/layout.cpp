@@ -12,6 +12,22 @@ namespace tinyloop {
 namespace {
 constexpr int kMaxWidth = 4096;
 constexpr int kMaxLoopsLooped = 10000;
+constexpr int kMaxGatedHeads = 1024;
+
+// position_gated attention (tinyloop/model_spec.hpp): its gates read the learned table through
+// heads as wide as the stream.
+Status validate_position_gated(const ModelSpec& c) {
+  if (!c.position_gated()) return Status::ok();
+  if (c.positions != Positions::learned)
+    return Status::fail(Error::bad_config,
+                        "position_gated attention needs positions = learned: its gates read the learned table "
+                        "(which is then not added to the input)");
+  if (c.head_dim != 0 && c.head_dim != c.width)
+    return Status::fail(Error::bad_config,
+                        "position_gated heads are as wide as the stream: head_dim must be 0 or width (%d), got %d",
+                        c.width, c.head_dim);
+  return Status::ok();
+}
 
 std::size_t* role_slot(ModelLayout& l, const TensorSpec& t) {
   ModelLayout::Block& k = l.block[t.block < 0 ? 0 : t.block];
@@ -87,18 +103,20 @@ Status validate(const ModelSpec& c) {
                         c.layers);
   if (c.width < 1 || c.width > kMaxWidth)
     return Status::fail(Error::bad_config, "width must be in [1, %d], got %d", kMaxWidth, c.width);
-  if (c.heads < 1 || c.heads > c.width * 4)
-    return Status::fail(Error::bad_config, "heads must be in [1, %d], got %d", c.width * 4, c.heads);
+  if (int(c.attention) > int(AttentionKind::position_gated))
+    return Status::fail(Error::bad_config, "unknown attention kind %d", int(c.attention));
+  const int max_heads = c.position_gated() ? kMaxGatedHeads : c.width * 4;  // gated heads are width wide
+  if (c.heads < 1 || c.heads > max_heads)
+    return Status::fail(Error::bad_config, "heads must be in [1, %d], got %d", max_heads, c.heads);
   if (c.head_dim < 0 || c.head_dim > kMaxWidth) return Status::fail(Error::bad_config, "head_dim out of range");
   if (c.head_width() < 1) return Status::fail(Error::bad_config, "width %d gives heads of width 0", c.width);
-  if (c.head_dim == 0 && c.width % c.heads != 0)
+  if (c.head_dim == 0 && !c.position_gated() && c.width % c.heads != 0)
     return Status::fail(Error::bad_config, "width %d is not divisible by %d heads (set head_dim)", c.width, c.heads);
-  if (!c.out_proj && c.heads * c.head_width() != c.width)
+  TINYLOOP_TRY(validate_position_gated(c));
+  if (!c.out_proj && c.attention_width() != c.width)
     return Status::fail(Error::bad_config, "without out_proj heads * head_dim (%d) must equal width (%d)",
-                        c.heads * c.head_width(), c.width);
+                        c.attention_width(), c.width);
   if (c.hidden < 0 || c.hidden > 4 * kMaxWidth) return Status::fail(Error::bad_config, "hidden out of range");
-  if (c.attention != AttentionKind::softmax && c.attention != AttentionKind::linear)
-    return Status::fail(Error::bad_config, "unknown attention kind %d", int(c.attention));
   if (!std::isfinite(c.attn_scale) || c.attn_scale < 0)
     return Status::fail(Error::bad_config, "attn_scale must be finite and >= 0");
   if (int(c.positions) > int(Positions::learned))

@@ -27,7 +27,7 @@ constexpr std::size_t round8(std::size_t n) { return (n + 7) / 8 * 8; }
 // Calls visit(const TensorSpec&) for each tensor in order; returns the total (padded) size.
 template <class Visit>
 std::size_t walk_layout(const ModelSpec& c, Visit&& visit) {
-  const int d = c.width, F = c.heads * c.head_width(), H = c.hidden_width();
+  const int d = c.width, F = c.heads * c.head_width(), A = c.attention_width(), H = c.hidden_width();
   const int blocks = c.blocks() < kMaxBlocks ? c.blocks() : kMaxBlocks;
   std::size_t offset = 0;
   auto add = [&](Role role, int block, const char* name, int rows, int cols) {
@@ -44,7 +44,7 @@ std::size_t walk_layout(const ModelSpec& c, Visit&& visit) {
     add(Role::Wq, b, "Wq", d, F);
     add(Role::Wk, b, "Wk", d, F);
     add(Role::Wv, b, "Wv", d, F);
-    if (c.out_proj) add(Role::Wo, b, "Wo", F, d);
+    if (c.out_proj) add(Role::Wo, b, "Wo", A, d);
     if (c.layernorm) {
       add(Role::ln1_g, b, "ln1.gain", 1, d);
       add(Role::ln1_b, b, "ln1.bias", 1, d);

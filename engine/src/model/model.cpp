@@ -7,6 +7,7 @@
 
 #include "loss/attention_terms.hpp"
 #include "model/looped_block.hpp"
+#include "model/position_gates.hpp"
 #include "model/stack_sequence.hpp"
 #include "optim/adamw.hpp"
 #include "optim/gradient_slots.hpp"
@@ -51,6 +52,7 @@ template <class T>
 struct StackBuffers {
   stack::Tape<T>* tapes;
   stack::Scratch<T>* scratch;
+  stack::Gates<T> gates;  // position_gated attention: the batch's gates (model/position_gates.hpp)
 };
 
 }  // namespace
@@ -119,6 +121,7 @@ void take_stack_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, Stack
     auto t = stack::take_tape<T>(a, c, dims);
     if (tapes) tapes[b] = t;
   }
+  const stack::Gates<T> gates = stack::take_gates<T>(a, c, dims);
   plan->activations = a.used() - mark;
   mark = a.used();
   for (int w = 0; w < cap.workers; ++w) {
@@ -126,7 +129,7 @@ void take_stack_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, Stack
     if (scratch) scratch[w] = s;
   }
   plan->scratch = a.used() - mark;
-  if (out) *out = StackBuffers<T>{tapes, scratch};
+  if (out) *out = StackBuffers<T>{tapes, scratch, gates};
 }
 
 // Lays out everything in `a` (a dry run when its base is null). Returns the state.
@@ -251,62 +254,6 @@ void Model<T>::set_parallel(ParallelFor* pool) {
   pool_ = (pool != nullptr && pool->workers() <= cap_.workers) ? pool : &serial_;
 }
 
-// PyTorch's defaults (SPEC §1): embeddings and learned positions N(0, 1), every linear map and
-// bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), both times init_scale; LayerNorm gains 1, biases 0.
-template <class T>
-void Model<T>::init_weights(Rng& rng) {
-  const ModelSpec& c = cfg_;
-  const ModelLayout& l = layout_;
-  const double scale = c.init_scale;
-  for (std::size_t i = 0; i < l.total; ++i) params_[i] = adam_m_[i] = adam_v_[i] = T(0);
-  auto normal_fill = [&](std::size_t off, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i) params_[off + i] = T(scale * normal(rng));
-  };
-  auto uniform_fill = [&](std::size_t off, std::size_t count, int fan_in) {
-    const double bound = scale / std::sqrt(double(fan_in));
-    for (std::size_t i = 0; i < count; ++i) params_[off + i] = T((2.0 * rng.uniform01_double() - 1.0) * bound);
-  };
-  auto ones = [&](std::size_t off, int count) {
-    if (off != kAbsent)
-      for (int i = 0; i < count; ++i) params_[off + i] = T(1);
-  };
-  const int d = c.width, F = c.heads * c.head_width(), H = c.hidden_width();
-  if (l.E != kAbsent) normal_fill(l.E, std::size_t(c.vocab_in) * d);
-  if (l.Win != kAbsent) {
-    uniform_fill(l.Win, std::size_t(c.in_dim) * d, c.in_dim);
-    uniform_fill(l.bin, std::size_t(d), c.in_dim);
-  }
-  if (l.pos != kAbsent) normal_fill(l.pos, std::size_t(c.max_len) * d);
-  for (int b = 0; b < c.blocks(); ++b) {
-    const auto& k = l.block[b];
-    ones(k.ln1_g, d);
-    ones(k.ln2_g, d);
-    uniform_fill(k.Wq, std::size_t(d) * F, d);
-    uniform_fill(k.Wk, std::size_t(d) * F, d);
-    uniform_fill(k.Wv, std::size_t(d) * F, d);
-    if (k.Wo != kAbsent) uniform_fill(k.Wo, std::size_t(F) * d, F);
-    if (k.rho != kAbsent)  // a setting, not a draw: the weights above stay as they were
-      for (int h = 0; h < c.heads; ++h) params_[k.rho + h] = T(c.alibi_rho);
-    if (c.mlp) {
-      uniform_fill(k.W1, std::size_t(d) * H, d);
-      uniform_fill(k.b1, std::size_t(H), d);
-      uniform_fill(k.W2, std::size_t(H) * d, H);
-      uniform_fill(k.b2, std::size_t(d), H);
-    }
-    if (c.attn_bias) {  // PyTorch's nn.Linear bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-      uniform_fill(k.bq, std::size_t(F), d);
-      uniform_fill(k.bk, std::size_t(F), d);
-      uniform_fill(k.bv, std::size_t(F), d);
-      if (k.bo != kAbsent) uniform_fill(k.bo, std::size_t(d), F);
-    }
-    ones(k.lna_g, d);
-  }
-  ones(l.lnf_g, d);
-  uniform_fill(l.Wout, std::size_t(d) * c.out_dim, d);
-  if (l.bout != kAbsent) uniform_fill(l.bout, std::size_t(c.out_dim), d);
-  step_ = 0;
-}
-
 template <class T>
 Status Model<T>::check(const ModelBatch<T>& b) const {
   if (state_ == nullptr) return Status::fail(Error::not_initialized, "model used before a successful init()");
@@ -422,16 +369,24 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   return terms;
 }
 
-// Forward (and backward) of every sequence on the generic kernels: one task per sequence.
+// The generic kernels' attention score scale: attn_scale, or 1 / sqrt(head width).
+template <class T>
+T score_scale(const ModelSpec& c) {
+  return T(c.attn_scale > 0 ? double(c.attn_scale) : 1.0 / std::sqrt(double(c.head_width())));
+}
+
+// Forward (and backward) of every sequence on the generic kernels: the batch's position gates
+// first (position_gated attention), then one task per sequence.
 template <class T>
 LossTerms run_stack(typename Model<T>::State& st, const ModelSpec& c, const ModelLayout& layout,
                     const T* params, const ModelBatch<T>& batch, long count, bool backward, ParallelFor& pool) {
   const T inv_count = T(count > 0 ? 1.0 / double(count) : 0.0);
-  const T scale = T(c.attn_scale > 0 ? double(c.attn_scale) : 1.0 / std::sqrt(double(c.head_width())));
+  const T scale = score_scale<T>(c);
+  stack::gates_forward(st.stack.gates, c, layout, params, batch.len, scale);
   auto one = [&](int b, int worker) {
     T* G = backward ? st.seq_grads + std::size_t(b) * layout.total : nullptr;
     const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, G,
-                               batch.len, std::size_t(b) * std::size_t(batch.len), scale};
+                               batch.len, std::size_t(b) * std::size_t(batch.len), scale, st.stack.gates.S};
     SequenceTotals& t = st.totals[b];
     t = SequenceTotals{};
     stack::run_sequence(q, inv_count, &t.loss, &t.correct, &t.scored);
@@ -465,7 +420,12 @@ Status Model<T>::pass(const ModelBatch<T>& b, bool backward, ModelStats* stats) 
   out.counted = count;
   out.loss = out.terms.total;
   out.accuracy = scored > 0 ? double(correct) / double(scored) : 1.0;
-  if (backward) optim::sum_sequence_gradients(state_->seq_grads, b.batch, layout_.total, grads_);
+  if (backward) {
+    optim::sum_sequence_gradients(state_->seq_grads, b.batch, layout_.total, grads_);
+    if (!state_->d8)  // the gates are the batch's, not a sequence's: their gradient joins the sum
+      stack::gates_backward(state_->stack.gates, cfg_, layout_, params_, state_->stack.tapes, b.batch, b.len,
+                            score_scale<T>(cfg_), grads_, *pool_);
+  }
   if (stats) *stats = out;
   return Status::ok();
 }
@@ -514,6 +474,15 @@ const T* Model<T>::attention(int b, int layer, int head) const {
     return state_->block.tapes[b].P + std::size_t(layer) * n * n;
   }
   return state_->stack.tapes[b].P + (std::size_t(layer) * cfg_.heads + head) * n * n;
+}
+
+template <class T>
+const T* Model<T>::position_gate(int layer, int head) const {
+  if (state_ == nullptr || state_->d8 || state_->stack.gates.S == nullptr || layer < 0 || layer >= cfg_.layers ||
+      head < 0 || head >= cfg_.heads)
+    return nullptr;
+  const std::size_t n = std::size_t(state_->last_len), block = cfg_.looped ? 0 : std::size_t(layer);
+  return state_->stack.gates.S + (block * cfg_.heads + head) * n * n;
 }
 
 template class Model<float>;

@@ -8,6 +8,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/gelu.hpp"
 #include "kernels/generic.hpp"
+#include "kernels/position_gated.hpp"
 #include "loss/cross_entropy.hpp"
 #include "model/positions.hpp"
 #include "tinyloop/arena.hpp"
@@ -23,8 +24,10 @@ struct Tape {
   T* rstd1;  // L x N
   T* h1;     // L x N x d  (LN1 output)
   T* q; T* k; T* v;  // L x N x F
-  T* P;      // L x heads x N x N
-  T* c;      // L x N x F  concatenated head outputs
+  T* P;      // L x heads x N x N  (position_gated: the map T_h . S_h)
+  T* tok;    // L x heads x N x N  position_gated only: the token scores T_h after the forward,
+             //                    T_h . dM_h (this sequence's share of dS_h) after the backward
+  T* c;      // L x N x A  the heads' outputs, concatenated (A = F) or summed (A = d)
   T* u;      // L x N x d  after the attention residual
   T* xhata; T* rstda;  // L x N x d, L x N: the branch LayerNorm (branch_norm)
   T* xhat2; T* rstd2; T* h2;  // L x N x d, L x N, L x N x d
@@ -36,7 +39,8 @@ struct Tape {
 template <class T>
 struct Scratch {
   T* dx; T* dy; T* du; T* dh;  // N x d
-  T* dq; T* dk; T* dv; T* dc;  // N x F
+  T* dq; T* dk; T* dv;  // N x F
+  T* dc;                 // N x A
   T* dp;                       // N
   T* dg;                       // N x hidden
   T* dout;                     // N x out_dim
@@ -44,16 +48,16 @@ struct Scratch {
 };
 
 struct Dims {
-  int L, N, d, F, H, heads, dh, O;
+  int L, N, d, F, H, heads, dh, O, A;  // A: the attention's output width (ModelSpec::attention_width)
   static Dims of(const ModelSpec& c, int max_len) {
-    return Dims{c.layers, max_len, c.width, c.heads * c.head_width(), c.hidden_width(), c.heads, c.head_width(),
-                c.out_dim};
+    return Dims{c.layers,       max_len, c.width,   c.heads * c.head_width(), c.hidden_width(), c.heads,
+                c.head_width(), c.out_dim, c.attention_width()};
   }
 };
 
 template <class T>
 Tape<T> take_tape(Arena& a, const ModelSpec& c, const Dims& m) {
-  const std::size_t L = m.L, N = m.N, d = m.d, F = m.F, H = m.H;
+  const std::size_t L = m.L, N = m.N, d = m.d, F = m.F, H = m.H, A = m.A;
   Tape<T> t{};
   t.ys = a.take<T>((L + 1) * N * d);
   if (c.layernorm) {
@@ -65,7 +69,8 @@ Tape<T> take_tape(Arena& a, const ModelSpec& c, const Dims& m) {
   t.k = a.take<T>(L * N * F);
   t.v = a.take<T>(L * N * F);
   t.P = a.take<T>(L * std::size_t(m.heads) * N * N);
-  t.c = a.take<T>(L * N * F);
+  if (c.position_gated()) t.tok = a.take<T>(L * std::size_t(m.heads) * N * N);
+  t.c = a.take<T>(L * N * A);
   t.u = a.take<T>(L * N * d);
   if (c.branch_norm) {
     t.xhata = a.take<T>(L * N * d);
@@ -100,7 +105,7 @@ Scratch<T> take_scratch(Arena& a, const ModelSpec& c, const Dims& m) {
   s.dq = a.take<T>(N * F);
   s.dk = a.take<T>(N * F);
   s.dv = a.take<T>(N * F);
-  s.dc = a.take<T>(N * F);
+  s.dc = a.take<T>(N * std::size_t(m.A));
   s.dp = a.take<T>(N);
   s.dg = a.take<T>(N * std::size_t(m.H));
   s.dout = a.take<T>(N * std::size_t(m.O));
@@ -133,15 +138,23 @@ struct Sequence {
   int n;           // length
   std::size_t base;  // index of its first position in the batch
   T scale;         // attention score scale
+  const T* gates;  // position_gated: the batch's gates S, blocks x heads x n x n (model/position_gates.hpp)
 
   int d() const { return c.width; }
   int F() const { return c.heads * c.head_width(); }
   int H() const { return c.hidden_width(); }
   int dh() const { return c.head_width(); }
+  int A() const { return c.attention_width(); }
   std::size_t Nd() const { return std::size_t(n) * std::size_t(c.width); }
   std::size_t NF() const { return std::size_t(n) * std::size_t(F()); }
   std::size_t NH() const { return std::size_t(n) * std::size_t(H()); }
+  std::size_t NA() const { return std::size_t(n) * std::size_t(A()); }
   const ModelLayout::Block& block(int l) const { return lay.block[c.looped ? 0 : l]; }
+  // Where head hd's n x n map of layer l starts in the tape; the gate of that head (position_gated).
+  std::size_t map(int l, int hd) const { return (std::size_t(l) * c.heads + hd) * std::size_t(n) * std::size_t(n); }
+  const T* gate(int l, int hd) const {
+    return gates + (std::size_t(c.looped ? 0 : l) * c.heads + hd) * std::size_t(n) * std::size_t(n);
+  }
   // Layer l's slice of a tape array packed with `per` entries per layer.
   template <class U>
   static U* at(int l, U* p, std::size_t per) { return p + std::size_t(l) * per; }
@@ -177,7 +190,7 @@ void embed_forward(const Sequence<T>& q) {
         const double angle = double(i) / std::pow(10000.0, double(k2) / double(d));
         x[k] += T(c.pe_scale) * T(k % 2 == 0 ? std::sin(angle) : std::cos(angle));
       }
-    } else if (c.positions == Positions::learned) {
+    } else if (c.adds_learned_positions()) {
       const T* p = q.W + q.lay.pos + std::size_t(i) * d;
       for (int k = 0; k < d; ++k) x[k] += p[k];
     }
@@ -198,6 +211,27 @@ const T* layernorm_rows(const Sequence<T>& q, const T* x, std::size_t gain, std:
   return out;
 }
 
+// The heads of layer l: cc (n x A) gets their outputs, concatenated or summed (position_gated),
+// and the tape their maps.
+template <class T>
+void heads_forward(const Sequence<T>& q, int l, const T* qq, const T* kk, const T* v, T* cc) {
+  using namespace kernels::generic;
+  const ModelSpec& c = q.c;
+  const int F = q.F(), dh = q.dh(), n = q.n;
+  if (c.position_gated()) zero(cc, q.NA());
+  for (int hd = 0; hd < c.heads; ++hd) {
+    const std::size_t map = q.map(l, hd);
+    if (c.position_gated()) {
+      gated_head(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, q.scale, q.gate(l, hd), q.t.tok + map,
+                 q.t.P + map, cc);
+      continue;
+    }
+    const T slope = uses_alibi(c.positions) ? model::softplus(q.W[q.block(l).rho + hd]) : T(0);
+    attention_head(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, c.attention == AttentionKind::softmax,
+                   q.scale, q.t.P + map, cc + hd * dh, slope);
+  }
+}
+
 // u = y + attention(LN1(y)) of layer l.
 template <class T>
 void attention_forward(const Sequence<T>& q, int l) {
@@ -206,10 +240,10 @@ void attention_forward(const Sequence<T>& q, int l) {
   const auto& k = q.block(l);
   const Tape<T>& t = q.t;
   const int d = q.d(), F = q.F(), dh = q.dh(), n = q.n;
-  const std::size_t Nd = q.Nd(), NF = q.NF(), NN = std::size_t(n) * std::size_t(n), N = std::size_t(n);
+  const std::size_t Nd = q.Nd(), NF = q.NF(), N = std::size_t(n);
   const T* y = q.at(l, t.ys, Nd);
   const T* h1 = layernorm_rows(q, y, k.ln1_g, k.ln1_b, q.at(l, t.h1, Nd), q.at(l, t.xhat1, Nd), q.at(l, t.rstd1, N));
-  T* qq = q.at(l, t.q, NF); T* kk = q.at(l, t.k, NF); T* v = q.at(l, t.v, NF); T* cc = q.at(l, t.c, NF);
+  T* qq = q.at(l, t.q, NF); T* kk = q.at(l, t.k, NF); T* v = q.at(l, t.v, NF); T* cc = q.at(l, t.c, q.NA());
   auto bias = [&](std::size_t off) { return off == kAbsent ? (const T*)nullptr : q.W + off; };
   dense_rows(h1, n, d, q.W + k.Wq, bias(k.bq), F, qq);
   dense_rows(h1, n, d, q.W + k.Wk, bias(k.bk), F, kk);
@@ -219,15 +253,9 @@ void attention_forward(const Sequence<T>& q, int l) {
       rope_row(q.s.rope + std::size_t(i) * dh, c.heads, dh, false, qq + std::size_t(i) * F);
       rope_row(q.s.rope + std::size_t(i) * dh, c.heads, dh, false, kk + std::size_t(i) * F);
     }
-  const bool softmax = c.attention == AttentionKind::softmax;
-  for (int hd = 0; hd < c.heads; ++hd) {
-    T* P = t.P + (std::size_t(l) * c.heads + hd) * NN;
-    const T slope = uses_alibi(c.positions) ? model::softplus(q.W[k.rho + hd]) : T(0);
-    attention_head(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, q.scale, P, cc + hd * dh,
-                   slope);
-  }
+  heads_forward(q, l, qq, kk, v, cc);
   T* u = q.at(l, t.u, Nd);
-  if (c.out_proj) dense_rows(cc, n, F, q.W + k.Wo, bias(k.bo), d, u);
+  if (c.out_proj) dense_rows(cc, n, q.A(), q.W + k.Wo, bias(k.bo), d, u);
   else for (std::size_t e = 0; e < Nd; ++e) u[e] = cc[e];
   if (c.branch_norm)  // in place: each row's statistics are taken before it is overwritten
     for (int i = 0; i < n; ++i)
@@ -356,7 +384,7 @@ void attention_backward(const Sequence<T>& q, int l) {
   const Tape<T>& t = q.t;
   const Scratch<T>& s = q.s;
   const int d = q.d(), F = q.F(), dh = q.dh(), n = q.n;
-  const std::size_t Nd = q.Nd(), NF = q.NF(), NN = std::size_t(n) * std::size_t(n), N = std::size_t(n);
+  const std::size_t Nd = q.Nd(), N = std::size_t(n);
   if (c.residual) for (std::size_t e = 0; e < Nd; ++e) s.dy[e] = s.du[e];
   else zero(s.dy, Nd);
   const T* dbranch = s.du;  // the gradient of the attention branch's output
@@ -369,18 +397,23 @@ void attention_backward(const Sequence<T>& q, int l) {
   }
   auto bias_grad = [&](std::size_t off) { return off == kAbsent ? (T*)nullptr : q.G + off; };
   if (c.out_proj) {
-    zero(s.dc, NF);
-    dense_rows_backward(q.at(l, t.c, NF), n, F, q.W + k.Wo, d, dbranch, q.G + k.Wo, bias_grad(k.bo), s.dc);
+    zero(s.dc, q.NA());
+    dense_rows_backward(q.at(l, t.c, q.NA()), n, q.A(), q.W + k.Wo, d, dbranch, q.G + k.Wo, bias_grad(k.bo), s.dc);
   } else {
-    for (std::size_t e = 0; e < NF; ++e) s.dc[e] = dbranch[e];
+    for (std::size_t e = 0; e < q.NA(); ++e) s.dc[e] = dbranch[e];
   }
-  const T* qq = q.at(l, t.q, NF); const T* kk = q.at(l, t.k, NF); const T* v = q.at(l, t.v, NF);
-  zero(s.dq, NF); zero(s.dk, NF); zero(s.dv, NF);
+  const T* qq = q.at(l, t.q, q.NF()); const T* kk = q.at(l, t.k, q.NF()); const T* v = q.at(l, t.v, q.NF());
+  zero(s.dq, q.NF()); zero(s.dk, q.NF()); zero(s.dv, q.NF());
   const bool softmax = c.attention == AttentionKind::softmax, alibi = uses_alibi(c.positions);
   for (int hd = 0; hd < c.heads; ++hd) {
-    const T* P = t.P + (std::size_t(l) * c.heads + hd) * NN;
+    const std::size_t map = q.map(l, hd);
+    if (c.position_gated()) {  // leaves this sequence's share of dS in the tape (Tape::tok)
+      gated_head_backward(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, q.scale, q.gate(l, hd),
+                          t.P + map, t.tok + map, s.dc, s.dp, s.dq + hd * dh, s.dk + hd * dh, s.dv + hd * dh);
+      continue;
+    }
     T dslope = 0;
-    attention_head_backward(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, q.scale, P,
+    attention_head_backward(qq + hd * dh, kk + hd * dh, v + hd * dh, F, n, dh, c.causal, softmax, q.scale, t.P + map,
                             s.dc + hd * dh, s.dp, s.dq + hd * dh, s.dk + hd * dh, s.dv + hd * dh,
                             alibi ? &dslope : nullptr);
     if (alibi) q.G[k.rho + hd] += dslope * model::sigmoid(q.W[k.rho + hd]);  // slope = softplus(rho)
@@ -415,7 +448,7 @@ void embed_backward(const Sequence<T>& q) {
       kernels::generic::dense_rows_backward(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win, d, g,
                                             q.G + q.lay.Win, q.G + q.lay.bin, (T*)nullptr);
     }
-    if (c.positions == Positions::learned) {
+    if (c.adds_learned_positions()) {
       T* gp = q.G + q.lay.pos + std::size_t(i) * d;
       for (int k = 0; k < d; ++k) gp[k] += g[k];
     }
