@@ -24,7 +24,7 @@ const CommandSpec& reproduce_icar_spec() {
       "in-context autoregressive learning: trained linear transformer vs one gradient-descent step",
       {
           {"--quick", nullptr, "fewer steps and sequences (1000 steps, (b) 500, (c) 300, 512 evaluation sequences, "
-                               "(d) from 3 draws, (e) one seed on a smaller set); about a minute on 2 cores"},
+                               "(d) from 3 draws, (e) and (f) one seed on a smaller set); about a minute on 2 cores"},
           {"--steps", "N", "training steps per setting (default 3000)"},
           {"--batch", "N", "sequences per step (default 64)"},
           {"--lr", "X", "peak learning rate (default 0.01)"},
@@ -41,6 +41,12 @@ const CommandSpec& reproduce_icar_spec() {
           {"--authors-epochs", "N", "(e) epochs over the training set (default 200, theirs; --quick 25)"},
           {"--authors-sequences", "N", "(e) training sequences (default 16384, theirs; --quick 2048)"},
           {"--authors-batch", "N", "(e) sequences per step (default 1024, theirs; --quick 256)"},
+          {"--gated-seeds", "N", "(f) the authors' non-augmented run (their Fig. 7): seeds trained from --seed on "
+                                 "(default 3; --quick 1; 0 skips (f))"},
+          {"--gated-heads", "H", "(f) heads (default 16; --quick 8; theirs 64)"},
+          {"--gated-epochs", "N", "(f) epochs over the training set (default 50; --quick 10; theirs 200)"},
+          {"--gated-sequences", "N", "(f) training sequences (default 4096; --quick 1024; theirs 16384)"},
+          {"--gated-batch", "N", "(f) sequences per step (default 256; --quick 128; theirs 1024)"},
           {"--theory-seeds", "N", "(d) the authors' theory of Figs 3 and 6; orthogonal.py also from N initial draws "
                                   "(default 10; 0 skips (d))"},
           {"--out", "DIR", "report folder (default runs/reproduce-icar)"},
@@ -53,7 +59,8 @@ const CommandSpec& reproduce_icar_spec() {
       "plain_positions.csv); (c) non-commuting loss versus t of a softmax stack next to the linear\n"
       "layer and one GD step (noncommuting_loss_vs_t.csv/.svg); (d) the authors' theory scripts against\n"
       "their closed forms and stored values (fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv); (e) the\n"
-      "authors' augmented run against one GD step (authors_loss_vs_t.csv/.svg)."};
+      "authors' augmented run against one GD step (authors_loss_vs_t.csv/.svg); (f) their non-augmented\n"
+      "run: loss versus t and the heads' positional softmax maps (gated_loss_vs_t.csv/.svg, gated_maps.svg)."};
   return spec;
 }
 
@@ -80,6 +87,14 @@ Options parse(const ParsedArgs& a) {
   o.authors_epochs = int(a.get_int("--authors-epochs", quick ? 25 : 200, 1, 1000000));
   o.authors_sequences = int(a.get_int("--authors-sequences", quick ? 2048 : 16384, 1, 1 << 22));
   o.authors_batch = int(a.get_int("--authors-batch", quick ? 256 : 1024, 1, 1 << 16));
+  o.gated_seeds = int(a.get_int("--gated-seeds", quick ? 1 : 3, 0, 1000));
+  o.gated_heads = int(a.get_int("--gated-heads", quick ? 8 : 16, 1, 1024));
+  o.gated_epochs = int(a.get_int("--gated-epochs", quick ? 10 : 50, 1, 1000000));
+  o.gated_sequences = int(a.get_int("--gated-sequences", quick ? 1024 : 4096, 1, 1 << 22));
+  o.gated_batch = int(a.get_int("--gated-batch", quick ? 128 : 256, 1, 1 << 16));
+  if (o.gated_batch > o.gated_sequences)
+    usage_error("--gated-batch (" + std::to_string(o.gated_batch) + ") is more than --gated-sequences (" +
+                std::to_string(o.gated_sequences) + ")");
   if (o.authors_batch > o.authors_sequences)
     usage_error("--authors-batch (" + std::to_string(o.authors_batch) + ") is more than --authors-sequences (" +
                 std::to_string(o.authors_sequences) + ")");

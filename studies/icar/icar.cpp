@@ -78,7 +78,9 @@ void introduction(std::ostringstream& md, const Options& o) {
      << " --plain-steps " << o.plain_steps << " --plain-heads " << o.plain_heads << " --softmax-steps " << o.softmax_steps
      << " --softmax-layers " << o.softmax_layers << " --theory-seeds " << o.theory_seeds << " --authors-seeds "
      << o.authors_seeds << " --authors-epochs " << o.authors_epochs << " --authors-sequences " << o.authors_sequences
-     << " --authors-batch " << o.authors_batch << "` (AdamW, no weight decay, clip 1, warm-up then cosine). Evaluation: " << o.eval_sequences
+     << " --authors-batch " << o.authors_batch << " --gated-seeds " << o.gated_seeds << " --gated-heads "
+     << o.gated_heads << " --gated-epochs " << o.gated_epochs << " --gated-sequences " << o.gated_sequences
+     << " --gated-batch " << o.gated_batch << "` (AdamW, no weight decay, clip 1, warm-up then cosine). Evaluation: " << o.eval_sequences
      << " sequences from evaluation seed " << o.eval_seed << ".\n\n";
 }
 
@@ -124,30 +126,34 @@ Report run(const Options& o) {
   std::ostringstream intro, md;
   introduction(intro, o);
   loss_table(md, all, o.n);
-  Part plain, softmax, theory, authors;
+  Part plain, softmax, theory, authors, gated;
   if (o.plain_steps > 0) plain = run_plain_part(o, all[0]);
   if (o.softmax_steps > 0) softmax = run_softmax_part(o, all[1]);
   if (o.theory_seeds > 0) theory = run_theory_part(o);
   if (o.authors_seeds > 0) authors = run_authors_part(o);
+  if (o.gated_seeds > 0) gated = run_gated_part(o);
   std::vector<Claim> claims = authors.claims;
   claims.insert(claims.end(), theory.claims.begin(), theory.claims.end());
-  claims.push_back({"7", "plain tokens: a multi-head layer with positional attention learns orthogonal heads and a "
-                         "trigonometric P", "not yet: their model (positional softmax attention multiplying linear "
-                         "token scores, summed heads) is not built", "part (b) trains tinyloop's own plain-token layer instead"});
+  if (o.gated_seeds > 0)
+    claims.insert(claims.end(), gated.claims.begin(), gated.claims.end());
+  else
+    claims.push_back({"7", "plain tokens: a trained multi-head layer with positional attention finds those heads and that P",
+                      "not run: --gated-seeds 0", "-"});
   claims.push_back({"4", "LLM token embeddings follow an approximately autoregressive model",
                     "not reproducible here: it needs pretrained GPT-2 weights", "-"});
   std::ostringstream table;
   table << "## The paper's claims, point by point\n\n| figure | claim | status | measured in this run |\n|---|---|---|---|\n";
   for (const Claim& c : claims)
     table << "| " << c.figure << " | " << c.claim << " | " << c.status << " | " << c.measured << " |\n";
-  table << "\nParts (a) to (c) below are tinyloop's own setting (SPEC §4.3); (d) and (e) follow the authors' code.\n\n";
+  table << "\nParts (a) to (c) below are tinyloop's own setting (SPEC §4.3); (d), (e) and (f) follow the authors' code.\n\n";
   Report r;
-  r.files = {{"report.md", intro.str() + table.str() + md.str() + plain.markdown + softmax.markdown + theory.markdown + authors.markdown},
+  r.files = {{"report.md", intro.str() + table.str() + md.str() + plain.markdown + softmax.markdown + theory.markdown + authors.markdown +
+                                  gated.markdown},
              {"loss_vs_t.csv", loss_csv(all, o.n)},
              {"loss_vs_t.svg", svg_chart(all, o.n)}};
-  for (const std::vector<File>* part : {&plain.files, &softmax.files, &theory.files, &authors.files})
+  for (const std::vector<File>* part : {&plain.files, &softmax.files, &theory.files, &authors.files, &gated.files})
     r.files.insert(r.files.end(), part->begin(), part->end());
-  r.summary = authors.summary + theory.summary + softmax.summary + plain.summary;
+  r.summary = gated.summary + authors.summary + theory.summary + softmax.summary + plain.summary;
   for (const Curves& c : all)
     r.summary += c.setting + ": mean MSE model " + text::format_fixed(c.model_mean, 5) + ", GD " +
                  text::format_fixed(c.gd_mean, 5) + ", zero " + text::format_fixed(c.zero_mean, 5) + ", eta " +

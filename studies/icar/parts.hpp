@@ -104,4 +104,7 @@ Part run_theory_part(const Options& o);
 // Part (e), the authors' augmented run (their Fig. 5) against one GD step.
 Part run_authors_part(const Options& o);
 
+// Part (f), the authors' non-augmented run (their Fig. 7): positional attention on plain tokens.
+Part run_gated_part(const Options& o);
+
 }  // namespace tinyloop::study::icar

@@ -125,17 +125,22 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   o.authors_batch = 32;
   o.authors_epochs = 2;
   o.authors_test = 32;
+  o.gated_seeds = 1;
+  o.gated_heads = 2;
+  o.gated_sequences = 64;
+  o.gated_batch = 32;
+  o.gated_epochs = 2;
   int notes = 0;
   o.on_step = [&](const StepNote& s) {
     CHECK(s.done <= s.steps);
     ++notes;
   };
   const tinyloop::study::Report r = run(o);
-  CHECK(notes == 2 * 20 + 2 * 10 + 10 + 2 * 2);
+  CHECK(notes == 2 * 20 + 2 * 10 + 10 + 2 * 2 + 2 * 2);
   for (const char* name : {"report.md", "loss_vs_t.csv", "loss_vs_t.svg", "plain_tokens.csv", "plain_positions.csv",
                            "plain_tokens.svg", "noncommuting_loss_vs_t.csv", "noncommuting_loss_vs_t.svg",
                            "fig3_theory.svg", "fig6_pe_only.svg", "fig6_last_row.csv", "authors_loss_vs_t.csv",
-                           "authors_loss_vs_t.svg"})
+                           "authors_loss_vs_t.svg", "gated_loss_vs_t.csv", "gated_loss_vs_t.svg", "gated_maps.svg"})
     CHECK_MESSAGE(r.find(name) != nullptr, name);
   REQUIRE(r.find("report.md") != nullptr);
   CHECK(r.find("report.md")->find("## (b) Plain tokens") != std::string::npos);
@@ -162,4 +167,14 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   CHECK(md.find("| 0 | ") != std::string::npos);
   CHECK(r.find("authors_loss_vs_t.csv")->find("t,model_seed1,gd_one_eta,gd_eta_per_position,zero\n0,") == 0);
   CHECK(r.summary.find("authors' augmented model, seed 1: mean MSE ") != std::string::npos);
+  // (f): the authors' non-augmented run, with its claim row decided by its own numbers.
+  CHECK(md.find("## (f) The authors' non-augmented run") != std::string::npos);
+  CHECK(md.find("| 7 | plain tokens: a trained multi-head layer with positional attention finds those heads and that P |") !=
+        std::string::npos);
+  CHECK(md.find("| 7 | plain tokens: a multi-head layer") == std::string::npos);  // no second row for Fig. 7
+  CHECK(r.find("gated_loss_vs_t.csv")->find("t,model_seed1,zero\n0,") == 0);
+  CHECK(r.summary.find("authors' non-augmented model, seed 1: mean MSE ") == 0);
+  const std::size_t agree = md.find("they agree with the engine's own gates to ");
+  REQUIRE(agree != std::string::npos);
+  CHECK(std::stod(md.substr(agree + 42)) < 1e-5);
 }
