@@ -261,7 +261,10 @@ Part run_gated_part(const Options& o) {
   const bool learns = model < 0.5 * zero_mean, recent = recency >= 0.5;
   part.claims.push_back(
       {"7", "plain tokens: a trained multi-head layer with positional attention finds those heads and that P",
-       learns && recent ? "reproduced" : learns || recent ? "partly" : "not reproduced",
+       learns && recent ? "reproduced"
+       : learns         ? "partly: it learns in context, without the predicted positional map"
+       : recent         ? "partly: the predicted positional map, without learning to predict"
+                        : "not reproduced",
        "mean MSE over t = 1.." + std::to_string(n - 1) + " " + f(model, 5) + " against " + f(zero_mean, 5) +
            " for the zero predictor; the heads' positional softmax puts " + f(recency) +
            " of its weighted mass on the two latest tokens (uniform: " + f(uniform_recency(n)) +
