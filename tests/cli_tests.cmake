@@ -459,7 +459,7 @@ tinyloop_cli_bounded(cli_bound_merge_train_log ARGS "merge|${cli_bound}/merge_lo
 if(TARGET tinyloop_study_icar)
   tinyloop_cli_ok(cli_reproduce_icar_theory
     ARGS "reproduce|icar|--steps|20|--plain-steps|0|--softmax-steps|0|--theory-seeds|1|--eval-sequences|64|--authors-seeds|1|--authors-epochs|1|--authors-sequences|64|--authors-batch|32|--gated-seeds|1|--gated-heads|2|--gated-epochs|1|--gated-sequences|64|--gated-batch|32|--quiet|--out|${cli_work}/icar"
-    STDOUT "authors' non-augmented model, seed 1: mean MSE [^\n]*\nauthors' augmented model, seed 1: mean MSE [^\n]*\ntheory: Fig. 3 unitary c P.t,t\\+1. 1.000000 to 1.000000, orthogonal c P.t,t. -0.500000; [^\n]*\ncommuting: [^\n]*\nnon-commuting: [^\n]*\nwrote [^\n]*report.md, loss_vs_t.csv, loss_vs_t.svg, fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv, authors_loss_vs_t.csv, authors_loss_vs_t.svg, gated_loss_vs_t.csv, gated_loss_vs_t.svg, gated_maps.svg"
+    STDOUT "authors' non-augmented model, seed 1: mean MSE [^\n]*\nauthors' augmented model, seed 1: mean MSE [^\n]*\ntheory: Fig. 3 unitary c P.t,t\\+1. 1.000000 to 1.000000, orthogonal c P.t,t. -0.500000; [^\n]*\ncommuting: [^\n]*\nnon-commuting: [^\n]*\nwrote [^\n]*report.md, loss_vs_t.csv, loss_vs_t.svg, fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv, authors_loss_vs_t.csv, authors_loss_vs_t.svg, authors_blocks.svg, gated_loss_vs_t.csv, gated_loss_vs_t.svg, gated_maps.svg"
     CHECK_FILE "${cli_work}/icar/fig6_last_row.csv"
     CHECK_REGEX "^mu,j,last_row\n50,0,")
 endif()

@@ -50,6 +50,24 @@ std::string escape(const std::string& s) {
   return o;
 }
 
+HeatMap signed_heatmap(std::string title, const double* m, int rows, int cols, int stride, std::string x_label) {
+  HeatMap h;
+  h.title = std::move(title);
+  h.rows = rows;
+  h.cols = cols;
+  h.diverging = true;
+  h.x_label = std::move(x_label);
+  h.vmax = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      const double v = m[std::size_t(r) * std::size_t(stride) + std::size_t(c)];
+      h.values.push_back(v);
+      h.vmax = std::fmax(h.vmax, std::fabs(v));
+    }
+  if (h.vmax == 0) h.vmax = 1;
+  return h;
+}
+
 std::string palette(int i) {
   static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};

@@ -36,6 +36,10 @@ struct HeatMap {
   std::string x_label = "key position j (row: query i)";
 };
 
+// A signed heat map (diverging) of the rows x cols entries of a row-major matrix whose rows are
+// `stride` apart, scaled to its largest magnitude.
+HeatMap signed_heatmap(std::string title, const double* m, int rows, int cols, int stride, std::string x_label);
+
 // Palette entry i (cycles).
 std::string palette(int i);
 

@@ -46,7 +46,8 @@ ModelSpec authors_model(int d) {
 // Part (e)'s measures of one trained model: the loss curve and rate, and the 3 x 3 block shares
 // of (Wq; bq)(Wk; bk)^T and of Wv Wo.
 struct Run : AuthorsRun {
-  Matrix qk, ov;
+  Matrix qk, ov;              // the shares
+  Matrix qk_full, ov_full;    // the 3d x 3d maps themselves (token part of (Wq; bq)(Wk; bk)^T, Wv Wo)
 };
 
 // Squared-norm share of each of the 3 x 3 blocks (d x d) of a 3d x 3d matrix.
@@ -74,8 +75,30 @@ void learned_blocks(const Model<float>& m, int d, Run* r) {
   Matrix q = xt::concatenate(xt::xtuple(matrix(k.Wq, w, w), matrix(k.bq, 1, w)), 0);
   Matrix kk = xt::concatenate(xt::xtuple(matrix(k.Wk, w, w), matrix(k.bk, 1, w)), 0);
   const Matrix qk = xt::linalg::dot(q, xt::transpose(kk));
-  r->qk = block_shares(xt::view(qk, xt::range(0, w), xt::range(0, w)), d);
-  r->ov = block_shares(xt::linalg::dot(matrix(k.Wv, w, w), matrix(k.Wo, w, w)), d);
+  r->qk_full = xt::view(qk, xt::range(0, w), xt::range(0, w));
+  r->ov_full = xt::linalg::dot(matrix(k.Wv, w, w), matrix(k.Wo, w, w));
+  r->qk = block_shares(r->qk_full, d);
+  r->ov = block_shares(r->ov_full, d);
+}
+
+// The learned maps of one run beside the structure one GD step has: the query's s_t against the
+// key's s_{t-1} (an identity block), and the value read from the s_t block into the prediction slot.
+std::string blocks_svg(const Run& r, int d) {
+  const int w = 3 * d;
+  Matrix qk_gd = xt::zeros<double>({std::size_t(w), std::size_t(w)}), ov_gd = qk_gd;
+  for (int i = 0; i < d; ++i) {
+    qk_gd(std::size_t(d + i), std::size_t(2 * d + i)) = 1.0;
+    ov_gd(std::size_t(d + i), std::size_t(i)) = 1.0;
+  }
+  const std::string rows = "blocks: 0, s_t, s_{t-1} (row: query block)";
+  svg::Figure fig("the authors' augmented model, seed " + std::to_string(r.seed) +
+                      ": learned maps beside one GD step's structure",
+                  4, 260, 260);
+  fig.add(svg::signed_heatmap("learned (Wq; bq)(Wk; bk)^T", r.qk_full.data(), w, w, w, rows));
+  fig.add(svg::signed_heatmap("one GD step: s_t against s_{t-1}", qk_gd.data(), w, w, w, rows));
+  fig.add(svg::signed_heatmap("learned Wv Wo", r.ov_full.data(), w, w, w, "output (row: value block)"));
+  fig.add(svg::signed_heatmap("one GD step: the value's s_t", ov_gd.data(), w, w, w, "output (row: value block)"));
+  return fig.render();
 }
 
 // One gradient-descent step on `test`, per position: with one eta for every position (`eta`),
@@ -195,7 +218,7 @@ Part run_authors_part(const Options& o) {
   loss_table(table, curves);
   md << table;
   block_table(md, runs);
-  md << "\n![loss against t](authors_loss_vs_t.svg)\n";
+  md << "\n![loss against t](authors_loss_vs_t.svg)\n\n![learned maps](authors_blocks.svg)\n";
   Part part;
   part.markdown = md.str();
   double share = 0, model = 0;
@@ -222,7 +245,8 @@ Part run_authors_part(const Options& o) {
   columns.push_back({"zero", &zero});
   part.files = {{"authors_loss_vs_t.csv", loss_csv(columns)},
                 {"authors_loss_vs_t.svg",
-                 loss_chart("the authors' augmented model (their Fig. 5) against one GD step", curves)}};
+                 loss_chart("the authors' augmented model (their Fig. 5) against one GD step", curves)},
+                {"authors_blocks.svg", blocks_svg(runs.front(), d)}};
   for (const Run& r : runs)
     part.summary += "authors' augmented model, seed " + std::to_string(r.seed) + ": mean MSE " +
                     f(mean_from_1(r.model), 5) + " (one GD step " + f(mean_from_1(gd.one_eta), 5) + ", with eta_t " +

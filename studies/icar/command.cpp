@@ -59,8 +59,9 @@ const CommandSpec& reproduce_icar_spec() {
       "plain_positions.csv); (c) non-commuting loss versus t of a softmax stack next to the linear\n"
       "layer and one GD step (noncommuting_loss_vs_t.csv/.svg); (d) the authors' theory scripts against\n"
       "their closed forms and stored values (fig3_theory.svg, fig6_pe_only.svg, fig6_last_row.csv); (e) the\n"
-      "authors' augmented run against one GD step (authors_loss_vs_t.csv/.svg); (f) their non-augmented\n"
-      "run: loss versus t and the heads' positional softmax maps (gated_loss_vs_t.csv/.svg, gated_maps.svg)."};
+      "authors' augmented run against one GD step (authors_loss_vs_t.csv/.svg, authors_blocks.svg); (f)\n"
+      "their non-augmented run: loss versus t and the heads' positional softmax maps (gated_loss_vs_t.csv/.svg,\n"
+      "gated_maps.svg)."};
   return spec;
 }
 

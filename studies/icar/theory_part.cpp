@@ -39,22 +39,9 @@ Fig3Run fig3_run(const std::string& name, const std::string& settings, const Red
   return r;
 }
 
-// One heat map of a matrix, signed, scaled to its largest magnitude.
+// One heat map of a matrix (its first rows x cols entries), signed, scaled to its largest magnitude.
 svg::HeatMap signed_map(const std::string& title, const DMatrix& m, int rows, int cols, const std::string& x_label) {
-  svg::HeatMap h;
-  h.title = title;
-  h.rows = rows;
-  h.cols = cols;
-  h.diverging = true;
-  h.x_label = x_label;
-  h.vmax = 0;
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      h.values.push_back(m(r, c));
-      h.vmax = std::fmax(h.vmax, std::fabs(m(r, c)));
-    }
-  if (h.vmax == 0) h.vmax = 1;
-  return h;
+  return svg::signed_heatmap(title, m.data(), rows, cols, int(m.shape(1)), x_label);
 }
 
 // c P restricted to the entries the loss uses (row t: j <= t + 1), rows 0..T-2.

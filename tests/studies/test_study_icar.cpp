@@ -140,7 +140,7 @@ TEST_CASE("icar study: a tiny run returns every file of the report") {
   for (const char* name : {"report.md", "loss_vs_t.csv", "loss_vs_t.svg", "plain_tokens.csv", "plain_positions.csv",
                            "plain_tokens.svg", "noncommuting_loss_vs_t.csv", "noncommuting_loss_vs_t.svg",
                            "fig3_theory.svg", "fig6_pe_only.svg", "fig6_last_row.csv", "authors_loss_vs_t.csv",
-                           "authors_loss_vs_t.svg", "gated_loss_vs_t.csv", "gated_loss_vs_t.svg", "gated_maps.svg"})
+                           "authors_loss_vs_t.svg", "authors_blocks.svg", "gated_loss_vs_t.csv", "gated_loss_vs_t.svg", "gated_maps.svg"})
     CHECK_MESSAGE(r.find(name) != nullptr, name);
   REQUIRE(r.find("report.md") != nullptr);
   CHECK(r.find("report.md")->find("## (b) Plain tokens") != std::string::npos);
