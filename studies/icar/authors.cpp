@@ -150,11 +150,8 @@ GdCurves gd_curves(const Dataset& train, const Dataset& test) {
 
 // Trains the authors' model once from `seed` on `train` and measures it on `test`.
 Run train_one(const Options& o, std::uint64_t seed, const Dataset& train, const Dataset& test) {
-  AuthorsTraining how;
-  how.batch = o.authors_batch;
-  how.epochs = o.authors_epochs;
-  how.lr = o.authors_lr;
-  how.name = "authors' augmented model, seed " + std::to_string(seed);
+  const AuthorsTraining how{o.authors_batch, o.authors_epochs, o.authors_lr,
+                            "authors' augmented model, seed " + std::to_string(seed)};
   Run r;
   static_cast<AuthorsRun&>(r) = train_authors_model(authors_model(train.d), train, test, how, seed, o,
                                                       [&](const Model<float>& m) { learned_blocks(m, train.d, &r); });

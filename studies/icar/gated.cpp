@@ -133,11 +133,8 @@ void measure_heads(const Model<float>& m, int n, GatedRun* r) {
 }
 
 GatedRun train_gated(const Options& o, std::uint64_t seed, const Dataset& train, const Dataset& test) {
-  AuthorsTraining how;
-  how.batch = o.gated_batch;
-  how.epochs = o.gated_epochs;
-  how.lr = o.authors_lr;
-  how.name = "authors' non-augmented model, seed " + std::to_string(seed);
+  const AuthorsTraining how{o.gated_batch, o.gated_epochs, o.authors_lr,
+                            "authors' non-augmented model, seed " + std::to_string(seed)};
   GatedRun r;
   static_cast<AuthorsRun&>(r) =
       train_authors_model(gated_model(train.d, o.gated_heads, train.n), train, test, how, seed, o,
