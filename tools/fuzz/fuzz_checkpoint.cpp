@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Accepted: everything the loader promises must hold.
   check(h.looped_block == is_looped_block(h.config.model));
-  check(h.looped_block ? validate(h.config).is_ok() : validate(h.config.model) && validate_shared(h.config));
+  check(validate_checkpoint_config(h.config).is_ok());
   check(h.step >= 0 && (h.rng_inc & 1u) == 1u);
   const std::size_t n =
       h.looped_block ? ParamLayout::make(h.config.model).total : ModelLayout::make(h.config.model).total;

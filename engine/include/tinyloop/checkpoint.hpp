@@ -41,6 +41,11 @@ struct CheckpointHeader {
 // (tests, fuzzing).
 std::uint32_t checkpoint_crc32(const std::uint8_t* data, std::size_t size);
 
+// What a checkpoint of `cfg` must hold valid: the whole recipe when its model is the looped block
+// (versions 1-3); else the model and what version 4 keeps of the recipe (optimiser, batch, steps).
+// The writer refuses anything else, and every file the reader accepts satisfies it.
+Status validate_checkpoint_config(const TrainConfig& cfg);
+
 // Exact size of the serialised checkpoint of cfg.model.
 std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer);
 

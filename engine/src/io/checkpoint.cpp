@@ -69,14 +69,6 @@ struct FileModel {
 
 FileModel model_of(const TrainConfig& cfg) { return FileModel{cfg.model, is_looped_block(cfg.model)}; }
 
-// What the file stores must be valid: the whole recipe with the looped block; with any other
-// model, the model and what version 4 keeps of the recipe.
-Status validate_stored(const TrainConfig& cfg) {
-  if (is_looped_block(cfg.model)) return validate(cfg);
-  TINYLOOP_TRY(validate(cfg.model));
-  return validate_shared(cfg);
-}
-
 struct Tensor {
   char name[24];
   int rows, cols;
@@ -357,6 +349,12 @@ Status parse(const std::uint8_t* data, std::size_t size, CheckpointHeader* heade
 
 }  // namespace
 
+Status validate_checkpoint_config(const TrainConfig& cfg) {
+  if (is_looped_block(cfg.model)) return validate(cfg);
+  TINYLOOP_TRY(validate(cfg.model));
+  return validate_shared(cfg);
+}
+
 // Returns 0 when the model configuration is invalid (its shapes are then undefined) or the
 // size does not fit in size_t.
 std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer) {
@@ -368,7 +366,7 @@ std::size_t checkpoint_bytes(const TrainConfig& cfg, bool with_optimizer) {
 
 Status checkpoint_write(const CheckpointData& in, std::uint8_t* out, std::size_t capacity, std::size_t* written) {
   if (written) *written = 0;
-  TINYLOOP_TRY(validate_stored(in.config));
+  TINYLOOP_TRY(validate_checkpoint_config(in.config));
   if (in.params == nullptr) return Status::fail(Error::bad_config, "checkpoint_write: params is null");
   if ((in.adam_m == nullptr) != (in.adam_v == nullptr))
     return Status::fail(Error::bad_config, "checkpoint_write: adam_m and adam_v must both be set or both be null");
