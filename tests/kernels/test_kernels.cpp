@@ -168,11 +168,12 @@ TEST_CASE("SIMD row operations of the runtime-width kernels match the scalar ref
   using Scalar = generic::ScalarOps<float>;
   static_assert(std::is_same<generic::Ops<float>, simd::GenericOps>::value, "float runs the xsimd row operations");
   Rng rng(9);
-  for (int in : {3, 8, 64})
-    for (int out : {1, 5, 16, 37, 256}) {
+  for (int n : {4, 13})
+  for (int in : {3, 8, 17, 64})
+    for (int out : {1, 5, 16, 24, 37, 100, 256}) {
+      CAPTURE(n);
       CAPTURE(in);
       CAPTURE(out);
-      const int n = 4;
       const auto X = random_vector(rng, std::size_t(n) * in), W = random_vector(rng, std::size_t(in) * out);
       const auto b = random_vector(rng, out), dY = random_vector(rng, std::size_t(n) * out);
       std::vector<float> ys(std::size_t(n) * out), yv(ys.size());
@@ -188,6 +189,15 @@ TEST_CASE("SIMD row operations of the runtime-width kernels match the scalar ref
       check_close(dbv.data(), dbs.data(), dbs.size(), 1e-5, "dense_rows db");
       check_close(dXv.data(), dXs.data(), dXs.size(), 1e-5, "dense_rows dX");
     }
+  for (std::size_t n : {5, 16, 45}) {
+    CAPTURE(n);
+    const auto g = random_vector(rng, n, 3.0);
+    std::vector<float> vs(n), ss(n), vv(n), sv(n);
+    generic::gelu_rows<float, Scalar>(g.data(), n, vs.data(), ss.data());
+    generic::gelu_rows<float>(g.data(), n, vv.data(), sv.data());
+    check_close(vv.data(), vs.data(), n, 2e-6, "gelu_rows");
+    check_close(sv.data(), ss.data(), n, 2e-6, "gelu_rows slope");
+  }
   for (int dh : {2, 8, 13, 32})
     for (bool causal : {true, false})
       for (bool softmax : {true, false}) {

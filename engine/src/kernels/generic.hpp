@@ -2,14 +2,15 @@
 // Runtime-width counterparts of the d = 8 kernels (dense.hpp, layernorm.hpp, attention.hpp)
 // for the model's shapes other than the d = 8 block: the same arithmetic, with the widths as
 // arguments. The attention kernels are written over two row operations, a dot product and
-// y += s x, and the dense layers are the operations' own: ScalarOps is the reference, and in a
-// TINYLOOP_SIMD build the float model runs them on xsimd batches (generic_simd.hpp, register-blocked
-// dense layers), which test_kernels compares with the reference. GELU
-// and cross-entropy are shared as they are.
+// y += s x, and the dense layers and GELU over a row are the operations' own: ScalarOps is the
+// reference, and in a TINYLOOP_SIMD build the float model runs them on xsimd batches
+// (generic_simd.hpp, register-blocked dense layers), which test_kernels compares with the
+// reference. Cross-entropy is shared as it is.
 #include <cmath>
 #include <cstddef>
 
 #include "kernels/attention.hpp"  // alibi_distance
+#include "kernels/gelu.hpp"
 #include "kernels/generic_simd.hpp"
 #include "kernels/layernorm.hpp"
 
@@ -25,6 +26,10 @@ struct ScalarOps {
   // y += s x
   static void axpy(T s, const T* x, T* y, int n) {
     for (int i = 0; i < n; ++i) y[i] += s * x[i];
+  }
+  // value = gelu(x), slope = gelu'(x) over n values.
+  static void gelu(const T* x, std::size_t n, T* value, T* slope) {
+    for (std::size_t e = 0; e < n; ++e) gelu_forward(x[e], value + e, slope + e);
   }
   // Y (n x out) = X (n x in) W (in x out) + b (b may be null).
   static void dense(const T* X, int n, int in, const T* W, const T* b, int out, T* Y) {
@@ -73,6 +78,12 @@ inline void dense_rows(const T* X, int n, int in, const T* W, const T* b, int ou
 template <class T, class O = Ops<T>>
 inline void dense_rows_backward(const T* X, int n, int in, const T* W, int out, const T* dY, T* dW, T* db, T* dX) {
   O::dense_backward(X, n, in, W, out, dY, dW, db, dX);
+}
+
+// value = gelu(x), slope = gelu'(x) over n values (value may be x).
+template <class T, class O = Ops<T>>
+inline void gelu_rows(const T* x, std::size_t n, T* value, T* slope) {
+  O::gelu(x, n, value, slope);
 }
 
 // LayerNorm over `width` features (biased variance, eps 1e-5), as kernels::layernorm_forward.

@@ -1,76 +1,121 @@
 #pragma once
 // The operations of the runtime-width kernels (kernels/generic.hpp) on xsimd batches: a dot
-// product and y += s x over rows of any length, and the dense layers register-blocked (a few rows
-// by a few registers of columns held in registers across the whole inner dimension), the columns
-// past the last whole register done one float at a time. Every sum runs in a fixed order, so
-// results do not depend on the thread count; they differ from the scalar reference (ScalarOps)
-// only by rounding, which test_kernels bounds.
+// product and y += s x over rows of any length, GELU over a row, and the dense layers
+// register-blocked (a few rows by a few registers of columns held in registers across the whole
+// inner dimension). The dense layers use the widest registers (AVX-512 where the build has it,
+// wide_arch) and block for the target's register file; the columns past the last whole register
+// are done one float at a time. Every sum runs in a fixed order, so results do not depend on the
+// thread count; they differ from the scalar reference (ScalarOps) only by rounding, which
+// test_kernels bounds.
 #if TINYLOOP_SIMD
 #include <cstddef>
 #include <type_traits>
 
+#include "kernels/gelu_simd.hpp"
 #include "kernels/simd.hpp"
 
 namespace tinyloop::kernels::simd {
 
 namespace generic_blocks {
 
-inline fbatch load(const float* p) { return fbatch::load_unaligned(p); }
+using B = wbatch;
+constexpr int L = kWideLanes;
+
+// Block shapes for the register file: 32 vector registers on AVX-512 and AArch64, 16 elsewhere
+// (AVX2, 32-bit NEON). A dense block holds R x C accumulators plus C weight registers and a
+// broadcast; the input-gradient block holds R x L accumulators plus R rows of dY.
+#if XSIMD_WITH_AVX512F || XSIMD_WITH_NEON64
+constexpr int kRegisters = 32;
+#else
+constexpr int kRegisters = 16;
+#endif
+constexpr int kRows = kRegisters == 32 ? 6 : 4;     // rows of a dense block (forward) or X columns (weight gradient)
+constexpr int kCols = kRegisters == 32 ? 4 : 2;     // registers of output columns in a dense block
+constexpr int kGradRows = (kRegisters / 2) / L > 0 ? (kRegisters / 2) / L : 1;  // rows of an input-gradient block
+
+inline B load(const float* p) { return B::load_unaligned(p); }
 
 // Y[i0 .. i0+R) x [o0 .. o0 + C registers) = b + X W, the block's sums kept in registers.
 template <int R, int C>
 void dense_block(const float* X, int i0, int in, const float* W, const float* b, int out, int o0, float* Y) {
-  fbatch acc[R][C];
+  B acc[R][C];
   for (int c = 0; c < C; ++c) {
-    const fbatch init = b ? load(b + o0 + c * kLanes) : fbatch(0.0f);
+    const B init = b ? load(b + o0 + c * L) : B(0.0f);
     for (int r = 0; r < R; ++r) acc[r][c] = init;
   }
   for (int k = 0; k < in; ++k) {
-    fbatch w[C];
-    for (int c = 0; c < C; ++c) w[c] = load(W + std::size_t(k) * out + o0 + c * kLanes);
+    B w[C];
+    for (int c = 0; c < C; ++c) w[c] = load(W + std::size_t(k) * out + o0 + c * L);
     for (int r = 0; r < R; ++r) {
-      const fbatch x(X[std::size_t(i0 + r) * in + k]);
+      const B x(X[std::size_t(i0 + r) * in + k]);
       for (int c = 0; c < C; ++c) acc[r][c] = xsimd::fma(x, w[c], acc[r][c]);
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) acc[r][c].store_unaligned(Y + std::size_t(i0 + r) * out + o0 + c * kLanes);
+    for (int c = 0; c < C; ++c) acc[r][c].store_unaligned(Y + std::size_t(i0 + r) * out + o0 + c * L);
 }
 
 // dW[k0 .. k0+K) x [o0 .. o0 + C registers) += X^T dY over all n rows, in row order.
 template <int K, int C>
 void weight_grad_block(const float* X, int n, int in, int k0, int out, int o0, const float* dY, float* dW) {
-  fbatch acc[K][C];
+  B acc[K][C];
   for (int k = 0; k < K; ++k)
-    for (int c = 0; c < C; ++c) acc[k][c] = load(dW + std::size_t(k0 + k) * out + o0 + c * kLanes);
+    for (int c = 0; c < C; ++c) acc[k][c] = load(dW + std::size_t(k0 + k) * out + o0 + c * L);
   for (int i = 0; i < n; ++i) {
-    fbatch dy[C];
-    for (int c = 0; c < C; ++c) dy[c] = load(dY + std::size_t(i) * out + o0 + c * kLanes);
+    B dy[C];
+    for (int c = 0; c < C; ++c) dy[c] = load(dY + std::size_t(i) * out + o0 + c * L);
     for (int k = 0; k < K; ++k) {
-      const fbatch x(X[std::size_t(i) * in + k0 + k]);
+      const B x(X[std::size_t(i) * in + k0 + k]);
       for (int c = 0; c < C; ++c) acc[k][c] = xsimd::fma(x, dy[c], acc[k][c]);
     }
   }
   for (int k = 0; k < K; ++k)
-    for (int c = 0; c < C; ++c) acc[k][c].store_unaligned(dW + std::size_t(k0 + k) * out + o0 + c * kLanes);
+    for (int c = 0; c < C; ++c) acc[k][c].store_unaligned(dW + std::size_t(k0 + k) * out + o0 + c * L);
 }
 
-// dX[i0 .. i0+R) x [k0 .. k0+K) += dY W^T over the `full` columns held in whole registers.
-template <int R, int K>
+// One register whose lane k is the sum of the lanes of acc[k], k < L. xsimd 8.1's haddp puts the
+// AVX-512 sums in the wrong lanes (2-5 and 10-13 swap in pairs), so there each register is folded to
+// 8 lanes first and AVX's haddp, which is right, sums each half.
+inline B lane_sums(const B* acc) {
+#if XSIMD_WITH_AVX512F
+  using H = xsimd::batch<float, xsimd::avx>;
+  auto upper = [](__m512 v) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); };
+  H half[2][8];
+  for (int k = 0; k < 16; ++k) half[k / 8][k % 8] = H(_mm512_castps512_ps256(acc[k])) + H(upper(acc[k]));
+  const __m256 lo = xsimd::haddp(half[0]), hi = xsimd::haddp(half[1]);
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+#else
+  return xsimd::haddp(acc);
+#endif
+}
+
+// dX[i0 .. i0+R) x [k0 .. k0+L) += dY W^T over the `full` columns held in whole registers: one
+// accumulator per (row, k), reduced together at the end, one register of L sums per row (lane_sums).
+template <int R>
 void input_grad_block(int i0, int k0, int in, const float* W, int out, int full, const float* dY, float* dX) {
-  fbatch acc[R][K];
+  B acc[R][L];
   for (int r = 0; r < R; ++r)
-    for (int k = 0; k < K; ++k) acc[r][k] = fbatch(0.0f);
-  for (int o = 0; o < full; o += kLanes) {
-    fbatch w[K];
-    for (int k = 0; k < K; ++k) w[k] = load(W + std::size_t(k0 + k) * out + o);
-    for (int r = 0; r < R; ++r) {
-      const fbatch dy = load(dY + std::size_t(i0 + r) * out + o);
-      for (int k = 0; k < K; ++k) acc[r][k] = xsimd::fma(dy, w[k], acc[r][k]);
+    for (int k = 0; k < L; ++k) acc[r][k] = B(0.0f);
+  for (int o = 0; o < full; o += L) {
+    B dy[R];
+    for (int r = 0; r < R; ++r) dy[r] = load(dY + std::size_t(i0 + r) * out + o);
+    for (int k = 0; k < L; ++k) {
+      const B w = load(W + std::size_t(k0 + k) * out + o);
+      for (int r = 0; r < R; ++r) acc[r][k] = xsimd::fma(dy[r], w, acc[r][k]);
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int k = 0; k < K; ++k) dX[std::size_t(i0 + r) * in + k0 + k] += xsimd::hadd(acc[r][k]);
+  for (int r = 0; r < R; ++r) {
+    float* dx = dX + std::size_t(i0 + r) * in + k0;
+    (load(dx) + lane_sums(acc[r])).store_unaligned(dx);
+  }
+}
+
+// dX[i, k] += dY_i . W_k over the `full` columns, for one k past the last whole block of L.
+inline void input_grad_one(int i, int k, int in, const float* W, int out, int full, const float* dY, float* dX) {
+  B acc(0.0f);
+  for (int o = 0; o < full; o += L)
+    acc = xsimd::fma(load(dY + std::size_t(i) * out + o), load(W + std::size_t(k) * out + o), acc);
+  dX[std::size_t(i) * in + k] += xsimd::hadd(acc);
 }
 
 // Calls f(integral_constant<M>) for m = M, the remainder of a loop blocked by M (1 <= m <= M).
@@ -80,6 +125,15 @@ void with_count(int m, F&& f) {
     if (m < M) return with_count<M - 1>(m, f);
   }
   f(std::integral_constant<int, M>{});
+}
+
+// Calls f(o0, integral_constant<C>) over the whole registers of `regs`, C at a time, then once
+// for the 1 .. C-1 left.
+template <int C, class F>
+void over_registers(int regs, F&& f) {
+  int c0 = 0;
+  for (; c0 + C <= regs; c0 += C) f(c0 * L, std::integral_constant<int, C>{});
+  if (c0 < regs) with_count<C - 1>(regs - c0, [&](auto cs) { f(c0 * L, cs); });
 }
 
 }  // namespace generic_blocks
@@ -109,15 +163,36 @@ struct GenericOps {
     for (; i < n; ++i) y[i] += s * x[i];
   }
 
+  // value = gelu(x), slope = gelu'(x) over n floats; the tail past the last whole register goes
+  // through one padded register, so every element gets the same formula.
+  static void gelu(const float* x, std::size_t n, float* value, float* slope) {
+    using generic_blocks::B;
+    using generic_blocks::L;
+    std::size_t e = 0;
+    B v, s;
+    for (; e + L <= n; e += L) {
+      simd::gelu(B::load_unaligned(x + e), &v, &s);
+      v.store_unaligned(value + e);
+      s.store_unaligned(slope + e);
+    }
+    if (e == n) return;
+    alignas(64) float xt[L] = {}, vt[L], st[L];
+    for (std::size_t j = e; j < n; ++j) xt[j - e] = x[j];
+    simd::gelu(B::load_aligned(xt), &v, &s);
+    v.store_aligned(vt);
+    s.store_aligned(st);
+    for (std::size_t j = e; j < n; ++j) {
+      value[j] = vt[j - e];
+      slope[j] = st[j - e];
+    }
+  }
+
   static void dense(const float* X, int n, int in, const float* W, const float* b, int out, float* Y) {
     using namespace generic_blocks;
-    constexpr int R = 4, C = 2;
-    const int regs = out / kLanes, full = regs * kLanes;
-    for (int i0 = 0; i0 < n; i0 += R)
-      with_count<R>(n - i0, [&](auto rows) {
-        int c0 = 0;
-        for (; c0 + C <= regs; c0 += C) dense_block<rows(), C>(X, i0, in, W, b, out, c0 * kLanes, Y);
-        if (c0 < regs) dense_block<rows(), 1>(X, i0, in, W, b, out, c0 * kLanes, Y);
+    const int regs = out / L, full = regs * L;
+    for (int i0 = 0; i0 < n; i0 += kRows)
+      with_count<kRows>(n - i0, [&](auto rows) {
+        over_registers<kCols>(regs, [&](int o0, auto cs) { dense_block<rows(), cs()>(X, i0, in, W, b, out, o0, Y); });
       });
     for (int i = 0; i < n; ++i)  // the columns past the last whole register
       for (int o = full; o < out; ++o) {
@@ -130,34 +205,34 @@ struct GenericOps {
   static void dense_backward(const float* X, int n, int in, const float* W, int out, const float* dY, float* dW,
                              float* db, float* dX) {
     using namespace generic_blocks;
-    const int regs = out / kLanes, full = regs * kLanes;
+    const int regs = out / L, full = regs * L;
     if (db)
       for (int i = 0; i < n; ++i) axpy(1.0f, dY + std::size_t(i) * out, db, out);
-    constexpr int K = 4, C = 2;
-    for (int k0 = 0; k0 < in; k0 += K)
-      with_count<K>(in - k0, [&](auto ks) {
-        int c0 = 0;
-        for (; c0 + C <= regs; c0 += C) weight_grad_block<ks(), C>(X, n, in, k0, out, c0 * kLanes, dY, dW);
-        if (c0 < regs) weight_grad_block<ks(), 1>(X, n, in, k0, out, c0 * kLanes, dY, dW);
+    for (int k0 = 0; k0 < in; k0 += kRows)
+      with_count<kRows>(in - k0, [&](auto ks) {
+        over_registers<kCols>(regs, [&](int o0, auto cs) { weight_grad_block<ks(), cs()>(X, n, in, k0, out, o0, dY, dW); });
       });
     for (int k = 0; k < in; ++k)
       for (int o = full; o < out; ++o)
         for (int i = 0; i < n; ++i)
           dW[std::size_t(k) * out + o] += X[std::size_t(i) * in + k] * dY[std::size_t(i) * out + o];
     if (!dX) return;
-    constexpr int RI = 2, KI = 4;
-    if (regs > 0)
-      for (int i0 = 0; i0 < n; i0 += RI)
-        with_count<RI>(n - i0, [&](auto rows) {
-          for (int k0 = 0; k0 < in; k0 += KI)
-            with_count<KI>(in - k0, [&](auto ks) { input_grad_block<rows(), ks()>(i0, k0, in, W, out, full, dY, dX); });
+    if (regs > 0) {
+      const int kfull = in / L * L;
+      for (int i0 = 0; i0 < n; i0 += kGradRows)
+        with_count<kGradRows>(n - i0, [&](auto rows) {
+          for (int k0 = 0; k0 < kfull; k0 += L) input_grad_block<rows()>(i0, k0, in, W, out, full, dY, dX);
         });
-    for (int i = 0; i < n; ++i)
-      for (int k = 0; k < in; ++k) {
-        float s = 0;
-        for (int o = full; o < out; ++o) s += dY[std::size_t(i) * out + o] * W[std::size_t(k) * out + o];
-        dX[std::size_t(i) * in + k] += s;
-      }
+      for (int i = 0; i < n; ++i)
+        for (int k = kfull; k < in; ++k) input_grad_one(i, k, in, W, out, full, dY, dX);
+    }
+    if (full < out)  // the columns past the last whole register
+      for (int i = 0; i < n; ++i)
+        for (int k = 0; k < in; ++k) {
+          float s = 0;
+          for (int o = full; o < out; ++o) s += dY[std::size_t(i) * out + o] * W[std::size_t(k) * out + o];
+          dX[std::size_t(i) * in + k] += s;
+        }
   }
 };
 

@@ -6,7 +6,6 @@
 #include <cstddef>
 
 #include "kernels/attention.hpp"
-#include "kernels/gelu.hpp"
 #include "kernels/generic.hpp"
 #include "kernels/position_gated.hpp"
 #include "loss/cross_entropy.hpp"
@@ -282,7 +281,7 @@ void mlp_forward(const Sequence<T>& q, int l) {
   const T* h2 = layernorm_rows(q, u, k.ln2_g, k.ln2_b, q.at(l, t.h2, Nd), q.at(l, t.xhat2, Nd), q.at(l, t.rstd2, N));
   T* act = q.at(l, t.act, NH); T* dact = q.at(l, t.dact, NH);
   dense_rows(h2, n, d, q.W + k.W1, q.W + k.b1, H, act);
-  for (std::size_t e = 0; e < NH; ++e) kernels::gelu_forward(act[e], act + e, dact + e);
+  gelu_rows(act, NH, act, dact);
   dense_rows(act, n, H, q.W + k.W2, q.W + k.b2, d, next);
   for (std::size_t e = 0; e < Nd; ++e) next[e] += u[e];
 }
