@@ -203,13 +203,19 @@ TEST_CASE("family: the plan adds up and a small buffer is refused") {
   CHECK(s.code() == Error::buffer_too_small);
 }
 
+namespace {
+
+struct TwoWorkers final : ParallelFor {
+  int workers() const override { return 2; }
+  void run(int tasks, TaskFn fn, void* ctx) override {  // reversed order, alternating workers
+    for (int t = tasks - 1; t >= 0; --t) fn(ctx, t, t % 2);
+  }
+};
+
+}  // namespace
+
 TEST_CASE("family: gradients do not depend on the thread count") {
-  struct TwoWorkers final : ParallelFor {
-    int workers() const override { return 2; }
-    void run(int tasks, TaskFn fn, void* ctx) override {  // reversed order, alternating workers
-      for (int t = tasks - 1; t >= 0; --t) fn(ctx, t, t % 2);
-    }
-  } pool;
+  TwoWorkers pool;
   for (const FamilyCase& fc : family_cases()) {
     CAPTURE(fc.name);
     BuiltModel<float> a(fc.cfg, Capacity{fc.len, fc.batch, 1});
@@ -230,6 +236,58 @@ TEST_CASE("family: gradients do not depend on the thread count") {
     for (std::size_t i = 0; i < a.m.param_count(); ++i) same &= a.m.params()[i] == b.m.params()[i];
     CHECK(same);
   }
+}
+
+// A model too large for a gradient slot per sequence (optim/gradient_slots.hpp): sequences share
+// slots, and the batch's gradient is still the count-weighted sum of each sequence's own,
+// whatever the thread count.
+TEST_CASE("family: sequences sharing gradient slots sum to the batch's gradient") {
+  ModelSpec c;
+  c.layers = 2; c.heads = 2; c.width = 64; c.vocab_in = 41; c.out_dim = 41;
+  const int batch = 20, len = 6;
+  const Capacity cap{len, batch, 2};
+  const std::size_t count = BuiltModel<double>(c, Capacity{len, 1, 1}).m.param_count();
+  const MemoryPlan p = Model<double>::plan(c, cap);
+  CHECK(p.grads < (1 + std::size_t(batch)) * count * sizeof(double));  // fewer slots than sequences
+  CHECK(p.grads >= (1 + 8) * count * sizeof(double));                  // but at least eight
+
+  BuiltModel<double> whole(c, cap), one(c, Capacity{len, 1, 1});
+  REQUIRE(whole.status.is_ok());
+  REQUIRE(one.status.is_ok());
+  Rng r1(5), r2(5);
+  whole.m.init_weights(r1);
+  one.m.init_weights(r2);
+  const auto data = random_family_data<double>(c, batch, len, 8);
+  ModelStats all;
+  REQUIRE(whole.m.compute_gradients(data.batch(batch, len), &all).is_ok());
+  std::vector<double> sum(count, 0.0);
+  for (int b = 0; b < batch; ++b) {
+    ModelBatch<double> sb = data.batch(1, len);
+    sb.tokens += b * len;
+    sb.labels += b * len;
+    ModelStats st;
+    REQUIRE(one.m.compute_gradients(sb, &st).is_ok());
+    const double weight = double(st.counted) / double(all.counted);
+    for (std::size_t i = 0; i < count; ++i) sum[i] += weight * one.m.grads()[i];
+  }
+  double worst = 0, scale = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    worst = std::fmax(worst, std::fabs(whole.m.grads()[i] - sum[i]));
+    scale = std::fmax(scale, std::fabs(sum[i]));
+  }
+  CHECK(scale > 0);
+  CHECK(worst <= 1e-12 * scale);
+
+  TwoWorkers pool;
+  BuiltModel<double> two(c, cap);
+  REQUIRE(two.status.is_ok());
+  Rng r3(5);
+  two.m.init_weights(r3);
+  two.m.set_parallel(&pool);
+  REQUIRE(two.m.compute_gradients(data.batch(batch, len), &all).is_ok());
+  bool same = true;
+  for (std::size_t i = 0; i < count; ++i) same &= two.m.grads()[i] == whole.m.grads()[i];
+  CHECK(same);
 }
 
 TEST_CASE("family: invalid configurations and batches are named") {

@@ -62,7 +62,8 @@ struct Model<T>::State {
   bool d8;  // the d = 8 kernels run this shape
   BlockBuffers<T> block;
   StackBuffers<T> stack;
-  T* seq_grads;  // max_batch x param_count
+  T* seq_grads;  // slots x param_count (optim/gradient_slots.hpp)
+  int slots;
   SequenceTotals* totals;  // max_batch
   int last_len;
   int tsallis_sign_guess;  // the d = 8 kernels' guess at the batch's Tsallis slope sign (run_block)
@@ -155,6 +156,7 @@ typename Model<T>::State* bind(Arena& a, const ModelSpec& c, const Capacity& cap
   plan->scratch += bookkeeping;
   plan->total = a.used() + Arena::slack();
   local.seq_grads = blocks.seq_grads;
+  local.slots = blocks.slots;
   local.totals = totals;
   local.tsallis_sign_guess = 1;  // the entropy is above a target of 0 unless attention is one-hot
   if (st) new (st) State(local);  // begin the lifetime of the state object inside the arena
@@ -319,22 +321,27 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   scales.kinetic = T(double(lc.lambda_k) / (L * B));
   scales.potential = T(double(lc.lambda_p) / rows);
   auto set_tsallis_sign = [&](int sign) { scales.tsallis = T(double(lc.lambda_s) * double(sign) / rows); };
-  auto backward_one = [&](int b, int worker) {
-    T* grad = st.seq_grads + std::size_t(b) * param_count;
+  // One task per gradient slot: its sequences' backward passes (after each one's forward when
+  // fused) summed in order into the slot.
+  const int slots = optim::slots_in_use(st.slots, batch.batch);
+  auto backward_slot = [&](int s, int worker, bool with_forward) {
+    T* grad = st.seq_grads + std::size_t(s) * param_count;
     for (std::size_t i = 0; i < param_count; ++i) grad[i] = T(0);
     const auto g = Weights<T>::bind(grad, bb.layout);
-    const std::size_t off = std::size_t(b) * std::size_t(batch.len);
-    model::backward_sequence<T>(bb.model, w, g, batch.tokens + off, targets_of(b), batch.len, q_exp, scales,
-                                bb.tape_for(b, worker), bb.scratch[worker]);
+    const optim::SlotSequences r = optim::slot_sequences(s, st.slots, batch.batch);
+    for (int b = r.begin; b < r.end; ++b) {
+      if (with_forward) forward(b, worker);
+      const std::size_t off = std::size_t(b) * std::size_t(batch.len);
+      model::backward_sequence<T>(bb.model, w, g, batch.tokens + off, targets_of(b), batch.len, q_exp, scales,
+                                  bb.tape_for(b, worker), bb.scratch[worker]);
+    }
   };
-  auto forward_backward = [&](int b, int worker) {
-    forward(b, worker);
-    backward_one(b, worker);
-  };
+  auto backward_only = [&](int s, int worker) { backward_slot(s, worker, false); };
+  auto forward_backward = [&](int s, int worker) { backward_slot(s, worker, true); };
   const bool fused = backward && !bb.per_sequence;
   if (fused) {
     set_tsallis_sign(st.tsallis_sign_guess);
-    parallel_for(pool, batch.batch, forward_backward);
+    parallel_for(pool, slots, forward_backward);
   } else {
     parallel_for(pool, batch.batch, forward);
   }
@@ -360,11 +367,11 @@ LossTerms run_block(typename Model<T>::State& st, const ModelSpec& c, const Loss
   const int sign = int(loss::abs_slope(terms.tsallis, eta));
   if (!fused) {
     set_tsallis_sign(sign);
-    parallel_for(pool, batch.batch, backward_one);
+    parallel_for(pool, slots, backward_only);
   } else if (sign != st.tsallis_sign_guess && lc.lambda_s != 0.0f) {
     st.tsallis_sign_guess = sign;
     set_tsallis_sign(sign);
-    parallel_for(pool, batch.batch, forward_backward);
+    parallel_for(pool, slots, forward_backward);
   }
   return terms;
 }
@@ -376,22 +383,26 @@ T score_scale(const ModelSpec& c) {
 }
 
 // Forward (and backward) of every sequence on the generic kernels: the batch's position gates
-// first (position_gated attention), then one task per sequence.
+// first (position_gated attention), then one task per gradient slot, its sequences in order.
 template <class T>
 LossTerms run_stack(typename Model<T>::State& st, const ModelSpec& c, const ModelLayout& layout,
                     const T* params, const ModelBatch<T>& batch, long count, bool backward, ParallelFor& pool) {
   const T inv_count = T(count > 0 ? 1.0 / double(count) : 0.0);
   const T scale = score_scale<T>(c);
   stack::gates_forward(st.stack.gates, c, layout, params, batch.len, scale);
-  auto one = [&](int b, int worker) {
-    T* G = backward ? st.seq_grads + std::size_t(b) * layout.total : nullptr;
-    const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, G,
-                               batch.len, std::size_t(b) * std::size_t(batch.len), scale, st.stack.gates.S};
-    SequenceTotals& t = st.totals[b];
-    t = SequenceTotals{};
-    stack::run_sequence(q, inv_count, &t.loss, &t.correct, &t.scored);
+  auto one_slot = [&](int s, int worker) {
+    T* G = backward ? st.seq_grads + std::size_t(s) * layout.total : nullptr;
+    if (G) stack::zero(G, layout.total);
+    const optim::SlotSequences r = optim::slot_sequences(s, st.slots, batch.batch);
+    for (int b = r.begin; b < r.end; ++b) {
+      const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, G,
+                                 batch.len, std::size_t(b) * std::size_t(batch.len), scale, st.stack.gates.S};
+      SequenceTotals& t = st.totals[b];
+      t = SequenceTotals{};
+      stack::run_sequence(q, inv_count, &t.loss, &t.correct, &t.scored);
+    }
   };
-  parallel_for(pool, batch.batch, one);
+  parallel_for(pool, optim::slots_in_use(st.slots, batch.batch), one_slot);
   double loss = 0;
   for (int b = 0; b < batch.batch; ++b) loss += st.totals[b].loss;
   LossTerms terms;
@@ -421,7 +432,7 @@ Status Model<T>::pass(const ModelBatch<T>& b, bool backward, ModelStats* stats) 
   out.loss = out.terms.total;
   out.accuracy = scored > 0 ? double(correct) / double(scored) : 1.0;
   if (backward) {
-    optim::sum_sequence_gradients(state_->seq_grads, b.batch, layout_.total, grads_);
+    optim::sum_gradient_slots(state_->seq_grads, optim::slots_in_use(state_->slots, b.batch), layout_.total, grads_);
     if (!state_->d8)  // the gates are the batch's, not a sequence's: their gradient joins the sum
       stack::gates_backward(state_->stack.gates, cfg_, layout_, params_, state_->stack.tapes, b.batch, b.len,
                             score_scale<T>(cfg_), grads_, *pool_);

@@ -454,7 +454,7 @@ void embed_backward(const Sequence<T>& q) {
   }
 }
 
-// The whole sequence: forward, loss, and (when q.G is set) the backward pass into q.G.
+// The whole sequence: forward, loss, and (when q.G is set) the backward pass added to q.G.
 template <class T>
 void run_sequence(const Sequence<T>& q, T inv_count, double* loss, long* correct, long* scored) {
   embed_forward(q);
@@ -464,7 +464,6 @@ void run_sequence(const Sequence<T>& q, T inv_count, double* loss, long* correct
   }
   readout_forward(q, inv_count, q.G != nullptr, loss, correct, scored);
   if (q.G == nullptr) return;
-  zero(q.G, q.lay.total);
   readout_backward(q);
   for (int l = q.c.layers - 1; l >= 0; --l) {
     mlp_backward(q, l);
