@@ -44,15 +44,13 @@ void check_close(const float* a, const float* b, std::size_t n, double tol, cons
 }
 
 struct AttentionBuffers {
-  std::vector<float> row, dp, ka, va;
+  std::vector<float> row, dp;
   explicit AttentionBuffers(int n) {
     const std::size_t stride = std::size_t(token_stride(n));
     row.assign(kAttentionQueries * stride, 0);
     dp.assign(kAttentionQueries * stride, 0);
-    ka.assign(kDim * stride, 0);
-    va.assign(kDim * stride, 0);
   }
-  AttentionScratch<float> view() { return {row.data(), dp.data(), ka.data(), va.data()}; }
+  AttentionScratch<float> view() { return {row.data(), dp.data()}; }
 };
 
 // Queries, keys, values and their gradients are feature-major (d x stride); the padding

@@ -69,9 +69,8 @@ void check_against_arrays(int n, bool causal, Run run) {
   xt::xarray<float> lse = xt::zeros<float>({N});
   xt::xarray<float> row = xt::zeros<float>({kernels::kAttentionQueries * stride});
   xt::xarray<float> dp = xt::zeros<float>({kernels::kAttentionQueries * stride});
-  xt::xarray<float> copies = xt::zeros<float>({std::size_t(2), std::size_t(kDim) * stride});
   xt::xarray<std::int32_t> argmax = xt::zeros<std::int32_t>({N});
-  kernels::AttentionScratch<float> scratch{row.data(), dp.data(), copies.data(), copies.data() + kDim * stride};
+  kernels::AttentionScratch<float> scratch{row.data(), dp.data()};
   kernels::AttentionRowSums<float> sums;
   run(Qf.data(), Kf.data(), Vf.data(), n, stride, causal, P.data(), scratch, lse.data(), argmax.data(), A.data(),
       &sums);

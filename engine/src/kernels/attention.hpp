@@ -26,15 +26,12 @@ inline T dot8(const T* a, const T* b) {
 // The SIMD training kernels work on this many queries at once (attention_simd.hpp).
 constexpr int kAttentionQueries = 8;
 
-// Per-worker buffers of the training attention kernels. row and dp hold kAttentionQueries
-// rows of scores (stride floats each; the scalar kernels use the first); ka and va take
-// token-major (n x d) copies of the keys and values, for the SIMD path's d-wide weighted sums.
+// Per-worker buffers of the training attention kernels: row and dp hold kAttentionQueries
+// rows of scores (stride floats each; the scalar kernels use the first).
 template <class T>
 struct AttentionScratch {
   T* row;
   T* dp;
-  T* ka;
-  T* va;
 };
 
 // Statistics of the attention rows that the objective needs.

@@ -25,12 +25,6 @@ constexpr float kMaskedScore = -1e30f;  // exp_softmax(kMaskedScore - max) == 0
 
 inline int padded(int count) { return (count + kKeyLanes - 1) / kKeyLanes * kKeyLanes; }
 
-// dst (n x d) = src (d x stride) transposed.
-inline void token_major(const float* src, int n, std::size_t stride, float* dst) {
-  for (int j = 0; j < n; ++j)
-    for (int c = 0; c < kDim; ++c) dst[j * kDim + c] = src[c * stride + j];
-}
-
 // The lane numbers of keys j .. j + kKeyLanes - 1.
 inline kbatch key_index(int j) { return kbatch::load_aligned(kLaneIndex) + kbatch(float(j)); }
 
@@ -152,35 +146,43 @@ inline int row_argmax(kbatch top, kbatch at, const float* row) {
   return row[best] == m ? best : 0;
 }
 
-// out (feature-major, token i0 + q) = sum over keys j < end of w[q][j] * rows[j] (token-major,
-// d wide), two accumulators per query so the chains overlap. w[q][j] is 0 beyond its count.
+// out (feature-major, token i0 + q) = sum over keys j < keys of w[q][j] X[c][j] (X feature-major),
+// keys along the lanes: one accumulator per (query, feature), a register's worth of them at a
+// time (two queries' 8 features on 16 lanes), summed together at the end (lane_sums). w[q][j] is
+// 0 beyond the query's count; the lanes at and past `keys` hold no token, so both factors are
+// masked there (0 x garbage could be NaN).
 template <int NQ>
-inline void group_weighted_keys(const float* w, std::size_t w_stride, const float* rows, int keys, float* out,
-                                std::size_t stride, int i0) {
-  using Row = simd::Vec<kDim>;
-  Row acc[2][NQ];
-  for (auto& half : acc)
-    for (auto& a : half) a = Row::zero();
-  int j = 0;
-  for (; j + 2 <= keys; j += 2)
-    for (int h = 0; h < 2; ++h) {
-      const Row v = Row::load(rows + (j + h) * kDim);
-      for (int q = 0; q < NQ; ++q) acc[h][q].fma(w[q * w_stride + j + h], v);
+inline void group_weighted_keys(const float* w, const float* X, std::size_t stride, int keys, float* out, int i0) {
+  constexpr int kFeatures = kKeyLanes < kDim ? kKeyLanes : kDim;  // per register of sums
+  constexpr int kQueries = kKeyLanes / kFeatures;
+  const kbatch lane = kbatch::load_aligned(kLaneIndex);
+  for (int q0 = 0; q0 < NQ; q0 += kQueries)
+    for (int c0 = 0; c0 < kDim; c0 += kFeatures) {
+      kbatch acc[kKeyLanes];
+      for (auto& a : acc) a = kbatch(0.0f);
+      for (int j = 0; j < keys; j += kKeyLanes) {
+        const bool tail = j + kKeyLanes > keys;
+        const auto live = lane < kbatch(float(keys - j));
+        kbatch x[kFeatures];
+        for (int c = 0; c < kFeatures; ++c) {
+          x[c] = kbatch::load_unaligned(X + (c0 + c) * stride + j);
+          if (tail) x[c] = xsimd::select(live, x[c], kbatch(0.0f));
+        }
+        for (int q = 0; q < kQueries && q0 + q < NQ; ++q) {
+          kbatch wq = kbatch::load_unaligned(w + (q0 + q) * stride + j);
+          if (tail) wq = xsimd::select(live, wq, kbatch(0.0f));
+          for (int c = 0; c < kFeatures; ++c) acc[q * kFeatures + c] = xsimd::fma(wq, x[c], acc[q * kFeatures + c]);
+        }
+      }
+      alignas(64) float sum[kKeyLanes];
+      simd::lane_sums(acc).store_aligned(sum);
+      for (int q = 0; q < kQueries && q0 + q < NQ; ++q)
+        for (int c = 0; c < kFeatures; ++c) out[(c0 + c) * stride + i0 + q0 + q] = sum[q * kFeatures + c];
     }
-  for (; j < keys; ++j) {
-    const Row v = Row::load(rows + j * kDim);
-    for (int q = 0; q < NQ; ++q) acc[0][q].fma(w[q * w_stride + j], v);
-  }
-  for (int q = 0; q < NQ; ++q) {
-    alignas(64) float sum[kDim];
-    for (int k = 0; k < Row::kRegs; ++k) acc[0][q].r[k] += acc[1][q].r[k];
-    acc[0][q].store(sum);
-    scatter_token(sum, stride, i0 + q, out);
-  }
 }
 
 template <int NQ>
-inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* Vtok, int n,
+inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
                           std::size_t stride, float q_exp, float* P, float* rows, float* lse, std::int32_t* argmax,
                           float* A, AttentionRowSums<float>* sums, float slope) {
   kbatch top[NQ], at[NQ], total[NQ], ts[NQ];
@@ -208,7 +210,7 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
       p.store_unaligned(r);
       ts[q] += tsallis_power(p, q_exp);
     }
-  group_weighted_keys<NQ>(rows, stride, Vtok, g.end < n ? g.end : n, A, stride, g.i0);
+  group_weighted_keys<NQ>(rows, V, stride, g.end < n ? g.end : n, A, g.i0);
   for (int q = 0; q < NQ; ++q) {
     const int i = g.i0 + q;
     if (P) store_probabilities(rows + q * stride, g.count[q], n, i, P);
@@ -220,9 +222,8 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
 }
 
 template <int NQ>
-inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* Ktok,
-                           const float* V, int n, std::size_t stride, const float* P, const float* lse,
-                           const std::int32_t* argmax, const float* dA, float c_pot, float c_ts, float q_exp,
+inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
+                           std::size_t stride, const float* P, const float* lse, const std::int32_t* argmax, const float* dA, float c_pot, float c_ts, float q_exp,
                            float* rows, float* ds, float* dQ, float* dK, float* dV, float slope, float* dslope) {
   const kbatch ts_factor(-c_ts * q_exp / (q_exp - 1.0f)), cpot(c_pot), sc(inv_sqrt_dim<float>());
   const bool with_ts = c_ts != 0.0f;
@@ -268,7 +269,7 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
     }
     if (dslope) *dslope += xsimd::hadd(dm);
   }
-  group_weighted_keys<NQ>(ds, stride, Ktok, g.end < n ? g.end : n, dQ, stride, g.i0);
+  group_weighted_keys<NQ>(ds, K, stride, g.end < n ? g.end : n, dQ, g.i0);
   // dK += dS^T Q and dV += P^T dA, one load and store of each gradient register per group.
   for (int j = 0; j < g.end; j += kKeyLanes) {
     kbatch dsj[NQ], pj[NQ];
@@ -298,15 +299,14 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
                               float q_exp, float* P, const AttentionScratch<float>& scratch, float* lse,
                               std::int32_t* argmax, float* A, AttentionRowSums<float>* sums, float slope = 0.0f) {
   using namespace detail;
-  token_major(V, n, stride, scratch.va);
   for (int c = 0; c < kDim; ++c)
     for (std::size_t i = std::size_t(n); i < stride; ++i) A[c * stride + i] = 0.0f;
   int i = 0;
   for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-    forward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, scratch.va, n, stride, q_exp, P, scratch.row,
+    forward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row,
                   lse, argmax, A, sums, slope);
   for (; i < n; ++i)
-    forward_group(QueryGroup<1>(i, n, causal), Q, K, scratch.va, n, stride, q_exp, P, scratch.row, lse, argmax, A,
+    forward_group(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row, lse, argmax, A,
                   sums, slope);
 }
 
@@ -318,14 +318,13 @@ inline void attention_backward(const float* Q, const float* K, const float* V, i
                                const AttentionScratch<float>& scratch, float* dQ, float* dK, float* dV,
                                float slope = 0.0f, float* dslope = nullptr) {
   using namespace detail;
-  token_major(K, n, stride, scratch.ka);
   for (std::size_t e = 0; e < kDim * stride; ++e) dQ[e] = dK[e] = dV[e] = 0.0f;
   int i = 0;
   for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-    backward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, scratch.ka, V, n, stride, P, lse, argmax, dA,
+    backward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, dA,
                    c_pot, c_ts, q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
   for (; i < n; ++i)
-    backward_group(QueryGroup<1>(i, n, causal), Q, K, scratch.ka, V, n, stride, P, lse, argmax, dA, c_pot, c_ts,
+    backward_group(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, dA, c_pot, c_ts,
                    q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
 }
 

@@ -73,22 +73,6 @@ void weight_grad_block(const float* X, int n, int in, int k0, int out, int o0, c
     for (int c = 0; c < C; ++c) acc[k][c].store_unaligned(dW + std::size_t(k0 + k) * out + o0 + c * L);
 }
 
-// One register whose lane k is the sum of the lanes of acc[k], k < L. xsimd 8.1's haddp puts the
-// AVX-512 sums in the wrong lanes (2-5 and 10-13 swap in pairs), so there each register is folded to
-// 8 lanes first and AVX's haddp, which is right, sums each half.
-inline B lane_sums(const B* acc) {
-#if XSIMD_WITH_AVX512F
-  using H = xsimd::batch<float, xsimd::avx>;
-  auto upper = [](__m512 v) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); };
-  H half[2][8];
-  for (int k = 0; k < 16; ++k) half[k / 8][k % 8] = H(_mm512_castps512_ps256(acc[k])) + H(upper(acc[k]));
-  const __m256 lo = xsimd::haddp(half[0]), hi = xsimd::haddp(half[1]);
-  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
-#else
-  return xsimd::haddp(acc);
-#endif
-}
-
 // dX[i0 .. i0+R) x [k0 .. k0+L) += dY W^T over the `full` columns held in whole registers: one
 // accumulator per (row, k), reduced together at the end, one register of L sums per row (lane_sums).
 template <int R>

@@ -70,6 +70,22 @@ inline float reduce_extreme(wbatch v) {
 inline float reduce_max(wbatch v) { return reduce_extreme<true>(v); }
 inline float reduce_min(wbatch v) { return reduce_extreme<false>(v); }
 
+// One register whose lane k is the sum of the lanes of acc[k], k < kWideLanes. xsimd 8.1's haddp
+// puts the AVX-512 sums in the wrong lanes (2-5 and 10-13 swap in pairs), so there each register
+// is folded to 8 lanes first and AVX's haddp, which is right, sums each half.
+inline wbatch lane_sums(const wbatch* acc) {
+#if XSIMD_WITH_AVX512F
+  using H = xsimd::batch<float, xsimd::avx>;
+  auto upper = [](__m512 v) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); };
+  H half[2][8];
+  for (int k = 0; k < 16; ++k) half[k / 8][k % 8] = H(_mm512_castps512_ps256(acc[k])) + H(upper(acc[k]));
+  const __m256 lo = xsimd::haddp(half[0]), hi = xsimd::haddp(half[1]);
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+#else
+  return xsimd::haddp(acc);
+#endif
+}
+
 // 0, 1, 2, ... : the lane numbers of a register of up to 16 floats (masks, key distances).
 alignas(64) inline constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 

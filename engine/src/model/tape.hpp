@@ -128,8 +128,6 @@ struct Scratch {
     s.a = a.take<T>(D * S);
     s.att.row = a.take<T>(kernels::kAttentionQueries * S);
     s.att.dp = a.take<T>(kernels::kAttentionQueries * S);
-    s.att.ka = a.take<T>(S * D);
-    s.att.va = a.take<T>(S * D);
     s.dz = a.take<T>(D * S);
     s.dx = a.take<T>(D * S);
     s.dy = a.take<T>(D * S);
