@@ -196,13 +196,15 @@ TEST_CASE("SIMD row operations of the runtime-width kernels match the scalar ref
     check_close(vv.data(), vs.data(), n, 2e-6, "gelu_rows");
     check_close(sv.data(), ss.data(), n, 2e-6, "gelu_rows slope");
   }
-  for (int dh : {2, 8, 13, 32})
+  for (int n : {11, 37})
+  for (int dh : {2, 8, 13, 24, 32, 45})
     for (bool causal : {true, false})
       for (bool softmax : {true, false}) {
+        CAPTURE(n);
         CAPTURE(dh);
         CAPTURE(causal);
         CAPTURE(softmax);
-        const int n = 11, heads = 2, ld = heads * dh;
+        const int heads = 2, ld = heads * dh;
         const auto Q = random_vector(rng, std::size_t(n) * ld), K = random_vector(rng, Q.size());
         const auto V = random_vector(rng, Q.size()), dA = random_vector(rng, Q.size());
         std::vector<float> Ps(std::size_t(n) * n), Pv(Ps.size()), As(Q.size()), Av(Q.size());

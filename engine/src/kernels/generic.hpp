@@ -27,6 +27,15 @@ struct ScalarOps {
   static void axpy(T s, const T* x, T* y, int n) {
     for (int i = 0; i < n; ++i) y[i] += s * x[i];
   }
+  // p[0 .. count) = softmax(p[0 .. count)).
+  static void softmax(T* p, int count) {
+    T m = p[0];
+    for (int j = 1; j < count; ++j) m = p[j] > m ? p[j] : m;
+    T sum = 0;
+    for (int j = 0; j < count; ++j) { p[j] = std::exp(p[j] - m); sum += p[j]; }
+    const T inv = T(1) / sum;
+    for (int j = 0; j < count; ++j) p[j] *= inv;
+  }
   // value = gelu(x), slope = gelu'(x) over n values.
   static void gelu(const T* x, std::size_t n, T* value, T* slope) {
     for (std::size_t e = 0; e < n; ++e) gelu_forward(x[e], value + e, slope + e);
@@ -131,13 +140,7 @@ inline void score_row(const T* Q, const T* K, int ld, int n, int dh, int i, int 
   for (int j = 0; j < count; ++j)
     p[j] = O::dot(q, K + std::size_t(j) * ld, dh) * scale - slope * T(alibi_distance(i, j));
   for (int j = count; j < n; ++j) p[j] = 0;
-  if (!softmax) return;
-  T m = p[0];
-  for (int j = 1; j < count; ++j) m = p[j] > m ? p[j] : m;
-  T sum = 0;
-  for (int j = 0; j < count; ++j) { p[j] = std::exp(p[j] - m); sum += p[j]; }
-  const T inv = T(1) / sum;
-  for (int j = 0; j < count; ++j) p[j] *= inv;
+  if (softmax) O::softmax(p, count);
 }
 
 // Back through score_row: dp[j] = dL/dp_j (j < count) into dQ row i and the dK rows (stride ld,

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "kernels/exp_simd.hpp"
 #include "kernels/gelu_simd.hpp"
 #include "kernels/simd.hpp"
 
@@ -122,29 +123,57 @@ void over_registers(int regs, F&& f) {
 
 }  // namespace generic_blocks
 
+// The row operations run on the widest registers, then on one d-row register (8 lanes on AVX-512
+// builds) for what is left, then one float at a time.
 struct GenericOps {
   static float dot(const float* a, const float* b, int n) {
-    fbatch acc0(0.0f), acc1(0.0f);
+    wbatch wide(0.0f);
     int i = 0;
-    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
-      acc0 = xsimd::fma(fbatch::load_unaligned(a + i), fbatch::load_unaligned(b + i), acc0);
-      acc1 = xsimd::fma(fbatch::load_unaligned(a + i + kLanes), fbatch::load_unaligned(b + i + kLanes), acc1);
+    for (; i + kWideLanes <= n; i += kWideLanes)
+      wide = xsimd::fma(wbatch::load_unaligned(a + i), wbatch::load_unaligned(b + i), wide);
+    fbatch narrow(0.0f);
+    if constexpr (kLanes < kWideLanes) {
+      for (; i + kLanes <= n; i += kLanes)
+        narrow = xsimd::fma(fbatch::load_unaligned(a + i), fbatch::load_unaligned(b + i), narrow);
     }
-    if (i + kLanes <= n) {
-      acc0 = xsimd::fma(fbatch::load_unaligned(a + i), fbatch::load_unaligned(b + i), acc0);
-      i += kLanes;
-    }
-    float s = xsimd::hadd(acc0 + acc1);
+    float s = xsimd::hadd(wide) + xsimd::hadd(narrow);
     for (; i < n; ++i) s += a[i] * b[i];
     return s;
   }
   // y += s x
   static void axpy(float s, const float* x, float* y, int n) {
-    const fbatch sb(s);
     int i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      xsimd::fma(sb, fbatch::load_unaligned(x + i), fbatch::load_unaligned(y + i)).store_unaligned(y + i);
+    const wbatch sw(s);
+    for (; i + kWideLanes <= n; i += kWideLanes)
+      xsimd::fma(sw, wbatch::load_unaligned(x + i), wbatch::load_unaligned(y + i)).store_unaligned(y + i);
+    if constexpr (kLanes < kWideLanes) {
+      const fbatch sb(s);
+      for (; i + kLanes <= n; i += kLanes)
+        xsimd::fma(sb, fbatch::load_unaligned(x + i), fbatch::load_unaligned(y + i)).store_unaligned(y + i);
+    }
     for (; i < n; ++i) y[i] += s * x[i];
+  }
+  // p[0 .. count) = softmax(p[0 .. count)), with exp_softmax (kernels/exp_simd.hpp); the part past
+  // the last whole register goes through one padded register, so nothing past count is read.
+  static void softmax(float* p, int count) {
+    const int whole = count / kWideLanes * kWideLanes, rest = count - whole;
+    alignas(64) float tail[kWideLanes];
+    for (int k = 0; k < kWideLanes; ++k) tail[k] = k < rest ? p[whole + k] : -3.0e38f;
+    wbatch top = wbatch::load_aligned(tail);
+    for (int j = 0; j < whole; j += kWideLanes) top = xsimd::max(top, wbatch::load_unaligned(p + j));
+    const wbatch m(reduce_max(top));
+    wbatch total(0.0f);
+    for (int j = 0; j < whole; j += kWideLanes) {
+      const wbatch e = exp_softmax(wbatch::load_unaligned(p + j) - m);
+      e.store_unaligned(p + j);
+      total += e;
+    }
+    const wbatch e = exp_softmax(wbatch::load_aligned(tail) - m);  // the padding gives exactly 0
+    e.store_aligned(tail);
+    total += e;
+    const float inv = 1.0f / xsimd::hadd(total);
+    for (int j = 0; j < whole; j += kWideLanes) (wbatch::load_unaligned(p + j) * wbatch(inv)).store_unaligned(p + j);
+    for (int k = 0; k < rest; ++k) p[whole + k] = tail[k] * inv;
   }
 
   // value = gelu(x), slope = gelu'(x) over n floats; the tail past the last whole register goes
