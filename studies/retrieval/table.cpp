@@ -2,11 +2,13 @@
 // layers (or loops) whose cell reaches the level at the query; the searches run in parallel.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "common/svg.hpp"
 #include "retrieval/retrieval.hpp"
@@ -84,33 +86,41 @@ std::string smallest(const std::vector<TableCell>& cells, int K, bool looped, st
 
 std::string pct(double v) { return text::format_fixed(100.0 * v, 1) + "%"; }
 
-// The query accuracy each cell ended at, against its layers: one line per K, kind and seed, with
-// the level drawn across.
+// The query accuracy each cell ended at, against its layers: one panel per K, one line per kind
+// and seed in it (the same colour for the same kind and seed in every panel), the level across.
 std::string table_svg(const std::vector<TableCell>& cells, double level) {
-  svg::LineChart c = svg::share_chart("final query accuracy against layers (stacked) or loops (looped)",
-                                      "layers or loops", "query accuracy");
-  std::map<std::string, svg::Series> lines;  // ordered: K2-looped-seed1, ...
+  std::map<int, std::map<std::pair<bool, std::uint64_t>, svg::Series>> panels;  // K -> (looped, seed) -> line
+  std::map<std::pair<bool, std::uint64_t>, int> colours;
   int most = 1;
   for (const TableCell& t : cells) {
-    char key[64];
-    std::snprintf(key, sizeof key, "K%03d %s seed %llu", t.K, kind_name(t.looped).c_str(), (unsigned long long)t.seed);
-    svg::Series& s = lines[key];
-    s.label = "K " + std::to_string(t.K) + " " + kind_name(t.looped) + ", seed " + std::to_string(t.seed);
+    const auto key = std::make_pair(t.looped, t.seed);
+    colours.emplace(key, 0);
+    svg::Series& s = panels[t.K][key];
+    s.label = kind_name(t.looped) + ", seed " + std::to_string(t.seed);
     s.dashed = t.looped;
     s.x.push_back(t.layers);
     s.y.push_back(t.query);
     most = std::max(most, t.layers);
   }
-  for (auto& [key, s] : lines) c.series.push_back(s);
-  svg::Series lv;
-  lv.label = "level";
-  lv.color = "#888888";
-  lv.dashed = true;
-  lv.x = {1.0, double(most)};
-  lv.y = {level, level};
-  c.series.push_back(lv);
-  svg::Figure fig("retrieval: layers needed against the chain depth K", 1, 640, 420);
-  fig.add(c);
+  int next = 0;
+  for (auto& [key, colour] : colours) colour = next++;
+  const int columns = panels.size() > 1 ? 2 : 1;
+  svg::Figure fig("retrieval: final query accuracy against layers (stacked) or loops (looped)", columns, 480, 340);
+  for (auto& [K, lines] : panels) {
+    svg::LineChart c = svg::share_chart("K = " + std::to_string(K), "layers or loops", "query accuracy");
+    for (auto& [key, s] : lines) {
+      s.color = svg::palette(colours[key]);
+      c.series.push_back(s);
+    }
+    svg::Series lv;
+    lv.label = "level";
+    lv.color = "#888888";
+    lv.dashed = true;
+    lv.x = {1.0, double(most)};
+    lv.y = {level, level};
+    c.series.push_back(lv);
+    fig.add(c);
+  }
   return fig.render();
 }
 
