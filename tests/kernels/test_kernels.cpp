@@ -179,10 +179,13 @@ TEST_CASE("SIMD row operations of the runtime-width kernels match the scalar ref
       generic::dense_rows<float>(X.data(), n, in, W.data(), b.data(), out, yv.data());
       check_close(yv.data(), ys.data(), ys.size(), 1e-5, "dense_rows");
       std::vector<float> dWs(W.size(), 0.5f), dWv(dWs), dbs(out, 0.1f), dbv(dbs), dXs(X.size(), 1.0f), dXv(dXs);
-      generic::dense_rows_backward<float, Scalar>(X.data(), n, in, W.data(), out, dY.data(), dWs.data(), dbs.data(),
-                                                  dXs.data());
-      generic::dense_rows_backward<float>(X.data(), n, in, W.data(), out, dY.data(), dWv.data(), dbv.data(),
-                                          dXv.data());
+      std::vector<float> Wt(W.size());
+      for (int k = 0; k < in; ++k)
+        for (int o = 0; o < out; ++o) Wt[std::size_t(o) * in + k] = W[std::size_t(k) * out + o];
+      generic::dense_rows_backward<float, Scalar>(X.data(), n, in, W.data(), nullptr, out, dY.data(), dWs.data(),
+                                                  dbs.data(), dXs.data());
+      generic::dense_rows_backward<float>(X.data(), n, in, W.data(), Wt.data(), out, dY.data(), dWv.data(),
+                                          dbv.data(), dXv.data());
       check_close(dWv.data(), dWs.data(), dWs.size(), 1e-5, "dense_rows dW");
       check_close(dbv.data(), dbs.data(), dbs.size(), 1e-5, "dense_rows db");
       check_close(dXv.data(), dXs.data(), dXs.size(), 1e-5, "dense_rows dX");

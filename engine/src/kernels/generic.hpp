@@ -18,6 +18,7 @@ namespace tinyloop::kernels::generic {
 
 template <class T>
 struct ScalarOps {
+  static constexpr bool kReadsTransposed = false;  // dense_backward reads W, never Wt
   static T dot(const T* a, const T* b, int n) {
     T s = 0;
     for (int i = 0; i < n; ++i) s += a[i] * b[i];
@@ -49,8 +50,11 @@ struct ScalarOps {
       for (int k = 0; k < in; ++k) axpy(x[k], W + std::size_t(k) * out, y, out);
     }
   }
-  // dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null).
-  static void dense_backward(const T* X, int n, int in, const T* W, int out, const T* dY, T* dW, T* db, T* dX) {
+  // dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null). Wt (W
+  // transposed, out x in) is for the operations that read it; the reference reads W.
+  static void dense_backward(const T* X, int n, int in, const T* W, const T* Wt, int out, const T* dY, T* dW, T* db,
+                             T* dX) {
+    (void)Wt;
     for (int i = 0; i < n; ++i) {
       const T* x = X + std::size_t(i) * in;
       const T* dy = dY + std::size_t(i) * out;
@@ -83,10 +87,26 @@ inline void dense_rows(const T* X, int n, int in, const T* W, const T* b, int ou
   O::dense(X, n, in, W, b, out, Y);
 }
 
-// dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null).
+// dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null). Wt is W
+// transposed (out x in, transpose_matrices), needed with dX when Ops<T>::kReadsTransposed.
 template <class T, class O = Ops<T>>
-inline void dense_rows_backward(const T* X, int n, int in, const T* W, int out, const T* dY, T* dW, T* db, T* dX) {
-  O::dense_backward(X, n, in, W, out, dY, dW, db, dX);
+inline void dense_rows_backward(const T* X, int n, int in, const T* W, const T* Wt, int out, const T* dY, T* dW,
+                                T* db, T* dX) {
+  O::dense_backward(X, n, in, W, Wt, out, dY, dW, db, dX);
+}
+
+// Wt = W transposed, for every matrix (rows, cols > 1) of a layout: the SIMD input gradient reads
+// the weights out x in, so that it runs as the forward dense layers do.
+template <class T, class Layout>
+inline void transpose_matrices(const Layout& lay, const T* W, T* Wt) {
+  for (int t = 0; t < lay.count; ++t) {
+    const auto& m = lay.tensors[t];
+    if (m.rows < 2 || m.cols < 2) continue;
+    const T* src = W + m.offset;
+    T* dst = Wt + m.offset;
+    for (int r = 0; r < m.rows; ++r)
+      for (int c = 0; c < m.cols; ++c) dst[std::size_t(c) * m.rows + r] = src[std::size_t(r) * m.cols + c];
+  }
 }
 
 // value = gelu(x), slope = gelu'(x) over n values (value may be x).

@@ -24,7 +24,7 @@ constexpr int L = kWideLanes;
 
 // Block shapes for the register file: 32 vector registers on AVX-512 and AArch64, 16 elsewhere
 // (AVX2, 32-bit NEON). A dense block holds R x C accumulators plus C weight registers and a
-// broadcast; the input-gradient block holds R x L accumulators plus R rows of dY.
+// broadcast.
 #if XSIMD_WITH_AVX512F || XSIMD_WITH_NEON64
 constexpr int kRegisters = 32;
 #else
@@ -32,17 +32,18 @@ constexpr int kRegisters = 16;
 #endif
 constexpr int kRows = kRegisters == 32 ? 6 : 4;     // rows of a dense block (forward) or X columns (weight gradient)
 constexpr int kCols = kRegisters == 32 ? 4 : 2;     // registers of output columns in a dense block
-constexpr int kGradRows = (kRegisters / 2) / L > 0 ? (kRegisters / 2) / L : 1;  // rows of an input-gradient block
 
 inline B load(const float* p) { return B::load_unaligned(p); }
 
-// Y[i0 .. i0+R) x [o0 .. o0 + C registers) = b + X W, the block's sums kept in registers.
+// Y[i0 .. i0+R) x [o0 .. o0 + C registers) = b + X W, or += X W when `add`, the block's sums
+// kept in registers.
 template <int R, int C>
-void dense_block(const float* X, int i0, int in, const float* W, const float* b, int out, int o0, float* Y) {
+void dense_block(const float* X, int i0, int in, const float* W, const float* b, int out, int o0, float* Y,
+                 bool add) {
   B acc[R][C];
   for (int c = 0; c < C; ++c) {
     const B init = b ? load(b + o0 + c * L) : B(0.0f);
-    for (int r = 0; r < R; ++r) acc[r][c] = init;
+    for (int r = 0; r < R; ++r) acc[r][c] = add ? load(Y + std::size_t(i0 + r) * out + o0 + c * L) : init;
   }
   for (int k = 0; k < in; ++k) {
     B w[C];
@@ -72,35 +73,6 @@ void weight_grad_block(const float* X, int n, int in, int k0, int out, int o0, c
   }
   for (int k = 0; k < K; ++k)
     for (int c = 0; c < C; ++c) acc[k][c].store_unaligned(dW + std::size_t(k0 + k) * out + o0 + c * L);
-}
-
-// dX[i0 .. i0+R) x [k0 .. k0+L) += dY W^T over the `full` columns held in whole registers: one
-// accumulator per (row, k), reduced together at the end, one register of L sums per row (lane_sums).
-template <int R>
-void input_grad_block(int i0, int k0, int in, const float* W, int out, int full, const float* dY, float* dX) {
-  B acc[R][L];
-  for (int r = 0; r < R; ++r)
-    for (int k = 0; k < L; ++k) acc[r][k] = B(0.0f);
-  for (int o = 0; o < full; o += L) {
-    B dy[R];
-    for (int r = 0; r < R; ++r) dy[r] = load(dY + std::size_t(i0 + r) * out + o);
-    for (int k = 0; k < L; ++k) {
-      const B w = load(W + std::size_t(k0 + k) * out + o);
-      for (int r = 0; r < R; ++r) acc[r][k] = xsimd::fma(dy[r], w, acc[r][k]);
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    float* dx = dX + std::size_t(i0 + r) * in + k0;
-    (load(dx) + lane_sums(acc[r])).store_unaligned(dx);
-  }
-}
-
-// dX[i, k] += dY_i . W_k over the `full` columns, for one k past the last whole block of L.
-inline void input_grad_one(int i, int k, int in, const float* W, int out, int full, const float* dY, float* dX) {
-  B acc(0.0f);
-  for (int o = 0; o < full; o += L)
-    acc = xsimd::fma(load(dY + std::size_t(i) * out + o), load(W + std::size_t(k) * out + o), acc);
-  dX[std::size_t(i) * in + k] += xsimd::hadd(acc);
 }
 
 // Calls f(integral_constant<M>) for m = M, the remainder of a loop blocked by M (1 <= m <= M).
@@ -201,22 +173,29 @@ struct GenericOps {
   }
 
   static void dense(const float* X, int n, int in, const float* W, const float* b, int out, float* Y) {
+    dense_into(X, n, in, W, b, out, Y, false);
+  }
+
+  // Y = b + X W, or Y += X W when `add`.
+  static void dense_into(const float* X, int n, int in, const float* W, const float* b, int out, float* Y, bool add) {
     using namespace generic_blocks;
     const int regs = out / L, full = regs * L;
     for (int i0 = 0; i0 < n; i0 += kRows)
       with_count<kRows>(n - i0, [&](auto rows) {
-        over_registers<kCols>(regs, [&](int o0, auto cs) { dense_block<rows(), cs()>(X, i0, in, W, b, out, o0, Y); });
+        over_registers<kCols>(regs, [&](int o0, auto cs) { dense_block<rows(), cs()>(X, i0, in, W, b, out, o0, Y, add); });
       });
     for (int i = 0; i < n; ++i)  // the columns past the last whole register
       for (int o = full; o < out; ++o) {
-        float y = b ? b[o] : 0.0f;
+        float y = add ? Y[std::size_t(i) * out + o] : b ? b[o] : 0.0f;
         for (int k = 0; k < in; ++k) y += X[std::size_t(i) * in + k] * W[std::size_t(k) * out + o];
         Y[std::size_t(i) * out + o] = y;
       }
   }
 
-  static void dense_backward(const float* X, int n, int in, const float* W, int out, const float* dY, float* dW,
-                             float* db, float* dX) {
+  static constexpr bool kReadsTransposed = true;  // dense_backward's dX reads Wt
+
+  static void dense_backward(const float* X, int n, int in, const float* W, const float* Wt, int out,
+                             const float* dY, float* dW, float* db, float* dX) {
     using namespace generic_blocks;
     const int regs = out / L, full = regs * L;
     if (db)
@@ -229,23 +208,8 @@ struct GenericOps {
       for (int o = full; o < out; ++o)
         for (int i = 0; i < n; ++i)
           dW[std::size_t(k) * out + o] += X[std::size_t(i) * in + k] * dY[std::size_t(i) * out + o];
-    if (!dX) return;
-    if (regs > 0) {
-      const int kfull = in / L * L;
-      for (int i0 = 0; i0 < n; i0 += kGradRows)
-        with_count<kGradRows>(n - i0, [&](auto rows) {
-          for (int k0 = 0; k0 < kfull; k0 += L) input_grad_block<rows()>(i0, k0, in, W, out, full, dY, dX);
-        });
-      for (int i = 0; i < n; ++i)
-        for (int k = kfull; k < in; ++k) input_grad_one(i, k, in, W, out, full, dY, dX);
-    }
-    if (full < out)  // the columns past the last whole register
-      for (int i = 0; i < n; ++i)
-        for (int k = 0; k < in; ++k) {
-          float s = 0;
-          for (int o = full; o < out; ++o) s += dY[std::size_t(i) * out + o] * W[std::size_t(k) * out + o];
-          dX[std::size_t(i) * in + k] += s;
-        }
+    (void)W;
+    if (dX) dense_into(dY, n, out, Wt, nullptr, in, dX, true);  // dX += dY W^T, as a forward layer
   }
 };
 

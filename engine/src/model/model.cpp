@@ -53,6 +53,7 @@ struct StackBuffers {
   stack::Tape<T>* tapes;
   stack::Scratch<T>* scratch;
   stack::Gates<T> gates;  // position_gated attention: the batch's gates (model/position_gates.hpp)
+  T* wt;  // the weights' matrices transposed, once per backward pass, when the kernels read them
 };
 
 }  // namespace
@@ -109,8 +110,8 @@ void take_block_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, bool 
 }
 
 template <class T>
-void take_stack_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, StackBuffers<T>* out,
-                        MemoryPlan* plan, std::size_t* bookkeeping) {
+void take_stack_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, std::size_t param_count,
+                        StackBuffers<T>* out, MemoryPlan* plan, std::size_t* bookkeeping) {
   const stack::Dims dims = stack::Dims::of(c, cap.max_len);
   const std::size_t B = std::size_t(cap.max_batch);
   std::size_t mark = a.used();
@@ -129,8 +130,9 @@ void take_stack_buffers(Arena& a, const ModelSpec& c, const Capacity& cap, Stack
     auto s = stack::take_scratch<T>(a, c, dims);
     if (scratch) scratch[w] = s;
   }
+  T* wt = kernels::generic::Ops<T>::kReadsTransposed ? a.take<T>(param_count) : nullptr;
   plan->scratch = a.used() - mark;
-  if (out) *out = StackBuffers<T>{tapes, scratch, gates};
+  if (out) *out = StackBuffers<T>{tapes, scratch, gates, wt};
 }
 
 // Lays out everything in `a` (a dry run when its base is null). Returns the state.
@@ -152,7 +154,7 @@ typename Model<T>::State* bind(Arena& a, const ModelSpec& c, const Capacity& cap
   State local{};
   local.d8 = runs_d8_kernels(c);
   if (local.d8) take_block_buffers<T>(a, c, cap, keep_p, st ? &local.block : nullptr, plan, &bookkeeping);
-  else take_stack_buffers<T>(a, c, cap, st ? &local.stack : nullptr, plan, &bookkeeping);
+  else take_stack_buffers<T>(a, c, cap, layout.total, st ? &local.stack : nullptr, plan, &bookkeeping);
   plan->scratch += bookkeeping;
   plan->total = a.used() + Arena::slack();
   local.seq_grads = blocks.seq_grads;
@@ -390,12 +392,14 @@ LossTerms run_stack(typename Model<T>::State& st, const ModelSpec& c, const Mode
   const T inv_count = T(count > 0 ? 1.0 / double(count) : 0.0);
   const T scale = score_scale<T>(c);
   stack::gates_forward(st.stack.gates, c, layout, params, batch.len, scale);
+  const T* wt = backward ? st.stack.wt : nullptr;
+  if (wt) kernels::generic::transpose_matrices(layout, params, st.stack.wt);
   auto one_slot = [&](int s, int worker) {
     T* G = backward ? st.seq_grads + std::size_t(s) * layout.total : nullptr;
     if (G) stack::zero(G, layout.total);
     const optim::SlotSequences r = optim::slot_sequences(s, st.slots, batch.batch);
     for (int b = r.begin; b < r.end; ++b) {
-      const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, G,
+      const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, wt, G,
                                  batch.len, std::size_t(b) * std::size_t(batch.len), scale, st.stack.gates.S};
       SequenceTotals& t = st.totals[b];
       t = SequenceTotals{};
@@ -434,7 +438,7 @@ Status Model<T>::pass(const ModelBatch<T>& b, bool backward, ModelStats* stats) 
   if (backward) {
     optim::sum_gradient_slots(state_->seq_grads, optim::slots_in_use(state_->slots, b.batch), layout_.total, grads_);
     if (!state_->d8)  // the gates are the batch's, not a sequence's: their gradient joins the sum
-      stack::gates_backward(state_->stack.gates, cfg_, layout_, params_, state_->stack.tapes, b.batch, b.len,
+      stack::gates_backward(state_->stack.gates, cfg_, layout_, params_, state_->stack.wt, state_->stack.tapes, b.batch, b.len,
                             score_scale<T>(cfg_), grads_, *pool_);
   }
   if (stats) *stats = out;

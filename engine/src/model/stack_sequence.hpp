@@ -133,12 +133,14 @@ struct Sequence {
   const Tape<T>& t;
   const Scratch<T>& s;
   const T* W;      // parameters
+  const T* WT;     // their matrices transposed (kernels::generic::transpose_matrices), or null
   T* G;            // this sequence's gradient slot (backward only)
   int n;           // length
   std::size_t base;  // index of its first position in the batch
   T scale;         // attention score scale
   const T* gates;  // position_gated: the batch's gates S, blocks x heads x n x n (model/position_gates.hpp)
 
+  const T* wt(std::size_t offset) const { return WT ? WT + offset : nullptr; }
   int d() const { return c.width; }
   int F() const { return c.heads * c.head_width(); }
   int H() const { return c.hidden_width(); }
@@ -347,7 +349,7 @@ void readout_backward(const Sequence<T>& q) {
   const T* hf = q.c.layernorm ? t.hf : q.at(L, t.ys, q.Nd());
   zero(s.dx, q.Nd());
   zero(s.dh, q.Nd());
-  kernels::generic::dense_rows_backward(hf, q.n, d, q.W + q.lay.Wout, q.c.out_dim, s.dout, q.G + q.lay.Wout,
+  kernels::generic::dense_rows_backward(hf, q.n, d, q.W + q.lay.Wout, q.wt(q.lay.Wout), q.c.out_dim, s.dout, q.G + q.lay.Wout,
                                         q.lay.bout == kAbsent ? (T*)nullptr : q.G + q.lay.bout, s.dh);
   layernorm_rows_backward(q, s.dh, t.xhatf, t.rstdf, q.lay.lnf_g, q.lay.lnf_b, s.dx);
 }
@@ -367,10 +369,10 @@ void mlp_backward(const Sequence<T>& q, int l) {
   const T* h2 = q.c.layernorm ? q.at(l, t.h2, Nd) : u;
   const T* dact = q.at(l, t.dact, NH);
   zero(s.dg, NH);
-  dense_rows_backward(q.at(l, t.act, NH), q.n, H, q.W + k.W2, d, s.dx, q.G + k.W2, q.G + k.b2, s.dg);
+  dense_rows_backward(q.at(l, t.act, NH), q.n, H, q.W + k.W2, q.wt(k.W2), d, s.dx, q.G + k.W2, q.G + k.b2, s.dg);
   for (std::size_t e = 0; e < NH; ++e) s.dg[e] *= dact[e];
   zero(s.dh, Nd);
-  dense_rows_backward(h2, q.n, d, q.W + k.W1, H, s.dg, q.G + k.W1, q.G + k.b1, s.dh);
+  dense_rows_backward(h2, q.n, d, q.W + k.W1, q.wt(k.W1), H, s.dg, q.G + k.W1, q.G + k.b1, s.dh);
   layernorm_rows_backward(q, s.dh, q.at(l, t.xhat2, Nd), q.at(l, t.rstd2, N), k.ln2_g, k.ln2_b, s.du);
 }
 
@@ -397,7 +399,7 @@ void attention_backward(const Sequence<T>& q, int l) {
   auto bias_grad = [&](std::size_t off) { return off == kAbsent ? (T*)nullptr : q.G + off; };
   if (c.out_proj) {
     zero(s.dc, q.NA());
-    dense_rows_backward(q.at(l, t.c, q.NA()), n, q.A(), q.W + k.Wo, d, dbranch, q.G + k.Wo, bias_grad(k.bo), s.dc);
+    dense_rows_backward(q.at(l, t.c, q.NA()), n, q.A(), q.W + k.Wo, q.wt(k.Wo), d, dbranch, q.G + k.Wo, bias_grad(k.bo), s.dc);
   } else {
     for (std::size_t e = 0; e < q.NA(); ++e) s.dc[e] = dbranch[e];
   }
@@ -425,9 +427,9 @@ void attention_backward(const Sequence<T>& q, int l) {
   const T* y = q.at(l, t.ys, Nd);
   const T* h1 = c.layernorm ? q.at(l, t.h1, Nd) : y;
   zero(s.dh, Nd);
-  dense_rows_backward(h1, n, d, q.W + k.Wq, F, s.dq, q.G + k.Wq, bias_grad(k.bq), s.dh);
-  dense_rows_backward(h1, n, d, q.W + k.Wk, F, s.dk, q.G + k.Wk, bias_grad(k.bk), s.dh);
-  dense_rows_backward(h1, n, d, q.W + k.Wv, F, s.dv, q.G + k.Wv, bias_grad(k.bv), s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wq, q.wt(k.Wq), F, s.dq, q.G + k.Wq, bias_grad(k.bq), s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wk, q.wt(k.Wk), F, s.dk, q.G + k.Wk, bias_grad(k.bk), s.dh);
+  dense_rows_backward(h1, n, d, q.W + k.Wv, q.wt(k.Wv), F, s.dv, q.G + k.Wv, bias_grad(k.bv), s.dh);
   layernorm_rows_backward(q, s.dh, q.at(l, t.xhat1, Nd), q.at(l, t.rstd1, N), k.ln1_g, k.ln1_b, s.dy);
   for (std::size_t e = 0; e < Nd; ++e) s.dx[e] = s.dy[e];
 }
@@ -444,7 +446,7 @@ void embed_backward(const Sequence<T>& q) {
       T* ge = q.G + q.lay.E + std::size_t(q.batch.tokens[at]) * d;
       for (int k = 0; k < d; ++k) ge[k] += g[k];
     } else if (c.input_proj) {
-      kernels::generic::dense_rows_backward(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win, d, g,
+      kernels::generic::dense_rows_backward(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win, q.wt(q.lay.Win), d, g,
                                             q.G + q.lay.Win, q.G + q.lay.bin, (T*)nullptr);
     }
     if (c.adds_learned_positions()) {
