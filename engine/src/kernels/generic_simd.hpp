@@ -1,12 +1,13 @@
 #pragma once
 // The operations of the runtime-width kernels (kernels/generic.hpp) on xsimd batches: a dot
-// product and y += s x over rows of any length, GELU over a row, and the dense layers
-// register-blocked (a few rows by a few registers of columns held in registers across the whole
-// inner dimension). The dense layers use the widest registers (AVX-512 where the build has it,
+// product and y += s x over rows of any length, a softmax row, GELU over a row, and the dense
+// layers register-blocked (a few rows by a few registers of columns held in registers across the
+// whole inner dimension). They use the widest registers (AVX-512 where the build has it,
 // wide_arch) and block for the target's register file; the columns past the last whole register
-// are done one float at a time. Every sum runs in a fixed order, so results do not depend on the
-// thread count; they differ from the scalar reference (ScalarOps) only by rounding, which
-// test_kernels bounds.
+// are done one float at a time. The input gradient dX += dY W^T runs as a forward layer on W
+// transposed (Wt, which the model keeps). Every sum runs in a fixed order, so results do not
+// depend on the thread count; they differ from the scalar reference (ScalarOps) only by
+// rounding, which test_kernels bounds.
 #if TINYLOOP_SIMD
 #include <cstddef>
 #include <type_traits>
