@@ -28,6 +28,10 @@ struct ScalarOps {
   static void axpy(T s, const T* x, T* y, int n) {
     for (int i = 0; i < n; ++i) y[i] += s * x[i];
   }
+  // out[j] = a . rows[j] over n entries, for the `count` rows (stride ld) from `rows`.
+  static void dots(const T* a, const T* rows, int ld, int count, int n, T* out) {
+    for (int j = 0; j < count; ++j) out[j] = dot(a, rows + std::size_t(j) * ld, n);
+  }
   // p[0 .. count) = softmax(p[0 .. count)).
   static void softmax(T* p, int count) {
     T m = p[0];
@@ -156,9 +160,8 @@ inline void layernorm_backward(const T* dy, const T* xhat, T rstd, int width, co
 template <class T, class O = Ops<T>>
 inline void score_row(const T* Q, const T* K, int ld, int n, int dh, int i, int count, bool softmax, T scale,
                       T slope, T* p) {
-  const T* q = Q + std::size_t(i) * ld;
-  for (int j = 0; j < count; ++j)
-    p[j] = O::dot(q, K + std::size_t(j) * ld, dh) * scale - slope * T(alibi_distance(i, j));
+  O::dots(Q + std::size_t(i) * ld, K, ld, count, dh, p);
+  for (int j = 0; j < count; ++j) p[j] = p[j] * scale - slope * T(alibi_distance(i, j));
   for (int j = count; j < n; ++j) p[j] = 0;
   if (softmax) O::softmax(p, count);
 }
@@ -191,10 +194,8 @@ inline void mix_row(const T* p, const T* V, int ld, int count, int dh, T* a) {
 // Back through mix_row: dp_j = da . V_j and dV_j += p_j da, for j < count.
 template <class T, class O = Ops<T>>
 inline void mix_row_backward(const T* p, const T* da, const T* V, int ld, int count, int dh, T* dp, T* dV) {
-  for (int j = 0; j < count; ++j) {
-    dp[j] = O::dot(da, V + std::size_t(j) * ld, dh);
-    O::axpy(p[j], da, dV + std::size_t(j) * ld, dh);
-  }
+  O::dots(da, V, ld, count, dh, dp);
+  for (int j = 0; j < count; ++j) O::axpy(p[j], da, dV + std::size_t(j) * ld, dh);
 }
 
 // One head over n tokens. Q, K, V rows have stride `ld` and the head's columns start at the

@@ -113,6 +113,34 @@ struct GenericOps {
     for (; i < n; ++i) s += a[i] * b[i];
     return s;
   }
+  // out[j] = a . rows[j] over n entries, for the `count` rows (stride ld) from `rows`: a register
+  // of 16 rows at a time, one accumulator per row, summed together (lane_sums); the rest by dot.
+  static void dots(const float* a, const float* rows, int ld, int count, int n, float* out) {
+    const int whole = n / kWideLanes * kWideLanes;
+    int j = 0;
+    if (whole > 0)
+      for (; j + kWideLanes <= count; j += kWideLanes) {
+        wbatch acc[kWideLanes];
+        for (auto& s : acc) s = wbatch(0.0f);
+        for (int c = 0; c < whole; c += kWideLanes) {
+          const wbatch x = wbatch::load_unaligned(a + c);
+          for (int r = 0; r < kWideLanes; ++r)
+            acc[r] = xsimd::fma(x, wbatch::load_unaligned(rows + std::size_t(j + r) * ld + c), acc[r]);
+        }
+        wbatch sums = lane_sums(acc);
+        if (whole < n) {  // the entries past the last whole register
+          alignas(64) float rest[kWideLanes];
+          for (int r = 0; r < kWideLanes; ++r) {
+            float s = 0;
+            for (int c = whole; c < n; ++c) s += a[c] * rows[std::size_t(j + r) * ld + c];
+            rest[r] = s;
+          }
+          sums += wbatch::load_aligned(rest);
+        }
+        sums.store_unaligned(out + j);
+      }
+    for (; j < count; ++j) out[j] = dot(a, rows + std::size_t(j) * ld, n);
+  }
   // y += s x
   static void axpy(float s, const float* x, float* y, int n) {
     int i = 0;
