@@ -28,6 +28,10 @@ struct ScalarOps {
   static void axpy(T s, const T* x, T* y, int n) {
     for (int i = 0; i < n; ++i) y[i] += s * x[i];
   }
+  // out[0 .. n) += sum_{j < count} w[j] rows[j] (rows of stride ld).
+  static void weighted_rows(const T* w, const T* rows, int ld, int count, int n, T* out) {
+    for (int j = 0; j < count; ++j) axpy(w[j], rows + std::size_t(j) * ld, out, n);
+  }
   // out[j] = a . rows[j] over n entries, for the `count` rows (stride ld) from `rows`.
   static void dots(const T* a, const T* rows, int ld, int count, int n, T* out) {
     for (int j = 0; j < count; ++j) out[j] = dot(a, rows + std::size_t(j) * ld, n);
@@ -166,29 +170,29 @@ inline void score_row(const T* Q, const T* K, int ld, int n, int dh, int i, int 
   if (softmax) O::softmax(p, count);
 }
 
-// Back through score_row: dp[j] = dL/dp_j (j < count) into dQ row i and the dK rows (stride ld,
-// added to); *dslope, when given, gains sum_j dL/dscore_ij * -distance(i, j).
+// Back through score_row: dp[j] = dL/dp_j (j < count, overwritten with the scaled score
+// gradients) into dQ row i and the dK rows (stride ld, added to); *dslope, when given, gains
+// sum_j dL/dscore_ij * -distance(i, j).
 template <class T, class O = Ops<T>>
 inline void score_row_backward(const T* Q, const T* K, int ld, int dh, int i, int count, bool softmax, T scale,
-                               const T* p, const T* dp, T* dQ, T* dK, T* dslope) {
+                               const T* p, T* dp, T* dQ, T* dK, T* dslope) {
   T dot = 0;
   if (softmax)
     for (int j = 0; j < count; ++j) dot += p[j] * dp[j];
-  const T* q = Q + std::size_t(i) * ld;
-  T* dq = dQ + std::size_t(i) * ld;
   for (int j = 0; j < count; ++j) {
     const T dscore = softmax ? p[j] * (dp[j] - dot) : dp[j];
     if (dslope) *dslope -= dscore * T(alibi_distance(i, j));
-    const T ds = dscore * scale;
-    O::axpy(ds, K + std::size_t(j) * ld, dq, dh);
-    O::axpy(ds, q, dK + std::size_t(j) * ld, dh);
+    dp[j] = dscore * scale;
   }
+  const T* q = Q + std::size_t(i) * ld;
+  O::weighted_rows(dp, K, ld, count, dh, dQ + std::size_t(i) * ld);
+  for (int j = 0; j < count; ++j) O::axpy(dp[j], q, dK + std::size_t(j) * ld, dh);
 }
 
 // a += sum_{j < count} p_j V_j (V rows of stride ld).
 template <class T, class O = Ops<T>>
 inline void mix_row(const T* p, const T* V, int ld, int count, int dh, T* a) {
-  for (int j = 0; j < count; ++j) O::axpy(p[j], V + std::size_t(j) * ld, a, dh);
+  O::weighted_rows(p, V, ld, count, dh, a);
 }
 
 // Back through mix_row: dp_j = da . V_j and dV_j += p_j da, for j < count.

@@ -141,6 +141,28 @@ struct GenericOps {
       }
     for (; j < count; ++j) out[j] = dot(a, rows + std::size_t(j) * ld, n);
   }
+  // out[0 .. n) += sum_{j < count} w[j] rows[j] (rows of stride ld): up to 4 registers of out
+  // held across all the rows, the entries past the last whole register one float at a time.
+  static void weighted_rows(const float* w, const float* rows, int ld, int count, int n, float* out) {
+    const int regs = n / kWideLanes;
+    for (int r0 = 0; r0 < regs; r0 += 4)
+      generic_blocks::with_count<4>(regs - r0, [&](auto cs) {
+        constexpr int C = cs();
+        wbatch acc[C];
+        for (int c = 0; c < C; ++c) acc[c] = wbatch::load_unaligned(out + (r0 + c) * kWideLanes);
+        for (int j = 0; j < count; ++j) {
+          const wbatch s(w[j]);
+          const float* row = rows + std::size_t(j) * ld + r0 * kWideLanes;
+          for (int c = 0; c < C; ++c) acc[c] = xsimd::fma(s, wbatch::load_unaligned(row + c * kWideLanes), acc[c]);
+        }
+        for (int c = 0; c < C; ++c) acc[c].store_unaligned(out + (r0 + c) * kWideLanes);
+      });
+    for (int e = regs * kWideLanes; e < n; ++e) {
+      float s = out[e];
+      for (int j = 0; j < count; ++j) s += w[j] * rows[std::size_t(j) * ld + e];
+      out[e] = s;
+    }
+  }
   // y += s x
   static void axpy(float s, const float* x, float* y, int n) {
     int i = 0;

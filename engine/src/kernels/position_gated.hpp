@@ -52,10 +52,10 @@ inline void gate_head(const T* Qp, const T* Kp, int ld, int n, int dh, bool caus
     score_row<T, O>(Qp, Kp, ld, n, dh, i, causal ? i + 1 : n, true, scale, T(0), S + std::size_t(i) * n);
 }
 
-// Backward of gate_head from dS (n x n): dQp, dKp (stride ld) are added to.
+// Backward of gate_head from dS (n x n, overwritten): dQp, dKp (stride ld) are added to.
 template <class T, class O = Ops<T>>
 inline void gate_head_backward(const T* Qp, const T* Kp, int ld, int n, int dh, bool causal, T scale, const T* S,
-                               const T* dS, T* dQp, T* dKp) {
+                               T* dS, T* dQp, T* dKp) {
   for (int i = 0; i < n; ++i) {
     const std::size_t row = std::size_t(i) * std::size_t(n);
     score_row_backward<T, O>(Qp, Kp, ld, dh, i, causal ? i + 1 : n, true, scale, S + row, dS + row, dQp, dKp,
