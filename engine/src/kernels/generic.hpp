@@ -1,11 +1,11 @@
 #pragma once
 // Runtime-width counterparts of the d = 8 kernels (dense.hpp, layernorm.hpp, attention.hpp)
 // for the model's shapes other than the d = 8 block: the same arithmetic, with the widths as
-// arguments. The attention kernels are written over two row operations, a dot product and
-// y += s x, and the dense layers and GELU over a row are the operations' own: ScalarOps is the
-// reference, and in a TINYLOOP_SIMD build the float model runs them on xsimd batches
-// (generic_simd.hpp, register-blocked dense layers), which test_kernels compares with the
-// reference. Cross-entropy is shared as it is.
+// arguments. The attention kernels are written over a few row operations (a row's dot products
+// with many rows, a weighted sum of rows, y += s x, a softmax row), and the dense layers and GELU
+// over a row are the operations' own: ScalarOps is the reference, and in a TINYLOOP_SIMD build
+// the float model runs them on xsimd batches (generic_simd.hpp, register-blocked dense layers),
+// which test_kernels compares with the reference. Cross-entropy is shared as it is.
 #include <cmath>
 #include <cstddef>
 
