@@ -492,6 +492,13 @@ foreach(command eval infer export train)
     REGEX "model-curriculum-on.tlc' holds a 1-layer model with 2 heads of width 16 \\(format version 4, written by a study\\); this command runs the looped block of `tinyloop train` only"
     REQUIRES cli_retrieval_model)
 endforeach()
+# Relative positions for the study's cells (beyond SPEC §4.2's learned or none): the report names them.
+tinyloop_cli_ok(cli_reproduce_retrieval_rope
+  ARGS "reproduce|retrieval|--K|2|--chains|2|--layers|1|--width|16|--positions|rope|--curriculum|on|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/retrieval-rope"
+  CHECK_FILE "${cli_work}/retrieval-rope/report.md"
+  CHECK_REGEX "1 layers, 2 heads, width 16, RoPE positions, ")
+tinyloop_cli_error(cli_err_retrieval_positions ARGS "reproduce|retrieval|--positions|sinusoidal|--quiet" RC 2
+  REGEX "--positions expects 'learned' or 'none' or 'rope' or 'alibi', got 'sinusoidal'")
 tinyloop_cli_error(cli_err_retrieval_too_few_variables ARGS "reproduce|retrieval|--K|9|--quiet" RC 2
   REGEX "4 chains of depth up to 9 need 36 distinct variables, only 32 exist")
 # The layers-vs-K table: two tiny searches (each in its own folder, as a dispatched search would

@@ -49,7 +49,7 @@ const CommandSpec& spec() {
           {"--heads", "H", "heads per layer (default 2)"},
           {"--width", "D", "model width (default 64; --quick 32)"},
           {"--looped", nullptr, "one shared block run L times instead of L layers"},
-          {"--positions", "KIND", "learned or none (default learned)"},
+          {"--positions", "KIND", "learned, none, rope or alibi (default learned; SPEC §4.2 names the first two)"},
           {"--curriculum", "WHICH", "on, off or both (default both)"},
           {"--steps", "N", "training steps (default 10000; --quick 8000; --table 20000, its --quick 2000)"},
           {"--batch", "N", "instances per step (default 32)"},
@@ -79,8 +79,11 @@ CellOptions parse(const ParsedArgs& a) {
   o.heads = int(a.get_int("--heads", 2, 1, 64));
   o.width = int(a.get_int("--width", quick ? 32 : 64, 1, 4096));
   o.looped = a.has("--looped");
-  o.positions = a.get_choice("--positions", "learned", {"learned", "none"}) == "learned" ? Positions::learned
-                                                                                        : Positions::none;
+  const std::string positions = a.get_choice("--positions", "learned", {"learned", "none", "rope", "alibi"});
+  o.positions = positions == "learned" ? Positions::learned
+                : positions == "rope"  ? Positions::rope
+                : positions == "alibi" ? Positions::alibi
+                                       : Positions::none;
   o.steps = a.get_int("--steps", quick ? 8000 : 10000, 1, 100000000);
   o.batch = int(a.get_int("--batch", 32, 1, 4096));
   o.lr = a.get_float("--lr", 0.003f, 0.0, 10.0, true);
@@ -190,7 +193,7 @@ std::string cell_settings(const TableOptions& t) {
          std::to_string(c.eval_instances) + " held-out instances (seed " + std::to_string(c.eval_seed) + "), " +
          std::to_string(c.task.chains) + " chains, " + std::to_string(c.task.values) + " values, " +
          std::to_string(c.task.variables) + " variables, width " + std::to_string(c.width) + ", " +
-         std::to_string(c.heads) + " heads, " + (c.positions == Positions::learned ? "learned" : "no") +
+         std::to_string(c.heads) + " heads, " + positions_label(c.positions) +
          " positions, batch " + std::to_string(c.batch) + ", lr " + text::format_g(c.lr, 6) + ", level " +
          text::format_g9(t.level);
 }

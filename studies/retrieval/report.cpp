@@ -186,7 +186,7 @@ Report make_report(const std::vector<CellResult>& runs, const std::string& comma
      << "(u_h, .), the query asks for a depth-" << t.max_depth << " variable.\n\n"
      << "Model: stacked softmax transformer (the engine's model), " << (o.looped ? "looped, " : "") << o.layers
      << (o.looped ? " loops" : " layers") << ", " << o.heads << " heads, width " << o.width << ", "
-     << (o.positions == Positions::learned ? "learned" : "no") << " positions, " << runs.front().params
+     << positions_label(o.positions) << " positions, " << runs.front().params
      << " parameters; AdamW lr " << o.lr << " (cosine, warm-up), batch " << o.batch << ", " << o.steps
      << " steps, evaluated every " << o.eval_every << ".\n\n"
      << "## First step at >= 95% and final accuracy\n\n"

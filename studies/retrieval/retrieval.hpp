@@ -20,7 +20,7 @@ struct CellOptions {
   int heads = 2;
   int width = 32;
   bool looped = false;
-  Positions positions = Positions::learned;
+  Positions positions = Positions::learned;  // learned, none, rope or alibi (positions_label)
   std::uint64_t seed = 1;  // initialisation and training data
   std::int64_t steps = 3000;
   int batch = 32;
@@ -30,6 +30,16 @@ struct CellOptions {
   std::uint64_t eval_seed = 1234;
   double stop_at = 0;  // > 0: stop once the query accuracy reaches it at an evaluation
 };
+
+// "learned", "no", "RoPE" or "ALiBi": the positions of a cell, as reports and saved tables name them.
+inline const char* positions_label(Positions p) {
+  switch (p) {
+    case Positions::learned: return "learned";
+    case Positions::rope: return "RoPE";
+    case Positions::alibi: return "ALiBi";
+    default: return "no";
+  }
+}
 
 // What one attention head does on the held-out set, as mean attention weights. From each
 // position that holds a variable to resolve (the right side of a statement (u, v) with v a
