@@ -503,13 +503,17 @@ tinyloop_cli_error(cli_err_retrieval_too_few_variables ARGS "reproduce|retrieval
   REGEX "4 chains of depth up to 9 need 36 distinct variables, only 32 exist")
 # The layers-vs-K table: two tiny searches (each in its own folder, as a dispatched search would
 # write them), their merge, the dispatch commands, a K the variables cannot hold, a bad merge.
+# Their folder starts empty, so that an earlier build's cells (other settings) are not resumed.
+add_test(NAME cli_reproduce_retrieval_table_clean COMMAND ${CMAKE_COMMAND} -E rm -rf "${cli_work}/rtable")
+set_tests_properties(cli_reproduce_retrieval_table_clean PROPERTIES FIXTURES_SETUP cli_rtable_clean LABELS cli)
 tinyloop_cli_ok(cli_reproduce_retrieval_table
   ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-stacked-seed1"
   STDOUT "retrieval table: K 2 stacked: (1|2|>2)\nwrote "
   FILES "${cli_work}/rtable/K2-stacked-seed1/table.md|${cli_work}/rtable/K2-stacked-seed1/table.csv"
   CHECK_FILE "${cli_work}/rtable/K2-stacked-seed1/table.csv"
   CHECK_REGEX "^K,kind,layers,seed,query,reached,steps,seconds,params\n2,stacked,1,1,"
-  FIXTURE_SETUP cli_rtable_stacked)
+  FIXTURE_SETUP cli_rtable_stacked
+  REQUIRES cli_rtable_clean)
 # The same table again: its cells were saved as they finished (cells.csv), so none is trained
 # again; a table with other settings in that folder is refused.
 tinyloop_cli_ok(cli_reproduce_retrieval_table_resume
@@ -524,7 +528,8 @@ tinyloop_cli_error(cli_err_retrieval_table_resume_other
 tinyloop_cli_ok(cli_reproduce_retrieval_table_looped
   ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|looped|--max-layers|1|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-looped-seed1"
   STDOUT "retrieval table: K 2 looped: (1|>1)\nwrote "
-  FIXTURE_SETUP cli_rtable_looped)
+  FIXTURE_SETUP cli_rtable_looped
+  REQUIRES cli_rtable_clean)
 tinyloop_cli_ok(cli_reproduce_retrieval_merge ARGS "reproduce|retrieval|--merge|${cli_work}/rtable"
   STDOUT "K 2 stacked: [^\n]*\nretrieval table: K 2 looped: [^\n]*\nwrote "
   FILES "${cli_work}/rtable/table.md|${cli_work}/rtable/table.csv"
