@@ -180,8 +180,7 @@ TEST_CASE("SIMD row operations of the runtime-width kernels match the scalar ref
       check_close(yv.data(), ys.data(), ys.size(), 1e-5, "dense_rows");
       std::vector<float> dWs(W.size(), 0.5f), dWv(dWs), dbs(out, 0.1f), dbv(dbs), dXs(X.size(), 1.0f), dXv(dXs);
       std::vector<float> Wt(W.size());
-      for (int k = 0; k < in; ++k)
-        for (int o = 0; o < out; ++o) Wt[std::size_t(o) * in + k] = W[std::size_t(k) * out + o];
+      generic::transpose(W.data(), in, out, Wt.data());
       generic::dense_rows_backward<float, Scalar>(X.data(), n, in, W.data(), nullptr, out, dY.data(), dWs.data(),
                                                   dbs.data(), dXs.data());
       generic::dense_rows_backward<float>(X.data(), n, in, W.data(), Wt.data(), out, dY.data(), dWv.data(),

@@ -96,25 +96,19 @@ inline void dense_rows(const T* X, int n, int in, const T* W, const T* b, int ou
 }
 
 // dW += X^T dY, db += sum_i dY_i (db may be null), dX += dY W^T (dX may be null). Wt is W
-// transposed (out x in, transpose_matrices), needed with dX when Ops<T>::kReadsTransposed.
+// transposed (out x in, transpose), needed with dX when Ops<T>::kReadsTransposed.
 template <class T, class O = Ops<T>>
 inline void dense_rows_backward(const T* X, int n, int in, const T* W, const T* Wt, int out, const T* dY, T* dW,
                                 T* db, T* dX) {
   O::dense_backward(X, n, in, W, Wt, out, dY, dW, db, dX);
 }
 
-// Wt = W transposed, for every matrix (rows, cols > 1) of a layout: the SIMD input gradient reads
-// the weights out x in, so that it runs as the forward dense layers do.
-template <class T, class Layout>
-inline void transpose_matrices(const Layout& lay, const T* W, T* Wt) {
-  for (int t = 0; t < lay.count; ++t) {
-    const auto& m = lay.tensors[t];
-    if (m.rows < 2 || m.cols < 2) continue;
-    const T* src = W + m.offset;
-    T* dst = Wt + m.offset;
-    for (int r = 0; r < m.rows; ++r)
-      for (int c = 0; c < m.cols; ++c) dst[std::size_t(c) * m.rows + r] = src[std::size_t(r) * m.cols + c];
-  }
+// dst (cols x rows) = src (rows x cols) transposed: the SIMD input gradient reads the weights
+// out x in, so that it runs as the forward dense layers do.
+template <class T>
+inline void transpose(const T* src, int rows, int cols, T* dst) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) dst[std::size_t(c) * rows + r] = src[std::size_t(r) * cols + c];
 }
 
 // value = gelu(x), slope = gelu'(x) over n values (value may be x).

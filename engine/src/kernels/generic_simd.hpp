@@ -145,18 +145,17 @@ struct GenericOps {
   // held across all the rows, the entries past the last whole register one float at a time.
   static void weighted_rows(const float* w, const float* rows, int ld, int count, int n, float* out) {
     const int regs = n / kWideLanes;
-    for (int r0 = 0; r0 < regs; r0 += 4)
-      generic_blocks::with_count<4>(regs - r0, [&](auto cs) {
-        constexpr int C = cs();
-        wbatch acc[C];
-        for (int c = 0; c < C; ++c) acc[c] = wbatch::load_unaligned(out + (r0 + c) * kWideLanes);
-        for (int j = 0; j < count; ++j) {
-          const wbatch s(w[j]);
-          const float* row = rows + std::size_t(j) * ld + r0 * kWideLanes;
-          for (int c = 0; c < C; ++c) acc[c] = xsimd::fma(s, wbatch::load_unaligned(row + c * kWideLanes), acc[c]);
-        }
-        for (int c = 0; c < C; ++c) acc[c].store_unaligned(out + (r0 + c) * kWideLanes);
-      });
+    generic_blocks::over_registers<4>(regs, [&](int o0, auto cs) {
+      constexpr int C = cs();
+      wbatch acc[C];
+      for (int c = 0; c < C; ++c) acc[c] = wbatch::load_unaligned(out + o0 + c * kWideLanes);
+      for (int j = 0; j < count; ++j) {
+        const wbatch s(w[j]);
+        const float* row = rows + std::size_t(j) * ld + o0;
+        for (int c = 0; c < C; ++c) acc[c] = xsimd::fma(s, wbatch::load_unaligned(row + c * kWideLanes), acc[c]);
+      }
+      for (int c = 0; c < C; ++c) acc[c].store_unaligned(out + o0 + c * kWideLanes);
+    });
     for (int e = regs * kWideLanes; e < n; ++e) {
       float s = out[e];
       for (int j = 0; j < count; ++j) s += w[j] * rows[std::size_t(j) * ld + e];
@@ -202,8 +201,8 @@ struct GenericOps {
   // value = gelu(x), slope = gelu'(x) over n floats; the tail past the last whole register goes
   // through one padded register, so every element gets the same formula.
   static void gelu(const float* x, std::size_t n, float* value, float* slope) {
-    using generic_blocks::B;
-    using generic_blocks::L;
+    using B = wbatch;
+    constexpr int L = kWideLanes;
     std::size_t e = 0;
     B v, s;
     for (; e + L <= n; e += L) {

@@ -393,7 +393,7 @@ LossTerms run_stack(typename Model<T>::State& st, const ModelSpec& c, const Mode
   const T scale = score_scale<T>(c);
   stack::gates_forward(st.stack.gates, c, layout, params, batch.len, scale);
   const T* wt = backward ? st.stack.wt : nullptr;
-  if (wt) kernels::generic::transpose_matrices(layout, params, st.stack.wt);
+  if (wt) stack::transpose_weights(layout, params, st.stack.wt);
   auto one_slot = [&](int s, int worker) {
     T* G = backward ? st.seq_grads + std::size_t(s) * layout.total : nullptr;
     if (G) stack::zero(G, layout.total);

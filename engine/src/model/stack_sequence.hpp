@@ -133,7 +133,7 @@ struct Sequence {
   const Tape<T>& t;
   const Scratch<T>& s;
   const T* W;      // parameters
-  const T* WT;     // their matrices transposed (kernels::generic::transpose_matrices), or null
+  const T* WT;     // their matrices transposed (transpose_weights), or null
   T* G;            // this sequence's gradient slot (backward only)
   int n;           // length
   std::size_t base;  // index of its first position in the batch
@@ -453,6 +453,18 @@ void embed_backward(const Sequence<T>& q) {
       T* gp = q.G + q.lay.pos + std::size_t(i) * d;
       for (int k = 0; k < d; ++k) gp[k] += g[k];
     }
+  }
+}
+
+// Wt = W transposed for every matrix whose input gradient a backward pass takes: the blocks'
+// projections and MLP, and the readout. E, pos and Win take none (the stream starts there), so
+// they are left out. The same offsets as W.
+template <class T>
+void transpose_weights(const ModelLayout& lay, const T* W, T* Wt) {
+  for (int t = 0; t < lay.count; ++t) {
+    const LayoutTensor& m = lay.tensors[t];
+    if (m.rows < 2 || m.cols < 2 || m.offset == lay.E || m.offset == lay.pos || m.offset == lay.Win) continue;
+    kernels::generic::transpose(W + m.offset, m.rows, m.cols, Wt + m.offset);
   }
 }
 
