@@ -223,7 +223,8 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
 
 template <int NQ>
 inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
-                           std::size_t stride, const float* P, const float* lse, const std::int32_t* argmax, const float* dA, float c_pot, float c_ts, float q_exp,
+                           std::size_t stride, const float* P, const float* lse, const std::int32_t* argmax,
+                           const float* dA, float c_pot, float c_ts, float q_exp,
                            float* rows, float* ds, float* dQ, float* dK, float* dV, float slope, float* dslope) {
   const kbatch ts_factor(-c_ts * q_exp / (q_exp - 1.0f)), cpot(c_pot), sc(inv_sqrt_dim<float>());
   const bool with_ts = c_ts != 0.0f;

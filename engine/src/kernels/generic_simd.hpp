@@ -232,7 +232,8 @@ struct GenericOps {
     const int regs = out / L, full = regs * L;
     for (int i0 = 0; i0 < n; i0 += kRows)
       with_count<kRows>(n - i0, [&](auto rows) {
-        over_registers<kCols>(regs, [&](int o0, auto cs) { dense_block<rows(), cs()>(X, i0, in, W, b, out, o0, Y, add); });
+        over_registers<kCols>(regs,
+                              [&](int o0, auto cs) { dense_block<rows(), cs()>(X, i0, in, W, b, out, o0, Y, add); });
       });
     for (int i = 0; i < n; ++i)  // the columns past the last whole register
       for (int o = full; o < out; ++o) {
@@ -252,7 +253,8 @@ struct GenericOps {
       for (int i = 0; i < n; ++i) axpy(1.0f, dY + std::size_t(i) * out, db, out);
     for (int k0 = 0; k0 < in; k0 += kRows)
       with_count<kRows>(in - k0, [&](auto ks) {
-        over_registers<kCols>(regs, [&](int o0, auto cs) { weight_grad_block<ks(), cs()>(X, n, in, k0, out, o0, dY, dW); });
+        over_registers<kCols>(
+            regs, [&](int o0, auto cs) { weight_grad_block<ks(), cs()>(X, n, in, k0, out, o0, dY, dW); });
       });
     for (int k = 0; k < in; ++k)
       for (int o = full; o < out; ++o)

@@ -438,8 +438,8 @@ Status Model<T>::pass(const ModelBatch<T>& b, bool backward, ModelStats* stats) 
   if (backward) {
     optim::sum_gradient_slots(state_->seq_grads, optim::slots_in_use(state_->slots, b.batch), layout_.total, grads_);
     if (!state_->d8)  // the gates are the batch's, not a sequence's: their gradient joins the sum
-      stack::gates_backward(state_->stack.gates, cfg_, layout_, params_, state_->stack.wt, state_->stack.tapes, b.batch, b.len,
-                            score_scale<T>(cfg_), grads_, *pool_);
+      stack::gates_backward(state_->stack.gates, cfg_, layout_, params_, state_->stack.wt, state_->stack.tapes,
+                            b.batch, b.len, score_scale<T>(cfg_), grads_, *pool_);
   }
   if (stats) *stats = out;
   return Status::ok();

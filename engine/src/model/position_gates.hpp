@@ -63,8 +63,7 @@ void gates_forward(const Gates<T>& g, const ModelSpec& c, const ModelLayout& lay
 // block) and takes them back through the softmax; the projections' backward then runs per block.
 template <class T>
 void gates_backward(const Gates<T>& g, const ModelSpec& c, const ModelLayout& lay, const T* W, const T* WT,
-                    const Tape<T>* tapes,
-                    int batch, int n, T scale, T* G, ParallelFor& pool) {
+                    const Tape<T>* tapes, int batch, int n, T scale, T* G, ParallelFor& pool) {
   if (g.S == nullptr) return;
   using namespace kernels::generic;
   const int d = c.width, F = c.heads * c.head_width(), dh = c.head_width(), H = c.heads;
@@ -90,10 +89,11 @@ void gates_backward(const Gates<T>& g, const ModelSpec& c, const ModelLayout& la
   for (int b = 0; b < c.blocks(); ++b) {
     const ModelLayout::Block& k = lay.block[b];
     auto bias_grad = [&](std::size_t off) { return off == kAbsent ? (T*)nullptr : G + off; };
-    dense_rows_backward(W + lay.pos, n, d, W + k.Wq, WT ? WT + k.Wq : nullptr, F, g.dqp + std::size_t(b) * rows, G + k.Wq, bias_grad(k.bq),
-                        G + lay.pos);
-    dense_rows_backward(W + lay.pos, n, d, W + k.Wk, WT ? WT + k.Wk : nullptr, F, g.dkp + std::size_t(b) * rows, G + k.Wk, bias_grad(k.bk),
-                        G + lay.pos);
+    auto wt = [&](std::size_t off) { return WT ? WT + off : (const T*)nullptr; };
+    dense_rows_backward(W + lay.pos, n, d, W + k.Wq, wt(k.Wq), F, g.dqp + std::size_t(b) * rows, G + k.Wq,
+                        bias_grad(k.bq), G + lay.pos);
+    dense_rows_backward(W + lay.pos, n, d, W + k.Wk, wt(k.Wk), F, g.dkp + std::size_t(b) * rows, G + k.Wk,
+                        bias_grad(k.bk), G + lay.pos);
   }
 }
 

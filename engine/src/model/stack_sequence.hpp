@@ -349,8 +349,9 @@ void readout_backward(const Sequence<T>& q) {
   const T* hf = q.c.layernorm ? t.hf : q.at(L, t.ys, q.Nd());
   zero(s.dx, q.Nd());
   zero(s.dh, q.Nd());
-  kernels::generic::dense_rows_backward(hf, q.n, d, q.W + q.lay.Wout, q.wt(q.lay.Wout), q.c.out_dim, s.dout, q.G + q.lay.Wout,
-                                        q.lay.bout == kAbsent ? (T*)nullptr : q.G + q.lay.bout, s.dh);
+  kernels::generic::dense_rows_backward(hf, q.n, d, q.W + q.lay.Wout, q.wt(q.lay.Wout), q.c.out_dim, s.dout,
+                                        q.G + q.lay.Wout, q.lay.bout == kAbsent ? (T*)nullptr : q.G + q.lay.bout,
+                                        s.dh);
   layernorm_rows_backward(q, s.dh, t.xhatf, t.rstdf, q.lay.lnf_g, q.lay.lnf_b, s.dx);
 }
 
@@ -399,7 +400,8 @@ void attention_backward(const Sequence<T>& q, int l) {
   auto bias_grad = [&](std::size_t off) { return off == kAbsent ? (T*)nullptr : q.G + off; };
   if (c.out_proj) {
     zero(s.dc, q.NA());
-    dense_rows_backward(q.at(l, t.c, q.NA()), n, q.A(), q.W + k.Wo, q.wt(k.Wo), d, dbranch, q.G + k.Wo, bias_grad(k.bo), s.dc);
+    dense_rows_backward(q.at(l, t.c, q.NA()), n, q.A(), q.W + k.Wo, q.wt(k.Wo), d, dbranch, q.G + k.Wo,
+                        bias_grad(k.bo), s.dc);
   } else {
     for (std::size_t e = 0; e < q.NA(); ++e) s.dc[e] = dbranch[e];
   }
@@ -446,8 +448,9 @@ void embed_backward(const Sequence<T>& q) {
       T* ge = q.G + q.lay.E + std::size_t(q.batch.tokens[at]) * d;
       for (int k = 0; k < d; ++k) ge[k] += g[k];
     } else if (c.input_proj) {
-      kernels::generic::dense_rows_backward(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win, q.wt(q.lay.Win), d, g,
-                                            q.G + q.lay.Win, q.G + q.lay.bin, (T*)nullptr);
+      // no input gradient (dX is null), so no transposed Win either (transpose_weights leaves it out)
+      kernels::generic::dense_rows_backward(q.batch.inputs + at * c.in_dim, 1, c.in_dim, q.W + q.lay.Win,
+                                            (const T*)nullptr, d, g, q.G + q.lay.Win, q.G + q.lay.bin, (T*)nullptr);
     }
     if (c.adds_learned_positions()) {
       T* gp = q.G + q.lay.pos + std::size_t(i) * d;
