@@ -66,15 +66,17 @@ void compare_attention(int n, bool causal, float q, bool keep_p, float slope = 0
   const auto Q = random_vector(rng, size, 2.0), K = random_vector(rng, size, 2.0);
   const auto V = random_vector(rng, size), dA = random_vector(rng, size);
   AttentionBuffers sb(n), vb(n);
-  std::vector<float> Ps(n * n, 0), Pv(n * n, 0), lse_s(n), lse_v(n), As(size, 7.0f), Av(size, -7.0f);
+  std::vector<float> Ps(n * n, 0), Pv(n * n, 0), lse_s(n), lse_v(n), pow_s(n), pow_v(n), As(size, 7.0f),
+      Av(size, -7.0f);
   std::vector<std::int32_t> arg_s(n), arg_v(n);
   AttentionRowSums<float> sums_s, sums_v;
   attention_forward<float>(Q.data(), K.data(), V.data(), n, S, causal, q, keep_p ? Ps.data() : nullptr, sb.view(),
-                           lse_s.data(), arg_s.data(), As.data(), &sums_s, slope);
+                           lse_s.data(), arg_s.data(), pow_s.data(), As.data(), &sums_s, slope);
   simd::attention_forward(Q.data(), K.data(), V.data(), n, S, causal, q, keep_p ? Pv.data() : nullptr, vb.view(),
-                          lse_v.data(), arg_v.data(), Av.data(), &sums_v, slope);
+                          lse_v.data(), arg_v.data(), pow_v.data(), Av.data(), &sums_v, slope);
   check_close(Av.data(), As.data(), As.size(), 1e-5, "A (padding columns zeroed by both)");
   check_close(lse_v.data(), lse_s.data(), n, 1e-5, "lse");
+  check_close(pow_v.data(), pow_s.data(), n, 1e-5, "sum_j P_ij^q");
   if (keep_p) check_close(Pv.data(), Ps.data(), Ps.size(), 1e-5, "P");
   CHECK(sums_v.potential == doctest::Approx(sums_s.potential).epsilon(1e-5));
   CHECK(sums_v.tsallis == doctest::Approx(sums_s.tsallis).epsilon(1e-5));
@@ -85,12 +87,14 @@ void compare_attention(int n, bool causal, float q, bool keep_p, float slope = 0
   float dm_s = 0.25f, dm_v = 0.25f;  // accumulated into, not overwritten
   float* dm_s_ptr = slope != 0.0f ? &dm_s : nullptr;
   float* dm_v_ptr = slope != 0.0f ? &dm_v : nullptr;
+  // The reference sums each row's dot sum_j P_ij dP_ij; the SIMD kernel takes it from the
+  // forward's A and power sums, so these comparisons check that identity too.
   attention_backward<float>(Q.data(), K.data(), V.data(), n, S, causal, keep_p ? Ps.data() : nullptr, lse_s.data(),
-                            arg_s.data(), dA.data(), 0.01f, 0.02f, q, sb.view(), dQs.data(), dKs.data(), dVs.data(),
-                            slope, dm_s_ptr);
+                            arg_s.data(), pow_s.data(), As.data(), dA.data(), 0.01f, 0.02f, q, sb.view(), dQs.data(),
+                            dKs.data(), dVs.data(), slope, dm_s_ptr);
   simd::attention_backward(Q.data(), K.data(), V.data(), n, S, causal, keep_p ? Pv.data() : nullptr, lse_v.data(),
-                           arg_v.data(), dA.data(), 0.01f, 0.02f, q, vb.view(), dQv.data(), dKv.data(), dVv.data(),
-                           slope, dm_v_ptr);
+                           arg_v.data(), pow_v.data(), Av.data(), dA.data(), 0.01f, 0.02f, q, vb.view(), dQv.data(),
+                           dKv.data(), dVv.data(), slope, dm_v_ptr);
   if (slope != 0.0f) {
     if (n > 1) CHECK(dm_s != 0.25f);  // one token: every distance is 0
     CHECK(dm_v == doctest::Approx(dm_s).epsilon(1e-4).scale(1.0));

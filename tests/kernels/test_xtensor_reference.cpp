@@ -67,13 +67,14 @@ void check_against_arrays(int n, bool causal, Run run) {
   xt::xarray<float> P = xt::zeros<float>({N, N});
   xt::xarray<float> A = xt::zeros<float>({std::size_t(kDim), stride});
   xt::xarray<float> lse = xt::zeros<float>({N});
+  xt::xarray<float> power_sum = xt::zeros<float>({N});
   xt::xarray<float> row = xt::zeros<float>({kernels::kAttentionQueries * stride});
   xt::xarray<float> dp = xt::zeros<float>({kernels::kAttentionQueries * stride});
   xt::xarray<std::int32_t> argmax = xt::zeros<std::int32_t>({N});
   kernels::AttentionScratch<float> scratch{row.data(), dp.data()};
   kernels::AttentionRowSums<float> sums;
-  run(Qf.data(), Kf.data(), Vf.data(), n, stride, causal, P.data(), scratch, lse.data(), argmax.data(), A.data(),
-      &sums);
+  run(Qf.data(), Kf.data(), Vf.data(), n, stride, causal, P.data(), scratch, lse.data(), argmax.data(),
+      power_sum.data(), A.data(), &sums);
   const xt::xarray<float> A_tokens = xt::transpose(xt::view(A, xt::all(), xt::range(0, N)));
 
   if (causal) P = xt::where(xt::view(xt::arange<int>(n), xt::newaxis(), xt::all()) >
@@ -83,6 +84,8 @@ void check_against_arrays(int n, bool causal, Run run) {
   CHECK(xt::allclose(xt::cast<double>(A_tokens), ref.A, 1e-5, 1e-5));
   CHECK(xt::all(xt::equal(xt::view(A, xt::all(), xt::range(N, stride)), 0.0f)));  // padding zeroed
   CHECK(xt::allclose(xt::cast<double>(lse), ref.lse, 1e-5, 1e-5));
+  const xt::xarray<double> ref_power = xt::sum(ref.P * xt::sqrt(ref.P), {1});  // q = 1.5
+  CHECK(xt::allclose(xt::cast<double>(power_sum), ref_power, 1e-5, 1e-5));
   // The potential term: sum over rows of -log max_j P_ij.
   CHECK(double(sums.potential) == doctest::Approx(xt::sum(-xt::log(xt::amax(ref.P, {1})))()).epsilon(1e-4));
 }
@@ -94,14 +97,14 @@ TEST_CASE("attention kernels agree with an xtensor array-expression reference") 
     for (bool causal : {true, false}) {
       check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride, bool c,
                                          float* P, const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
-                                         float* A, kernels::AttentionRowSums<float>* sums) {
-        kernels::attention_forward<float>(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, A, sums);
+                                         float* pw, float* A, kernels::AttentionRowSums<float>* sums) {
+        kernels::attention_forward<float>(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, pw, A, sums);
       });
 #if TINYLOOP_SIMD
       check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride, bool c,
                                          float* P, const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
-                                         float* A, kernels::AttentionRowSums<float>* sums) {
-        kernels::simd::attention_forward(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, A, sums);
+                                         float* pw, float* A, kernels::AttentionRowSums<float>* sums) {
+        kernels::simd::attention_forward(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, pw, A, sums);
       });
 #endif
     }

@@ -73,10 +73,11 @@ inline void attention_scores(const T* q, const T* K, std::size_t stride, int cou
 // n..stride-1 are zeroed). P (n x n, row stride n) may be null: the row is then built in
 // scratch.row and only lse survives. Masked entries (j > i when causal) of P hold no
 // meaningful value (the SIMD kernel may write zeros there). `slope` is the ALiBi recency slope.
+// Per row i it keeps lse[i], argmax[i] and power_sum[i] = sum_j P_ij^q (the backward's row dot).
 template <class T>
 inline void attention_forward(const T* Q, const T* K, const T* V, int n, std::size_t stride, bool causal, T q_exp,
-                              T* P, const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* A,
-                              AttentionRowSums<T>* sums, T slope = T(0)) {
+                              T* P, const AttentionScratch<T>& scratch, T* lse, std::int32_t* argmax, T* power_sum,
+                              T* A, AttentionRowSums<T>* sums, T slope = T(0)) {
   T* row = scratch.row;
   for (int c = 0; c < kDim; ++c)
     for (std::size_t i = std::size_t(n); i < stride; ++i) A[c * stride + i] = T(0);
@@ -102,7 +103,8 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, std::si
     lse[i] = m + std::log(sum);
     argmax[i] = best;
     sums->potential += std::log(sum);  // max_j P_ij = 1 / sum
-    sums->tsallis += loss::tsallis_entropy(p, count, q_exp);
+    power_sum[i] = loss::tsallis_power_sum(p, count, q_exp);
+    sums->tsallis += (T(1) - power_sum[i]) / (q_exp - T(1));
   }
 }
 
@@ -110,10 +112,15 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, std::si
 // already divided by the number of rows). dQ, dK, dV (d x stride) are overwritten, their
 // columns n..stride-1 with zeros. With an ALiBi slope, *dslope (when given) gains the gradient
 // of the slope: sum over rows and keys of dL/dS_ij * -distance(i, j).
+// A and power_sum are the forward's: the SIMD kernel takes each row's dot sum_j P_ij dP_ij
+// from them (dA_i . A_i + the Tsallis factor times power_sum[i]) and so needs one pass over
+// the row, not two. This reference sums the dot over the row, so that the tests check that
+// identity; it does not read A or power_sum.
 template <class T>
 inline void attention_backward(const T* Q, const T* K, const T* V, int n, std::size_t stride, bool causal,
-                               const T* P, const T* lse, const std::int32_t* argmax, const T* dA, T c_pot, T c_ts,
-                               T q_exp, const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV, T slope = T(0),
+                               const T* P, const T* lse, const std::int32_t* argmax, const T* /*power_sum*/,
+                               const T* /*A*/, const T* dA, T c_pot, T c_ts, T q_exp,
+                               const AttentionScratch<T>& scratch, T* dQ, T* dK, T* dV, T slope = T(0),
                                T* dslope = nullptr) {
   T* row = scratch.row;
   T* dP = scratch.dp;

@@ -9,6 +9,7 @@
 #if TINYLOOP_SIMD
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/attention.hpp"
 #include "kernels/exp_simd.hpp"
@@ -66,18 +67,40 @@ inline void load_probabilities(const float* P, int n, int i, int count, int end,
   }
 }
 
-inline kbatch tsallis_power(kbatch p, float q) {
-  if (q == 2.0f) return p * p;
-  if (q == 1.5f) return p * xsimd::sqrt(p);
-  return xsimd::select(p > kbatch(0.0f), xsimd::exp(kbatch(q) * xsimd::log(p)), kbatch(0.0f));
+
+// Which Tsallis gradient the backward computes, chosen once per call rather than per register.
+enum class TsallisSlope { kNone, kLinear, kSqrt, kPower };  // c_ts = 0; q = 2; q = 1.5; any other q
+
+inline TsallisSlope tsallis_slope_kind(float c_ts, float q) {
+  if (c_ts == 0.0f) return TsallisSlope::kNone;
+  return q == 2.0f ? TsallisSlope::kLinear : q == 1.5f ? TsallisSlope::kSqrt : TsallisSlope::kPower;
 }
 
-inline kbatch tsallis_slope(kbatch p, float q) {  // p^(q-1) where p > 0, else 0
-  kbatch s;
-  if (q == 2.0f) s = p;
-  else if (q == 1.5f) s = xsimd::sqrt(p);
-  else s = xsimd::exp(kbatch(q - 1.0f) * xsimd::log(p));
-  return xsimd::select(p > kbatch(0.0f), s, kbatch(0.0f));
+// f(std::integral_constant<TsallisSlope, kind>{}): the kernels' loops are compiled per kind.
+template <class F>
+inline void with_tsallis_slope(TsallisSlope kind, F&& f) {
+  using TS = TsallisSlope;
+  switch (kind) {
+    case TS::kNone: f(std::integral_constant<TS, TS::kNone>{}); break;
+    case TS::kLinear: f(std::integral_constant<TS, TS::kLinear>{}); break;
+    case TS::kSqrt: f(std::integral_constant<TS, TS::kSqrt>{}); break;
+    case TS::kPower: f(std::integral_constant<TS, TS::kPower>{}); break;
+  }
+}
+
+template <TsallisSlope W>
+inline kbatch tsallis_slope(kbatch p, float q) {  // p^(q-1) where p > 0, else 0 (p >= 0)
+  if constexpr (W == TsallisSlope::kLinear) return p;
+  if constexpr (W == TsallisSlope::kSqrt) return xsimd::sqrt(p);
+  return xsimd::select(p > kbatch(0.0f), xsimd::exp(kbatch(q - 1.0f) * xsimd::log(p)), kbatch(0.0f));
+}
+
+// p^q as p times the backward's p^(q-1): the forward's sum_j p_j^q then cancels the backward's
+// sum_j p_j (Tsallis factor) p_j^(q-1) to the last bit, which matters as q nears 1, where the
+// factor q / (q - 1) is large.
+template <TsallisSlope W>
+inline kbatch tsallis_power(kbatch p, float q) {
+  return p * tsallis_slope<W>(p, q);
 }
 
 // NQ consecutive queries i0 .. i0 + NQ - 1 of a sequence: their key counts and the registers
@@ -181,10 +204,10 @@ inline void group_weighted_keys(const float* w, const float* X, std::size_t stri
     }
 }
 
-template <int NQ>
+template <int NQ, TsallisSlope W>
 inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
                           std::size_t stride, float q_exp, float* P, float* rows, float* lse, std::int32_t* argmax,
-                          float* A, AttentionRowSums<float>* sums, float slope) {
+                          float* power_sum, float* A, AttentionRowSums<float>* sums, float slope) {
   kbatch top[NQ], at[NQ], total[NQ], ts[NQ];
   group_scores(g, Q, K, stride, slope, rows, top, at);
   float m[NQ];
@@ -201,14 +224,17 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
       e.store_unaligned(r);
       total[q] += e;
     }
-  float sum[NQ];
-  for (int q = 0; q < NQ; ++q) sum[q] = xsimd::hadd(total[q]);
+  float sum[NQ], inv[NQ];
+  for (int q = 0; q < NQ; ++q) {
+    sum[q] = xsimd::hadd(total[q]);
+    inv[q] = 1.0f / sum[q];
+  }
   for (int j = 0; j < g.end; j += kKeyLanes)
     for (int q = 0; q < NQ; ++q) {
       float* r = rows + q * stride + j;
-      const kbatch p = kbatch::load_unaligned(r) * kbatch(1.0f / sum[q]);
+      const kbatch p = kbatch::load_unaligned(r) * kbatch(inv[q]);
       p.store_unaligned(r);
-      ts[q] += tsallis_power(p, q_exp);
+      ts[q] += tsallis_power<W>(p, q_exp);
     }
   group_weighted_keys<NQ>(rows, V, stride, g.end < n ? g.end : n, A, g.i0);
   for (int q = 0; q < NQ; ++q) {
@@ -216,22 +242,37 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
     if (P) store_probabilities(rows + q * stride, g.count[q], n, i, P);
     lse[i] = m[q] + std::log(sum[q]);
     argmax[i] = best[q];
+    power_sum[i] = xsimd::hadd(ts[q]);
     sums->potential += std::log(sum[q]);
-    sums->tsallis += (1.0f - xsimd::hadd(ts[q])) / (q_exp - 1.0f);
+    sums->tsallis += (1.0f - power_sum[i]) / (q_exp - 1.0f);
   }
 }
 
-template <int NQ>
+// The backward of a group in one pass over its keys: dP, dS, and the dK and dV accumulation
+// share each key register's loads. The row dot sum_j P_ij dP_ij that dS needs up front comes
+// from the forward: dA_i . A_i plus the Tsallis factor times sum_j P_ij^q. The 1/sqrt(d) of
+// the scores is folded into dA, the dot and the Tsallis factor, and the potential's one-hot
+// term (-c_pot at each row's argmax) is added after the pass, at one key per row.
+template <int NQ, TsallisSlope W, bool kSlope>
 inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
                            std::size_t stride, const float* P, const float* lse, const std::int32_t* argmax,
-                           const float* dA, float c_pot, float c_ts, float q_exp,
-                           float* rows, float* ds, float* dQ, float* dK, float* dV, float slope, float* dslope) {
-  const kbatch ts_factor(-c_ts * q_exp / (q_exp - 1.0f)), cpot(c_pot), sc(inv_sqrt_dim<float>());
-  const bool with_ts = c_ts != 0.0f;
-  float qi[NQ][kDim], da[NQ][kDim];
+                           const float* power_sum, const float* A, const float* dA, float c_pot, float c_ts,
+                           float q_exp, float* rows, float* ds, float* dQ, float* dK, float* dV, float slope,
+                           float* dslope) {
+  constexpr float sc = inv_sqrt_dim<float>();
+  const float ts_scalar = -c_ts * q_exp / (q_exp - 1.0f);
+  const kbatch ts_factor(ts_scalar * sc);
+  float qi[NQ][kDim], da[NQ][kDim], da_sc[NQ][kDim], dot[NQ];
   for (int q = 0; q < NQ; ++q) {
-    gather_token(Q, stride, g.i0 + q, qi[q]);
-    gather_token(dA, stride, g.i0 + q, da[q]);
+    const int i = g.i0 + q;
+    gather_token(Q, stride, i, qi[q]);
+    gather_token(dA, stride, i, da[q]);
+    float d = W == TsallisSlope::kNone ? 0.0f : ts_scalar * power_sum[i];
+    for (int c = 0; c < kDim; ++c) {
+      d += da[q][c] * A[c * stride + i];
+      da_sc[q][c] = da[q][c] * sc;
+    }
+    dot[q] = (d - c_pot) * sc;  // dS_ij = P_ij (dP_ij - dot_i + c_pot), one-hot aside
   }
   if (P) {
     for (int q = 0; q < NQ; ++q) load_probabilities(P, n, g.i0 + q, g.count[q], g.end, rows + q * stride);
@@ -243,41 +284,20 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
         simd::exp_softmax(kbatch::load_unaligned(r) - kbatch(lse[g.i0 + q])).store_unaligned(r);
       }
   }
-  // dP = dA V^T (+ the Tsallis term), and its row-wise dot with P.
-  kbatch dot[NQ];
-  for (int q = 0; q < NQ; ++q) dot[q] = kbatch(0.0f);
-  for (int j = 0; j < g.end; j += kKeyLanes) {
-    kbatch dp[NQ];
-    group_dots<NQ>(da, V, stride, j, dp);
-    for (int q = 0; q < NQ; ++q) {
-      const kbatch p = kbatch::load_unaligned(rows + q * stride + j);
-      if (with_ts) dp[q] = xsimd::fma(ts_factor, tsallis_slope(p, q_exp), dp[q]);
-      dp[q].store_unaligned(ds + q * stride + j);
-      dot[q] = xsimd::fma(p, dp[q], dot[q]);
-    }
-  }
-  // dS = P (dP - dot) + c_pot (P - onehot(argmax)), then the 1/sqrt(d) of the scores.
-  for (int q = 0; q < NQ; ++q) {
-    const int i = g.i0 + q;
-    const kbatch dotb(xsimd::hadd(dot[q])), best = kbatch(float(argmax[i]));
-    kbatch dm(0.0f);  // d/dslope of S_ij = ... - slope |i - j|, before the 1/sqrt(d) scaling
-    for (int j = 0; j < g.end; j += kKeyLanes) {
-      const kbatch p = kbatch::load_unaligned(rows + q * stride + j);
-      const kbatch onehot = xsimd::select(key_index(j) == best, kbatch(1.0f), kbatch(0.0f));
-      const kbatch u = p * (kbatch::load_unaligned(ds + q * stride + j) - dotb) + cpot * (p - onehot);
-      if (dslope) dm = xsimd::fnma(u, distances(i, j), dm);
-      (u * sc).store_unaligned(ds + q * stride + j);
-    }
-    if (dslope) *dslope += xsimd::hadd(dm);
-  }
-  group_weighted_keys<NQ>(ds, K, stride, g.end < n ? g.end : n, dQ, g.i0);
-  // dK += dS^T Q and dV += P^T dA, one load and store of each gradient register per group.
+  kbatch dm[NQ];  // sum_j dS_ij (i - j distance), for the slope's gradient
+  for (auto& x : dm) x = kbatch(0.0f);
   for (int j = 0; j < g.end; j += kKeyLanes) {
     kbatch dsj[NQ], pj[NQ];
+    group_dots<NQ>(da_sc, V, stride, j, dsj);  // dP / sqrt(d), the Tsallis term aside
+#pragma GCC unroll 8
     for (int q = 0; q < NQ; ++q) {
-      dsj[q] = kbatch::load_unaligned(ds + q * stride + j);
       pj[q] = kbatch::load_unaligned(rows + q * stride + j);
+      if constexpr (W != TsallisSlope::kNone) dsj[q] = xsimd::fma(ts_factor, tsallis_slope<W>(pj[q], q_exp), dsj[q]);
+      dsj[q] = pj[q] * (dsj[q] - kbatch(dot[q]));
+      if constexpr (kSlope) dm[q] = xsimd::fma(dsj[q], distances(g.i0 + q, j), dm[q]);
+      dsj[q].store_unaligned(ds + q * stride + j);
     }
+    // dK += dS^T Q and dV += P^T dA, one load and store of each gradient register per group.
     for (int c = 0; c < kDim; ++c) {
       kbatch dk = kbatch::load_unaligned(dK + c * stride + j), dv = kbatch::load_unaligned(dV + c * stride + j);
       for (int q = 0; q < NQ; ++q) {
@@ -288,6 +308,30 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
       dv.store_unaligned(dV + c * stride + j);
     }
   }
+  const float onehot = c_pot * sc;  // the one-hot term, -c_pot / sqrt(d) at key argmax[i]
+  for (int q = 0; q < NQ; ++q) {
+    const int i = g.i0 + q, a = argmax[i];
+    ds[q * stride + a] -= onehot;
+    for (int c = 0; c < kDim; ++c) dK[c * stride + a] -= onehot * qi[q][c];
+    if constexpr (kSlope) *dslope -= xsimd::hadd(dm[q]) / sc - c_pot * float(alibi_distance(i, a));
+  }
+  group_weighted_keys<NQ>(ds, K, stride, g.end < n ? g.end : n, dQ, g.i0);
+}
+
+template <TsallisSlope W, bool kSlope>
+inline void backward_rows(const float* Q, const float* K, const float* V, int n, std::size_t stride, bool causal,
+                          const float* P, const float* lse, const std::int32_t* argmax, const float* power_sum,
+                          const float* A, const float* dA, float c_pot, float c_ts, float q_exp,
+                          const AttentionScratch<float>& scratch, float* dQ, float* dK, float* dV, float slope,
+                          float* dslope) {
+  int i = 0;
+  for (; i + kAttentionQueries <= n; i += kAttentionQueries)
+    backward_group<kAttentionQueries, W, kSlope>(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride,
+                                                 P, lse, argmax, power_sum, A, dA, c_pot, c_ts, q_exp, scratch.row,
+                                                 scratch.dp, dQ, dK, dV, slope, dslope);
+  for (; i < n; ++i)
+    backward_group<1, W, kSlope>(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, power_sum, A,
+                                 dA, c_pot, c_ts, q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
 }
 
 }  // namespace detail
@@ -298,35 +342,43 @@ namespace simd {
 // of kTokenAlign, and scratch.row holds kAttentionQueries rows of stride floats.
 inline void attention_forward(const float* Q, const float* K, const float* V, int n, std::size_t stride, bool causal,
                               float q_exp, float* P, const AttentionScratch<float>& scratch, float* lse,
-                              std::int32_t* argmax, float* A, AttentionRowSums<float>* sums, float slope = 0.0f) {
+                              std::int32_t* argmax, float* power_sum, float* A, AttentionRowSums<float>* sums,
+                              float slope = 0.0f) {
   using namespace detail;
   for (int c = 0; c < kDim; ++c)
     for (std::size_t i = std::size_t(n); i < stride; ++i) A[c * stride + i] = 0.0f;
-  int i = 0;
-  for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-    forward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row,
-                  lse, argmax, A, sums, slope);
-  for (; i < n; ++i)
-    forward_group(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row, lse, argmax, A,
-                  sums, slope);
+  // The row power sums always run (the loss reports the Tsallis entropy): a kind by q alone.
+  with_tsallis_slope(tsallis_slope_kind(1.0f, q_exp), [&](auto kind) {
+    constexpr TsallisSlope W = decltype(kind)::value;
+    int i = 0;
+    for (; i + kAttentionQueries <= n; i += kAttentionQueries)
+      forward_group<kAttentionQueries, W>(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, q_exp,
+                                          P, scratch.row, lse, argmax, power_sum, A, sums, slope);
+    for (; i < n; ++i)
+      forward_group<1, W>(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row, lse, argmax,
+                          power_sum, A, sums, slope);
+  });
 }
 
 // Same contract as the scalar attention_backward; scratch.row and scratch.dp hold
 // kAttentionQueries rows of stride floats.
 inline void attention_backward(const float* Q, const float* K, const float* V, int n, std::size_t stride,
                                bool causal, const float* P, const float* lse, const std::int32_t* argmax,
-                               const float* dA, float c_pot, float c_ts, float q_exp,
+                               const float* power_sum, const float* A, const float* dA, float c_pot, float c_ts,
+                               float q_exp,
                                const AttentionScratch<float>& scratch, float* dQ, float* dK, float* dV,
                                float slope = 0.0f, float* dslope = nullptr) {
   using namespace detail;
   for (std::size_t e = 0; e < kDim * stride; ++e) dQ[e] = dK[e] = dV[e] = 0.0f;
-  int i = 0;
-  for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-    backward_group(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, dA,
-                   c_pot, c_ts, q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
-  for (; i < n; ++i)
-    backward_group(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, dA, c_pot, c_ts,
-                   q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
+  auto run = [&](auto kind, auto with_slope) {
+    backward_rows<decltype(kind)::value, decltype(with_slope)::value>(Q, K, V, n, stride, causal, P, lse, argmax,
+                                                                      power_sum, A, dA, c_pot, c_ts, q_exp, scratch,
+                                                                      dQ, dK, dV, slope, dslope);
+  };
+  with_tsallis_slope(tsallis_slope_kind(c_ts, q_exp), [&](auto kind) {
+    if (dslope) run(kind, std::true_type{});
+    else run(kind, std::false_type{});
+  });
 }
 
 }  // namespace simd

@@ -24,11 +24,12 @@ inline T tsallis_power_slope(T p, T q) {
   return std::exp((q - T(1)) * std::log(p));
 }
 
+// sum_j p_j^q of a row, from which S_q(P_i) = (1 - sum) / (q - 1).
 template <class T>
-inline T tsallis_entropy(const T* p, int count, T q) {
+inline T tsallis_power_sum(const T* p, int count, T q) {
   T s = 0;
   for (int j = 0; j < count; ++j) s += tsallis_power(p[j], q);
-  return (T(1) - s) / (q - T(1));
+  return s;
 }
 
 // Ent = |mean - eta|: its derivative with respect to the mean (0 exactly at the kink).

@@ -110,8 +110,9 @@ void forward_sequence(const ModelSpec& m, const Weights<const T>& w, const std::
       project_block<L>(h, w.Wv, (const T*)nullptr, 0, S, i, v);
     }
     T* probs = tape.P ? tape.P + std::size_t(t) * n * n : nullptr;
+    T* attn = tape.att + tDS;
     BlockKernels<T>::attention_forward(q, kk, v, n, S, m.causal, q_exp, probs, s.att, tape.lse + tS,
-                                       tape.argmax + tS, s.a, &att, slope);
+                                       tape.argmax + tS, tape.power_sum + tS, attn, &att, slope);
     const T* vel_prev = t > 0 ? tape.vel + tDS - D * S : nullptr;
     T* vel = tape.vel + tDS;
     T* act = tape.act + std::size_t(t) * H * S;
@@ -120,7 +121,7 @@ void forward_sequence(const ModelSpec& m, const Weights<const T>& w, const std::
       P z[D], u[D], a[D], h[D], mlp[D];
       block::load_rows<L>(s.z, S, i, z);
       block::load_rows<L>(tape.x, S, i, u);
-      block::load_rows<L>(s.a, S, i, a);
+      block::load_rows<L>(attn, S, i, a);
       for (int c = 0; c < D; ++c) u[c] = z[c] + u[c] + a[c];
       block::layernorm_forward<L>(u, w.ln2_gain, w.ln2_bias, h, tape.xhat2 + tDS, S, i, tape.rstd2 + tS);
       block::dense_bias<L>(w.b2, 0, mlp);
@@ -244,7 +245,7 @@ void backward_sequence(const ModelSpec& m, const Weights<const T>& w, const Weig
       block::store_rows<L>(h, S, i, s.h);
       block::layernorm_backward<L>(dh, xhat2, S, i, tape.rstd2 + tS, w.ln2_gain, du);
       for (int c = 0; c < D; ++c) ddelta[c] = ddelta[c] + du[c];
-      block::store_rows<L>(ddelta, S, i, s.a);  // dA = dDelta + dU
+      block::store_rows<L>(ddelta, S, i, s.da);  // dA = dDelta + dU
       block::store_rows<L>(du, S, i, s.dy);     // dY so far (through U = Y + A)
     }
     block::outer_accumulate<L, H, D>(act, s.ddelta, S, n, lanes(GL::W2));
@@ -256,8 +257,9 @@ void backward_sequence(const ModelSpec& m, const Weights<const T>& w, const Weig
 
     const T* probs = tape.P ? tape.P + std::size_t(t) * n * n : nullptr;
     BlockKernels<T>::attention_backward(tape.q + tDS, tape.k + tDS, tape.v + tDS, n, S, m.causal, probs,
-                                        tape.lse + tS, tape.argmax + tS, s.a, scale.potential, scale.tsallis,
-                                        q_exp, s.att, s.dq, s.dk, s.dv, slope, g.rho ? &dslope : nullptr);
+                                        tape.lse + tS, tape.argmax + tS, tape.power_sum + tS, tape.att + tDS, s.da,
+                                        scale.potential, scale.tsallis, q_exp, s.att, s.dq, s.dk, s.dv, slope,
+                                        g.rho ? &dslope : nullptr);
     const T* xhat1 = tape.xhat1 + tDS;
     for (int i = 0; i < n; i += L::width) {  // the attention half: dZ and dX from dQ, dK, dV
       P dq[D], dk[D], dv[D], dh[D], h[D], dy[D];

@@ -26,6 +26,8 @@ struct Tape {
   T* P;                  // L x n x n  attention probabilities, or null (recompute path)
   T* lse;                // L x S      row log-sum-exp of the scores
   std::int32_t* argmax;  // L x S      arg-max key of each row (potential term)
+  T* power_sum;          // L x S      sum_j P_ij^q of each row (Tsallis term)
+  T* att;                // L x d x S  attention output A (its backward's row dots)
   T* xhat2;              // L x d x S  LN2 normalised input
   T* rstd2;              // L x S
   T* act;                // L x 4d x S gelu(G)
@@ -52,6 +54,8 @@ struct Tape {
     t.P = keep_p ? a.take<T>(L * N * N) : nullptr;
     t.lse = a.take<T>(L * S);
     t.argmax = a.take<std::int32_t>(L * S);
+    t.power_sum = a.take<T>(L * S);
+    t.att = a.take<T>(L * D * S);
     t.xhat2 = a.take<T>(L * D * S);
     t.rstd2 = a.take<T>(L * S);
     t.act = a.take<T>(L * kHidden * S);
@@ -107,7 +111,7 @@ struct GradientLanes {
 template <class T>
 struct Scratch {
   T* z;       // running latent (forward)
-  T* a;       // attention output (forward) / its gradient (backward)
+  T* da;      // the attention output's gradient (backward)
   kernels::AttentionScratch<T> att;
   T* dz;
   T* dx;
@@ -125,7 +129,7 @@ struct Scratch {
     const std::size_t D = kDim, S = std::size_t(kernels::token_stride(n));
     Scratch s{};
     s.z = a.take<T>(D * S);
-    s.a = a.take<T>(D * S);
+    s.da = a.take<T>(D * S);
     s.att.row = a.take<T>(kernels::kAttentionQueries * S);
     s.att.dp = a.take<T>(kernels::kAttentionQueries * S);
     s.dz = a.take<T>(D * S);
