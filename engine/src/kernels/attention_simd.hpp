@@ -32,17 +32,17 @@ inline kbatch key_index(int j) { return kbatch::load_aligned(kLaneIndex) + kbatc
 // ALiBi distances |i - j| of keys j .. j + kKeyLanes - 1 from query i (exact below 2^24).
 inline kbatch distances(int i, int j) { return xsimd::abs(kbatch(float(i)) - key_index(j)); }
 
-// Row i of P (n x n, row stride n) from a row of probabilities (zero from count on) in whole
-// registers, so the backward's register loads find them in whole stores; a register that would
-// run past the matrix (the last row) goes lane by lane. Entries from count to the register's
-// end get the row's zeros, or the next row's first entries, which that row overwrites.
-inline void store_probabilities(const float* row, int count, int n, int i, float* P) {
+// Row i of P (n x n, row stride n) from a row of weights (zero from count on) times `scale`, in
+// whole registers, so the backward's register loads find them in whole stores; a register that
+// would run past the matrix (the last row) goes lane by lane. Entries from count to the
+// register's end get the row's zeros, or the next row's first entries, which that row overwrites.
+inline void store_probabilities(const float* row, float scale, int count, int n, int i, float* P) {
   const std::size_t base = std::size_t(i) * n, size = std::size_t(n) * n;
   for (int j = 0; j < count; j += kKeyLanes) {
     if (base + j + kKeyLanes <= size) {
-      kbatch::load_unaligned(row + j).store_unaligned(P + base + j);
+      (kbatch::load_unaligned(row + j) * kbatch(scale)).store_unaligned(P + base + j);
     } else {
-      for (int l = j; l < count; ++l) P[base + l] = row[l];
+      for (int l = j; l < count; ++l) P[base + l] = row[l] * scale;
     }
   }
 }
@@ -169,13 +169,15 @@ inline int row_argmax(kbatch top, kbatch at, const float* row) {
   return row[best] == m ? best : 0;
 }
 
-// out (feature-major, token i0 + q) = sum over keys j < keys of w[q][j] X[c][j] (X feature-major),
+// out (feature-major, token i0 + q) = scale[q] (1 if null) times the sum over keys j < keys of
+// w[q][j] X[c][j] (X feature-major),
 // keys along the lanes: one accumulator per (query, feature), a register's worth of them at a
 // time (two queries' 8 features on 16 lanes), summed together at the end (lane_sums). w[q][j] is
 // 0 beyond the query's count; the lanes at and past `keys` hold no token, so both factors are
 // masked there (0 x garbage could be NaN).
 template <int NQ>
-inline void group_weighted_keys(const float* w, const float* X, std::size_t stride, int keys, float* out, int i0) {
+inline void group_weighted_keys(const float* w, const float* X, std::size_t stride, int keys, float* out, int i0,
+                                const float* scale = nullptr) {
   constexpr int kFeatures = kKeyLanes < kDim ? kKeyLanes : kDim;  // per register of sums
   constexpr int kQueries = kKeyLanes / kFeatures;
   const kbatch lane = kbatch::load_aligned(kLaneIndex);
@@ -199,8 +201,10 @@ inline void group_weighted_keys(const float* w, const float* X, std::size_t stri
       }
       alignas(64) float sum[kKeyLanes];
       simd::lane_sums(acc).store_aligned(sum);
-      for (int q = 0; q < kQueries && q0 + q < NQ; ++q)
-        for (int c = 0; c < kFeatures; ++c) out[(c0 + c) * stride + i0 + q0 + q] = sum[q * kFeatures + c];
+      for (int q = 0; q < kQueries && q0 + q < NQ; ++q) {
+        const float f = scale ? scale[q0 + q] : 1.0f;
+        for (int c = 0; c < kFeatures; ++c) out[(c0 + c) * stride + i0 + q0 + q] = sum[q * kFeatures + c] * f;
+      }
     }
 }
 
@@ -217,32 +221,39 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
     m[q] = rows[q * stride + best[q]];
     total[q] = ts[q] = kbatch(0.0f);
   }
+  // The rows keep the weights e^(s - m); 1/sum scales A, P and the power sums afterwards
+  // (sum_j p_j^q = sum_j e_j^q / sum^q). The general power keeps normalised rows instead,
+  // so that its power sum is made of the backward's own p^(q-1) (tsallis_power).
+  constexpr bool normalise = W == TsallisSlope::kPower;
   for (int j = 0; j < g.end; j += kKeyLanes)
     for (int q = 0; q < NQ; ++q) {
       float* r = rows + q * stride + j;
       const kbatch e = simd::exp_softmax(kbatch::load_unaligned(r) - kbatch(m[q]));
       e.store_unaligned(r);
       total[q] += e;
+      if constexpr (!normalise) ts[q] += tsallis_power<W>(e, q_exp);
     }
   float sum[NQ], inv[NQ];
   for (int q = 0; q < NQ; ++q) {
     sum[q] = xsimd::hadd(total[q]);
     inv[q] = 1.0f / sum[q];
   }
-  for (int j = 0; j < g.end; j += kKeyLanes)
-    for (int q = 0; q < NQ; ++q) {
-      float* r = rows + q * stride + j;
-      const kbatch p = kbatch::load_unaligned(r) * kbatch(inv[q]);
-      p.store_unaligned(r);
-      ts[q] += tsallis_power<W>(p, q_exp);
-    }
-  group_weighted_keys<NQ>(rows, V, stride, g.end < n ? g.end : n, A, g.i0);
+  if constexpr (normalise)
+    for (int j = 0; j < g.end; j += kKeyLanes)
+      for (int q = 0; q < NQ; ++q) {
+        float* r = rows + q * stride + j;
+        const kbatch p = kbatch::load_unaligned(r) * kbatch(inv[q]);
+        p.store_unaligned(r);
+        ts[q] += tsallis_power<W>(p, q_exp);
+      }
+  group_weighted_keys<NQ>(rows, V, stride, g.end < n ? g.end : n, A, g.i0, normalise ? nullptr : inv);
   for (int q = 0; q < NQ; ++q) {
     const int i = g.i0 + q;
-    if (P) store_probabilities(rows + q * stride, g.count[q], n, i, P);
+    if (P) store_probabilities(rows + q * stride, normalise ? 1.0f : inv[q], g.count[q], n, i, P);
     lse[i] = m[q] + std::log(sum[q]);
     argmax[i] = best[q];
-    power_sum[i] = xsimd::hadd(ts[q]);
+    const float power_scale = W == TsallisSlope::kLinear ? inv[q] * inv[q] : inv[q] * std::sqrt(inv[q]);
+    power_sum[i] = xsimd::hadd(ts[q]) * (normalise ? 1.0f : power_scale);
     sums->potential += std::log(sum[q]);
     sums->tsallis += (1.0f - power_sum[i]) / (q_exp - 1.0f);
   }
@@ -350,13 +361,15 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
   // The row power sums always run (the loss reports the Tsallis entropy): a kind by q alone.
   with_tsallis_slope(tsallis_slope_kind(1.0f, q_exp), [&](auto kind) {
     constexpr TsallisSlope W = decltype(kind)::value;
-    int i = 0;
-    for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-      forward_group<kAttentionQueries, W>(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, q_exp,
-                                          P, scratch.row, lse, argmax, power_sum, A, sums, slope);
-    for (; i < n; ++i)
-      forward_group<1, W>(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row, lse, argmax,
-                          power_sum, A, sums, slope);
+    if constexpr (W != TsallisSlope::kNone) {  // kNone is not a kind of q
+      int i = 0;
+      for (; i + kAttentionQueries <= n; i += kAttentionQueries)
+        forward_group<kAttentionQueries, W>(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, q_exp,
+                                            P, scratch.row, lse, argmax, power_sum, A, sums, slope);
+      for (; i < n; ++i)
+        forward_group<1, W>(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row, lse, argmax,
+                            power_sum, A, sums, slope);
+    }
   });
 }
 
