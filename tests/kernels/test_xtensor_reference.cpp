@@ -95,15 +95,17 @@ void check_against_arrays(int n, bool causal, Run run) {
 TEST_CASE("attention kernels agree with an xtensor array-expression reference") {
   for (int n : {1, 5, 16, 33})
     for (bool causal : {true, false}) {
-      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride, bool c,
-                                         float* P, const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
-                                         float* pw, float* A, kernels::AttentionRowSums<float>* sums) {
+      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride,
+                                         bool c, float* P, const kernels::AttentionScratch<float>& s, float* lse,
+                                         std::int32_t* am, float* pw, float* A,
+                                         kernels::AttentionRowSums<float>* sums) {
         kernels::attention_forward<float>(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, pw, A, sums);
       });
 #if TINYLOOP_SIMD
-      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride, bool c,
-                                         float* P, const kernels::AttentionScratch<float>& s, float* lse, std::int32_t* am,
-                                         float* pw, float* A, kernels::AttentionRowSums<float>* sums) {
+      check_against_arrays(n, causal, [](const float* Q, const float* K, const float* V, int len, std::size_t stride,
+                                         bool c, float* P, const kernels::AttentionScratch<float>& s, float* lse,
+                                         std::int32_t* am, float* pw, float* A,
+                                         kernels::AttentionRowSums<float>* sums) {
         kernels::simd::attention_forward(Q, K, V, len, stride, c, 1.5f, P, s, lse, am, pw, A, sums);
       });
 #endif
