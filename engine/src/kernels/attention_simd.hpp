@@ -95,9 +95,19 @@ inline kbatch tsallis_slope(kbatch p, float q) {  // p^(q-1) where p > 0, else 0
   return xsimd::select(p > kbatch(0.0f), xsimd::exp(kbatch(q - 1.0f) * xsimd::log(p)), kbatch(0.0f));
 }
 
-// p^q as p times the backward's p^(q-1): the forward's sum_j p_j^q then cancels the backward's
-// sum_j p_j (Tsallis factor) p_j^(q-1) to the last bit, which matters as q nears 1, where the
-// factor q / (q - 1) is large.
+// What the backward's dP takes of the Tsallis term, up to its factor: p^(q-1), or for the
+// general power p^(q-1) - 1 = expm1((q - 1) ln p). The constant 1 drops out of dS
+// (sum_j P_ij = 1), and near q = 1 it is what p^(q-1) is made of: dS keeps only
+// p^(q-1) - sum_k P_ik P_ik^(q-1), a difference of order q - 1, which the shifted form
+// computes without cancelling (the factor q / (q - 1) amplifies every rounding of it).
+template <TsallisSlope W>
+inline kbatch tsallis_gradient_term(kbatch p, float q) {
+  if constexpr (W == TsallisSlope::kPower)
+    return xsimd::select(p > kbatch(0.0f), xsimd::expm1(kbatch(q - 1.0f) * xsimd::log(p)), kbatch(0.0f));
+  return tsallis_slope<W>(p, q);
+}
+
+// p^q as p times p^(q-1).
 template <TsallisSlope W>
 inline kbatch tsallis_power(kbatch p, float q) {
   return p * tsallis_slope<W>(p, q);
@@ -222,8 +232,8 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
     total[q] = ts[q] = kbatch(0.0f);
   }
   // The rows keep the weights e^(s - m); 1/sum scales A, P and the power sums afterwards
-  // (sum_j p_j^q = sum_j e_j^q / sum^q). The general power keeps normalised rows instead,
-  // so that its power sum is made of the backward's own p^(q-1) (tsallis_power).
+  // (sum_j p_j^q = sum_j e_j^q / sum^q). The general power keeps normalised rows instead:
+  // near q = 1 its entropy (1 - sum_j p_j^q) / (q - 1) is a cancellation, best fed exact p.
   constexpr bool normalise = W == TsallisSlope::kPower;
   for (int j = 0; j < g.end; j += kKeyLanes)
     for (int q = 0; q < NQ; ++q) {
@@ -247,16 +257,20 @@ inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* 
         ts[q] += tsallis_power<W>(p, q_exp);
       }
   group_weighted_keys<NQ>(rows, V, stride, g.end < n ? g.end : n, A, g.i0, normalise ? nullptr : inv);
+  float potential = 0.0f, tsallis = 0.0f;  // the group's, added to *sums once (no chain through memory)
   for (int q = 0; q < NQ; ++q) {
     const int i = g.i0 + q;
     if (P) store_probabilities(rows + q * stride, normalise ? 1.0f : inv[q], g.count[q], n, i, P);
-    lse[i] = m[q] + std::log(sum[q]);
+    const float log_sum = std::log(sum[q]);
+    lse[i] = m[q] + log_sum;
     argmax[i] = best[q];
     const float power_scale = W == TsallisSlope::kLinear ? inv[q] * inv[q] : inv[q] * std::sqrt(inv[q]);
     power_sum[i] = xsimd::hadd(ts[q]) * (normalise ? 1.0f : power_scale);
-    sums->potential += std::log(sum[q]);
-    sums->tsallis += (1.0f - power_sum[i]) / (q_exp - 1.0f);
+    potential += log_sum;
+    tsallis += (1.0f - power_sum[i]) / (q_exp - 1.0f);
   }
+  sums->potential += potential;
+  sums->tsallis += tsallis;
 }
 
 // The backward of a group in one pass over its keys: dP, dS, and the dK and dV accumulation
@@ -273,18 +287,6 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
   constexpr float sc = inv_sqrt_dim<float>();
   const float ts_scalar = -c_ts * q_exp / (q_exp - 1.0f);
   const kbatch ts_factor(ts_scalar * sc);
-  float qi[NQ][kDim], da[NQ][kDim], da_sc[NQ][kDim], dot[NQ];
-  for (int q = 0; q < NQ; ++q) {
-    const int i = g.i0 + q;
-    gather_token(Q, stride, i, qi[q]);
-    gather_token(dA, stride, i, da[q]);
-    float d = W == TsallisSlope::kNone ? 0.0f : ts_scalar * power_sum[i];
-    for (int c = 0; c < kDim; ++c) {
-      d += da[q][c] * A[c * stride + i];
-      da_sc[q][c] = da[q][c] * sc;
-    }
-    dot[q] = (d - c_pot) * sc;  // dS_ij = P_ij (dP_ij - dot_i + c_pot), one-hot aside
-  }
   if (P) {
     for (int q = 0; q < NQ; ++q) load_probabilities(P, n, g.i0 + q, g.count[q], g.end, rows + q * stride);
   } else {
@@ -295,6 +297,33 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
         simd::exp_softmax(kbatch::load_unaligned(r) - kbatch(lse[g.i0 + q])).store_unaligned(r);
       }
   }
+  // sum_j P_ij t_ij with t the Tsallis term of dP (tsallis_gradient_term): the forward's
+  // sum_j P_ij^q, or for the general power a pass over the row here (that rare path only).
+  float powers[NQ];
+  if constexpr (W == TsallisSlope::kPower) {
+    kbatch acc[NQ];
+    for (auto& x : acc) x = kbatch(0.0f);
+    for (int j = 0; j < g.end; j += kKeyLanes)
+      for (int q = 0; q < NQ; ++q) {
+        const kbatch p = kbatch::load_unaligned(rows + q * stride + j);
+        acc[q] = xsimd::fma(p, tsallis_gradient_term<W>(p, q_exp), acc[q]);
+      }
+    for (int q = 0; q < NQ; ++q) powers[q] = xsimd::hadd(acc[q]);
+  } else {
+    for (int q = 0; q < NQ; ++q) powers[q] = power_sum[g.i0 + q];
+  }
+  float qi[NQ][kDim], da[NQ][kDim], da_sc[NQ][kDim], dot[NQ];
+  for (int q = 0; q < NQ; ++q) {
+    const int i = g.i0 + q;
+    gather_token(Q, stride, i, qi[q]);
+    gather_token(dA, stride, i, da[q]);
+    float d = W == TsallisSlope::kNone ? 0.0f : ts_scalar * powers[q];
+    for (int c = 0; c < kDim; ++c) {
+      d += da[q][c] * A[c * stride + i];
+      da_sc[q][c] = da[q][c] * sc;
+    }
+    dot[q] = (d - c_pot) * sc;  // dS_ij = P_ij (dP_ij - dot_i + c_pot), one-hot aside
+  }
   kbatch dm[NQ];  // sum_j dS_ij (i - j distance), for the slope's gradient
   for (auto& x : dm) x = kbatch(0.0f);
   for (int j = 0; j < g.end; j += kKeyLanes) {
@@ -303,7 +332,8 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
 #pragma GCC unroll 8
     for (int q = 0; q < NQ; ++q) {
       pj[q] = kbatch::load_unaligned(rows + q * stride + j);
-      if constexpr (W != TsallisSlope::kNone) dsj[q] = xsimd::fma(ts_factor, tsallis_slope<W>(pj[q], q_exp), dsj[q]);
+      if constexpr (W != TsallisSlope::kNone)
+        dsj[q] = xsimd::fma(ts_factor, tsallis_gradient_term<W>(pj[q], q_exp), dsj[q]);
       dsj[q] = pj[q] * (dsj[q] - kbatch(dot[q]));
       if constexpr (kSlope) dm[q] = xsimd::fma(dsj[q], distances(g.i0 + q, j), dm[q]);
       dsj[q].store_unaligned(ds + q * stride + j);
