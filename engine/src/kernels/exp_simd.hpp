@@ -3,6 +3,7 @@
 // rows, e^x for the training softmax, e^(-x^2/2) for GELU (gelu_simd.hpp).
 #if TINYLOOP_SIMD
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/simd.hpp"
 
@@ -18,19 +19,32 @@ constexpr float kExp2Floor = -64.0f;  // exp2_bounded's smallest exponent
 // to nearest, the default mode) leaves k in the low bits of t, so k << 23 is t's bit pattern
 // shifted; a degree-5 minimax polynomial for 2^r on [-1/2, 1/2] (relative error 1.1e-7) does
 // the rest: 5 fused multiply-adds, 3 adds and 2 integer operations per register.
-template <class B>  // any float batch: wbatch, or the d-row fbatch of inference
-inline B exp2_bounded(B x) {
-  using ibatch = xsimd::batch<std::int32_t, typename B::arch_type>;
-  const B magic(12582912.0f);  // 1.5 * 2^23
-  x = xsimd::max(x, B(kExp2Floor));
-  const B t = x + magic;
-  const B r = x - (t - magic);  // in [-1/2, 1/2]
+template <class B>
+inline B exp2_poly(B r) {  // 2^r for r in [-1/2, 1/2]
   B p = B(1.326472731e-03f);
   p = xsimd::fma(p, r, B(9.671512991e-03f));
   p = xsimd::fma(p, r, B(5.550733581e-02f));
   p = xsimd::fma(p, r, B(2.402224243e-01f));
   p = xsimd::fma(p, r, B(6.931470037e-01f));
-  p = xsimd::fma(p, r, B(1.0f));
+  return xsimd::fma(p, r, B(1.0f));
+}
+
+template <class B>  // any float batch: wbatch, or the d-row fbatch of inference
+inline B exp2_bounded(B x) {
+  x = xsimd::max(x, B(kExp2Floor));
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_same<typename B::arch_type, xsimd::avx512f>::value) {
+    // The same k, r and result in two instructions fewer: round to nearest (even) in one, and
+    // p * 2^k by vscalefps, exact while the result is normal.
+    const __m512 k = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm512_scalef_ps(exp2_poly(x - B(k)), k);
+  }
+#endif
+  using ibatch = xsimd::batch<std::int32_t, typename B::arch_type>;
+  const B magic(12582912.0f);  // 1.5 * 2^23
+  const B t = x + magic;
+  const B r = x - (t - magic);  // in [-1/2, 1/2]
+  const B p = exp2_poly(r);
   // p * 2^k: add k to the exponent field (k in [kExp2Floor, 13], so the result stays normal).
   const ibatch bits = xsimd::bitwise_cast<ibatch>(p) + (xsimd::bitwise_cast<ibatch>(t) << 23);
   return xsimd::bitwise_cast<B>(bits);
