@@ -96,7 +96,7 @@ inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int
   fbatch s[NQ][R];
   for (int c = 0; c < kDim; ++c) {
     fbatch qc[NQ];
-    for (int q = 0; q < NQ; ++q) qc[q] = pinned<NQ>(fbatch(qv[q][c]));
+    for (int q = 0; q < NQ; ++q) qc[q] = fbatch(qv[q][c]);  // not pinned: broadcast from memory
     for (int r = 0; r < R; ++r) {
       const fbatch x = load_shared<NQ>(kt + c * stride + j + r * kLanes);
       for (int q = 0; q < NQ; ++q) s[q][r] = c == 0 ? qc[q] * x : xsimd::fma(qc[q], x, s[q][r]);
