@@ -140,7 +140,10 @@ void compare(int n, bool causal, Scores kind, double scale, float slope = 0.0f) 
   // Outputs are convex combinations of V (|V| of order 1-4); float rounding over up to 1000 keys.
   CHECK(worst_scalar < 2e-5);
   CHECK(worst_ref < 2e-5);
-  CHECK(worst_group < 2e-6);
+  // Under a causal recency bias a group measures key distances from its first row (one bias
+  // register for all its queries, BiasForm::kLinear), so its rows round differently from single
+  // rows: measured 2.5e-6 at n = 1000, scores of scale 3.
+  CHECK(worst_group < (slope != 0.0f ? 5e-6 : 2e-6));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 // whatever the length.
 #if TINYLOOP_SIMD
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/attention.hpp"
 #include "kernels/exp_simd.hpp"
@@ -86,23 +87,37 @@ struct RowBias {
   const int* row;  // query positions i, one per row
 };
 
+// How a block adds the bias. Where no row sees a key after itself (causal rows), -slope (i - j)
+// is slope (j - row[0]) plus a constant of the row, which the softmax ignores: one register of
+// bias per key register then serves every query of the block, added by the scores' first
+// multiply-add. Otherwise each query takes its own distances |i - j|.
+enum class BiasForm { kNone, kLinear, kDistance };
+
 // NQ queries (scaled scores weights qv) against R registers of keys starting at key j. When
 // `masked`, lanes at or beyond key count[q] are excluded for query q (score kNoScore, weight
 // exactly 0). Channel-outer order: each query weight is loaded once per block and each key
 // register once for all queries.
-template <int NQ, int R, bool masked>
+template <int NQ, int R, bool masked, BiasForm F>
 inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int stride, int j, const int* count,
                   const RowBias& bias, RowState* st) {
-  fbatch s[NQ][R];
+  fbatch s[NQ][R], linear[R];
+  if constexpr (F == BiasForm::kLinear) {
+    const fbatch lane = fbatch::load_aligned(simd::kLaneIndex), slope(bias.slope);
+    for (int r = 0; r < R; ++r) linear[r] = slope * (lane + fbatch(float(j + r * kLanes - bias.row[0])));  // exact
+  }
   for (int c = 0; c < kDim; ++c) {
     fbatch qc[NQ];
     for (int q = 0; q < NQ; ++q) qc[q] = fbatch(qv[q][c]);  // not pinned: broadcast from memory
     for (int r = 0; r < R; ++r) {
       const fbatch x = load_shared<NQ>(kt + c * stride + j + r * kLanes);
-      for (int q = 0; q < NQ; ++q) s[q][r] = c == 0 ? qc[q] * x : xsimd::fma(qc[q], x, s[q][r]);
+      for (int q = 0; q < NQ; ++q) {
+        if (c > 0) s[q][r] = xsimd::fma(qc[q], x, s[q][r]);
+        else if constexpr (F == BiasForm::kLinear) s[q][r] = xsimd::fma(qc[q], x, linear[r]);
+        else s[q][r] = qc[q] * x;
+      }
     }
   }
-  if (bias.slope != 0.0f) {
+  if constexpr (F == BiasForm::kDistance) {
     const fbatch lane = fbatch::load_aligned(simd::kLaneIndex), slope(bias.slope);
     for (int q = 0; q < NQ; ++q)
       for (int r = 0; r < R; ++r) {
@@ -171,19 +186,29 @@ inline void rows(const float* const* q, const float* kt, const float* vt, int st
   const int whole = count[0] / kLanes;                     // registers with no masked lane for any row
   const int regs = (count[NQ - 1] + kLanes - 1) / kLanes;  // registers any row needs
   const int blocks = whole / kBlockRegs;
-  if (slope == 0.0f) {
-    int j = 0;
-    for (int b = 0; b < blocks; ++b, j += kBlock) block<NQ, kBlockRegs, false>(qv, kt, vt, stride, j, count, bias, st);
-    for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes)
-      block<NQ, 1, false>(qv, kt, vt, stride, j, count, bias, st);
-    for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true>(qv, kt, vt, stride, j, count, bias, st);
-  } else {
-    // Nearest keys first: under a recency bias they hold the row's highest scores, so the
-    // running max is set by the first block and the far keys (ever lower) never rescale it.
-    for (int r = whole; r < regs; ++r) block<NQ, 1, true>(qv, kt, vt, stride, r * kLanes, count, bias, st);
+  // Nearest keys first under a recency bias: they hold the row's highest scores, so the
+  // running max is set by the first block and the far keys (ever lower) never rescale it.
+  auto nearest_first = [&](auto form) {
+    constexpr BiasForm F = decltype(form)::value;
+    for (int r = whole; r < regs; ++r) block<NQ, 1, true, F>(qv, kt, vt, stride, r * kLanes, count, bias, st);
     for (int r = whole - 1; r >= blocks * kBlockRegs; --r)
-      block<NQ, 1, false>(qv, kt, vt, stride, r * kLanes, count, bias, st);
-    for (int b = blocks - 1; b >= 0; --b) block<NQ, kBlockRegs, false>(qv, kt, vt, stride, b * kBlock, count, bias, st);
+      block<NQ, 1, false, F>(qv, kt, vt, stride, r * kLanes, count, bias, st);
+    for (int b = blocks - 1; b >= 0; --b)
+      block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, b * kBlock, count, bias, st);
+  };
+  bool causal_rows = true;
+  for (int i = 0; i < NQ; ++i) causal_rows = causal_rows && count[i] <= row[i] + 1;
+  if (slope == 0.0f) {
+    constexpr BiasForm F = BiasForm::kNone;
+    int j = 0;
+    for (int b = 0; b < blocks; ++b, j += kBlock) block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, j, count, bias, st);
+    for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes)
+      block<NQ, 1, false, F>(qv, kt, vt, stride, j, count, bias, st);
+    for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true, F>(qv, kt, vt, stride, j, count, bias, st);
+  } else if (causal_rows) {
+    nearest_first(std::integral_constant<BiasForm, BiasForm::kLinear>{});
+  } else {
+    nearest_first(std::integral_constant<BiasForm, BiasForm::kDistance>{});
   }
   for (int i = 0; i < NQ; ++i) st[i].finish(out[i]);
 }
