@@ -139,8 +139,10 @@ std::vector<TableCell> read_cells(const std::string& path) {
   }
 }
 
-// One command per search of the table, each with its own --out folder under `out`.
-std::string search_commands(const std::vector<std::string>& args, const TableOptions& t, const std::string& out) {
+// One argument list per search of the table (after `tinyloop reproduce`), each with its own
+// --out folder under `out`.
+std::vector<std::vector<std::string>> search_args(const std::vector<std::string>& args, const TableOptions& t,
+                                                  const std::string& out) {
   std::vector<std::string> kept;
   const std::vector<std::string> dropped = {"--Ks", "--seeds", "--kinds", "--out", "--print-commands", "--threads"};
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -151,19 +153,19 @@ std::string search_commands(const std::vector<std::string>& args, const TableOpt
     }
     kept.push_back(args[i]);
   }
-  std::string s;
+  std::vector<std::vector<std::string>> searches;
   for (int K : t.Ks)
     for (std::uint64_t seed : t.seeds)
       for (bool looped : {false, true}) {
         if (!(looped ? t.looped : t.stacked)) continue;
         const std::string kind = looped ? "looped" : "stacked";
-        s += "tinyloop reproduce retrieval";
-        for (const std::string& x : kept) s += " " + text::shell_quote(x);
-        s += " --Ks " + std::to_string(K) + " --seeds " + std::to_string(seed) + " --kinds " + kind + " --threads 1" +
-             " --out " + text::shell_quote(out + "/K" + std::to_string(K) + "-" + kind + "-seed" + std::to_string(seed)) +
-             "\n";
+        std::vector<std::string> a = {"retrieval"};
+        a.insert(a.end(), kept.begin(), kept.end());
+        a.insert(a.end(), {"--Ks", std::to_string(K), "--seeds", std::to_string(seed), "--kinds", kind, "--threads", "1",
+                           "--out", out + "/K" + std::to_string(K) + "-" + kind + "-seed" + std::to_string(seed)});
+        searches.push_back(a);
       }
-  return s;
+  return searches;
 }
 
 // Every table.csv in the subfolders of `dir` (one per dispatched search), merged.
@@ -274,7 +276,11 @@ int run_command(const std::vector<std::string>& args) {
     TableOptions t = parse_table(a, cell, quick);
     t.command = command_line(args);
     if (a.has("--print-commands")) {
-      std::fputs(search_commands(args, t, out).c_str(), stdout);
+      for (const std::vector<std::string>& search : search_args(args, t, out)) {
+        std::string line = "tinyloop reproduce";
+        for (const std::string& x : search) line += " " + text::shell_quote(x);
+        std::printf("%s\n", line.c_str());
+      }
       return cli::kExitOk;
     }
     resume_cells(out, &t);
@@ -286,6 +292,17 @@ int run_command(const std::vector<std::string>& args) {
   std::fputs(rep.summary.c_str(), stdout);
   std::fputs(study::wrote_line(out, rep).c_str(), stdout);
   return cli::kExitOk;
+}
+
+std::vector<std::vector<std::string>> table_searches(const std::vector<std::string>& args) {
+  std::vector<std::string> table = args;
+  if (std::find(table.begin(), table.end(), "--table") == table.end()) table.insert(table.begin(), "--table");
+  const ParsedArgs a = ParsedArgs::parse(spec(), table);
+  for (const char* other : {"--merge", "--quick", "--print-commands"})
+    if (a.has(other)) usage_error(std::string("a table's searches take no ") + other);
+  if (a.help_requested()) usage_error("a table's searches take no --help");
+  TableOptions t = parse_table(a, parse(a), false);
+  return search_args(table, t, a.get_string("--out", "runs/reproduce-retrieval"));
 }
 
 }  // namespace tinyloop::study::retrieval

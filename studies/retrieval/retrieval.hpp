@@ -153,4 +153,11 @@ std::vector<TableCell> read_table_csv(const std::string& text);
 // when the study fails (the tinyloop command prints both as one error line).
 int run_command(const std::vector<std::string>& args);
 
+// The layers-vs-K table's searches, one argument list of `tinyloop reproduce` each ("retrieval",
+// the table's flags, then the search's --Ks, --seeds, --kinds, --threads 1 and its own --out
+// folder under the table's), from the table's flags (--table is implied): what --print-commands
+// prints and what a `reproduce retrieval` line of a sweep spec expands into. Bad flags throw
+// cli::CliError, as run_command does.
+std::vector<std::vector<std::string>> table_searches(const std::vector<std::string>& args);
+
 }  // namespace tinyloop::study::retrieval

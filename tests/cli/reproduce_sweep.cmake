@@ -75,6 +75,33 @@ if(NOT rc EQUAL 2 OR NOT err MATCHES "bad.txt:2: unknown line 'repeat'")
   message(FATAL_ERROR "unknown spec line: exit ${rc}, stderr '${err}'")
 endif()
 
+# A study table in a spec: one command per search of the retrieval table, each into its own
+# folder, and the searches' folders merge into the table.
+file(WRITE "${WORK}/retrieval.txt" "reproduce retrieval --Ks 2 --seeds 1,2 --kinds stacked --max-layers 1 --width 16 "
+     "--steps 20 --eval-every 10 --eval-instances 16 --quiet --out ${WORK}/rtable\n")
+run_ok(count err sweep "${WORK}/retrieval.txt" --count)
+expect_match("${count}" "^2\n$" "sweep --count of a retrieval table")
+run_ok(cmds err sweep "${WORK}/retrieval.txt" --bin "${TINYLOOP}")
+expect_match("${cmds}" "^[^\n]* reproduce retrieval --table [^\n]*--Ks 2 --seeds 1 --kinds stacked --threads 1 --out [^\n]*/rtable/K2-stacked-seed1\n[^\n]* --seeds 2 [^\n]*/rtable/K2-stacked-seed2\n$" "retrieval searches")
+string(REGEX REPLACE "\n$" "" cmds "${cmds}")
+string(REPLACE "\n" ";" cmd_list "${cmds}")
+foreach(line IN LISTS cmd_list)
+  separate_arguments(argv UNIX_COMMAND "${line}")
+  execute_process(COMMAND ${argv} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "sweep command failed (${rc}): ${line}\n${err}")
+  endif()
+endforeach()
+run_ok(out err reproduce retrieval --merge "${WORK}/rtable")
+expect_match("${out}" "retrieval table: K 2 stacked: [^\n]*\nwrote " "merged retrieval searches")
+file(READ "${WORK}/rtable/table.csv" merged)
+expect_match("${merged}" "\n2,stacked,1,1,[^\n]*\n2,stacked,1,2," "merged cells of both seeds")
+file(WRITE "${WORK}/bad.txt" "reproduce retrieval --Ks 2,17\n")
+execute_process(COMMAND "${TINYLOOP}" sweep "${WORK}/bad.txt" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "bad.txt:1: reproduce retrieval: --Ks 17: ")
+  message(FATAL_ERROR "bad retrieval table in a spec: exit ${rc}, stdout '${out}', stderr '${err}'")
+endif()
+
 # ---- merge ----
 run_ok(table err merge "${WORK}/sweep" --target 0 --target-len 20 --csv "${WORK}/runs.csv"
        --summary-csv "${WORK}/summary.csv")

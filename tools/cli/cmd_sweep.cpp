@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "report.hpp"
+#include "retrieval/retrieval.hpp"
 #include "results.hpp"
 #include "sweep.hpp"
 #include "tinyloop/platform/posix.hpp"
@@ -111,6 +112,7 @@ struct SweepLines {
   std::string out = "runs/sweep";
   std::vector<std::string> seeds = {"1"}, common;
   std::vector<PendingRun> pending;
+  std::vector<SweepRun> searches;  // from `reproduce` lines: a study table's searches
 };
 
 std::vector<std::string> parse_seeds(const std::vector<std::string>& rest, const std::string& at) {
@@ -168,8 +170,25 @@ void parse_spec_line(const std::vector<std::string>& w, const std::string& at, S
     const std::vector<PendingRun> combos = expand_grid(rest, at);
     check_run_count(lines->pending.size() + combos.size(), 1, at);
     lines->pending.insert(lines->pending.end(), combos.begin(), combos.end());
+  } else if (key == "reproduce") {
+    // A study table split into its searches (its own seeds and --out; `out`, `seeds` and
+    // `common` are train lines' settings). Only the retrieval table dispatches by search.
+    if (rest.empty() || rest[0] != "retrieval")
+      usage_error(at + "'reproduce' takes the study whose table splits into searches: 'reproduce retrieval FLAGS...'");
+    try {
+      for (std::vector<std::string>& args :
+           study::retrieval::table_searches(std::vector<std::string>(rest.begin() + 1, rest.end()))) {
+        SweepRun r;
+        r.subcommand = "reproduce";
+        r.args = std::move(args);
+        lines->searches.push_back(r);
+      }
+    } catch (const CliError& e) {
+      usage_error(at + "reproduce retrieval: " + e.message);
+    }
+    check_run_count(lines->pending.size() + lines->searches.size(), 1, at);
   } else {
-    usage_error(at + "unknown line '" + key + "' (expected out, seeds, common, run or grid)");
+    usage_error(at + "unknown line '" + key + "' (expected out, seeds, common, run, grid or reproduce)");
   }
 }
 
@@ -192,7 +211,8 @@ std::vector<SweepRun> build_runs(const SweepLines& lines, const std::string& whe
       runs.push_back(r);
     }
   }
-  if (runs.empty()) usage_error(where + ": no 'run' or 'grid' line");
+  runs.insert(runs.end(), lines.searches.begin(), lines.searches.end());
+  if (runs.empty()) usage_error(where + ": no 'run', 'grid' or 'reproduce' line");
   return runs;
 }
 
@@ -233,6 +253,10 @@ const CommandSpec& sweep_spec() {
       "                           run's own flag replaces the common one\n"
       "  run NAME FLAGS...        one configuration\n"
       "  grid NAME --lr 1e-3,3e-3 --loops 8,25   one run per combination (NAME_lr1e-3_loops8, ...)\n"
+      "  reproduce retrieval FLAGS...   the retrieval study's layers-vs-K table (the flags of\n"
+      "                           'tinyloop reproduce retrieval --table'), one command per search,\n"
+      "                           each into its own folder under the table's --out; merge them\n"
+      "                           with 'tinyloop reproduce retrieval --merge DIR'\n"
       "Every command is checked against 'tinyloop train' before anything is printed. Each run\n"
       "writes model.tlc, train_log.csv and its JSON result, eval.json; 'tinyloop merge DIR' then\n"
       "builds the table. Each run shows its own progress on stderr: in place on a terminal, a line\n"
@@ -264,7 +288,7 @@ int run_sweep(const Args& args) {
     return kExitOk;
   }
   const std::string bin = a.get_string("--bin", self_executable());
-  for (const SweepRun& r : runs) std::printf("%s\n", command_line(bin, "train", r.args).c_str());
+  for (const SweepRun& r : runs) std::printf("%s\n", command_line(bin, r.subcommand, r.args).c_str());
   return kExitOk;
 }
 

@@ -10,7 +10,8 @@ namespace tinyloop::cli {
 
 struct SweepRun {
   std::string name, seed, dir;
-  std::vector<std::string> args;  // `tinyloop train` arguments
+  std::vector<std::string> args;    // the subcommand's arguments
+  std::string subcommand = "train";  // or "reproduce": a study table's search
 };
 
 // Parses and checks a sweep spec (see `tinyloop sweep --help`); `where` names it in errors.
