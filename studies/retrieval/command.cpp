@@ -161,8 +161,9 @@ std::vector<std::vector<std::string>> search_args(const std::vector<std::string>
         const std::string kind = looped ? "looped" : "stacked";
         std::vector<std::string> a = {"retrieval"};
         a.insert(a.end(), kept.begin(), kept.end());
-        a.insert(a.end(), {"--Ks", std::to_string(K), "--seeds", std::to_string(seed), "--kinds", kind, "--threads", "1",
-                           "--out", out + "/K" + std::to_string(K) + "-" + kind + "-seed" + std::to_string(seed)});
+        const std::string folder = out + "/K" + std::to_string(K) + "-" + kind + "-seed" + std::to_string(seed);
+        a.insert(a.end(), {"--Ks", std::to_string(K), "--seeds", std::to_string(seed), "--kinds", kind, "--threads",
+                           "1", "--out", folder});
         searches.push_back(a);
       }
   return searches;

@@ -82,7 +82,9 @@ file(WRITE "${WORK}/retrieval.txt" "reproduce retrieval --Ks 2 --seeds 1,2 --kin
 run_ok(count err sweep "${WORK}/retrieval.txt" --count)
 expect_match("${count}" "^2\n$" "sweep --count of a retrieval table")
 run_ok(cmds err sweep "${WORK}/retrieval.txt" --bin "${TINYLOOP}")
-expect_match("${cmds}" "^[^\n]* reproduce retrieval --table [^\n]*--Ks 2 --seeds 1 --kinds stacked --threads 1 --out [^\n]*/rtable/K2-stacked-seed1\n[^\n]* --seeds 2 [^\n]*/rtable/K2-stacked-seed2\n$" "retrieval searches")
+set(search1 "[^\n]* reproduce retrieval --table [^\n]*--Ks 2 --seeds 1 --kinds stacked --threads 1 --out ")
+expect_match("${cmds}" "^${search1}[^\n]*/rtable/K2-stacked-seed1\n[^\n]* --seeds 2 [^\n]*/rtable/K2-stacked-seed2\n$"
+             "retrieval searches")
 string(REGEX REPLACE "\n$" "" cmds "${cmds}")
 string(REPLACE "\n" ";" cmd_list "${cmds}")
 foreach(line IN LISTS cmd_list)
