@@ -47,7 +47,7 @@ struct AttentionBuffers {
   std::vector<float> row, dp;
   explicit AttentionBuffers(int n) {
     const std::size_t stride = std::size_t(token_stride(n));
-    row.assign(kAttentionQueries * stride, 0);
+    row.assign(kAttentionRowBuffer * stride, 0);
     dp.assign(kAttentionQueries * stride, 0);
   }
   AttentionScratch<float> view() { return {row.data(), dp.data()}; }

@@ -23,11 +23,14 @@ inline T dot8(const T* a, const T* b) {
   return s;
 }
 
-// The SIMD training kernels work on this many queries at once (attention_simd.hpp).
+// The SIMD training kernels' backward works on this many queries at once (attention_simd.hpp).
 constexpr int kAttentionQueries = 8;
+// Rows of stride floats in AttentionScratch::row: the backward's kAttentionQueries, or the
+// forward's scores of up to 16 queries (one per lane of the widest registers), key-major.
+constexpr int kAttentionRowBuffer = 16;
 
-// Per-worker buffers of the training attention kernels: row and dp hold kAttentionQueries
-// rows of scores (stride floats each; the scalar kernels use the first).
+// Per-worker buffers of the training attention kernels: row holds kAttentionRowBuffer rows of
+// stride floats, dp kAttentionQueries (the scalar kernels use the first row of each).
 template <class T>
 struct AttentionScratch {
   T* row;

@@ -1,11 +1,14 @@
 #pragma once
 // xsimd version of the training attention (float), on the widest registers (simd::wbatch).
-// Keys and values arrive feature-major (d x stride), so a query meets kKeyLanes keys per fused
-// multiply-add, and the key/value gradients accumulate in that layout with no horizontal sums
-// in the inner loops. Queries run in groups of kAttentionQueries consecutive rows, so that
-// every key and value load (scores, P V, dS K, dK, dV) serves the whole group, and the group's
-// independent chains keep the FMA units busy. The softmax uses exp_softmax (exp_simd.hpp).
-// Lanes beyond a row's keys are forced to probability 0; the last group may be shorter.
+// Queries, keys and values arrive feature-major (d x stride).
+// - The forward puts kKeyLanes consecutive queries along the lanes (forward_lanes): each key is
+//   a broadcast, every row operation is vertical, and A, lse, argmax and the power sums leave as
+//   whole registers; P's rows are written by transposing the group's key-major weights.
+// - The backward puts keys along the lanes, for groups of kAttentionQueries consecutive queries,
+//   so that every key and value load (dP, dK, dV, dS K) serves the whole group and the key and
+//   value gradients accumulate with no horizontal sums in the inner loops.
+// The softmax uses exp_softmax (exp_simd.hpp). Lanes beyond a row's keys are forced to
+// probability 0; the last group may be shorter.
 #if TINYLOOP_SIMD
 #include <cmath>
 #include <cstdint>
@@ -32,22 +35,7 @@ inline kbatch key_index(int j) { return kbatch::load_aligned(kLaneIndex) + kbatc
 // ALiBi distances |i - j| of keys j .. j + kKeyLanes - 1 from query i (exact below 2^24).
 inline kbatch distances(int i, int j) { return xsimd::abs(kbatch(float(i)) - key_index(j)); }
 
-// Row i of P (n x n, row stride n) from a row of weights (zero from count on) times `scale`, in
-// whole registers, so the backward's register loads find them in whole stores; a register that
-// would run past the matrix (the last row) goes lane by lane. Entries from count to the
-// register's end get the row's zeros, or the next row's first entries, which that row overwrites.
-inline void store_probabilities(const float* row, float scale, int count, int n, int i, float* P) {
-  const std::size_t base = std::size_t(i) * n, size = std::size_t(n) * n;
-  for (int j = 0; j < count; j += kKeyLanes) {
-    if (base + j + kKeyLanes <= size) {
-      (kbatch::load_unaligned(row + j) * kbatch(scale)).store_unaligned(P + base + j);
-    } else {
-      for (int l = j; l < count; ++l) P[base + l] = row[l] * scale;
-    }
-  }
-}
-
-// row[0 .. end) = row i of P up to count, 0 beyond (the inverse of store_probabilities).
+// row[0 .. end) = row i of P (row stride n) up to count, 0 beyond.
 inline void load_probabilities(const float* P, int n, int i, int count, int end, float* row) {
   const std::size_t base = std::size_t(i) * n, size = std::size_t(n) * n;
   for (int j = 0; j < end; j += kKeyLanes) {
@@ -142,16 +130,13 @@ inline void group_dots(const float (&w)[NQ][kDim], const float* X, std::size_t s
 }
 
 // rows[q][0 .. end) = q . K^T / sqrt(d) - slope |i - j| for the group's queries, kMaskedScore
-// where j >= count[q]. With `top`: the lane-wise running maximum of each row and the first key
-// at which each lane reached it (for the row's argmax, lowest j on ties).
+// where j >= count[q] (the backward's recomputed scores).
 template <int NQ>
 inline void group_scores(const QueryGroup<NQ>& g, const float* Q, const float* K, std::size_t stride, float slope,
-                         float* rows, kbatch* top, kbatch* at) {
+                         float* rows) {
   float qs[NQ][kDim];
   for (int q = 0; q < NQ; ++q)
     for (int c = 0; c < kDim; ++c) qs[q][c] = Q[c * stride + g.i0 + q] * inv_sqrt_dim<float>();
-  if (top)
-    for (int q = 0; q < NQ; ++q) top[q] = kbatch(kMaskedScore), at[q] = kbatch(0.0f);
   for (int j = 0; j < g.end; j += kKeyLanes) {
     kbatch s[NQ];
     group_dots<NQ>(qs, K, stride, j, s);
@@ -161,33 +146,17 @@ inline void group_scores(const QueryGroup<NQ>& g, const float* Q, const float* K
         s[q] = xsimd::select(kbatch::load_aligned(kLaneIndex) < kbatch(float(g.count[q] - j)), s[q],
                              kbatch(kMaskedScore));
       s[q].store_unaligned(rows + q * stride + j);
-      if (top) {
-        at[q] = xsimd::select(s[q] > top[q], key_index(j), at[q]);
-        top[q] = xsimd::max(top[q], s[q]);
-      }
     }
   }
 }
 
-// The row's maximum and its first key, from the lanes' running maxima: the lowest key among
-// the lanes that hold the maximum (a row without one, all NaN: key 0, as the scalar scan).
-// Branch-free: which lane wins is data.
-inline int row_argmax(kbatch top, kbatch at, const float* row) {
-  const float m = simd::reduce_max(top);
-  const float first = simd::reduce_min(xsimd::select(top == kbatch(m), at, kbatch(3e38f)));
-  const int best = first < 3e38f ? int(first) : 0;
-  return row[best] == m ? best : 0;
-}
-
-// out (feature-major, token i0 + q) = scale[q] (1 if null) times the sum over keys j < keys of
-// w[q][j] X[c][j] (X feature-major),
+// out (feature-major, token i0 + q) = sum over keys j < keys of w[q][j] X[c][j] (X feature-major),
 // keys along the lanes: one accumulator per (query, feature), a register's worth of them at a
 // time (two queries' 8 features on 16 lanes), summed together at the end (lane_sums). w[q][j] is
 // 0 beyond the query's count; the lanes at and past `keys` hold no token, so both factors are
 // masked there (0 x garbage could be NaN).
 template <int NQ>
-inline void group_weighted_keys(const float* w, const float* X, std::size_t stride, int keys, float* out, int i0,
-                                const float* scale = nullptr) {
+inline void group_weighted_keys(const float* w, const float* X, std::size_t stride, int keys, float* out, int i0) {
   constexpr int kFeatures = kKeyLanes < kDim ? kKeyLanes : kDim;  // per register of sums
   constexpr int kQueries = kKeyLanes / kFeatures;
   const kbatch lane = kbatch::load_aligned(kLaneIndex);
@@ -211,66 +180,100 @@ inline void group_weighted_keys(const float* w, const float* X, std::size_t stri
       }
       alignas(64) float sum[kKeyLanes];
       simd::lane_sums(acc).store_aligned(sum);
-      for (int q = 0; q < kQueries && q0 + q < NQ; ++q) {
-        const float f = scale ? scale[q0 + q] : 1.0f;
-        for (int c = 0; c < kFeatures; ++c) out[(c0 + c) * stride + i0 + q0 + q] = sum[q * kFeatures + c] * f;
-      }
+      for (int q = 0; q < kQueries && q0 + q < NQ; ++q)
+        for (int c = 0; c < kFeatures; ++c) out[(c0 + c) * stride + i0 + q0 + q] = sum[q * kFeatures + c];
     }
 }
 
-template <int NQ, TsallisSlope W>
-inline void forward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
-                          std::size_t stride, float q_exp, float* P, float* rows, float* lse, std::int32_t* argmax,
+// Rows i0 .. i0 + live - 1 of P (row stride n), entries 0 .. keys - 1, from the key-major
+// weights of forward_lanes (buf[j * kKeyLanes + l] for row i0 + l) times scale[l]: on AVX-512
+// whole 16 x 16 tiles are transposed in registers, the rest goes entry by entry.
+inline void store_lane_rows(const float* buf, int keys, const float* scale, int i0, int live, int n, float* P) {
+  constexpr int L = kKeyLanes;
+  int j0 = 0;
+#if XSIMD_WITH_AVX512F
+  static_assert(L == 16, "AVX-512 tiles are 16 x 16");
+  for (; j0 + L <= keys; j0 += L) {
+    kbatch tile[L];
+    for (int k = 0; k < L; ++k) tile[k] = kbatch::load_unaligned(buf + (j0 + k) * L);
+    simd::transpose16(tile);
+    for (int l = 0; l < live; ++l) (tile[l] * kbatch(scale[l])).store_unaligned(P + std::size_t(i0 + l) * n + j0);
+  }
+#endif
+  for (int l = 0; l < live; ++l) {
+    float* row = P + std::size_t(i0 + l) * n;
+    for (int j = j0; j < keys; ++j) row[j] = buf[j * L + l] * scale[l];
+  }
+}
+
+// The forward of the kKeyLanes queries i0, i0 + 1, ... with the queries along the lanes: each
+// key's features are broadcasts, so every row operation (the maximum and its first key, the
+// exponential, the sums, A's d sums, the logarithm) is vertical, and the outputs are whole
+// registers of consecutive queries. Lanes past n compute on the finite padding and are not
+// stored (A's get zeros). buf holds the group's scores, then weights, key-major (kKeyLanes floats
+// per key).
+template <TsallisSlope W>
+inline void forward_lanes(int i0, const float* Q, const float* K, const float* V, int n, std::size_t stride,
+                          bool causal, float q_exp, float* P, float* buf, float* lse, std::int32_t* argmax,
                           float* power_sum, float* A, AttentionRowSums<float>* sums, float slope) {
-  kbatch top[NQ], at[NQ], total[NQ], ts[NQ];
-  group_scores(g, Q, K, stride, slope, rows, top, at);
-  float m[NQ];
-  int best[NQ];
-  for (int q = 0; q < NQ; ++q) {
-    best[q] = row_argmax(top[q], at[q], rows + q * stride);
-    m[q] = rows[q * stride + best[q]];
-    total[q] = ts[q] = kbatch(0.0f);
-  }
-  // The rows keep the weights e^(s - m); 1/sum scales A, P and the power sums afterwards
-  // (sum_j p_j^q = sum_j e_j^q / sum^q). The general power keeps normalised rows instead:
-  // near q = 1 its entropy (1 - sum_j p_j^q) / (q - 1) is a cancellation, best fed exact p.
-  constexpr bool normalise = W == TsallisSlope::kPower;
-  for (int j = 0; j < g.end; j += kKeyLanes)
-    for (int q = 0; q < NQ; ++q) {
-      float* r = rows + q * stride + j;
-      const kbatch e = simd::exp_softmax(kbatch::load_unaligned(r) - kbatch(m[q]));
-      e.store_unaligned(r);
-      total[q] += e;
-      if constexpr (!normalise) ts[q] += tsallis_power<W>(e, q_exp);
+  constexpr int L = kKeyLanes;
+  const kbatch lane = kbatch::load_aligned(kLaneIndex), row = lane + kbatch(float(i0));  // the lanes' i
+  const int live = n - i0 < L ? n - i0 : L;
+  const int keys = causal ? (i0 + L < n ? i0 + L : n) : n;
+  kbatch q[kDim];
+  for (int c = 0; c < kDim; ++c) q[c] = kbatch::load_unaligned(Q + c * stride + i0) * kbatch(inv_sqrt_dim<float>());
+  // Scores, their maximum and its first key (a later key must beat it: the scalar scan's ties).
+  kbatch top(0.0f), at(0.0f);
+  for (int j = 0; j < keys; ++j) {
+    kbatch s = q[0] * kbatch(K[j]);
+    for (int c = 1; c < kDim; ++c) s = xsimd::fma(q[c], kbatch(K[c * stride + j]), s);
+    if (slope != 0.0f) s = xsimd::fnma(kbatch(slope), xsimd::abs(row - kbatch(float(j))), s);
+    if (causal && j > i0) s = xsimd::select(row >= kbatch(float(j)), s, kbatch(kMaskedScore));
+    s.store_unaligned(buf + j * L);
+    if (j == 0) {
+      top = s;
+    } else {
+      const auto up = s > top;
+      at = xsimd::select(up, kbatch(float(j)), at);
+      top = xsimd::select(up, s, top);
     }
-  float sum[NQ], inv[NQ];
-  for (int q = 0; q < NQ; ++q) {
-    sum[q] = xsimd::hadd(total[q]);
-    inv[q] = 1.0f / sum[q];
   }
-  if constexpr (normalise)
-    for (int j = 0; j < g.end; j += kKeyLanes)
-      for (int q = 0; q < NQ; ++q) {
-        float* r = rows + q * stride + j;
-        const kbatch p = kbatch::load_unaligned(r) * kbatch(inv[q]);
-        p.store_unaligned(r);
-        ts[q] += tsallis_power<W>(p, q_exp);
-      }
-  group_weighted_keys<NQ>(rows, V, stride, g.end < n ? g.end : n, A, g.i0, normalise ? nullptr : inv);
-  float potential = 0.0f, tsallis = 0.0f;  // the group's, added to *sums once (no chain through memory)
-  for (int q = 0; q < NQ; ++q) {
-    const int i = g.i0 + q;
-    if (P) store_probabilities(rows + q * stride, normalise ? 1.0f : inv[q], g.count[q], n, i, P);
-    const float log_sum = std::log(sum[q]);
-    lse[i] = m[q] + log_sum;
-    argmax[i] = best[q];
-    const float power_scale = W == TsallisSlope::kLinear ? inv[q] * inv[q] : inv[q] * std::sqrt(inv[q]);
-    power_sum[i] = xsimd::hadd(ts[q]) * (normalise ? 1.0f : power_scale);
-    potential += log_sum;
-    tsallis += (1.0f - power_sum[i]) / (q_exp - 1.0f);
+  // Weights e^(s - max), their sums, and A unnormalised; 1/sum scales A, P and the power sums.
+  kbatch total(0.0f), ts(0.0f), a[kDim];
+  for (auto& x : a) x = kbatch(0.0f);
+  for (int j = 0; j < keys; ++j) {
+    const kbatch e = simd::exp_softmax(kbatch::load_unaligned(buf + j * L) - top);
+    e.store_unaligned(buf + j * L);
+    total += e;
+    if constexpr (W != TsallisSlope::kPower) ts += tsallis_power<W>(e, q_exp);
+    for (int c = 0; c < kDim; ++c) a[c] = xsimd::fma(e, kbatch(V[c * stride + j]), a[c]);
+  }
+  const kbatch inv = kbatch(1.0f) / total;
+  if constexpr (W == TsallisSlope::kPower)  // near q = 1 its entropy is a cancellation: exact p
+    for (int j = 0; j < keys; ++j) ts += tsallis_power<W>(kbatch::load_unaligned(buf + j * L) * inv, q_exp);
+  const auto stored = lane < kbatch(float(live));
+  for (int c = 0; c < kDim; ++c) xsimd::select(stored, a[c] * inv, kbatch(0.0f)).store_unaligned(A + c * stride + i0);
+  alignas(64) float log_sum[L], max_l[L], at_l[L], power_l[L], inv_l[L];
+  xsimd::log(total).store_aligned(log_sum);
+  top.store_aligned(max_l);
+  at.store_aligned(at_l);
+  inv.store_aligned(inv_l);
+  const kbatch power_scale = W == TsallisSlope::kPower    ? kbatch(1.0f)
+                             : W == TsallisSlope::kLinear ? inv * inv
+                                                          : inv * xsimd::sqrt(inv);
+  (ts * power_scale).store_aligned(power_l);
+  float potential = 0.0f, tsallis = 0.0f;  // the group's, added to *sums once
+  for (int l = 0; l < live; ++l) {
+    const int i = i0 + l;
+    lse[i] = max_l[l] + log_sum[l];
+    argmax[i] = std::int32_t(at_l[l]);
+    power_sum[i] = power_l[l];
+    potential += log_sum[l];
+    tsallis += (1.0f - power_l[l]) / (q_exp - 1.0f);
   }
   sums->potential += potential;
   sums->tsallis += tsallis;
+  if (P) store_lane_rows(buf, keys, inv_l, i0, live, n, P);
 }
 
 // The backward of a group in one pass over its keys: dP, dS, and the dK and dV accumulation
@@ -290,7 +293,7 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
   if (P) {
     for (int q = 0; q < NQ; ++q) load_probabilities(P, n, g.i0 + q, g.count[q], g.end, rows + q * stride);
   } else {
-    group_scores<NQ>(g, Q, K, stride, slope, rows, nullptr, nullptr);
+    group_scores<NQ>(g, Q, K, stride, slope, rows);
     for (int j = 0; j < g.end; j += kKeyLanes)
       for (int q = 0; q < NQ; ++q) {
         float* r = rows + q * stride + j;
@@ -392,13 +395,9 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
   with_tsallis_slope(tsallis_slope_kind(1.0f, q_exp), [&](auto kind) {
     constexpr TsallisSlope W = decltype(kind)::value;
     if constexpr (W != TsallisSlope::kNone) {  // kNone is not a kind of q
-      int i = 0;
-      for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-        forward_group<kAttentionQueries, W>(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride, q_exp,
-                                            P, scratch.row, lse, argmax, power_sum, A, sums, slope);
-      for (; i < n; ++i)
-        forward_group<1, W>(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, q_exp, P, scratch.row, lse, argmax,
-                            power_sum, A, sums, slope);
+      for (int i = 0; i < n; i += kKeyLanes)
+        forward_lanes<W>(i, Q, K, V, n, stride, causal, q_exp, P, scratch.row, lse, argmax, power_sum, A, sums,
+                         slope);
     }
   });
 }

@@ -86,6 +86,37 @@ inline wbatch lane_sums(const wbatch* acc) {
 #endif
 }
 
+#if XSIMD_WITH_AVX512F
+// r[k] lane l becomes r[l] lane k: a 16 x 16 tile transposed in registers (unpack within 128-bit
+// lanes twice, then move 128-bit lanes across registers twice; 64 shuffles).
+inline void transpose16(wbatch (&r)[16]) {
+  auto as_pd = [](__m512 v) { return _mm512_castps_pd(v); };
+  auto as_ps = [](__m512d v) { return _mm512_castpd_ps(v); };
+  __m512 t[16];
+  for (int k = 0; k < 16; k += 2) {
+    t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+  }
+  __m512 u[16];  // u[4g + c] lane-quarter q holds column 4q + c of rows 4g .. 4g + 3
+  for (int g = 0; g < 4; ++g) {
+    u[4 * g] = as_ps(_mm512_unpacklo_pd(as_pd(t[4 * g]), as_pd(t[4 * g + 2])));
+    u[4 * g + 1] = as_ps(_mm512_unpackhi_pd(as_pd(t[4 * g]), as_pd(t[4 * g + 2])));
+    u[4 * g + 2] = as_ps(_mm512_unpacklo_pd(as_pd(t[4 * g + 1]), as_pd(t[4 * g + 3])));
+    u[4 * g + 3] = as_ps(_mm512_unpackhi_pd(as_pd(t[4 * g + 1]), as_pd(t[4 * g + 3])));
+  }
+  for (int c = 0; c < 4; ++c) {
+    t[c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);        // columns c, 8 + c of rows 0-7
+    t[4 + c] = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);    // columns 4 + c, 12 + c of rows 0-7
+    t[8 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+  }
+  for (int c = 0; c < 8; ++c) {
+    r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
+  }
+}
+#endif
+
 // 0, 1, 2, ... : the lane numbers of a register of up to 16 floats (masks, key distances).
 alignas(64) inline constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 

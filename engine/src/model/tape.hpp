@@ -130,7 +130,7 @@ struct Scratch {
     Scratch s{};
     s.z = a.take<T>(D * S);
     s.da = a.take<T>(D * S);
-    s.att.row = a.take<T>(kernels::kAttentionQueries * S);
+    s.att.row = a.take<T>(kernels::kAttentionRowBuffer * S);
     s.att.dp = a.take<T>(kernels::kAttentionQueries * S);
     s.dz = a.take<T>(D * S);
     s.dx = a.take<T>(D * S);
