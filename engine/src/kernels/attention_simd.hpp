@@ -186,20 +186,17 @@ inline void group_weighted_keys(const float* w, const float* X, std::size_t stri
 }
 
 // Rows i0 .. i0 + live - 1 of P (row stride n), entries 0 .. keys - 1, from the key-major
-// weights of forward_lanes (buf[j * kKeyLanes + l] for row i0 + l) times scale[l]: on AVX-512
-// whole 16 x 16 tiles are transposed in registers, the rest goes entry by entry.
+// weights of forward_lanes (buf[j * kKeyLanes + l] for row i0 + l) times scale[l]: whole square
+// tiles are transposed in registers (simd::transpose_tile), the rest goes entry by entry.
 inline void store_lane_rows(const float* buf, int keys, const float* scale, int i0, int live, int n, float* P) {
   constexpr int L = kKeyLanes;
   int j0 = 0;
-#if XSIMD_WITH_AVX512F
-  static_assert(L == 16, "AVX-512 tiles are 16 x 16");
   for (; j0 + L <= keys; j0 += L) {
     kbatch tile[L];
     for (int k = 0; k < L; ++k) tile[k] = kbatch::load_unaligned(buf + (j0 + k) * L);
-    simd::transpose16(tile);
+    simd::transpose_tile(tile);
     for (int l = 0; l < live; ++l) (tile[l] * kbatch(scale[l])).store_unaligned(P + std::size_t(i0 + l) * n + j0);
   }
-#endif
   for (int l = 0; l < live; ++l) {
     float* row = P + std::size_t(i0 + l) * n;
     for (int j = j0; j < keys; ++j) row[j] = buf[j * L + l] * scale[l];

@@ -89,7 +89,7 @@ inline wbatch lane_sums(const wbatch* acc) {
 #if XSIMD_WITH_AVX512F
 // r[k] lane l becomes r[l] lane k: a 16 x 16 tile transposed in registers (unpack within 128-bit
 // lanes twice, then move 128-bit lanes across registers twice; 64 shuffles).
-inline void transpose16(wbatch (&r)[16]) {
+inline void transpose_tile(wbatch (&r)[16]) {
   auto as_pd = [](__m512 v) { return _mm512_castps_pd(v); };
   auto as_ps = [](__m512d v) { return _mm512_castpd_ps(v); };
   __m512 t[16];
@@ -113,6 +113,28 @@ inline void transpose16(wbatch (&r)[16]) {
   for (int c = 0; c < 8; ++c) {
     r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
     r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
+  }
+}
+#elif XSIMD_WITH_AVX
+// r[k] lane l becomes r[l] lane k for 8 registers of 8 lanes, through memory (xsimd 8.1's zips
+// interleave within 128-bit lanes on AVX).
+inline void transpose_tile(wbatch (&r)[8]) {
+  alignas(32) float t[8][8], column[8];
+  for (int k = 0; k < 8; ++k) r[k].store_aligned(t[k]);
+  for (int l = 0; l < 8; ++l) {
+    for (int k = 0; k < 8; ++k) column[k] = t[k][l];
+    r[l] = wbatch::load_aligned(column);
+  }
+}
+#else
+// r[k] lane l becomes r[l] lane k for 4 registers of 4 lanes: two rounds of zips (on 128-bit
+// registers xsimd's zip_lo and zip_hi interleave whole registers).
+inline void transpose_tile(wbatch (&r)[4]) {
+  static_assert(kWideLanes == 4, "128-bit registers");
+  for (int round = 0; round < 2; ++round) {
+    const wbatch t[4] = {xsimd::zip_lo(r[0], r[2]), xsimd::zip_hi(r[0], r[2]), xsimd::zip_lo(r[1], r[3]),
+                         xsimd::zip_hi(r[1], r[3])};
+    for (int k = 0; k < 4; ++k) r[k] = t[k];
   }
 }
 #endif
