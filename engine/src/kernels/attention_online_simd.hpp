@@ -201,7 +201,8 @@ inline void rows(const float* const* q, const float* kt, const float* vt, int st
   if (slope == 0.0f) {
     constexpr BiasForm F = BiasForm::kNone;
     int j = 0;
-    for (int b = 0; b < blocks; ++b, j += kBlock) block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, j, count, bias, st);
+    for (int b = 0; b < blocks; ++b, j += kBlock)
+      block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, j, count, bias, st);
     for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes)
       block<NQ, 1, false, F>(qv, kt, vt, stride, j, count, bias, st);
     for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true, F>(qv, kt, vt, stride, j, count, bias, st);
