@@ -60,7 +60,9 @@ Status read_config(Reader& r, std::uint32_t version, TrainConfig* out) {
       return Status::fail(Error::bad_checkpoint, "invalid configuration: %s is retired and must be %g", f.key, f.lo);
     set_field_bits(f, c, bits);
   }
-  c.model.ignore_class = c.model.out_dim - 1;  // the looped block's NONE class, implied
+  // The looped block's NONE class, implied. out_dim is only checked by validate(): a stored
+  // INT_MIN must not overflow here first.
+  c.model.ignore_class = c.model.out_dim > 0 ? c.model.out_dim - 1 : -1;
   const Status v = validate(c);
   if (!v.is_ok()) return Status::fail(Error::bad_checkpoint, "invalid configuration: %s", v.message());
   *out = c;
