@@ -86,10 +86,12 @@ inline void dense_add(const typename L::P (&in)[IN], const T* W, int o0, typenam
 }
 
 // The input gradient of that layer for the outputs [o0, o0 + N): dx[c] += sum_o dy[o] W[c][o].
+// Outputs outer: the IN accumulators advance side by side instead of one chain of N dependent
+// multiply-adds each (each dx[c] still sums its o in order, so the result is the same).
 template <class L, int IN, int OUT, int N, class T>
 inline void dense_input_grad(const typename L::P (&dy)[N], const T* W, int o0, typename L::P (&dx)[IN]) {
-  for (int c = 0; c < IN; ++c)
-    for (int o = 0; o < N; ++o) dx[c] = L::fma(dy[o], L::set(W[c * OUT + o0 + o]), dx[c]);
+  for (int o = 0; o < N; ++o)
+    for (int c = 0; c < IN; ++c) dx[c] = L::fma(dy[o], L::set(W[c * OUT + o0 + o]), dx[c]);
 }
 
 // Reductions over the first n tokens of a sequence (weight, bias and gain gradients) add into
