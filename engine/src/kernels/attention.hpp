@@ -116,9 +116,10 @@ inline void attention_forward(const T* Q, const T* K, const T* V, int n, std::si
 // columns n..stride-1 with zeros. With an ALiBi slope, *dslope (when given) gains the gradient
 // of the slope: sum over rows and keys of dL/dS_ij * -distance(i, j).
 // A and power_sum are the forward's: the SIMD kernel takes each row's dot sum_j P_ij dP_ij
-// from them (dA_i . A_i + the Tsallis factor times power_sum[i]) and so needs one pass over
-// the row, not two. This reference sums the dot over the row, so that the tests check that
-// identity; it does not read A or power_sum.
+// from them (dA_i . A_i + the Tsallis factor times power_sum[i]; for a q other than 1.5 and 2
+// it sums the Tsallis part itself) and so needs one pass over the row, not two. This reference
+// sums the dot over the row, so that the tests check that identity; it does not read A or
+// power_sum.
 template <class T>
 inline void attention_backward(const T* Q, const T* K, const T* V, int n, std::size_t stride, bool causal,
                                const T* P, const T* lse, const std::int32_t* argmax, const T* /*power_sum*/,

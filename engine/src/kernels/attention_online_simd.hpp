@@ -196,8 +196,11 @@ inline void rows(const float* const* q, const float* kt, const float* vt, int st
     for (int b = blocks - 1; b >= 0; --b)
       block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, b * kBlock, count, bias, st);
   };
-  bool causal_rows = true;
-  for (int i = 0; i < NQ; ++i) causal_rows = causal_rows && count[i] <= row[i] + 1;
+  auto causal_rows = [&] {  // no row sees a key after itself
+    for (int i = 0; i < NQ; ++i)
+      if (count[i] > row[i] + 1) return false;
+    return true;
+  };
   if (slope == 0.0f) {
     constexpr BiasForm F = BiasForm::kNone;
     int j = 0;
@@ -206,7 +209,7 @@ inline void rows(const float* const* q, const float* kt, const float* vt, int st
     for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes)
       block<NQ, 1, false, F>(qv, kt, vt, stride, j, count, bias, st);
     for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true, F>(qv, kt, vt, stride, j, count, bias, st);
-  } else if (causal_rows) {
+  } else if (causal_rows()) {
     nearest_first(std::integral_constant<BiasForm, BiasForm::kLinear>{});
   } else {
     nearest_first(std::integral_constant<BiasForm, BiasForm::kDistance>{});

@@ -55,7 +55,6 @@ inline void load_probabilities(const float* P, int n, int i, int count, int end,
   }
 }
 
-
 // Which Tsallis gradient the backward computes, chosen once per call rather than per register.
 enum class TsallisSlope { kNone, kLinear, kSqrt, kPower };  // c_ts = 0; q = 2; q = 1.5; any other q
 
@@ -274,8 +273,9 @@ inline void forward_lanes(int i0, const float* Q, const float* K, const float* V
 }
 
 // The backward of a group in one pass over its keys: dP, dS, and the dK and dV accumulation
-// share each key register's loads. The row dot sum_j P_ij dP_ij that dS needs up front comes
-// from the forward: dA_i . A_i plus the Tsallis factor times sum_j P_ij^q. The 1/sqrt(d) of
+// share each key register's loads. The row dot sum_j P_ij dP_ij that dS needs up front is
+// dA_i . A_i (the forward's A) plus the Tsallis factor times sum_j P_ij t_ij (the forward's
+// power sums, or for the general power a pass here; tsallis_gradient_term). The 1/sqrt(d) of
 // the scores is folded into dA, the dot and the Tsallis factor, and the potential's one-hot
 // term (-c_pot at each row's argmax) is added after the pass, at one key per row.
 template <int NQ, TsallisSlope W, bool kSlope>
@@ -380,7 +380,7 @@ inline void backward_rows(const float* Q, const float* K, const float* V, int n,
 namespace simd {
 
 // Same contract as the scalar attention_forward (kernels/attention.hpp); stride is a multiple
-// of kTokenAlign, and scratch.row holds kAttentionQueries rows of stride floats.
+// of kTokenAlign, and scratch.row holds kAttentionRowBuffer rows of stride floats.
 inline void attention_forward(const float* Q, const float* K, const float* V, int n, std::size_t stride, bool causal,
                               float q_exp, float* P, const AttentionScratch<float>& scratch, float* lse,
                               std::int32_t* argmax, float* power_sum, float* A, AttentionRowSums<float>* sums,

@@ -11,16 +11,9 @@ namespace tinyloop::kernels::simd {
 
 constexpr float kExp2Floor = -64.0f;  // exp2_bounded's smallest exponent
 
-// 2^x for x <= 13 or so; x below kExp2Floor gives 2^kExp2Floor (about 5e-20), never 0. The
-// floor is far above the denormal range on purpose: a weight near 2^-125 times a value below 1
-// is a denormal product, which costs x86 cores about a hundred cycles per instruction, and under
-// a recency bias (ALiBi) most far keys sit there. A weight of 2^-64 against the row's largest
-// (>= 1) changes an output by less than 1e-19 per key. Rounding by the 1.5 * 2^23 trick (round
-// to nearest, the default mode) leaves k in the low bits of t, so k << 23 is t's bit pattern
-// shifted; a degree-5 minimax polynomial for 2^r on [-1/2, 1/2] (relative error 1.1e-7) does
-// the rest: 5 fused multiply-adds, 3 adds and 2 integer operations per register.
+// 2^r for r in [-1/2, 1/2]: a degree-5 minimax polynomial (relative error 1.1e-7).
 template <class B>
-inline B exp2_poly(B r) {  // 2^r for r in [-1/2, 1/2]
+inline B exp2_poly(B r) {
   B p = B(1.326472731e-03f);
   p = xsimd::fma(p, r, B(9.671512991e-03f));
   p = xsimd::fma(p, r, B(5.550733581e-02f));
@@ -29,6 +22,14 @@ inline B exp2_poly(B r) {  // 2^r for r in [-1/2, 1/2]
   return xsimd::fma(p, r, B(1.0f));
 }
 
+// 2^x for x <= 13 or so; x below kExp2Floor gives 2^kExp2Floor (about 5e-20), never 0. The
+// floor is far above the denormal range on purpose: a weight near 2^-125 times a value below 1
+// is a denormal product, which costs x86 cores about a hundred cycles per instruction, and under
+// a recency bias (ALiBi) most far keys sit there. A weight of 2^-64 against the row's largest
+// (>= 1) changes an output by less than 1e-19 per key. Rounding by the 1.5 * 2^23 trick (round
+// to nearest, the default mode) leaves k in the low bits of t, so k << 23 is t's bit pattern
+// shifted; exp2_poly does the rest: 5 fused multiply-adds, 3 adds and 2 integer operations per
+// register.
 template <class B>  // any float batch: wbatch, or the d-row fbatch of inference
 inline B exp2_bounded(B x) {
   x = xsimd::max(x, B(kExp2Floor));
