@@ -191,3 +191,30 @@ TEST_CASE("bounded power of two of the online kernel is accurate on its range") 
   CHECK(low[0] == std::ldexp(1.0f, int(online::kExpFloor)));  // the floor: positive, normal, tiny
   CHECK(low[0] < 1e-18f);
 }
+
+TEST_CASE("SIMD online attention groups whose counts spread over several blocks match the reference per row") {
+  // The group's blocks follow its shortest and longest rows: with counts this far apart, the
+  // registers past the shortest row's last whole block run as several masked blocks.
+  const Problem p = make_problem(1000, Scores::random, 2.0, 77);
+  const int counts[4] = {3, 70, 331, 1000};
+  for (float slope : {0.0f, 0.3f})
+    for (bool causal_rows : {true, false}) {
+      CAPTURE(slope);
+      CAPTURE(causal_rows);
+      int rows[4];
+      const float* q[4];
+      float group[4][kDim];
+      float* out[4];
+      for (int r = 0; r < 4; ++r) {
+        rows[r] = causal_rows ? counts[r] - 1 : 500;  // 500: keys on both sides of the query
+        q[r] = p.Q.data() + std::size_t(rows[r]) * kDim;
+        out[r] = group[r];
+      }
+      attention_rows_online_simd<4>(q, p.kt.data(), p.vt.data(), p.stride, counts, out, rows, slope);
+      for (int r = 0; r < 4; ++r) {
+        double ref[kDim];
+        reference_row(p, rows[r], counts[r], ref, slope);
+        for (int c = 0; c < kDim; ++c) CHECK(std::fabs(group[r][c] - ref[c]) < 2e-5);
+      }
+    }
+}

@@ -32,6 +32,16 @@ using arch = simd::wide_arch;
 using fbatch = xsimd::batch<float, arch>;
 constexpr int kLanes = int(fbatch::size);
 
+// Unrolled, a block's scores and weights (NQ x kBlockRegs registers) stay in registers through
+// the block where the file holds 32 (AVX-512, AArch64): 14% more attention throughput on Zen 5.
+// With 16 registers they spill either way, and the loops stay rolled.
+#if XSIMD_WITH_AVX512F || XSIMD_WITH_NEON64
+#define TINYLOOP_ONLINE_UNROLL(n) _Pragma(TINYLOOP_STRINGIFY(GCC unroll n))
+#else
+#define TINYLOOP_ONLINE_UNROLL(n)
+#endif
+#define TINYLOOP_STRINGIFY(x) #x
+
 constexpr int kBlockRegs = 4;  // registers of keys per block (64 keys on AVX-512, 32 on AVX; 4 beat 2, 3, 6 and 8 there)
 constexpr float kStaleMax = 12.0f;   // max lag (log2 units) of the running max before a rescale
 constexpr float kNoScore = -3.0e38f; // score of a masked lane; below every real score
@@ -105,6 +115,7 @@ inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int
     const fbatch lane = fbatch::load_aligned(simd::kLaneIndex), slope(bias.slope);
     for (int r = 0; r < R; ++r) linear[r] = slope * (lane + fbatch(float(j + r * kLanes - bias.row[0])));  // exact
   }
+  TINYLOOP_ONLINE_UNROLL(8)
   for (int c = 0; c < kDim; ++c) {
     fbatch qc[NQ];
     for (int q = 0; q < NQ; ++q) qc[q] = fbatch(qv[q][c]);  // not pinned: broadcast from memory
@@ -135,6 +146,7 @@ inline void block(const float (*qv)[kDim], const float* kt, const float* vt, int
       }
   }
   fbatch e[NQ][R];
+  TINYLOOP_ONLINE_UNROLL(4)
   for (int q = 0; q < NQ; ++q) {
     RowState& t = st[q];
     fbatch top = s[q][0];
@@ -186,30 +198,43 @@ inline void rows(const float* const* q, const float* kt, const float* vt, int st
   const int whole = count[0] / kLanes;                     // registers with no masked lane for any row
   const int regs = (count[NQ - 1] + kLanes - 1) / kLanes;  // registers any row needs
   const int blocks = whole / kBlockRegs;
+  // Registers [first, regs) in masked blocks of up to kBlockRegs: the whole registers past the
+  // last full block go with the partly masked ones, so the tail costs one block (one maximum
+  // check per query) rather than one per register. Several blocks only where the rows' counts
+  // spread over more than a block.
+  const int first = blocks * kBlockRegs;
+  auto tail = [&](auto form, bool descending) {
+    constexpr BiasForm F = decltype(form)::value;
+    const int chunks = (regs - first + kBlockRegs - 1) / kBlockRegs;
+    for (int k = 0; k < chunks; ++k) {
+      const int r = first + (descending ? chunks - 1 - k : k) * kBlockRegs;
+      simd::with_count<kBlockRegs>(regs - r < kBlockRegs ? regs - r : kBlockRegs, [&](auto size) {
+        block<NQ, size(), true, F>(qv, kt, vt, stride, r * kLanes, count, bias, st);
+      });
+    }
+  };
   // Nearest keys first under a recency bias: they hold the row's highest scores, so the
   // running max is set by the first block and the far keys (ever lower) never rescale it.
   auto nearest_first = [&](auto form) {
     constexpr BiasForm F = decltype(form)::value;
-    for (int r = whole; r < regs; ++r) block<NQ, 1, true, F>(qv, kt, vt, stride, r * kLanes, count, bias, st);
-    for (int r = whole - 1; r >= blocks * kBlockRegs; --r)
-      block<NQ, 1, false, F>(qv, kt, vt, stride, r * kLanes, count, bias, st);
+    tail(form, true);
     for (int b = blocks - 1; b >= 0; --b)
       block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, b * kBlock, count, bias, st);
   };
-  auto causal_rows = [&] {  // no row sees a key after itself
+  // The linear form where no row sees a key after itself and the rows lie within a register of
+  // each other: a row's scores carry slope (row[0] - i), so rows far apart would lose the bias's
+  // low bits to that offset.
+  auto linear_rows = [&] {
+    if (row[NQ - 1] - row[0] >= kLanes) return false;
     for (int i = 0; i < NQ; ++i)
       if (count[i] > row[i] + 1) return false;
     return true;
   };
   if (slope == 0.0f) {
     constexpr BiasForm F = BiasForm::kNone;
-    int j = 0;
-    for (int b = 0; b < blocks; ++b, j += kBlock)
-      block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, j, count, bias, st);
-    for (int r = blocks * kBlockRegs; r < whole; ++r, j += kLanes)
-      block<NQ, 1, false, F>(qv, kt, vt, stride, j, count, bias, st);
-    for (int r = whole; r < regs; ++r, j += kLanes) block<NQ, 1, true, F>(qv, kt, vt, stride, j, count, bias, st);
-  } else if (causal_rows()) {
+    for (int b = 0; b < blocks; ++b) block<NQ, kBlockRegs, false, F>(qv, kt, vt, stride, b * kBlock, count, bias, st);
+    tail(std::integral_constant<BiasForm, F>{}, false);
+  } else if (linear_rows()) {
     nearest_first(std::integral_constant<BiasForm, BiasForm::kLinear>{});
   } else {
     nearest_first(std::integral_constant<BiasForm, BiasForm::kDistance>{});

@@ -76,15 +76,6 @@ void weight_grad_block(const float* X, int n, int in, int k0, int out, int o0, c
     for (int c = 0; c < C; ++c) acc[k][c].store_unaligned(dW + std::size_t(k0 + k) * out + o0 + c * L);
 }
 
-// Calls f(integral_constant<M>) for m = M, the remainder of a loop blocked by M (1 <= m <= M).
-template <int M, class F>
-void with_count(int m, F&& f) {
-  if constexpr (M > 1) {
-    if (m < M) return with_count<M - 1>(m, f);
-  }
-  f(std::integral_constant<int, M>{});
-}
-
 // Calls f(o0, integral_constant<C>) over the whole registers of `regs`, C at a time, then once
 // for the 1 .. C-1 left.
 template <int C, class F>

@@ -3,6 +3,7 @@
 // registers; wider units (AVX-512) are capped at 8 lanes since no row is longer than d.
 #if TINYLOOP_SIMD
 #include <cstddef>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -138,6 +139,16 @@ inline void transpose_tile(wbatch (&r)[4]) {
   }
 }
 #endif
+
+// Calls f(integral_constant<m>) for 1 <= m <= M: a count known at run time (the remainder of a
+// loop blocked by M) as a compile-time one.
+template <int M, class F>
+void with_count(int m, F&& f) {
+  if constexpr (M > 1) {
+    if (m < M) return with_count<M - 1>(m, f);
+  }
+  f(std::integral_constant<int, M>{});
+}
 
 // 0, 1, 2, ... : the lane numbers of a register of up to 16 floats (masks, key distances).
 alignas(64) inline constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
