@@ -205,7 +205,8 @@ std::string cell_settings(const TableOptions& t) {
 
 // A table trained in `out` saves each finished cell to out/cells.csv (with out/cells.settings), so
 // that a run stopped part way can be started again with the same command: the cells it finished
-// are not trained again. Another table's cells in the same folder are refused.
+// are not trained again, and those it was training continue from their last evaluation
+// (out/progress). Another table's cells in the same folder are refused.
 void resume_cells(const std::string& out, TableOptions* t) {
   const std::string cells_path = out + "/cells.csv", settings_path = out + "/cells.settings";
   const std::string settings = cell_settings(*t) + "\n";
@@ -220,7 +221,8 @@ void resume_cells(const std::string& out, TableOptions* t) {
     t->done = read_cells(cells_path);
     std::fprintf(stderr, "resuming: the %zu cells in %s are not trained again\n", t->done.size(), cells_path.c_str());
   }
-  const Status made = platform::make_directories(out.c_str());
+  t->progress_dir = out + "/progress";
+  const Status made = platform::make_directories(t->progress_dir.c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
   const Status kept = platform::write_file_atomic(settings_path.c_str(), settings.data(), settings.size());
   if (!kept) runtime_error(std::string("the table's settings not saved: ") + kept.message());

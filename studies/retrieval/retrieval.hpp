@@ -29,6 +29,10 @@ struct CellOptions {
   int eval_instances = 256;
   std::uint64_t eval_seed = 1234;
   double stop_at = 0;  // > 0: stop once the query accuracy reaches it at an evaluation
+  // A path stem: the cell keeps its progress in STEM.tlc and STEM.csv at every evaluation and
+  // continues from them when they exist (retrieval/progress.hpp). Empty: none.
+  std::string progress;
+  std::int64_t interrupt_at = -1;  // >= 0: return after the evaluation at this step, as a stopped run would (tests)
 };
 
 // "learned", "no", "RoPE" or "ALiBi": the positions of a cell, as reports and saved tables name them.
@@ -137,6 +141,9 @@ struct TableOptions {
   // Called as each cell is finished or taken from `done`, one call at a time (from the searches'
   // threads): where a caller saves the cells so far.
   std::function<void(const TableCell&)> on_cell;
+  // A folder (existing) where each cell in training keeps its progress (CellOptions::progress,
+  // PROGRESS_DIR/K8-stacked-L3-seed1), removed once on_cell has the cell. Empty: none.
+  std::string progress_dir;
 };
 
 Report run_table(const TableOptions& o);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/svg.hpp"
+#include "retrieval/progress.hpp"
 #include "retrieval/retrieval.hpp"
 #include "tinyloop/platform/posix.hpp"
 
@@ -52,6 +53,9 @@ std::vector<TableCell> search(const TableOptions& o, const Search& s, const std:
     c.stop_at = o.level;
     const std::string label = o.quiet ? "" : "K" + std::to_string(s.K) + " " + kind_name(s.looped) + " L" +
                                                  std::to_string(layers) + " seed " + std::to_string(s.seed);
+    if (!o.progress_dir.empty())
+      c.progress = o.progress_dir + "/K" + std::to_string(s.K) + "-" + kind_name(s.looped) + "-L" +
+                   std::to_string(layers) + "-seed" + std::to_string(s.seed);
     const CellResult r = train_cell(c, label);
     TableCell t;
     t.K = s.K;
@@ -65,6 +69,7 @@ std::vector<TableCell> search(const TableOptions& o, const Search& s, const std:
     t.params = r.params;
     cells.push_back(t);
     report(t);
+    if (!c.progress.empty()) remove_progress(c.progress);
     if (t.reached >= 0) break;
   }
   return cells;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/optimizer.hpp"
+#include "retrieval/progress.hpp"
 #include "retrieval/retrieval.hpp"
 #include "tinyloop/checkpoint.hpp"
 #include "tinyloop/platform/posix.hpp"
@@ -207,11 +208,20 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
   r.params = long(m.param_count());
 
   Rng data(o.seed, 0xda7a);
-  const double t0 = platform::now_seconds();
+  double earlier = 0;  // seconds spent before a continued run
+  std::int64_t start = 0;
+  if (!o.progress.empty() && load_progress(o.progress, o, m, &data, &r.curve, &earlier)) {
+    start = m.step();
+    if (!label.empty())
+      std::fprintf(stderr, "retrieval %s: continuing from step %lld (%s)\n", label.c_str(), (long long)start,
+                   o.progress.c_str());
+  }
+  const double t0 = platform::now_seconds() - earlier;
   double loss_sum = 0;
   long loss_count = 0;
-  for (std::int64_t s = 0; s <= o.steps; ++s) {
-    if (s % o.eval_every == 0 || s == o.steps) {
+  for (std::int64_t s = start; s <= o.steps; ++s) {
+    // A continued run's first evaluation is the last of its curve, and the loss sums restart there.
+    if ((s % o.eval_every == 0 || s == o.steps) && !(s == start && start > 0)) {
       EvalPoint p = evaluate(m, eval, o);
       p.step = s;
       p.train_loss = loss_count > 0 ? loss_sum / loss_count : 0.0;
@@ -220,6 +230,12 @@ CellResult train_cell(const CellOptions& o, const std::string& label) {
       r.curve.push_back(p);
       show(label, p, o.steps, platform::now_seconds() - t0);
       if (o.stop_at > 0 && p.query >= o.stop_at) break;
+      if (s == o.steps) break;
+      if (!o.progress.empty()) save_progress(o.progress, checkpoint_of(m, o, data), r.curve, platform::now_seconds() - t0);
+      if (o.interrupt_at >= 0 && s >= o.interrupt_at) {
+        r.seconds = platform::now_seconds() - t0;
+        return r;
+      }
     }
     if (s == o.steps) break;
     ModelStats stats;

@@ -20,6 +20,7 @@
 
 #include <doctest/doctest.h>
 
+#include "support/temp_dir.hpp"
 #include "tinyloop/platform/posix.hpp"
 
 namespace tp = tinyloop::platform;
@@ -28,24 +29,7 @@ using tinyloop::Status;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed (with its files) at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/tinyloop-test-XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    REQUIRE(mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (system(cmd.c_str()) != 0) {
-    }
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using tinyloop::test::TempDir;
 
 std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> names;

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "retrieval/retrieval.hpp"
+#include "support/temp_dir.hpp"
+#include "tinyloop/platform/posix.hpp"
 
 using namespace tinyloop;
 namespace sr = tinyloop::study::retrieval;
@@ -118,4 +120,107 @@ TEST_CASE("retrieval cell: head roles are attention weights and the maps are cau
       for (int j = 0; j <= i; ++j) sum += P[std::size_t(i) * a.len + j];
       CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
     }
+}
+
+namespace {
+
+sr::CellOptions small_cell() {
+  sr::CellOptions o;
+  o.task.max_depth = 2;
+  o.task.chains = 2;
+  o.layers = 1;
+  o.heads = 2;
+  o.width = 16;
+  o.batch = 8;
+  o.steps = 40;
+  o.eval_every = 10;
+  o.eval_instances = 16;
+  return o;
+}
+
+bool exists(const std::string& path) { return platform::exists(path.c_str()); }
+
+}  // namespace
+
+TEST_CASE("retrieval cell: a run stopped at an evaluation continues from its progress to the unstopped result") {
+  const sr::CellOptions o = small_cell();
+  const sr::CellResult full = sr::train_cell(o, "");
+  test::TempDir dir;
+  sr::CellOptions stopped = o;
+  stopped.progress = dir / "cell";
+  stopped.interrupt_at = 20;
+  const sr::CellResult part = sr::train_cell(stopped, "");
+  REQUIRE(part.curve.back().step == 20);
+  REQUIRE(exists(dir / "cell.tlc"));
+  REQUIRE(exists(dir / "cell.csv"));
+
+  sr::CellOptions again = o;
+  again.progress = dir / "cell";
+  const sr::CellResult continued = sr::train_cell(again, "");
+  REQUIRE(continued.curve.size() == full.curve.size());
+  for (std::size_t k = 0; k < full.curve.size(); ++k) {
+    const sr::EvalPoint &a = continued.curve[k], &b = full.curve[k];
+    CAPTURE(b.step);
+    CHECK(a.step == b.step);
+    CHECK(a.query == b.query);
+    CHECK(a.train_loss == b.train_loss);
+    CHECK(a.depth == b.depth);
+    REQUIRE(a.heads.size() == b.heads.size());
+    for (std::size_t h = 0; h < a.heads.size(); ++h) {
+      CHECK(a.heads[h].match == b.heads[h].match);
+      CHECK(a.heads[h].retrieve == b.heads[h].retrieve);
+      CHECK(a.heads[h].own == b.heads[h].own);
+    }
+  }
+  // The weights, AdamW state, step and data generator at the end, byte for byte.
+  CHECK(continued.checkpoint == full.checkpoint);
+}
+
+TEST_CASE("retrieval cell: progress of another cell, or damaged, is refused with its file named") {
+  test::TempDir dir;
+  sr::CellOptions stopped = small_cell();
+  stopped.progress = dir / "cell";
+  stopped.interrupt_at = 10;
+  sr::train_cell(stopped, "");
+  sr::CellOptions other = small_cell();
+  other.progress = dir / "cell";
+  other.seed = 2;
+  CHECK_THROWS_WITH_AS(sr::train_cell(other, ""), doctest::Contains("cell.tlc' is another cell's"), study::Failure);
+  other.seed = 1;
+  other.layers = 2;
+  CHECK_THROWS_WITH_AS(sr::train_cell(other, ""), doctest::Contains("cell.tlc' is another cell's"), study::Failure);
+  sr::CellOptions same = small_cell();
+  same.progress = dir / "cell";
+  const std::string junk = "seconds,1\n10,0.5,not a number\n";
+  REQUIRE(platform::write_file_atomic((dir / "cell.csv").c_str(), junk.data(), junk.size()));
+  CHECK_THROWS_WITH_AS(sr::train_cell(same, ""), doctest::Contains("cell.csv' is damaged"), study::Failure);
+  std::vector<std::uint8_t> bytes;
+  REQUIRE(platform::read_file((dir / "cell.tlc").c_str(), std::size_t(1) << 26, &bytes));
+  REQUIRE(platform::write_file_atomic((dir / "cell.tlc").c_str(), bytes.data(), bytes.size() / 2));
+  const std::string named = "progress '" + (dir / "cell.tlc") + "': ";
+  CHECK_THROWS_WITH_AS(sr::train_cell(same, ""), doctest::Contains(named.c_str()), study::Failure);
+}
+
+TEST_CASE("retrieval table: cells keep progress while they train and leave none once saved") {
+  test::TempDir dir;
+  sr::TableOptions o;
+  o.base = small_cell();
+  o.Ks = {2};
+  o.seeds = {1};
+  o.looped = false;
+  o.max_layers = 2;
+  o.quiet = true;
+  o.threads = 1;
+  o.progress_dir = dir.path;
+  std::vector<sr::TableCell> saved;
+  o.on_cell = [&](const sr::TableCell& c) {
+    saved.push_back(c);
+    // This cell's progress is still there when its result is handed over, and up to date.
+    CHECK(exists(dir / ("K2-stacked-L" + std::to_string(c.layers) + "-seed1.tlc")));
+  };
+  sr::run_table(o);
+  REQUIRE(!saved.empty());
+  std::vector<platform::DirectoryEntry> left;
+  REQUIRE(platform::list_directory(dir.path.c_str(), &left));
+  CHECK(left.empty());
 }
