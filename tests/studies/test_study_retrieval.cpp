@@ -29,6 +29,23 @@ sr::TableCell cell(int K, bool looped, int layers, std::uint64_t seed, std::int6
 
 const std::string* file(const study::Report& r, const std::string& name) { return r.find(name); }
 
+// A cell that trains in a fraction of a second: K = 2, 2 chains, width 16, 40 steps.
+sr::CellOptions small_cell() {
+  sr::CellOptions o;
+  o.task.max_depth = 2;
+  o.task.chains = 2;
+  o.layers = 1;
+  o.heads = 2;
+  o.width = 16;
+  o.batch = 8;
+  o.steps = 40;
+  o.eval_every = 10;
+  o.eval_instances = 16;
+  return o;
+}
+
+bool exists(const std::string& path) { return platform::exists(path.c_str()); }
+
 }  // namespace
 
 TEST_CASE("retrieval table: smallest layers per seed and kind, '>max' when none reached, '-' when not run") {
@@ -91,15 +108,9 @@ TEST_CASE("retrieval table: a tiny search runs and stops at the first layer coun
 }
 
 TEST_CASE("retrieval cell: head roles are attention weights and the maps are causal rows summing to 1") {
-  sr::CellOptions o;
-  o.task.max_depth = 2;
-  o.task.chains = 2;
+  sr::CellOptions o = small_cell();
   o.layers = 2;
-  o.heads = 2;
-  o.width = 16;
   o.steps = 20;
-  o.eval_every = 10;
-  o.eval_instances = 16;
   const sr::CellResult r = sr::train_cell(o, "");
   for (const sr::EvalPoint& p : r.curve) {
     REQUIRE(p.heads.size() == 4);
@@ -121,26 +132,6 @@ TEST_CASE("retrieval cell: head roles are attention weights and the maps are cau
       CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
     }
 }
-
-namespace {
-
-sr::CellOptions small_cell() {
-  sr::CellOptions o;
-  o.task.max_depth = 2;
-  o.task.chains = 2;
-  o.layers = 1;
-  o.heads = 2;
-  o.width = 16;
-  o.batch = 8;
-  o.steps = 40;
-  o.eval_every = 10;
-  o.eval_instances = 16;
-  return o;
-}
-
-bool exists(const std::string& path) { return platform::exists(path.c_str()); }
-
-}  // namespace
 
 TEST_CASE("retrieval cell: a run stopped at an evaluation continues from its progress to the unstopped result") {
   const sr::CellOptions o = small_cell();
