@@ -10,10 +10,15 @@ inline T cross_entropy(const T* logits, int classes, int target, T scale, T* dlo
   T m = logits[0];
   for (int c = 1; c < classes; ++c) m = logits[c] > m ? logits[c] : m;
   T sum = 0;
-  for (int c = 0; c < classes; ++c) sum += std::exp(logits[c] - m);
+  for (int c = 0; c < classes; ++c) {
+    const T e = std::exp(logits[c] - m);
+    if (dlogits) dlogits[c] = e;  // one exponential per class: the softmax is e / sum
+    sum += e;
+  }
   const T lse = m + std::log(sum);
   if (dlogits) {
-    for (int c = 0; c < classes; ++c) dlogits[c] = std::exp(logits[c] - lse) * scale;
+    const T factor = scale / sum;
+    for (int c = 0; c < classes; ++c) dlogits[c] *= factor;
     dlogits[target] -= scale;
   }
   return lse - logits[target];
