@@ -48,7 +48,7 @@ struct AttentionBuffers {
   explicit AttentionBuffers(int n) {
     const std::size_t stride = std::size_t(token_stride(n));
     row.assign(kAttentionRowBuffer * stride, 0);
-    dp.assign(kAttentionQueries * stride, 0);
+    dp.assign(kAttentionGradRows * stride, 0);
   }
   AttentionScratch<float> view() { return {row.data(), dp.data()}; }
 };

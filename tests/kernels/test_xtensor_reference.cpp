@@ -69,7 +69,7 @@ void check_against_arrays(int n, bool causal, Run run) {
   xt::xarray<float> lse = xt::zeros<float>({N});
   xt::xarray<float> power_sum = xt::zeros<float>({N});
   xt::xarray<float> row = xt::zeros<float>({kernels::kAttentionRowBuffer * stride});
-  xt::xarray<float> dp = xt::zeros<float>({kernels::kAttentionQueries * stride});
+  xt::xarray<float> dp = xt::zeros<float>({kernels::kAttentionGradRows * stride});
   xt::xarray<std::int32_t> argmax = xt::zeros<std::int32_t>({N});
   kernels::AttentionScratch<float> scratch{row.data(), dp.data()};
   kernels::AttentionRowSums<float> sums;

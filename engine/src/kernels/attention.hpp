@@ -29,8 +29,12 @@ constexpr int kAttentionQueries = 8;
 // forward's scores of up to 16 queries (one per lane of the widest registers), key-major.
 constexpr int kAttentionRowBuffer = 16;
 
+// Rows of stride floats in AttentionScratch::dp: the backward's dS of up to 16 queries, whose dQ
+// runs with the queries along the lanes.
+constexpr int kAttentionGradRows = 16;
+
 // Per-worker buffers of the training attention kernels: row holds kAttentionRowBuffer rows of
-// stride floats, dp kAttentionQueries (the scalar kernels use the first row of each).
+// stride floats, dp kAttentionGradRows (the scalar kernels use the first row of each).
 template <class T>
 struct AttentionScratch {
   T* row;

@@ -278,7 +278,7 @@ inline void forward_lanes(int i0, const float* Q, const float* K, const float* V
 // power sums, or for the general power a pass here; tsallis_gradient_term). The 1/sqrt(d) of
 // the scores is folded into dA, the dot and the Tsallis factor, and the potential's one-hot
 // term (-c_pot at each row's argmax) is added after the pass, at one key per row.
-template <int NQ, TsallisSlope W, bool kSlope>
+template <int NQ, TsallisSlope W, bool kSlope, bool kOwnDq = true>
 inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float* K, const float* V, int n,
                            std::size_t stride, const float* P, const float* lse, const std::int32_t* argmax,
                            const float* power_sum, const float* A, const float* dA, float c_pot, float c_ts,
@@ -356,7 +356,28 @@ inline void backward_group(const QueryGroup<NQ>& g, const float* Q, const float*
     for (int c = 0; c < kDim; ++c) dK[c * stride + a] -= onehot * qi[q][c];
     if constexpr (kSlope) *dslope -= xsimd::hadd(dm[q]) / sc - c_pot * float(alibi_distance(i, a));
   }
-  group_weighted_keys<NQ>(ds, K, stride, g.end < n ? g.end : n, dQ, g.i0);
+  if constexpr (kOwnDq) group_weighted_keys<NQ>(ds, K, stride, g.end < n ? g.end : n, dQ, g.i0);
+}
+
+// dQ of the kKeyLanes queries i0 .. i0 + kKeyLanes - 1 from their rows of dS (ds, stride floats
+// apart, 0 past each row's count up to `keys`): out (feature-major) = sum over keys j < keys of
+// ds[q][j] X[c][j], with the queries along the lanes. 16 x 16 (or 8 x 8, 4 x 4) tiles of dS are
+// transposed in registers (simd::transpose_tile) and each key's features are broadcasts, so no
+// sum runs across lanes and the outputs leave as whole registers (group_weighted_keys, with the
+// keys along the lanes, reduces every (query, feature) sum across them and scatters it).
+inline void lane_weighted_keys(const float* ds, const float* X, std::size_t stride, int keys, float* out, int i0) {
+  constexpr int L = kKeyLanes;
+  kbatch acc[kDim];
+  for (auto& a : acc) a = kbatch(0.0f);
+  for (int j0 = 0; j0 < keys; j0 += L) {
+    kbatch tile[L];
+    for (int q = 0; q < L; ++q) tile[q] = kbatch::load_unaligned(ds + q * stride + j0);
+    simd::transpose_tile(tile);  // tile[k]: key j0 + k, the queries along the lanes
+    const int count = keys - j0 < L ? keys - j0 : L;
+    for (int k = 0; k < count; ++k)
+      for (int c = 0; c < kDim; ++c) acc[c] = xsimd::fma(tile[k], kbatch(X[c * stride + j0 + k]), acc[c]);
+  }
+  for (int c = 0; c < kDim; ++c) acc[c].store_unaligned(out + c * stride + i0);
 }
 
 template <TsallisSlope W, bool kSlope>
@@ -365,11 +386,24 @@ inline void backward_rows(const float* Q, const float* K, const float* V, int n,
                           const float* A, const float* dA, float c_pot, float c_ts, float q_exp,
                           const AttentionScratch<float>& scratch, float* dQ, float* dK, float* dV, float slope,
                           float* dslope) {
+  // Blocks of kDqBlock queries: each group of the block leaves its rows of dS in scratch.dp, then
+  // dQ runs over the block with the queries along the lanes. Every group of a block covers the
+  // same keys: a block starts at a multiple of kKeyLanes, so its groups' key counts pad to the
+  // same register (causal), or all are n.
+  constexpr int G = kAttentionQueries, kDqBlock = G > kKeyLanes ? G : kKeyLanes;
+  static_assert(kDqBlock % G == 0 && kDqBlock % kKeyLanes == 0 && kDqBlock <= kAttentionGradRows, "whole groups and tiles");
   int i = 0;
-  for (; i + kAttentionQueries <= n; i += kAttentionQueries)
-    backward_group<kAttentionQueries, W, kSlope>(QueryGroup<kAttentionQueries>(i, n, causal), Q, K, V, n, stride,
-                                                 P, lse, argmax, power_sum, A, dA, c_pot, c_ts, q_exp, scratch.row,
-                                                 scratch.dp, dQ, dK, dV, slope, dslope);
+  for (; i + kDqBlock <= n; i += kDqBlock) {
+    for (int g = 0; g < kDqBlock; g += G)
+      backward_group<G, W, kSlope, false>(QueryGroup<G>(i + g, n, causal), Q, K, V, n, stride, P, lse, argmax,
+                                          power_sum, A, dA, c_pot, c_ts, q_exp, scratch.row, scratch.dp + g * stride,
+                                          dQ, dK, dV, slope, dslope);
+    const int end = padded(causal ? i + kDqBlock : n), keys = end < n ? end : n;
+    for (int t = 0; t < kDqBlock; t += kKeyLanes) lane_weighted_keys(scratch.dp + t * stride, K, stride, keys, dQ, i + t);
+  }
+  for (; i + G <= n; i += G)
+    backward_group<G, W, kSlope>(QueryGroup<G>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, power_sum, A, dA,
+                                 c_pot, c_ts, q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
   for (; i < n; ++i)
     backward_group<1, W, kSlope>(QueryGroup<1>(i, n, causal), Q, K, V, n, stride, P, lse, argmax, power_sum, A,
                                  dA, c_pot, c_ts, q_exp, scratch.row, scratch.dp, dQ, dK, dV, slope, dslope);
@@ -399,8 +433,8 @@ inline void attention_forward(const float* Q, const float* K, const float* V, in
   });
 }
 
-// Same contract as the scalar attention_backward; scratch.row and scratch.dp hold
-// kAttentionQueries rows of stride floats.
+// Same contract as the scalar attention_backward; scratch.row holds kAttentionQueries rows of
+// stride floats and scratch.dp kAttentionGradRows.
 inline void attention_backward(const float* Q, const float* K, const float* V, int n, std::size_t stride,
                                bool causal, const float* P, const float* lse, const std::int32_t* argmax,
                                const float* power_sum, const float* A, const float* dA, float c_pot, float c_ts,

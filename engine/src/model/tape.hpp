@@ -131,7 +131,7 @@ struct Scratch {
     s.z = a.take<T>(D * S);
     s.da = a.take<T>(D * S);
     s.att.row = a.take<T>(kernels::kAttentionRowBuffer * S);
-    s.att.dp = a.take<T>(kernels::kAttentionQueries * S);
+    s.att.dp = a.take<T>(kernels::kAttentionGradRows * S);
     s.dz = a.take<T>(D * S);
     s.dx = a.take<T>(D * S);
     s.dy = a.take<T>(D * S);
