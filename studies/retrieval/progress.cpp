@@ -73,8 +73,8 @@ bool parse_curve(const std::string& text, std::vector<EvalPoint>* curve, double*
 void save_progress(const std::string& stem, const std::string& checkpoint, const std::vector<EvalPoint>& curve,
                    double seconds) {
   const std::string csv = curve_csv(curve, seconds), tlc = stem + ".tlc", csv_path = stem + ".csv";
-  Status s = platform::write_file_atomic(tlc.c_str(), checkpoint.data(), checkpoint.size());
-  if (s) s = platform::write_file_atomic(csv_path.c_str(), csv.data(), csv.size());
+  Status s = platform::write_file_atomic(csv_path.c_str(), csv.data(), csv.size());
+  if (s) s = platform::write_file_atomic(tlc.c_str(), checkpoint.data(), checkpoint.size());
   if (!s) std::fprintf(stderr, "tinyloop: warning: the progress of %s not saved: %s\n", stem.c_str(), s.message());
 }
 
@@ -96,8 +96,11 @@ bool load_progress(const std::string& stem, const CellOptions& o, Model<float>& 
                     h.step >= 0 && h.step < o.steps;
   if (!same) fail("progress '" + tlc + "' is another cell's (its model, steps, seed or batch differ): remove it");
   check(platform::read_file(csv_path.c_str(), std::size_t(1) << 26, &csv));
-  if (!parse_curve(std::string(csv.begin(), csv.end()), curve, seconds) || curve->back().step != h.step)
-    fail("progress '" + csv_path + "' is damaged or does not end at its checkpoint's step " + std::to_string(h.step) +
+  // A run stopped between the two writes leaves a curve one evaluation ahead: cut it back.
+  const bool parsed = parse_curve(std::string(csv.begin(), csv.end()), curve, seconds);
+  while (parsed && !curve->empty() && curve->back().step > h.step) curve->pop_back();
+  if (!parsed || curve->empty() || curve->back().step != h.step)
+    fail("progress '" + csv_path + "' is damaged or does not reach its checkpoint's step " + std::to_string(h.step) +
          ": remove it and " + tlc);
   const Status tensors = checkpoint_read_tensors(bytes.data(), bytes.size(), m.params(), m.adam_m(), m.adam_v());
   if (!tensors) fail("progress '" + tlc + "': " + tensors.message());

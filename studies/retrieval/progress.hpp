@@ -13,16 +13,17 @@
 
 namespace tinyloop::study::retrieval {
 
-// Writes both files, each atomically (the checkpoint first: a curve is never newer than the
-// model it goes with). A failure is a warning on stderr; the run goes on.
+// Writes both files, each atomically, the curve first: a run stopped between the two leaves a
+// curve one evaluation ahead of its checkpoint, which load_progress cuts back. A failure is a
+// warning on stderr; the run goes on.
 void save_progress(const std::string& stem, const std::string& checkpoint, const std::vector<EvalPoint>& curve,
                    double seconds);
 
 // Where the cell stood, from STEM.tlc and STEM.csv: false when there are none. Otherwise loads
 // the weights, AdamW state and step into `m` (planned for the cell) and the generator into
-// `data`, and returns the curve and seconds so far. A damaged file, or one of another cell (its
-// model, steps, seed or batch differ, or its curve does not end at its step), is a Failure
-// naming it.
+// `data`, and returns the curve up to the checkpoint's step and the seconds so far. A damaged
+// file, or one of another cell (its model, steps, seed or batch differ, or its curve does not
+// reach its step), is a Failure naming it.
 bool load_progress(const std::string& stem, const CellOptions& o, Model<float>& m, Rng* data,
                    std::vector<EvalPoint>* curve, double* seconds);
 

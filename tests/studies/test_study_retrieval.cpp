@@ -165,6 +165,21 @@ TEST_CASE("retrieval cell: a run stopped at an evaluation continues from its pro
   }
   // The weights, AdamW state, step and data generator at the end, byte for byte.
   CHECK(continued.checkpoint == full.checkpoint);
+
+  // Stopped between the two writes of an evaluation: the curve (written first) is at step 30, the
+  // checkpoint still at 20. The curve is cut back, and the run still ends where the full one does.
+  // The continued run left its last progress, at step 30, in `dir`.
+  test::TempDir ahead;
+  stopped.progress = ahead / "cell";
+  sr::train_cell(stopped, "");  // progress at step 20
+  std::vector<std::uint8_t> later;
+  REQUIRE(platform::read_file((dir / "cell.csv").c_str(), std::size_t(1) << 20, &later));
+  REQUIRE(std::string(later.begin(), later.end()).find("\n30,") != std::string::npos);
+  REQUIRE(platform::write_file_atomic((ahead / "cell.csv").c_str(), later.data(), later.size()));
+  again.progress = ahead / "cell";
+  const sr::CellResult cut = sr::train_cell(again, "");
+  CHECK(cut.curve.size() == full.curve.size());
+  CHECK(cut.checkpoint == full.checkpoint);
 }
 
 TEST_CASE("retrieval cell: progress of another cell, or damaged, is refused with its file named") {

@@ -263,4 +263,6 @@ inline void attention_rows_online_simd(const float* const* q, const float* kt, c
 constexpr int kInferenceQueries = 4;
 
 }  // namespace tinyloop::kernels
+#undef TINYLOOP_ONLINE_UNROLL
+#undef TINYLOOP_STRINGIFY
 #endif
