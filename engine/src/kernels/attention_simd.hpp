@@ -5,8 +5,9 @@
 //   a broadcast, every row operation is vertical, and A, lse, argmax and the power sums leave as
 //   whole registers; P's rows are written by transposing the group's key-major weights.
 // - The backward puts keys along the lanes, for groups of kAttentionQueries consecutive queries,
-//   so that every key and value load (dP, dK, dV, dS K) serves the whole group and the key and
-//   value gradients accumulate with no horizontal sums in the inner loops.
+//   so that every key and value load (dP, dS, dK, dV) serves the whole group and the key and
+//   value gradients accumulate with no horizontal sums in the inner loops. dQ = dS K goes back to
+//   the queries along the lanes (lane_weighted_keys), from transposed tiles of the groups' dS.
 // The softmax uses exp_softmax (exp_simd.hpp). Lanes beyond a row's keys are forced to
 // probability 0; the last group may be shorter.
 #if TINYLOOP_SIMD
