@@ -58,7 +58,9 @@ const CommandSpec& spec() {
           {"--eval-every", "N", "steps between evaluations (default 100; --quick 200; --table 1000, its --quick 250)"},
           {"--eval-instances", "N", "held-out instances (default 256)"},
           {"--eval-seed", "S", "seed of the held-out set (default 1234)"},
-          {"--out", "DIR", "report folder (default runs/reproduce-retrieval)"},
+          {"--out", "DIR", "report folder (default runs/reproduce-retrieval); a table stopped part way continues "
+                           "there when run again: finished cells from DIR/cells.csv, the others from their last "
+                           "evaluation (DIR/progress)"},
           {"--quiet", nullptr, "no progress lines"},
       },
       "Writes DIR/report.md (first step at >= 95% and final accuracy per depth and at the query, the\n"
