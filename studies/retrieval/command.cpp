@@ -171,7 +171,8 @@ std::vector<std::vector<std::string>> search_args(const std::vector<std::string>
   return searches;
 }
 
-// Every table.csv in the subfolders of `dir` (one per dispatched search), merged.
+// Every table.csv in the subfolders of `dir` (one per dispatched search, or per run: a run resumed
+// with more layers repeats the cells it kept, and those count once), merged.
 std::vector<TableCell> merged_cells(const std::string& dir) {
   std::vector<std::string> files;
   auto add = [&](const std::string& folder) {
@@ -186,8 +187,11 @@ std::vector<TableCell> merged_cells(const std::string& dir) {
   if (files.empty()) runtime_error("no table.csv in the subfolders of '" + dir + "'");
   std::vector<TableCell> cells;
   for (const std::string& f : files) {
-    const std::vector<TableCell> some = read_cells(f);
-    cells.insert(cells.end(), some.begin(), some.end());
+    try {
+      add_cells(&cells, read_cells(f));
+    } catch (const study::Failure& e) {
+      runtime_error(f + ": " + e.what());
+    }
   }
   return cells;
 }
@@ -255,9 +259,7 @@ int run_command(const std::vector<std::string>& args) {
     const std::string dir = a.get_string("--merge", "");
     const std::string out = a.get_string("--out", dir);
     const std::vector<TableCell> cells = merged_cells(dir);
-    int max_layers = 1;
-    for (const TableCell& c : cells) max_layers = std::max(max_layers, c.layers);
-    const study::Report rep = table_report(cells, max_layers, 0.95, command_line(args));
+    const study::Report rep = table_report(cells, 0.95, command_line(args));
     study::write_report(out, rep);
     std::fputs(rep.summary.c_str(), stdout);
     std::fputs(study::wrote_line(out, rep).c_str(), stdout);

@@ -148,7 +148,12 @@ struct TableOptions {
 
 Report run_table(const TableOptions& o);
 // table.md, table.csv of cells (from one run, or merged from several table.csv files).
-Report table_report(const std::vector<TableCell>& cells, int max_layers, double level, const std::string& command);
+// A search that reached no level reads ">N", N being the most layers that search tried.
+Report table_report(const std::vector<TableCell>& cells, double level, const std::string& command);
+// Adds `more` to `cells`, one cell per K, kind, layers and seed: a cell already there with the
+// same result is skipped (a resumed run's table.csv repeats the cells it did not train again), one
+// with another result is a Failure naming the cell.
+void add_cells(std::vector<TableCell>* cells, const std::vector<TableCell>& more);
 // The cells as table.csv holds them (one line each, after a header).
 std::string table_csv(const std::vector<TableCell>& cells);
 // Parses a table.csv written by table_report; throws Failure with the line on a malformed one.

@@ -75,18 +75,18 @@ std::vector<TableCell> search(const TableOptions& o, const Search& s, const std:
   return cells;
 }
 
-// One search's entry: the smallest layers reaching the level, ">max" when none did, "-" when the
-// search has no cells (not run, or not merged yet).
-std::string smallest(const std::vector<TableCell>& cells, int K, bool looped, std::uint64_t seed, int max_layers) {
-  int best = 0;
-  bool ran = false;
+// One search's entry: the smallest layers reaching the level; ">N" when none did, N being the most
+// layers that search tried (searches merged from runs with different --max-layers keep their own);
+// "-" when the search has no cells (not run, or not merged yet).
+std::string smallest(const std::vector<TableCell>& cells, int K, bool looped, std::uint64_t seed) {
+  int best = 0, most = 0;
   for (const TableCell& c : cells) {
     if (c.K != K || c.looped != looped || c.seed != seed) continue;
-    ran = true;
+    most = std::max(most, c.layers);
     if (c.reached >= 0 && (best == 0 || c.layers < best)) best = c.layers;
   }
-  if (!ran) return "-";
-  return best > 0 ? std::to_string(best) : ">" + std::to_string(max_layers);
+  if (most == 0) return "-";
+  return best > 0 ? std::to_string(best) : ">" + std::to_string(most);
 }
 
 std::string pct(double v) { return text::format_fixed(100.0 * v, 1) + "%"; }
@@ -165,10 +165,27 @@ Report run_table(const TableOptions& o) {
   if (error) std::rethrow_exception(error);
   std::vector<TableCell> cells;
   for (const auto& f : found) cells.insert(cells.end(), f.begin(), f.end());
-  return table_report(cells, o.max_layers, o.level, o.command);
+  return table_report(cells, o.level, o.command);
 }
 
-Report table_report(const std::vector<TableCell>& cells, int max_layers, double level, const std::string& command) {
+void add_cells(std::vector<TableCell>* cells, const std::vector<TableCell>& more) {
+  for (const TableCell& c : more) {
+    auto same = [&](const TableCell& t) {
+      return t.K == c.K && t.looped == c.looped && t.layers == c.layers && t.seed == c.seed;
+    };
+    const auto it = std::find_if(cells->begin(), cells->end(), same);
+    if (it == cells->end()) {
+      cells->push_back(c);
+      continue;
+    }
+    if (it->query != c.query || it->reached != c.reached || it->steps != c.steps || it->params != c.params)
+      fail("two different results for the cell K " + std::to_string(c.K) + " " + kind_name(c.looped) + " " +
+           std::to_string(c.layers) + " layers seed " + std::to_string(c.seed) + ": query " + pct(it->query) +
+           " and " + pct(c.query));
+  }
+}
+
+Report table_report(const std::vector<TableCell>& cells, double level, const std::string& command) {
   std::vector<int> Ks;
   std::vector<std::uint64_t> seeds;
   for (const TableCell& c : cells) {
@@ -184,8 +201,7 @@ Report table_report(const std::vector<TableCell>& cells, int max_layers, double 
   std::ostringstream md, summary;
   md << "# Retrieval: layers needed against the chain depth K\n\nCommand: `" << command << "`\n\n"
      << "The smallest number of layers (stacked) or loops (looped block) whose cell reaches " << lv
-     << " at the query, per seed; `>" << max_layers << "`: no cell up to " << max_layers
-     << " reached it; `-`: no such search. The paper's claim is that the layers needed grow like log K.\n\n"
+     << " at the query, per seed; `>N`: none of that search's cells, 1 to N layers, reached it; `-`: no such search. The paper's claim is that the layers needed grow like log K.\n\n"
      << "| K | log2 K |";
   for (bool looped : {false, true})
     if (has_kind(looped)) md << " " << kind_name(looped) << " (seeds " << seeds.size() << ") |";
@@ -198,7 +214,7 @@ Report table_report(const std::vector<TableCell>& cells, int max_layers, double 
     for (bool looped : {false, true}) {
       if (!has_kind(looped)) continue;
       std::string row;
-      for (std::uint64_t seed : seeds) row += (row.empty() ? "" : ", ") + smallest(cells, K, looped, seed, max_layers);
+      for (std::uint64_t seed : seeds) row += (row.empty() ? "" : ", ") + smallest(cells, K, looped, seed);
       md << " " << row << " |";
       summary << "retrieval table: K " << K << " " << kind_name(looped) << ": " << row << "\n";
     }

@@ -48,22 +48,41 @@ bool exists(const std::string& path) { return platform::exists(path.c_str()); }
 
 }  // namespace
 
-TEST_CASE("retrieval table: smallest layers per seed and kind, '>max' when none reached, '-' when not run") {
+TEST_CASE("retrieval table: smallest layers per seed and kind, '>N' when none reached, '-' when not run") {
   const std::vector<sr::TableCell> cells = {cell(2, false, 1, 1, -1), cell(2, false, 2, 1, 300),
                                             cell(2, false, 1, 2, 200), cell(4, false, 1, 1, -1),
-                                            cell(4, false, 2, 1, -1),  cell(2, true, 1, 1, 400)};
-  const study::Report r = sr::table_report(cells, 2, 0.95, "test");
+                                            cell(4, false, 2, 1, -1),  cell(2, true, 1, 1, 400),
+                                            cell(4, true, 1, 1, -1),   cell(4, true, 2, 1, -1),
+                                            cell(4, true, 3, 1, -1)};
+  const study::Report r = sr::table_report(cells, 0.95, "test");
   REQUIRE(file(r, "table.md") != nullptr);
   const std::string& md = *file(r, "table.md");
   CHECK(md.find("| 2 | 1 | 2, 1 | 1, - |") != std::string::npos);
-  CHECK(md.find("| 4 | 2 | >2, - | -, - |") != std::string::npos);
+  // Each search's '>N' is the most layers it tried: the stacked one stopped at 2, the looped at 3.
+  CHECK(md.find("| 4 | 2 | >2, - | >3, - |") != std::string::npos);
   CHECK(r.summary.find("retrieval table: K 2 stacked: 2, 1\n") != std::string::npos);
   CHECK(r.summary.find("retrieval table: K 4 stacked: >2, -\n") != std::string::npos);
+  CHECK(r.summary.find("retrieval table: K 4 looped: >3, -\n") != std::string::npos);
+}
+
+TEST_CASE("retrieval table: merging keeps one of each cell and refuses two different results for one") {
+  std::vector<sr::TableCell> cells = {cell(8, false, 1, 1, -1), cell(8, false, 2, 1, -1)};
+  // A run resumed with more layers: its table repeats the two cells it kept and adds a third.
+  sr::add_cells(&cells, {cell(8, false, 1, 1, -1), cell(8, false, 2, 1, -1), cell(8, false, 3, 1, 900)});
+  REQUIRE(cells.size() == 3);
+  CHECK(cells[2].layers == 3);
+  CHECK(cells[2].reached == 900);
+  sr::TableCell other = cell(8, false, 2, 1, -1);
+  other.query = 0.6;
+  CHECK_THROWS_WITH_AS(sr::add_cells(&cells, {other}),
+                       "two different results for the cell K 8 stacked 2 layers seed 1: query 50.0% and 60.0%",
+                       study::Failure);
+  CHECK(cells.size() == 3);
 }
 
 TEST_CASE("retrieval table: the CSV reads back cell for cell, and a malformed one is refused") {
   const std::vector<sr::TableCell> cells = {cell(2, false, 1, 1, -1), cell(8, true, 3, 7, 1200)};
-  const study::Report r = sr::table_report(cells, 3, 0.95, "test");
+  const study::Report r = sr::table_report(cells, 0.95, "test");
   const std::vector<sr::TableCell> back = sr::read_table_csv(*file(r, "table.csv"));
   REQUIRE(back.size() == cells.size());
   for (std::size_t i = 0; i < cells.size(); ++i) {
