@@ -201,7 +201,8 @@ Report table_report(const std::vector<TableCell>& cells, double level, const std
   std::ostringstream md, summary;
   md << "# Retrieval: layers needed against the chain depth K\n\nCommand: `" << command << "`\n\n"
      << "The smallest number of layers (stacked) or loops (looped block) whose cell reaches " << lv
-     << " at the query, per seed; `>N`: none of that search's cells, 1 to N layers, reached it; `-`: no such search. The paper's claim is that the layers needed grow like log K.\n\n"
+     << " at the query, per seed; `>N`: none of that search's cells, 1 to N layers, reached it; `-`: no such search. "
+     << "The paper's claim is that the layers needed grow like log K.\n\n"
      << "| K | log2 K |";
   for (bool looped : {false, true})
     if (has_kind(looped)) md << " " << kind_name(looped) << " (seeds " << seeds.size() << ") |";
