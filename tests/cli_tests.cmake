@@ -534,6 +534,25 @@ tinyloop_cli_ok(cli_reproduce_retrieval_merge ARGS "reproduce|retrieval|--merge|
   STDOUT "K 2 stacked: [^\n]*\nretrieval table: K 2 looped: [^\n]*\nwrote "
   FILES "${cli_work}/rtable/table.md|${cli_work}/rtable/table.csv"
   REQUIRES cli_rtable_stacked cli_rtable_looped)
+# A single-cell run (the smoke run above, curriculum on and off) counted as the cell it equals
+# (--cells-from), in a folder that starts empty; a run with other settings than the table's is
+# refused, naming the setting; --cells-from needs a table.
+add_test(NAME cli_reproduce_retrieval_counted_clean COMMAND ${CMAKE_COMMAND} -E rm -rf "${cli_work}/rcounted")
+set_tests_properties(cli_reproduce_retrieval_counted_clean PROPERTIES FIXTURES_SETUP cli_rcounted_clean LABELS cli)
+tinyloop_cli_ok(cli_reproduce_retrieval_table_cells_from
+  ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|1|--chains|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--lr|0.003|--quiet|--cells-from|${cli_work}/retrieval|--out|${cli_work}/rcounted"
+  STDOUT "retrieval table: K 2 stacked: (1|>1)\nwrote "
+  STDERR "--cells-from: [^\n]*/retrieval counted as the cell K 2 stacked 1 layers seed 1\n"
+  CHECK_FILE "${cli_work}/rcounted/cells.csv"
+  CHECK_REGEX "^K,kind,layers,seed,query,reached,steps,seconds,params\n2,stacked,1,1,"
+  REQUIRES cli_retrieval_model cli_rcounted_clean)
+tinyloop_cli_error(cli_err_retrieval_cells_from_other
+  ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|1|--chains|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--cells-from|${cli_work}/retrieval|--out|${cli_work}/rcounted-never" RC 1
+  REGEX "--cells-from [^:]*/retrieval: trained with other settings than this table's: lr 0.003 \\(the table: lr 0.001\\)"
+  REQUIRES cli_retrieval_model)
+tinyloop_cli_error(cli_err_retrieval_cells_from_no_table
+  ARGS "reproduce|retrieval|--cells-from|${cli_work}/retrieval|--quiet" RC 2
+  REGEX "--cells-from counts runs as the cells of a --table")
 tinyloop_cli_ok(cli_reproduce_retrieval_print_commands
   ARGS "reproduce|retrieval|--table|--Ks|2,4|--seeds|1|--steps|50|--out|${cli_work}/rcmds|--print-commands"
   STDOUT "^tinyloop reproduce retrieval --table --steps 50 --Ks 2 --seeds 1 --kinds stacked --threads 1 --out [^\n]*/rcmds/K2-stacked-seed1\ntinyloop [^\n]*K2-looped-seed1\ntinyloop [^\n]*K4-stacked-seed1\ntinyloop [^\n]*K4-looped-seed1\n$")

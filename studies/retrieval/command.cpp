@@ -37,6 +37,9 @@ const CommandSpec& spec() {
           {"--seeds", "S,S,...", "table: seeds (default 1,2)"},
           {"--kinds", "WHICH", "table: stacked, looped or both (default both)"},
           {"--threads", "T", "table: searches run at once (default: the hardware threads)"},
+          {"--cells-from", "DIR,DIR,...", "table: single-cell runs' report folders (curriculum on, the table's "
+                                          "settings) counted as the cells they equal instead of training those "
+                                          "again; runs of other searches are skipped"},
           {"--print-commands", nullptr, "table: print one command per search (for GNU parallel or a Slurm array) "
                                         "instead of running; merge their folders with --merge"},
           {"--merge", "DIR", "merge the table.csv files in DIR's subfolders (one per search) into DIR/table.md and "
@@ -129,13 +132,19 @@ TableOptions parse_table(const ParsedArgs& a, const CellOptions& cell, bool quic
   return t;
 }
 
-// The cells of a table.csv (or of a table's cells.csv); a runtime error names the file.
-std::vector<TableCell> read_cells(const std::string& path) {
+// A file's text; a runtime error names the file.
+std::string read_text(const std::string& path) {
   std::vector<std::uint8_t> bytes;
   const Status read = platform::read_file(path.c_str(), std::size_t(64) << 20, &bytes);
   if (!read) runtime_error(read.message());
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// The cells of a table.csv (or of a table's cells.csv); a runtime error names the file.
+std::vector<TableCell> read_cells(const std::string& path) {
+  const std::string text = read_text(path);
   try {
-    return read_table_csv(std::string(bytes.begin(), bytes.end()));
+    return read_table_csv(text);
   } catch (const study::Failure& e) {
     runtime_error(path + ": " + e.what());
   }
@@ -209,11 +218,74 @@ std::string cell_settings(const TableOptions& t) {
          text::format_g9(t.level);
 }
 
+// "lr 0.003 (the table: lr 0.001)" for each item of two cell_settings strings that differs.
+std::string settings_differ(const std::string& theirs, const std::string& ours) {
+  auto items = [](const std::string& s) {
+    std::vector<std::string> out;
+    for (std::size_t start = 0;;) {
+      const std::size_t end = s.find(", ", start);
+      out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) return out;
+      start = end + 2;
+    }
+  };
+  const std::vector<std::string> a = items(theirs), b = items(ours);
+  if (a.size() != b.size()) return theirs + " (the table: " + ours + ")";
+  std::string differ;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) differ += (differ.empty() ? "" : ", ") + a[i] + " (the table: " + b[i] + ")";
+  return differ;
+}
+
+// The single-cell runs in `dirs` (their report.md and accuracy.csv) as the table cells they
+// equal: a cell trains the same steps with or without the search's stop at the level, so the
+// run's curve up to its first evaluation at the level is that cell (table_cell). A run trained
+// with other settings than the table's, or that is no single curriculum-on cell, is refused;
+// one of a search this table does not run (its K, seed, kind, or more layers) is skipped.
+std::vector<TableCell> cells_of_runs(const std::vector<std::string>& dirs, const TableOptions& t) {
+  std::vector<TableCell> cells;
+  for (const std::string& dir : dirs) {
+    try {
+      const RunRecord run = read_run_report(read_text(dir + "/report.md"));
+      const ParsedArgs a = ParsedArgs::parse(spec(), run.args);
+      for (const char* other : {"--table", "--quick", "--merge"})
+        if (a.has(other)) fail(std::string("its command has ") + other + ": not a single-cell run");
+      if (a.get_choice("--curriculum", "both", {"on", "off", "both"}) == "off") fail("its run has no curriculum-on cell");
+      TableOptions theirs = t;
+      theirs.base = parse(a);
+      theirs.base.task.curriculum = true;
+      const CellOptions& c = theirs.base;
+      const std::string differ = settings_differ(cell_settings(theirs), cell_settings(t));
+      if (!differ.empty()) fail("trained with other settings than this table's: " + differ);
+      const bool searched = std::find(t.Ks.begin(), t.Ks.end(), c.task.max_depth) != t.Ks.end() &&
+                            std::find(t.seeds.begin(), t.seeds.end(), c.seed) != t.seeds.end() &&
+                            (c.looped ? t.looped : t.stacked) && c.layers <= t.max_layers;
+      const std::string name = "K " + std::to_string(c.task.max_depth) + (c.looped ? " looped " : " stacked ") +
+                               std::to_string(c.layers) + (c.looped ? " loops" : " layers") + " seed " +
+                               std::to_string(c.seed);
+      if (!searched) {
+        std::fprintf(stderr, "--cells-from: %s (%s) is not a cell of this table's searches: skipped\n", dir.c_str(),
+                     name.c_str());
+        continue;
+      }
+      const std::vector<EvalPoint> curve = read_run_curve(read_text(dir + "/accuracy.csv"), c);
+      add_cells(&cells, {table_cell(c, curve, t.level, run.seconds, run.params)});
+      std::fprintf(stderr, "--cells-from: %s counted as the cell %s\n", dir.c_str(), name.c_str());
+    } catch (const study::Failure& e) {
+      runtime_error("--cells-from " + dir + ": " + e.what());
+    } catch (const cli::CliError& e) {  // its files unreadable, or its command's flags refused
+      runtime_error("--cells-from " + dir + ": " + e.message);
+    }
+  }
+  return cells;
+}
+
 // A table trained in `out` saves each finished cell to out/cells.csv (with out/cells.settings), so
 // that a run stopped part way can be started again with the same command: the cells it finished
 // are not trained again, and those it was training continue from their last evaluation
-// (out/progress). Another table's cells in the same folder are refused.
-void resume_cells(const std::string& out, TableOptions* t) {
+// (out/progress). Another table's cells in the same folder are refused. The `counted` cells
+// (--cells-from) join the finished ones, and cells.csv keeps every cell it had.
+void resume_cells(const std::string& out, const std::vector<TableCell>& counted, TableOptions* t) {
   const std::string cells_path = out + "/cells.csv", settings_path = out + "/cells.settings";
   const std::string settings = cell_settings(*t) + "\n";
   if (platform::exists(cells_path.c_str())) {
@@ -227,17 +299,26 @@ void resume_cells(const std::string& out, TableOptions* t) {
     t->done = read_cells(cells_path);
     std::fprintf(stderr, "resuming: the %zu cells in %s are not trained again\n", t->done.size(), cells_path.c_str());
   }
+  try {
+    add_cells(&t->done, counted);
+  } catch (const study::Failure& e) {
+    runtime_error(std::string("--cells-from and ") + cells_path + ": " + e.what());
+  }
   t->progress_dir = out + "/progress";
   const Status made = platform::make_directories(t->progress_dir.c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
   const Status kept = platform::write_file_atomic(settings_path.c_str(), settings.data(), settings.size());
   if (!kept) runtime_error(std::string("the table's settings not saved: ") + kept.message());
-  auto saved = std::make_shared<std::vector<TableCell>>();
-  t->on_cell = [saved, cells_path](const TableCell& c) {
-    saved->push_back(c);
+  auto saved = std::make_shared<std::vector<TableCell>>(t->done);
+  auto save = [saved, cells_path] {
     const std::string csv = table_csv(*saved);
     const Status s = platform::write_file_atomic(cells_path.c_str(), csv.data(), csv.size());
     if (!s) std::fprintf(stderr, "tinyloop: warning: %s not saved: %s\n", cells_path.c_str(), s.message());
+  };
+  if (!counted.empty()) save();
+  t->on_cell = [saved, save](const TableCell& c) {
+    add_cells(saved.get(), {c});
+    save();
   };
 }
 
@@ -266,6 +347,7 @@ int run_command(const std::vector<std::string>& args) {
     return cli::kExitOk;
   }
   const bool quick = a.has("--quick"), table = a.has("--table");
+  if (!(table || quick) && a.has("--cells-from")) usage_error("--cells-from counts runs as the cells of a --table");
   const CellOptions cell = parse(a);
   const std::string out = a.get_string("--out", "runs/reproduce-retrieval");
   study::Report rep;
@@ -290,7 +372,7 @@ int run_command(const std::vector<std::string>& args) {
       }
       return cli::kExitOk;
     }
-    resume_cells(out, &t);
+    resume_cells(out, cells_of_runs(a.get_string_list("--cells-from", {}), t), &t);
     const study::Report tab = run_table(t);
     rep.files.insert(rep.files.end(), tab.files.begin(), tab.files.end());
     rep.summary += tab.summary;

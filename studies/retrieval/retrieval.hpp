@@ -147,6 +147,24 @@ struct TableOptions {
 };
 
 Report run_table(const TableOptions& o);
+// The table's cell for a cell trained with options `o` and evaluated along `curve`: the curve
+// up to its first evaluation at `level`, where a search's cell stops, or all of it when none
+// reaches the level. A longer run of the same cell (without the stop) gives the same cell.
+TableCell table_cell(const CellOptions& o, const std::vector<EvalPoint>& curve, double level, double seconds,
+                     long params);
+
+// A single-cell run's report folder read back (what make_report wrote): the arguments of its
+// command (the words after "tinyloop reproduce retrieval"), its curriculum-on cell's training
+// seconds and parameters, and that cell's curve from accuracy.csv (step and query; the query
+// recovered exactly as a count of `eval_instances`). Throws Failure naming what is missing or
+// malformed; the curve's model columns must be those of `o` (the options its command gives).
+struct RunRecord {
+  std::vector<std::string> args;
+  double seconds = 0;
+  long params = 0;
+};
+RunRecord read_run_report(const std::string& report_md);
+std::vector<EvalPoint> read_run_curve(const std::string& accuracy_csv, const CellOptions& o);
 // table.md, table.csv of cells (from one run, or merged from several table.csv files).
 // A search that reached no level reads ">N", N being the most layers that search tried.
 Report table_report(const std::vector<TableCell>& cells, double level, const std::string& command);

@@ -57,16 +57,7 @@ std::vector<TableCell> search(const TableOptions& o, const Search& s, const std:
       c.progress = o.progress_dir + "/K" + std::to_string(s.K) + "-" + kind_name(s.looped) + "-L" +
                    std::to_string(layers) + "-seed" + std::to_string(s.seed);
     const CellResult r = train_cell(c, label);
-    TableCell t;
-    t.K = s.K;
-    t.looped = s.looped;
-    t.layers = layers;
-    t.seed = s.seed;
-    t.query = r.curve.back().query;
-    t.reached = first_step_at(r, 0, o.level);
-    t.steps = r.curve.back().step;
-    t.seconds = r.seconds;
-    t.params = r.params;
+    const TableCell t = table_cell(c, r.curve, o.level, r.seconds, r.params);
     cells.push_back(t);
     report(t);
     if (!c.progress.empty()) remove_progress(c.progress);
@@ -130,6 +121,24 @@ std::string table_svg(const std::vector<TableCell>& cells, double level) {
 }
 
 }  // namespace
+
+TableCell table_cell(const CellOptions& o, const std::vector<EvalPoint>& curve, double level, double seconds,
+                     long params) {
+  if (curve.empty()) fail("a cell with no evaluations");
+  std::size_t end = 0;
+  while (end + 1 < curve.size() && curve[end].query < level) ++end;
+  TableCell t;
+  t.K = o.task.max_depth;
+  t.looped = o.looped;
+  t.layers = o.layers;
+  t.seed = o.seed;
+  t.query = curve[end].query;
+  t.reached = curve[end].query >= level ? curve[end].step : -1;
+  t.steps = curve[end].step;
+  t.seconds = seconds;
+  t.params = params;
+  return t;
+}
 
 Report run_table(const TableOptions& o) {
   std::vector<Search> searches;

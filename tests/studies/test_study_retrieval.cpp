@@ -2,6 +2,8 @@
 // the CSV round trip that merging dispatched searches relies on, refused CSVs, and a tiny run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "retrieval/retrieval.hpp"
@@ -248,4 +250,102 @@ TEST_CASE("retrieval table: cells keep progress while they train and leave none 
   std::vector<platform::DirectoryEntry> left;
   REQUIRE(platform::list_directory(dir.path.c_str(), &left));
   CHECK(left.empty());
+}
+
+TEST_CASE("retrieval table: a cell is its curve up to the first evaluation at the level") {
+  sr::CellOptions o = small_cell();
+  std::vector<sr::EvalPoint> curve(4);
+  const double queries[] = {0.1, 0.5, 0.96, 0.4};
+  for (std::size_t i = 0; i < curve.size(); ++i) {
+    curve[i].step = std::int64_t(10 * i);
+    curve[i].query = queries[i];
+  }
+  const sr::TableCell reached = sr::table_cell(o, curve, 0.95, 2.5, 99);
+  CHECK(reached.K == 2);
+  CHECK(reached.layers == 1);
+  CHECK(reached.query == 0.96);
+  CHECK(reached.reached == 20);
+  CHECK(reached.steps == 20);
+  CHECK(reached.seconds == 2.5);
+  CHECK(reached.params == 99);
+  const sr::TableCell never = sr::table_cell(o, curve, 0.99, 2.5, 99);
+  CHECK(never.query == 0.4);
+  CHECK(never.reached == -1);
+  CHECK(never.steps == 30);
+  CHECK_THROWS_AS(sr::table_cell(o, {}, 0.95, 0, 0), study::Failure);
+}
+
+TEST_CASE("retrieval table: a single run's report reads back as the cell a search trains, without training it") {
+  const sr::CellOptions o = small_cell();  // curriculum on
+  const sr::CellResult run = sr::train_cell(o, "");
+  const std::string command =
+      "tinyloop reproduce retrieval --K 2 --chains 2 --layers 1 --width 16 --batch 8 --steps 40 --eval-every 10 "
+      "--eval-instances 16 --curriculum on";
+  const study::Report rep = sr::make_report({run}, command);
+  const sr::RunRecord record = sr::read_run_report(*file(rep, "report.md"));
+  CHECK(record.args == std::vector<std::string>{"--K", "2", "--chains", "2", "--layers", "1", "--width", "16", "--batch",
+                                                "8", "--steps", "40", "--eval-every", "10", "--eval-instances", "16",
+                                                "--curriculum", "on"});
+  CHECK(record.params == run.params);
+  CHECK(std::fabs(record.seconds - run.seconds) <= 0.5);  // written to the second
+  const std::vector<sr::EvalPoint> curve = sr::read_run_curve(*file(rep, "accuracy.csv"), o);
+  REQUIRE(curve.size() == run.curve.size());
+  for (std::size_t i = 0; i < curve.size(); ++i) {
+    CHECK(curve[i].step == run.curve[i].step);
+    CHECK(curve[i].query == run.curve[i].query);  // exactly: recovered as a count of 16
+  }
+  // The level at the run's best evaluation: a search's cell stops there, and reads the same.
+  double best = 0;
+  for (const sr::EvalPoint& p : run.curve) best = std::max(best, p.query);
+  sr::TableOptions t;
+  t.base = o;
+  t.Ks = {2};
+  t.seeds = {o.seed};
+  t.looped = false;
+  t.max_layers = 1;
+  t.level = best;
+  t.quiet = true;
+  t.threads = 1;
+  const std::vector<sr::TableCell> trained = sr::read_table_csv(*file(sr::run_table(t), "table.csv"));
+  REQUIRE(trained.size() == 1);
+  const sr::TableCell counted = sr::table_cell(o, curve, best, record.seconds, record.params);
+  CHECK(counted.query == trained[0].query);
+  CHECK(counted.reached == trained[0].reached);
+  CHECK(counted.steps == trained[0].steps);
+  CHECK(counted.params == trained[0].params);
+  // Given as done, the cell is not trained again: the search reports it as it was.
+  t.done = {counted};
+  t.done[0].seconds = 1234;
+  const std::vector<sr::TableCell> kept = sr::read_table_csv(*file(sr::run_table(t), "table.csv"));
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].seconds == 1234);
+}
+
+TEST_CASE("retrieval table: a run's report or curve that does not read back is refused with what is wrong") {
+  const sr::CellOptions o = small_cell();
+  const std::string md =
+      "Command: `tinyloop reproduce retrieval --K 2`\n\nModel: stacked, 4768 parameters; AdamW\n\n"
+      "- curriculum on, 1 layers, 2 heads, width 16, seed 1: 1 (trained in 3 s)\n";
+  const sr::RunRecord r = sr::read_run_report(md);
+  CHECK(r.args == std::vector<std::string>{"--K", "2"});
+  CHECK(r.params == 4768);
+  CHECK(r.seconds == 3);
+  CHECK_THROWS_WITH_AS(sr::read_run_report("Model: 5 parameters;\n"), doctest::Contains("no 'tinyloop reproduce"),
+                       study::Failure);
+  CHECK_THROWS_WITH_AS(sr::read_run_report(md.substr(0, md.find("- curriculum"))),
+                       doctest::Contains("no curriculum-on run"), study::Failure);
+  const std::string header = "curriculum,layers,heads,width,looped,seed,step,train_loss,query,depth1,depth2\n";
+  const std::string row = "on,1,2,16,0,1,";
+  const std::string good = header + row + "0,0,0.5,0,0\n" + row + "40,0.1,0.5625,1,0.5\n";
+  CHECK(sr::read_run_curve(good, o).size() == 2);
+  CHECK_THROWS_WITH_AS(sr::read_run_curve("curriculum,step\n", o), doctest::Contains("not the header of K = 2"),
+                       study::Failure);
+  CHECK_THROWS_WITH_AS(sr::read_run_curve(header + row + "40,0,0.123457,1,1\n", o),
+                       doctest::Contains("is not a count of 16"), study::Failure);
+  CHECK_THROWS_WITH_AS(sr::read_run_curve(header + "on,2,2,16,0,1,40,0,0.5,1,1\n", o),
+                       doctest::Contains("another model's"), study::Failure);
+  CHECK_THROWS_WITH_AS(sr::read_run_curve(header + row + "30,0,0.5,1,1\n", o), doctest::Contains("ends at step 30"),
+                       study::Failure);
+  CHECK_THROWS_WITH_AS(sr::read_run_curve(header + "off,1,2,16,0,1,40,0,0.5,1,1\n", o),
+                       doctest::Contains("no curriculum-on rows"), study::Failure);
 }

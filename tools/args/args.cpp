@@ -288,29 +288,37 @@ std::string ParsedArgs::get_choice(const std::string& flag, const std::string& f
   usage_error(msg);
 }
 
-std::vector<int> ParsedArgs::get_int_list(const std::string& flag, const std::vector<int>& fallback,
-                                          int min, int max) const {
+std::vector<std::string> ParsedArgs::get_string_list(const std::string& flag,
+                                                     const std::vector<std::string>& fallback) const {
   const std::string* v = find(flag);
   if (!v) return fallback;
-  if (v->empty()) usage_error(flag + " expects a comma-separated list of integers, got ''");
-  std::vector<int> out;
+  if (v->empty()) usage_error(flag + " expects a comma-separated list, got ''");
+  std::vector<std::string> out;
   std::size_t start = 0;
   while (true) {
-    std::size_t comma = v->find(',', start);
-    std::string item = v->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::size_t comma = v->find(',', start);
+    out.push_back(v->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (out.back().empty()) usage_error(flag + " has an empty entry in " + quoted(*v));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<int> ParsedArgs::get_int_list(const std::string& flag, const std::vector<int>& fallback,
+                                          int min, int max) const {
+  if (!find(flag)) return fallback;
+  const std::string& v = *find(flag);
+  std::vector<int> out;
+  for (const std::string& item : get_string_list(flag, {})) {
     std::int64_t x = 0;
     bool overflow = false;
-    if (item.empty())
-      usage_error(flag + " has an empty entry in " + quoted(*v) + " (expected e.g. 64,100,200)");
     if (!parse_int64(item, &x, &overflow))
-      usage_error(flag + " expects a comma-separated list of integers, got " + quoted(item) + " in " +
-                  quoted(*v));
+      usage_error(flag + " expects a comma-separated list of integers, got " + quoted(item) + " in " + quoted(v));
     if (overflow || x < min || x > max)
       usage_error(flag + " entries must be between " + std::to_string(min) + " and " + std::to_string(max) +
                   ", got " + item);
     out.push_back(static_cast<int>(x));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return out;
 }

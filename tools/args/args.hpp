@@ -58,6 +58,8 @@ class ParsedArgs {
                   bool min_exclusive = false) const;
   std::string get_choice(const std::string& flag, const std::string& fallback,
                          const std::vector<std::string>& choices) const;
+  // Comma-separated entries, none empty: "runs/a,runs/b". Absent: `fallback`.
+  std::vector<std::string> get_string_list(const std::string& flag, const std::vector<std::string>& fallback) const;
   // Comma-separated integers, each in [min, max]: "64,100,200".
   std::vector<int> get_int_list(const std::string& flag, const std::vector<int>& fallback,
                                 int min, int max) const;
