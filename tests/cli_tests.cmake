@@ -503,8 +503,10 @@ tinyloop_cli_error(cli_err_retrieval_too_few_variables ARGS "reproduce|retrieval
   REGEX "4 chains of depth up to 9 need 36 distinct variables, only 32 exist")
 # The layers-vs-K table: two tiny searches (each in its own folder, as a dispatched search would
 # write them), their merge, the dispatch commands, a K the variables cannot hold, a bad merge.
-# Their folder starts empty, so that an earlier build's cells (other settings) are not resumed.
-add_test(NAME cli_reproduce_retrieval_table_clean COMMAND ${CMAKE_COMMAND} -E rm -rf "${cli_work}/rtable")
+# Their folders (and the counted table's below) start empty, so that an earlier build's cells
+# (other settings, or other results) are not resumed.
+add_test(NAME cli_reproduce_retrieval_table_clean
+         COMMAND ${CMAKE_COMMAND} -E rm -rf "${cli_work}/rtable" "${cli_work}/rcounted")
 set_tests_properties(cli_reproduce_retrieval_table_clean PROPERTIES FIXTURES_SETUP cli_rtable_clean LABELS cli)
 tinyloop_cli_ok(cli_reproduce_retrieval_table
   ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--out|${cli_work}/rtable/K2-stacked-seed1"
@@ -537,15 +539,13 @@ tinyloop_cli_ok(cli_reproduce_retrieval_merge ARGS "reproduce|retrieval|--merge|
 # A single-cell run (the smoke run above, curriculum on and off) counted as the cell it equals
 # (--cells-from), in a folder that starts empty; a run with other settings than the table's is
 # refused, naming the setting; --cells-from needs a table.
-add_test(NAME cli_reproduce_retrieval_counted_clean COMMAND ${CMAKE_COMMAND} -E rm -rf "${cli_work}/rcounted")
-set_tests_properties(cli_reproduce_retrieval_counted_clean PROPERTIES FIXTURES_SETUP cli_rcounted_clean LABELS cli)
 tinyloop_cli_ok(cli_reproduce_retrieval_table_cells_from
   ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|1|--chains|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--lr|0.003|--quiet|--cells-from|${cli_work}/retrieval|--out|${cli_work}/rcounted"
   STDOUT "retrieval table: K 2 stacked: (1|>1)\nwrote "
   STDERR "--cells-from: [^\n]*/retrieval counted as the cell K 2 stacked 1 layers seed 1\n"
   CHECK_FILE "${cli_work}/rcounted/cells.csv"
   CHECK_REGEX "^K,kind,layers,seed,query,reached,steps,seconds,params\n2,stacked,1,1,"
-  REQUIRES cli_retrieval_model cli_rcounted_clean)
+  REQUIRES cli_retrieval_model cli_rtable_clean)
 tinyloop_cli_error(cli_err_retrieval_cells_from_other
   ARGS "reproduce|retrieval|--table|--Ks|2|--seeds|1|--kinds|stacked|--max-layers|1|--chains|2|--width|16|--steps|20|--eval-every|10|--eval-instances|16|--quiet|--cells-from|${cli_work}/retrieval|--out|${cli_work}/rcounted-never" RC 1
   REGEX "--cells-from [^:]*/retrieval: trained with other settings than this table's: lr 0.003 \\(the table: lr 0.001\\)"
