@@ -220,16 +220,7 @@ std::string cell_settings(const TableOptions& t) {
 
 // "lr 0.003 (the table: lr 0.001)" for each item of two cell_settings strings that differs.
 std::string settings_differ(const std::string& theirs, const std::string& ours) {
-  auto items = [](const std::string& s) {
-    std::vector<std::string> out;
-    for (std::size_t start = 0;;) {
-      const std::size_t end = s.find(", ", start);
-      out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-      if (end == std::string::npos) return out;
-      start = end + 2;
-    }
-  };
-  const std::vector<std::string> a = items(theirs), b = items(ours);
+  const std::vector<std::string> a = text::split(theirs, ", "), b = text::split(ours, ", ");
   if (a.size() != b.size()) return theirs + " (the table: " + ours + ")";
   std::string differ;
   for (std::size_t i = 0; i < a.size(); ++i)

@@ -11,15 +11,6 @@ namespace tinyloop::study::retrieval {
 
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(s);
-  while (std::getline(in, item, sep))
-    if (!item.empty() || sep == ',') out.push_back(item);
-  return out;
-}
-
 // The number that ends right before `at` in `line` (digits and a decimal point).
 double number_before(const std::string& line, std::size_t at, const std::string& what) {
   std::size_t start = at;
@@ -46,7 +37,8 @@ RunRecord read_run_report(const std::string& report_md) {
   const std::string prefix = "Command: `tinyloop reproduce retrieval";
   while (std::getline(in, line)) {
     if (!command && line.rfind(prefix, 0) == 0 && line.size() > prefix.size() && line.back() == '`') {
-      r.args = split(line.substr(prefix.size(), line.size() - prefix.size() - 1), ' ');
+      for (const std::string& word : text::split(line.substr(prefix.size(), line.size() - prefix.size() - 1), " "))
+        if (!word.empty()) r.args.push_back(word);
       command = true;
     } else if (!params && line.rfind("Model: ", 0) == 0) {
       const std::size_t at = line.find(" parameters;");
@@ -83,7 +75,7 @@ std::vector<EvalPoint> read_run_curve(const std::string& accuracy_csv, const Cel
   std::vector<EvalPoint> curve;
   for (int row = 2; std::getline(in, line); ++row) {
     if (line.empty()) continue;
-    const std::vector<std::string> f = split(line, ',');
+    const std::vector<std::string> f = text::split(line, ",");
     if (f.size() != columns) fail("accuracy.csv row " + std::to_string(row) + " has " + std::to_string(f.size()) +
                                   " fields, not " + std::to_string(columns));
     if (f[0] != "on") continue;

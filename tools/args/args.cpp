@@ -293,15 +293,9 @@ std::vector<std::string> ParsedArgs::get_string_list(const std::string& flag,
   const std::string* v = find(flag);
   if (!v) return fallback;
   if (v->empty()) usage_error(flag + " expects a comma-separated list, got ''");
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = v->find(',', start);
-    out.push_back(v->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (out.back().empty()) usage_error(flag + " has an empty entry in " + quoted(*v));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  const std::vector<std::string> out = text::split(*v, ",");
+  for (const std::string& item : out)
+    if (item.empty()) usage_error(flag + " has an empty entry in " + quoted(*v));
   return out;
 }
 

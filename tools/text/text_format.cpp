@@ -110,4 +110,14 @@ std::string printable(const std::string& text, std::size_t max_chars) {
   return out;
 }
 
+std::vector<std::string> split(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return out;
+    start = end + sep.size();
+  }
+}
+
 }  // namespace tinyloop::text

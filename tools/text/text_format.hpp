@@ -1,8 +1,10 @@
 #pragma once
 // Number formats and quoting, in one place: every figure, duration, size, JSON string and shell
-// word that the CLI, the studies and the bench print goes through these.
+// word that the CLI, the studies and the bench print goes through these; and the split that
+// reads such a list back.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace tinyloop::text {
 
@@ -32,5 +34,9 @@ std::string shell_quote(const std::string& s);
 // User text for one line of a message: control characters as \xNN, cut after `max_chars`
 // characters with "...".
 std::string printable(const std::string& text, std::size_t max_chars);
+
+// The fields of `s` between each `sep`, empty ones included: split("a,,b", ",") = {"a", "", "b"},
+// split("", ",") = {""}.
+std::vector<std::string> split(const std::string& s, const std::string& sep);
 
 }  // namespace tinyloop::text
