@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "args.hpp"
+#include "retrieval/progress.hpp"
 #include "retrieval/retrieval.hpp"
 #include "text_format.hpp"
 #include "tinyloop/platform/posix.hpp"
@@ -61,9 +62,10 @@ const CommandSpec& spec() {
           {"--eval-every", "N", "steps between evaluations (default 100; --quick 200; --table 1000, its --quick 250)"},
           {"--eval-instances", "N", "held-out instances (default 256)"},
           {"--eval-seed", "S", "seed of the held-out set (default 1234)"},
-          {"--out", "DIR", "report folder (default runs/reproduce-retrieval); a table stopped part way continues "
-                           "there when run again: finished cells from DIR/cells.csv, the others from their last "
-                           "evaluation (DIR/progress)"},
+          {"--out", "DIR", "report folder (default runs/reproduce-retrieval); a run stopped part way continues "
+                           "there when run again, each cell from its last evaluation (DIR/progress-*, removed "
+                           "once the report is written); a table's finished cells from DIR/cells.csv, the "
+                           "others from DIR/progress/"},
           {"--quiet", nullptr, "no progress lines"},
       },
       "Writes DIR/report.md (first step at >= 95% and final accuracy per depth and at the query, the\n"
@@ -205,26 +207,35 @@ std::vector<TableCell> merged_cells(const std::string& dir) {
   return cells;
 }
 
-// What a table's cells depend on, resolved (a resumed table must have the same); the Ks, seeds,
-// kinds and layer counts are each cell's own.
-std::string cell_settings(const TableOptions& t) {
-  const CellOptions& c = t.base;
+// What every cell of a run depends on besides its K, layers, kind and seed, resolved.
+std::string shared_settings(const CellOptions& c) {
   return "steps " + std::to_string(c.steps) + ", eval every " + std::to_string(c.eval_every) + ", " +
          std::to_string(c.eval_instances) + " held-out instances (seed " + std::to_string(c.eval_seed) + "), " +
          std::to_string(c.task.chains) + " chains, " + std::to_string(c.task.values) + " values, " +
          std::to_string(c.task.variables) + " variables, width " + std::to_string(c.width) + ", " +
          std::to_string(c.heads) + " heads, " + positions_label(c.positions) +
-         " positions, batch " + std::to_string(c.batch) + ", lr " + text::format_g(c.lr, 6) + ", level " +
-         text::format_g9(t.level);
+         " positions, batch " + std::to_string(c.batch) + ", lr " + text::format_g(c.lr, 6);
 }
 
-// "lr 0.003 (the table: lr 0.001)" for each item of two cell_settings strings that differs.
-std::string settings_differ(const std::string& theirs, const std::string& ours) {
-  const std::vector<std::string> a = text::split(theirs, ", "), b = text::split(ours, ", ");
-  if (a.size() != b.size()) return theirs + " (the table: " + ours + ")";
+// What a table's cells depend on (a resumed table must have the same); the Ks, seeds, kinds and
+// layer counts are each cell's own.
+std::string cell_settings(const TableOptions& t) { return shared_settings(t.base) + ", level " + text::format_g9(t.level); }
+
+// What a single-cell run's progress depends on (a continued run must have the same); the
+// curriculum is not in it, each setting's cell keeping its own progress.
+std::string run_settings(const CellOptions& c) {
+  return "K " + std::to_string(c.task.max_depth) + ", " + std::to_string(c.layers) + (c.looped ? " loops" : " layers") +
+         ", seed " + std::to_string(c.seed) + ", " + shared_settings(c);
+}
+
+// "lr 0.003 (the table: lr 0.001)" for each item of two settings strings that differs, `ours`
+// naming the second's owner ("the table").
+std::string settings_differ(const std::string& theirs, const std::string& mine, const std::string& ours) {
+  const std::vector<std::string> a = text::split(theirs, ", "), b = text::split(mine, ", ");
+  if (a.size() != b.size()) return theirs + " (" + ours + ": " + mine + ")";
   std::string differ;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) differ += (differ.empty() ? "" : ", ") + a[i] + " (the table: " + b[i] + ")";
+    if (a[i] != b[i]) differ += (differ.empty() ? "" : ", ") + a[i] + " (" + ours + ": " + b[i] + ")";
   return differ;
 }
 
@@ -246,7 +257,7 @@ std::vector<TableCell> cells_of_runs(const std::vector<std::string>& dirs, const
       theirs.base = parse(a);
       theirs.base.task.curriculum = true;
       const CellOptions& c = theirs.base;
-      const std::string differ = settings_differ(cell_settings(theirs), cell_settings(t));
+      const std::string differ = settings_differ(cell_settings(theirs), cell_settings(t), "the table");
       if (!differ.empty()) fail("trained with other settings than this table's: " + differ);
       const bool searched = std::find(t.Ks.begin(), t.Ks.end(), c.task.max_depth) != t.Ks.end() &&
                             std::find(t.seeds.begin(), t.seeds.end(), c.seed) != t.seeds.end() &&
@@ -313,6 +324,38 @@ void resume_cells(const std::string& out, const std::vector<TableCell>& counted,
   };
 }
 
+// A single-cell run in `out` keeps each cell's progress at every evaluation (out/progress-
+// curriculum-on.tlc and .csv, and -off), so that a run stopped part way continues there when the
+// same command is run again; out/progress.settings holds what the progress depends on, and
+// another run's progress is refused. Returns the progress stem.
+std::string keep_run_progress(const std::string& out, const CellOptions& c) {
+  const std::string stem = out + "/progress", settings_path = stem + ".settings";
+  const std::string settings = run_settings(c) + "\n";
+  if (platform::exists(settings_path.c_str())) {
+    std::vector<std::uint8_t> bytes;
+    const Status read = platform::read_file(settings_path.c_str(), 4096, &bytes);
+    if (!read) runtime_error(read.message());
+    const std::string theirs(bytes.begin(), bytes.end());
+    if (theirs != settings)
+      usage_error("'" + out + "' holds the progress of another run: " +
+                  settings_differ(theirs.substr(0, theirs.size() - (theirs.empty() ? 0 : 1)),
+                                  settings.substr(0, settings.size() - 1), "this run") +
+                  "; use another --out, or remove " + stem + "*");
+  }
+  const Status made = platform::make_directories(out.c_str());
+  if (!made) runtime_error("--out: " + std::string(made.message()));
+  const Status kept = platform::write_file_atomic(settings_path.c_str(), settings.data(), settings.size());
+  if (!kept) runtime_error(std::string("the run's settings not saved: ") + kept.message());
+  return stem;
+}
+
+// Once the report is written: the progress files of keep_run_progress, removed.
+void remove_run_progress(const std::string& stem) {
+  for (bool on : {true, false}) remove_progress(cell_progress(stem, on));
+  const std::string settings = stem + ".settings";
+  if (platform::exists(settings.c_str())) platform::remove_file(settings.c_str());
+}
+
 std::string command_line(const std::vector<std::string>& args) {
   std::string s = "tinyloop reproduce retrieval";
   for (const std::string& x : args) s += " " + x;
@@ -350,6 +393,7 @@ int run_command(const std::vector<std::string>& args) {
     o.curriculum_off = which != "on";
     o.quiet = a.has("--quiet");
     o.command = command_line(args);
+    o.progress = keep_run_progress(out, o.base);
     rep = run(o);
   }
   if (table || quick) {
@@ -369,6 +413,7 @@ int run_command(const std::vector<std::string>& args) {
     rep.summary += tab.summary;
   }
   study::write_report(out, rep);
+  if (!table) remove_run_progress(out + "/progress");
   std::fputs(rep.summary.c_str(), stdout);
   std::fputs(study::wrote_line(out, rep).c_str(), stdout);
   return cli::kExitOk;

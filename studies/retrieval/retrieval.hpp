@@ -105,8 +105,13 @@ struct Options {
   bool curriculum_on = true, curriculum_off = true;
   bool quiet = false;   // no progress lines
   std::string command;  // shown in report.md
+  // A path stem: each cell keeps its progress at cell_progress(progress, on) and continues from
+  // it (CellOptions::progress). Empty: none.
+  std::string progress;
 };
 Report run(const Options& o);
+// The progress stem of a run's curriculum-on or -off cell: STEM-curriculum-on or -off.
+std::string cell_progress(const std::string& stem, bool curriculum_on);
 
 // One trained cell of the table.
 struct TableCell {

@@ -8,12 +8,17 @@
 
 namespace tinyloop::study::retrieval {
 
+std::string cell_progress(const std::string& stem, bool curriculum_on) {
+  return stem + (curriculum_on ? "-curriculum-on" : "-curriculum-off");
+}
+
 Report run(const Options& o) {
   std::vector<CellOptions> cells;
   for (bool on : {true, false})
     if (on ? o.curriculum_on : o.curriculum_off) {
       cells.push_back(o.base);
       cells.back().task.curriculum = on;
+      if (!o.progress.empty()) cells.back().progress = cell_progress(o.progress, on);
     }
   std::vector<CellResult> runs(cells.size());
   std::exception_ptr error;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "args.hpp"
 #include "retrieval/retrieval.hpp"
 #include "support/temp_dir.hpp"
 #include "tinyloop/platform/posix.hpp"
@@ -226,6 +227,61 @@ TEST_CASE("retrieval cell: progress of another cell, or damaged, is refused with
   REQUIRE(platform::write_file_atomic((dir / "cell.tlc").c_str(), bytes.data(), bytes.size() / 2));
   const std::string named = "progress '" + (dir / "cell.tlc") + "': ";
   CHECK_THROWS_WITH_AS(sr::train_cell(same, ""), doctest::Contains(named.c_str()), study::Failure);
+}
+
+TEST_CASE("retrieval run: both cells stopped at an evaluation continue from their progress to the unstopped report") {
+  sr::Options o;
+  o.base = small_cell();
+  o.quiet = true;
+  const study::Report full = sr::run(o);
+  test::TempDir dir;
+  sr::Options stopped = o;
+  stopped.progress = dir / "progress";
+  stopped.base.interrupt_at = 20;
+  sr::run(stopped);
+  for (bool on : {true, false}) {
+    CHECK(exists(sr::cell_progress(dir / "progress", on) + ".tlc"));
+    CHECK(exists(sr::cell_progress(dir / "progress", on) + ".csv"));
+  }
+  sr::Options again = o;
+  again.progress = dir / "progress";
+  const study::Report continued = sr::run(again);
+  // Every evaluation and both trained models (weights, AdamW state, step, data generator), byte
+  // for byte; report.md differs only in the seconds it shows.
+  for (const char* name : {"accuracy.csv", "roles.csv", "model-curriculum-on.tlc", "model-curriculum-off.tlc"}) {
+    CAPTURE(name);
+    REQUIRE(file(full, name));
+    REQUIRE(file(continued, name));
+    CHECK(*file(continued, name) == *file(full, name));
+  }
+}
+
+TEST_CASE("retrieval run: the command keeps a run's progress until its report is written, and refuses another run's") {
+  test::TempDir dir;
+  const std::vector<std::string> args = {"--K", "2", "--chains", "2", "--layers", "1", "--width", "16", "--batch", "8",
+                                         "--steps", "40", "--eval-every", "10", "--eval-instances", "16",
+                                         "--quiet", "--out", dir.path};
+  CHECK(sr::run_command(args) == 0);
+  CHECK(exists(dir / "report.md"));
+  std::vector<platform::DirectoryEntry> left;
+  REQUIRE(platform::list_directory(dir.path.c_str(), &left));
+  for (const platform::DirectoryEntry& e : left) {
+    CAPTURE(e.name);
+    CHECK(e.name.rfind("progress", 0) != 0);
+  }
+  // A stopped run's settings with another lr and another seed: its progress is not continued.
+  const std::string theirs =
+      "K 2, 1 layers, seed 2, steps 40, eval every 10, 16 held-out instances (seed 1234), 2 chains, 8 values, 32 "
+      "variables, width 16, 2 heads, learned positions, batch 8, lr 0.001\n";
+  REQUIRE(platform::write_file_atomic((dir / "progress.settings").c_str(), theirs.data(), theirs.size()));
+  try {
+    sr::run_command(args);
+    FAIL("another run's progress was not refused");
+  } catch (const cli::CliError& e) {
+    CHECK(e.exit_code == 2);
+    CHECK(e.message.find("holds the progress of another run: seed 2 (this run: seed 1), lr 0.001 (this run: lr "
+                         "0.003); use another --out, or remove ") != std::string::npos);
+  }
 }
 
 TEST_CASE("retrieval table: cells keep progress while they train and leave none once saved") {
