@@ -19,19 +19,22 @@ namespace {
 struct Batches {
   rt::RetrievalTask task;
   int rows, stride;
-  std::vector<std::int32_t> tokens, labels, depth, scratch;
+  std::vector<std::int32_t> tokens, labels, depth, scratch, lengths;
   std::vector<std::uint8_t> mask;
   int len = 0;
   Batches(const rt::RetrievalTask& t, int r)
       : task(t), rows(r), stride(rt::max_length(t)), tokens(std::size_t(r) * stride), labels(tokens.size()),
-        depth(tokens.size()), scratch(rt::scratch_size(t)), mask(tokens.size()) {}
+        depth(tokens.size()), scratch(rt::scratch_size(t)), lengths(std::size_t(r)), mask(tokens.size()) {}
+  // Each row with its own length: the model skips the padding up to the longest.
   ModelBatch<float> draw(Rng& rng, int count) {
-    const rt::RetrievalBuffers b{tokens.data(), labels.data(), mask.data(), depth.data(), scratch.data()};
+    const rt::RetrievalBuffers b{tokens.data(), labels.data(), mask.data(), depth.data(), scratch.data(),
+                                 lengths.data()};
     check(rt::retrieval_batch(task, rng, count, stride, b, &len));
     ModelBatch<float> fb;
     fb.tokens = tokens.data();
     fb.labels = labels.data();
     fb.mask = mask.data();
+    fb.lengths = lengths.data();
     fb.batch = count;
     fb.len = len;
     return fb;
@@ -67,10 +70,12 @@ int definition_of(const std::int32_t* tokens, int i) {
   return -1;
 }
 
-// Adds one instance's head-role weights (sums and counts) for every layer and head.
-void add_roles(const Model<float>& m, int seq, const std::int32_t* tokens, int len, int values,
-               std::vector<HeadRole>* sum, double* count) {
+// Adds one instance's head-role weights (sums and counts) for every layer and head; its maps
+// are len x len, len being the instance's own length (Model::length).
+void add_roles(const Model<float>& m, int seq, const std::int32_t* tokens, int values, std::vector<HeadRole>* sum,
+               double* count) {
   const ModelSpec& c = m.config();
+  const int len = m.length(seq);
   for (int i = 1; i < len; i += 2) {
     if (tokens[i] < values) continue;  // a value: nothing to resolve
     const int j = definition_of(tokens, i);
@@ -111,16 +116,17 @@ EvalPoint evaluate(Model<float>& m, Batches& eval, const CellOptions& o, Attenti
     check(m.evaluate(b, &stats));
     for (int s = 0; s < count; ++s) {
       const std::int32_t* tokens = eval.tokens.data() + std::size_t(s) * b.len;
-      if (softmax) add_roles(m, s, tokens, b.len, o.task.values, &roles, &role_count);
+      if (softmax) add_roles(m, s, tokens, o.task.values, &roles, &role_count);
       if (maps && done == 0 && s == 0) {
-        maps->len = b.len;
+        const int n = m.length(0);
+        maps->len = n;
         maps->tokens.clear();
         maps->maps.clear();
-        for (int i = 0; i < b.len; ++i) maps->tokens.push_back(token_name(tokens[i], o.task));
+        for (int i = 0; i < n; ++i) maps->tokens.push_back(token_name(tokens[i], o.task));
         for (int l = 0; l < spec.layers; ++l)
           for (int h = 0; h < spec.heads; ++h) {
             const float* P = m.attention(0, l, h);
-            maps->maps.emplace_back(P, P + std::size_t(b.len) * b.len);
+            maps->maps.emplace_back(P, P + std::size_t(n) * n);
           }
       }
       const float* y = m.outputs(s);

@@ -3,6 +3,7 @@
 // steps, thread-count independence, configuration errors, and the ALiBi / RoPE schemes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -189,6 +190,143 @@ TEST_CASE("family: steps allocate nothing and shorter batches fit the plan") {
     CHECK(after == before);
     CHECK(last < first);  // AdamW at lr 1e-3 on a fixed batch goes down
   }
+}
+
+// The batch of `fc` with sequence b of length len - b (at least 1) and nothing counted past it.
+template <class T>
+struct Ragged {
+  FamilyData<T> data;
+  std::vector<std::int32_t> lengths;
+  Ragged(const FamilyCase& fc, std::uint64_t seed) : data(random_family_data<T>(fc.cfg, fc.batch, fc.len, seed)) {
+    for (int b = 0; b < fc.batch; ++b) {
+      lengths.push_back(std::max(1, fc.len - b));
+      for (int i = lengths.back(); i < fc.len; ++i) {
+        const std::size_t at = std::size_t(b) * fc.len + i;
+        if (!data.labels.empty()) data.labels[at] = -1;
+        if (!data.mask.empty()) data.mask[at] = 0;
+      }
+    }
+  }
+  ModelBatch<T> batch(const FamilyCase& fc, bool with_lengths) const {
+    ModelBatch<T> b = data.batch(fc.batch, fc.len);
+    if (with_lengths) b.lengths = lengths.data();
+    return b;
+  }
+};
+
+// Causal attention never reads a later position: skipping the padding trains the same weights,
+// to the bit (the float SIMD kernels and the double ones).
+template <class T>
+void check_causal_lengths(const FamilyCase& fc) {
+  const Capacity cap{fc.len, fc.batch, 1};
+  BuiltModel<T> with(fc.cfg, cap), without(fc.cfg, cap);
+  REQUIRE(with.status.is_ok());
+  REQUIRE(without.status.is_ok());
+  Rng r1(4), r2(4);
+  with.m.init_weights(r1);
+  without.m.init_weights(r2);
+  const Ragged<T> r(fc, 6);
+  for (int s = 0; s < 3; ++s) {
+    ModelStats a, b;
+    REQUIRE(with.m.train_step(r.batch(fc, true), 3, &a).is_ok());
+    REQUIRE(without.m.train_step(r.batch(fc, false), 3, &b).is_ok());
+    CHECK(a.loss == b.loss);
+    CHECK(a.counted == b.counted);
+  }
+  bool same = true;
+  for (std::size_t i = 0; i < with.m.param_count(); ++i) same &= with.m.params()[i] == without.m.params()[i];
+  CHECK(same);
+  for (int b = 0; b < fc.batch; ++b) {
+    CHECK(with.m.length(b) == (fc.cfg.position_gated() ? fc.len : r.lengths[std::size_t(b)]));
+    CHECK(without.m.length(b) == fc.len);
+    const std::size_t rows = std::size_t(r.lengths[std::size_t(b)]) * fc.cfg.out_dim;
+    CHECK(std::equal(with.m.outputs(b), with.m.outputs(b) + rows, without.m.outputs(b)));
+  }
+}
+
+TEST_CASE("family: per-sequence lengths skip the padding and change nothing at the real positions") {
+  {  // the retrieval study's shape: width 64 runs the float kernels over whole SIMD registers
+    ModelSpec c;
+    c.layers = 2; c.heads = 2; c.width = 64; c.positions = Positions::learned; c.max_len = 14;
+    c.vocab_in = 41; c.out_dim = 41;
+    check_causal_lengths<float>(FamilyCase{"retrieval_shape", c, 4, 14});
+  }
+  for (const FamilyCase& fc : family_cases()) {
+    CAPTURE(fc.name);
+    if (fc.cfg.causal) {
+      check_causal_lengths<float>(fc);
+      check_causal_lengths<double>(fc);
+      continue;
+    }
+    // Without the causal mask, a sequence's positions read its padding unless it is skipped:
+    // the batch's gradient is each sequence's alone, at its own length, weighted by its count.
+    const Capacity cap{fc.len, fc.batch, 1};
+    BuiltModel<double> with(fc.cfg, cap), alone(fc.cfg, cap);
+    REQUIRE(with.status.is_ok());
+    REQUIRE(alone.status.is_ok());
+    perturb_weights(with.m, 4);
+    perturb_weights(alone.m, 4);
+    const Ragged<double> r(fc, 6);
+    ModelStats all;
+    REQUIRE(with.m.compute_gradients(r.batch(fc, true), &all).is_ok());
+    std::vector<double> sum(with.m.param_count(), 0.0);
+    for (int b = 0; b < fc.batch; ++b) {
+      CHECK(with.m.length(b) == r.lengths[std::size_t(b)]);
+      ModelBatch<double> one = r.data.batch(1, r.lengths[std::size_t(b)]);
+      const std::size_t at = std::size_t(b) * fc.len;
+      if (one.tokens) one.tokens += at;
+      if (one.labels) one.labels += at;
+      if (one.inputs) one.inputs += at * fc.cfg.in_dim;
+      if (one.targets) one.targets += at * fc.cfg.out_dim;
+      if (one.mask) one.mask += at;
+      ModelStats st;
+      REQUIRE(alone.m.compute_gradients(one, &st).is_ok());
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += double(st.counted) / double(all.counted) * alone.m.grads()[i];
+    }
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+      worst = std::fmax(worst, std::fabs(with.m.grads()[i] - sum[i]));
+      scale = std::fmax(scale, std::fabs(sum[i]));
+    }
+    CHECK(scale > 0);
+    CHECK(worst <= 1e-12 * scale);
+  }
+}
+
+TEST_CASE("family: bad per-sequence lengths are refused with the sequence named") {
+  const FamilyCase fc = family_cases()[0];  // stacked softmax, causal
+  BuiltModel<float> h(fc.cfg, Capacity{fc.len, fc.batch, 1});
+  REQUIRE(h.status.is_ok());
+  const auto data = random_family_data<float>(fc.cfg, fc.batch, fc.len, 2);
+  ModelBatch<float> b = data.batch(fc.batch, fc.len);
+  std::vector<std::int32_t> lengths(std::size_t(fc.batch), fc.len);
+  b.lengths = lengths.data();
+  CHECK(h.m.evaluate(b, nullptr).is_ok());
+  lengths[1] = fc.len + 1;
+  Status st = h.m.evaluate(b, nullptr);
+  CHECK(st.code() == Error::sequence_too_long);
+  CHECK(std::string(st.message()).find("sequence 1 has length 8") != std::string::npos);
+  lengths[1] = 0;
+  CHECK(h.m.evaluate(b, nullptr).code() == Error::sequence_too_long);
+  lengths[1] = 2;  // random_family_data counts positions 2, 3, 5, 6 (every third one is not)
+  st = h.m.evaluate(b, nullptr);
+  CHECK(st.code() == Error::bad_config);
+  CHECK(std::string(st.message()).find("sequence 1 counts position 2, past its length 2") != std::string::npos);
+
+  // The d = 8 block computes the padding: without the causal mask, it would be read.
+  ModelSpec c;
+  c.looped = true; c.layers = 2; c.width = 8; c.heads = 1; c.out_proj = false; c.vocab_in = 4; c.out_dim = 5;
+  c.ignore_class = 4; c.causal = false;
+  REQUIRE(runs_d8_kernels(c));
+  BuiltModel<float> d8(c, Capacity{6, 2, 1});
+  REQUIRE(d8.status.is_ok());
+  const auto d8data = random_family_data<float>(c, 2, 6, 3);
+  ModelBatch<float> db = d8data.batch(2, 6);
+  std::vector<std::int32_t> full(2, 6);
+  db.lengths = full.data();
+  st = d8.m.evaluate(db, nullptr);
+  CHECK(st.code() == Error::bad_config);
+  CHECK(std::string(st.message()).find("per-sequence lengths need causal attention") != std::string::npos);
 }
 
 TEST_CASE("family: the plan adds up and a small buffer is refused") {

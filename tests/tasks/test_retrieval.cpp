@@ -219,21 +219,26 @@ TEST_CASE("the first instance of a fixed seed is pinned") {
   CHECK(in.mask == std::vector<std::uint8_t>{0, 1, 0, 1, 0, 1, 0, 1, 0, 1});
 }
 
-TEST_CASE("a batch is the instances in order, right-padded with ? and no target") {
+TEST_CASE("a batch is the instances in order, right-padded with ? and no target, with their lengths") {
   RetrievalTask t;
   t.chains = 3;
   t.max_depth = 4;
   const int B = 16;
   Buffers buf(t, B);
+  std::vector<std::int32_t> lengths(B, -1);
+  RetrievalBuffers view = buf.view();
+  view.lengths = lengths.data();
   Rng rng(21), again(21);
   int len = 0;
-  REQUIRE(retrieval_batch(t, rng, B, max_length(t), buf.view(), &len).is_ok());
-  int longest = 0;
+  REQUIRE(retrieval_batch(t, rng, B, max_length(t), view, &len).is_ok());
+  int longest = 0, shortest = len;
   for (int b = 0; b < B; ++b) {
     const Instance in = draw(t, again);
     const int n = int(in.tokens.size());
     longest = std::max(longest, n);
+    shortest = std::min(shortest, n);
     REQUIRE(n <= len);
+    CHECK(lengths[std::size_t(b)] == n);
     for (int i = 0; i < len; ++i) {
       const std::size_t at = std::size_t(b) * len + i;
       CHECK(buf.tokens[at] == (i < n ? in.tokens[i] : query_token(t)));
@@ -243,6 +248,7 @@ TEST_CASE("a batch is the instances in order, right-padded with ? and no target"
     }
   }
   CHECK(len == longest);
+  CHECK(shortest < longest);  // the batch has padding to skip
 }
 
 TEST_CASE("bad settings are refused with a one-line message") {

@@ -107,7 +107,11 @@ struct Capacity {
 
 // One batch. Inputs: tokens (batch x len) or inputs (batch x len x in_dim). Targets: labels
 // (batch x len; negative = not counted) or targets (batch x len x out_dim). mask (batch x len,
-// optional): positions with 0 are not counted.
+// optional): positions with 0 are not counted. lengths (batch, optional): sequence b is its first
+// lengths[b] positions, the rest padding, which must not be counted. The stacked kernels skip the
+// padding (a batch of mixed lengths costs what its real positions cost); the d = 8 block and
+// position_gated attention compute it, which gives the same result at every real position when
+// attention is causal, so they refuse lengths when it is not.
 template <class T>
 struct ModelBatch {
   const std::int32_t* tokens = nullptr;
@@ -115,6 +119,7 @@ struct ModelBatch {
   const std::int32_t* labels = nullptr;
   const T* targets = nullptr;
   const std::uint8_t* mask = nullptr;
+  const std::int32_t* lengths = nullptr;
   int batch = 0;
   int len = 0;
 };
@@ -164,13 +169,15 @@ class Model {
   std::int64_t total_steps() const { return total_steps_; }
   bool initialized() const { return state_ != nullptr; }
 
-  // After a forward pass: outputs of sequence b (len x out_dim), and the attention matrix of
-  // layer l (0-based), head h (len x len, row i valid for j <= i when causal; softmax attention
+  // After a forward pass: the positions sequence b was computed at, n (lengths[b] where the
+  // kernels skip padding, else len); its outputs (len x out_dim, the first n rows computed), and
+  // the attention matrix of layer l (0-based), head h (n x n, row i valid for j <= i when causal; softmax attention
   // stores the probabilities after the ALiBi bias, linear attention the masked scaled scores;
   // nullptr when the d = 8 kernels keep none: without Capacity::keep_attention, or when they
   // recompute them instead of keeping them).
   // position_gated attention stores its map T_h . S_h there, and position_gate() returns the
   // batch's gate S_h (n x n, the same for every sequence; nullptr for the other kinds).
+  int length(int b) const;
   const T* outputs(int b) const;
   const T* attention(int b, int layer, int head) const;
   const T* position_gate(int layer, int head) const;

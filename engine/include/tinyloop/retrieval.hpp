@@ -55,14 +55,16 @@ struct RetrievalBuffers {
   std::uint8_t* mask = nullptr;
   std::int32_t* depth = nullptr;
   std::int32_t* scratch = nullptr;  // scratch_size(task) entries
+  std::int32_t* lengths = nullptr;  // optional (retrieval_batch): each row's length, batch entries
 };
 
 // One instance into row 0 of the buffers; returns its length. The task must be valid.
 int retrieval_instance(const RetrievalTask& t, Rng& rng, RetrievalBuffers buf);
 
-// `batch` instances, padded to the longest, stored batch x *len contiguously (row b at b * *len).
-// Buffers hold batch * stride entries (scratch: scratch_size). Refuses a bad task, a stride below
-// max_length and missing buffers.
+// `batch` instances, padded to the longest with the query token (not counted), stored batch x
+// *len contiguously (row b at b * *len), and each row's own length in `lengths` when given
+// (ModelBatch::lengths, so that the padding is not computed). Buffers hold batch * stride entries
+// (scratch: scratch_size). Refuses a bad task, a stride below max_length and missing buffers.
 Status retrieval_batch(const RetrievalTask& t, Rng& rng, int batch, int stride, RetrievalBuffers buf, int* len);
 
 }  // namespace tinyloop::retrieval

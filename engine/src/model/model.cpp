@@ -67,6 +67,7 @@ struct Model<T>::State {
   int slots;
   SequenceTotals* totals;  // max_batch
   int last_len;
+  int* lengths;  // max_batch: the positions each sequence of the last pass was computed at
   int tsallis_sign_guess;  // the d = 8 kernels' guess at the batch's Tsallis slope sign (run_block)
 };
 
@@ -150,6 +151,9 @@ typename Model<T>::State* bind(Arena& a, const ModelSpec& c, const Capacity& cap
   const std::size_t mark = a.used();
   State* st = a.take<State>(1);
   auto* totals = a.take<SequenceTotals>(B);
+  int* lengths = a.take<int>(B);
+  if (lengths)
+    for (std::size_t b = 0; b < B; ++b) lengths[b] = 0;  // no pass yet
   std::size_t bookkeeping = a.used() - mark;
   State local{};
   local.d8 = runs_d8_kernels(c);
@@ -160,6 +164,7 @@ typename Model<T>::State* bind(Arena& a, const ModelSpec& c, const Capacity& cap
   local.seq_grads = blocks.seq_grads;
   local.slots = blocks.slots;
   local.totals = totals;
+  local.lengths = lengths;
   local.tsallis_sign_guess = 1;  // the entropy is above a target of 0 unless attention is one-hot
   if (st) new (st) State(local);  // begin the lifetime of the state object inside the arena
   return st;
@@ -286,6 +291,21 @@ Status Model<T>::check(const ModelBatch<T>& b) const {
   } else if (b.targets == nullptr) {
     return Status::fail(Error::bad_config, "regression model given no targets");
   }
+  if (b.lengths) {
+    if (!cfg_.causal && (state_->d8 || cfg_.position_gated()))
+      return Status::fail(Error::bad_config,
+                          "per-sequence lengths need causal attention here (the d = 8 block and position-gated "
+                          "attention compute the padding, which non-causal attention would read)");
+    for (int s = 0; s < b.batch; ++s) {
+      const int m = b.lengths[s];
+      if (m < 1 || m > b.len)
+        return Status::fail(Error::sequence_too_long, "sequence %d has length %d, outside the batch's 1..%d", s, m,
+                            b.len);
+      for (std::size_t i = std::size_t(s) * n + std::size_t(m); i < std::size_t(s + 1) * n; ++i)
+        if (stack::counted(b, i))
+          return Status::fail(Error::bad_config, "sequence %d counts position %zu, past its length %d", s, i % n, m);
+    }
+  }
   return Status::ok();
 }
 
@@ -400,7 +420,7 @@ LossTerms run_stack(typename Model<T>::State& st, const ModelSpec& c, const Mode
     const optim::SlotSequences r = optim::slot_sequences(s, st.slots, batch.batch);
     for (int b = r.begin; b < r.end; ++b) {
       const stack::Sequence<T> q{c, layout, batch, st.stack.tapes[b], st.stack.scratch[worker], params, wt, G,
-                                 batch.len, std::size_t(b) * std::size_t(batch.len), scale, st.stack.gates.S};
+                                 st.lengths[b], std::size_t(b) * std::size_t(batch.len), scale, st.stack.gates.S};
       SequenceTotals& t = st.totals[b];
       t = SequenceTotals{};
       stack::run_sequence(q, inv_count, &t.loss, &t.correct, &t.scored);
@@ -420,6 +440,8 @@ template <class T>
 Status Model<T>::pass(const ModelBatch<T>& b, bool backward, ModelStats* stats) {
   TINYLOOP_TRY(check(b));
   state_->last_len = b.len;
+  const bool skips_padding = !state_->d8 && !cfg_.position_gated();
+  for (int s = 0; s < b.batch; ++s) state_->lengths[s] = b.lengths && skips_padding ? b.lengths[s] : b.len;
   long count = 0;
   const std::size_t total = std::size_t(b.batch) * std::size_t(b.len);
   for (std::size_t i = 0; i < total; ++i) count += stack::counted(b, i) ? 1 : 0;
@@ -472,6 +494,12 @@ Status Model<T>::train_step(const ModelBatch<T>& b, std::int64_t total_steps, Mo
 }
 
 template <class T>
+int Model<T>::length(int b) const {
+  if (state_ == nullptr || b < 0 || b >= cap_.max_batch) return 0;
+  return state_->lengths[b];
+}
+
+template <class T>
 const T* Model<T>::outputs(int b) const {
   if (state_ == nullptr || b < 0 || b >= cap_.max_batch) return nullptr;
   if (!state_->d8) return state_->stack.tapes[b].out;
@@ -483,7 +511,7 @@ const T* Model<T>::attention(int b, int layer, int head) const {
   if (state_ == nullptr || b < 0 || b >= cap_.max_batch || layer < 0 || layer >= cfg_.layers || head < 0 ||
       head >= cfg_.heads)
     return nullptr;
-  const std::size_t n = std::size_t(state_->last_len);
+  const std::size_t n = std::size_t(state_->lengths[b]);
   if (state_->d8) {
     if (!state_->block.keep_p || !state_->block.per_sequence) return nullptr;
     return state_->block.tapes[b].P + std::size_t(layer) * n * n;

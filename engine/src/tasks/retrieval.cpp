@@ -124,6 +124,7 @@ Status retrieval_batch(const RetrievalTask& t, Rng& rng, int batch, int stride, 
     const std::size_t from = std::size_t(b) * std::size_t(stride), to = std::size_t(b) * std::size_t(longest);
     int n = 2;
     while (buf.tokens[from + std::size_t(n) - 2] != query_token(t)) n += 2;
+    if (buf.lengths) buf.lengths[b] = n;
     for (int i = 0; i < longest; ++i) {
       const bool real = i < n;
       buf.tokens[to + i] = real ? buf.tokens[from + i] : query_token(t);
