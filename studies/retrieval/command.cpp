@@ -228,14 +228,14 @@ std::string run_settings(const CellOptions& c) {
          ", seed " + std::to_string(c.seed) + ", " + shared_settings(c);
 }
 
-// "lr 0.003 (the table: lr 0.001)" for each item of two settings strings that differs, `ours`
-// naming the second's owner ("the table").
-std::string settings_differ(const std::string& theirs, const std::string& mine, const std::string& ours) {
+// "lr 0.003 (the table: lr 0.001)" for each item of two settings strings that differs, `owner`
+// naming the second's ("the table").
+std::string settings_differ(const std::string& theirs, const std::string& mine, const std::string& owner) {
   const std::vector<std::string> a = text::split(theirs, ", "), b = text::split(mine, ", ");
-  if (a.size() != b.size()) return theirs + " (" + ours + ": " + mine + ")";
+  if (a.size() != b.size()) return theirs + " (" + owner + ": " + mine + ")";
   std::string differ;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) differ += (differ.empty() ? "" : ", ") + a[i] + " (" + ours + ": " + b[i] + ")";
+    if (a[i] != b[i]) differ += (differ.empty() ? "" : ", ") + a[i] + " (" + owner + ": " + b[i] + ")";
   return differ;
 }
 
@@ -385,6 +385,7 @@ int run_command(const std::vector<std::string>& args) {
   const CellOptions cell = parse(a);
   const std::string out = a.get_string("--out", "runs/reproduce-retrieval");
   study::Report rep;
+  std::string run_progress;  // a single run's progress stem, removed once its report is written
   if (!table) {
     Options o;
     o.base = cell;
@@ -393,7 +394,7 @@ int run_command(const std::vector<std::string>& args) {
     o.curriculum_off = which != "on";
     o.quiet = a.has("--quiet");
     o.command = command_line(args);
-    o.progress = keep_run_progress(out, o.base);
+    o.progress = run_progress = keep_run_progress(out, o.base);
     rep = run(o);
   }
   if (table || quick) {
@@ -413,7 +414,7 @@ int run_command(const std::vector<std::string>& args) {
     rep.summary += tab.summary;
   }
   study::write_report(out, rep);
-  if (!table) remove_run_progress(out + "/progress");
+  if (!run_progress.empty()) remove_run_progress(run_progress);
   std::fputs(rep.summary.c_str(), stdout);
   std::fputs(study::wrote_line(out, rep).c_str(), stdout);
   return cli::kExitOk;
