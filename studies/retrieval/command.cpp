@@ -239,6 +239,24 @@ std::string settings_differ(const std::string& theirs, const std::string& mine, 
   return differ;
 }
 
+// What differs between the settings saved at `path` (one line, save_settings) and `settings`, as
+// settings_differ words it; "" when they are the same; the read failure when the file cannot be read.
+std::string saved_settings_differ(const std::string& path, const std::string& settings, const std::string& owner) {
+  std::vector<std::uint8_t> bytes;
+  const Status read = platform::read_file(path.c_str(), 4096, &bytes);
+  if (!read) return read.message();
+  std::string theirs(bytes.begin(), bytes.end());
+  if (!theirs.empty() && theirs.back() == '\n') theirs.pop_back();
+  return theirs == settings ? std::string() : settings_differ(theirs, settings, owner);
+}
+
+// `settings` saved at `path` as one line, for saved_settings_differ to compare a later run with.
+void save_settings(const std::string& path, const std::string& settings, const std::string& what) {
+  const std::string line = settings + "\n";
+  const Status kept = platform::write_file_atomic(path.c_str(), line.data(), line.size());
+  if (!kept) runtime_error(what + " not saved: " + kept.message());
+}
+
 // The single-cell runs in `dirs` (their report.md and accuracy.csv) as the table cells they
 // equal: a cell trains the same steps with or without the search's stop at the level, so the
 // run's curve up to its first evaluation at the level is that cell (table_cell). A run trained
@@ -289,15 +307,10 @@ std::vector<TableCell> cells_of_runs(const std::vector<std::string>& dirs, const
 // (--cells-from) join the finished ones, and cells.csv keeps every cell it had.
 void resume_cells(const std::string& out, const std::vector<TableCell>& counted, TableOptions* t) {
   const std::string cells_path = out + "/cells.csv", settings_path = out + "/cells.settings";
-  const std::string settings = cell_settings(*t) + "\n";
+  const std::string settings = cell_settings(*t);
   if (platform::exists(cells_path.c_str())) {
-    std::vector<std::uint8_t> bytes;
-    const Status read = platform::read_file(settings_path.c_str(), 4096, &bytes);
-    const std::string theirs(bytes.begin(), bytes.end());
-    if (!read || theirs != settings)
-      usage_error("'" + out + "' holds the cells of another table (" +
-                  (read ? theirs.substr(0, theirs.size() - 1) : std::string(read.message())) + "); this one has " +
-                  settings.substr(0, settings.size() - 1) + ": use another --out");
+    const std::string differ = saved_settings_differ(settings_path, settings, "this table");
+    if (!differ.empty()) usage_error("'" + out + "' holds the cells of another table: " + differ + "; use another --out");
     t->done = read_cells(cells_path);
     std::fprintf(stderr, "resuming: the %zu cells in %s are not trained again\n", t->done.size(), cells_path.c_str());
   }
@@ -309,8 +322,7 @@ void resume_cells(const std::string& out, const std::vector<TableCell>& counted,
   t->progress_dir = out + "/progress";
   const Status made = platform::make_directories(t->progress_dir.c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
-  const Status kept = platform::write_file_atomic(settings_path.c_str(), settings.data(), settings.size());
-  if (!kept) runtime_error(std::string("the table's settings not saved: ") + kept.message());
+  save_settings(settings_path, settings, "the table's settings");
   auto saved = std::make_shared<std::vector<TableCell>>(t->done);
   auto save = [saved, cells_path] {
     const std::string csv = table_csv(*saved);
@@ -330,22 +342,16 @@ void resume_cells(const std::string& out, const std::vector<TableCell>& counted,
 // another run's progress is refused. Returns the progress stem.
 std::string keep_run_progress(const std::string& out, const CellOptions& c) {
   const std::string stem = out + "/progress", settings_path = stem + ".settings";
-  const std::string settings = run_settings(c) + "\n";
+  const std::string settings = run_settings(c);
   if (platform::exists(settings_path.c_str())) {
-    std::vector<std::uint8_t> bytes;
-    const Status read = platform::read_file(settings_path.c_str(), 4096, &bytes);
-    if (!read) runtime_error(read.message());
-    const std::string theirs(bytes.begin(), bytes.end());
-    if (theirs != settings)
-      usage_error("'" + out + "' holds the progress of another run: " +
-                  settings_differ(theirs.substr(0, theirs.size() - (theirs.empty() ? 0 : 1)),
-                                  settings.substr(0, settings.size() - 1), "this run") +
-                  "; use another --out, or remove " + stem + "*");
+    const std::string differ = saved_settings_differ(settings_path, settings, "this run");
+    if (!differ.empty())
+      usage_error("'" + out + "' holds the progress of another run: " + differ + "; use another --out, or remove " +
+                  stem + "*");
   }
   const Status made = platform::make_directories(out.c_str());
   if (!made) runtime_error("--out: " + std::string(made.message()));
-  const Status kept = platform::write_file_atomic(settings_path.c_str(), settings.data(), settings.size());
-  if (!kept) runtime_error(std::string("the run's settings not saved: ") + kept.message());
+  save_settings(settings_path, settings, "the run's settings");
   return stem;
 }
 

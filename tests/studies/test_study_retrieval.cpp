@@ -282,6 +282,36 @@ TEST_CASE("retrieval run: the command keeps a run's progress until its report is
     CHECK(e.message.find("holds the progress of another run: seed 2 (this run: seed 1), lr 0.001 (this run: lr "
                          "0.003); use another --out, or remove ") != std::string::npos);
   }
+  // Settings that cannot be read are no proof of the same run: refused, naming the file.
+  REQUIRE(platform::remove_file((dir / "progress.settings").c_str()));
+  REQUIRE(platform::make_directories((dir / "progress.settings").c_str()));
+  try {
+    sr::run_command(args);
+    FAIL("unreadable progress settings were not refused");
+  } catch (const cli::CliError& e) {
+    CHECK(e.exit_code == 2);
+    CHECK(e.message.find("holds the progress of another run: ") != std::string::npos);
+    CHECK(e.message.find("progress.settings") != std::string::npos);
+  }
+}
+
+TEST_CASE("retrieval table: the command refuses cells whose settings are missing, before training any") {
+  test::TempDir dir;
+  const std::string cells = "K,kind,layers,seed,query,reached,steps,seconds,params\n";
+  REQUIRE(platform::write_file_atomic((dir / "cells.csv").c_str(), cells.data(), cells.size()));
+  try {
+    sr::run_command({"--table", "--Ks", "2", "--seeds", "1", "--kinds", "stacked", "--max-layers", "1", "--width",
+                     "16", "--steps", "20", "--eval-every", "10", "--eval-instances", "16", "--quiet", "--out",
+                     dir.path});
+    FAIL("cells without their settings were not refused");
+  } catch (const cli::CliError& e) {
+    CHECK(e.exit_code == 2);
+    CHECK(e.message.find("holds the cells of another table: ") != std::string::npos);
+    CHECK(e.message.find("cells.settings") != std::string::npos);
+    CHECK(e.message.find("; use another --out") != std::string::npos);
+  }
+  CHECK_FALSE(exists(dir / "cells.settings"));
+  CHECK_FALSE(exists(dir / "table.md"));
 }
 
 TEST_CASE("retrieval table: cells keep progress while they train and leave none once saved") {
