@@ -213,8 +213,10 @@ Report table_report(const std::vector<TableCell>& cells, double level, const std
      << " at the query, per seed; `>N`: none of that search's cells, 1 to N layers, reached it; `-`: no such search. "
      << "The paper's claim is that the layers needed grow like log K.\n\n"
      << "| K | log2 K |";
+  std::string seed_list;  // the header names the seeds in the order each row gives them
+  for (std::uint64_t seed : seeds) seed_list += (seed_list.empty() ? "" : ", ") + std::to_string(seed);
   for (bool looped : {false, true})
-    if (has_kind(looped)) md << " " << kind_name(looped) << " (seeds " << seeds.size() << ") |";
+    if (has_kind(looped)) md << " " << kind_name(looped) << " (seed " << seed_list << ") |";
   md << "\n|---:|---:|";
   for (bool looped : {false, true})
     if (has_kind(looped)) md << "---|";

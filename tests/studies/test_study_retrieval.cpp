@@ -60,6 +60,8 @@ TEST_CASE("retrieval table: smallest layers per seed and kind, '>N' when none re
   const study::Report r = sr::table_report(cells, 0.95, "test");
   REQUIRE(file(r, "table.md") != nullptr);
   const std::string& md = *file(r, "table.md");
+  // The header names the seeds in the order of each row's entries.
+  CHECK(md.find("| K | log2 K | stacked (seed 1, 2) | looped (seed 1, 2) |") != std::string::npos);
   CHECK(md.find("| 2 | 1 | 2, 1 | 1, - |") != std::string::npos);
   // Each search's '>N' is the most layers it tried: the stacked one stopped at 2, the looped at 3.
   CHECK(md.find("| 4 | 2 | >2, - | >3, - |") != std::string::npos);
